@@ -1,0 +1,105 @@
+// Package platform brings a scenario's service up under its limits, tells where its
+// replicas answer, reports what its containers do, and brings it down again. The
+// orchestrator depends only on the Platform and Stack interfaces declared here;
+// compose, swarm and local are implementations.
+package platform
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/infergrid/runner/runner/result"
+)
+
+// ErrUnavailable is returned (wrapped) when the platform itself cannot be used:
+// no Docker daemon answers, no compose tool is installed, and so on. The CLI maps it
+// to exit code 3.
+var ErrUnavailable = errors.New("platform unavailable")
+
+// Build says how to obtain the service image (or binary) once per run.
+type Build struct {
+	// Dir is a folder with a Dockerfile, or a Go main package that is compiled
+	// statically into a FROM scratch image. Empty when Image is used as is.
+	Dir string
+	// Image is the image name (and tag) the compose file refers to.
+	Image string
+	// RunID labels the built image.
+	RunID string
+}
+
+// Spec is what to bring up for one scenario.
+type Spec struct {
+	// Project is the unique compose project / stack name of the scenario.
+	Project string
+	// RunID and ScenarioID are written as labels on everything created.
+	RunID      string
+	ScenarioID string
+	// Dir is the scenario's directory in the run directory; compose.yml is written there.
+	Dir string
+	// Compose is the rendered compose file (compose and swarm platforms).
+	Compose []byte
+	// Service is the name of the service under test in Compose.
+	Service string
+	// Command is the local platform's command line; "{{.Port}}" is replaced by the
+	// replica's port. Empty means the binary prepared by Build.
+	Command []string
+	// Env is extra environment for the service.
+	Env map[string]string
+	// Port is the port the service listens on inside its container.
+	Port int
+	// Replicas is the number of replicas.
+	Replicas int
+	// CPUs per replica; 0 means unlimited.
+	CPUs float64
+	// MemoryBytes per replica; 0 means unlimited.
+	MemoryBytes int64
+	// Health is the HTTP path polled until every replica answers 2xx.
+	Health string
+	// HealthTimeout bounds the wait for health.
+	HealthTimeout time.Duration
+}
+
+// Endpoint is one replica's address as the load generator reaches it.
+type Endpoint struct {
+	// Name is the container (or process) name.
+	Name string
+	// URL is the base URL, e.g. http://127.0.0.1:18089.
+	URL string
+}
+
+// Platform brings stacks up.
+type Platform interface {
+	// Name is compose, swarm, local or external.
+	Name() string
+	// Prepare checks that the platform answers and builds the service once per run.
+	Prepare(ctx context.Context, b Build) error
+	// Up brings the scenario's stack up and returns once every replica is healthy.
+	// On error, whatever was started has already been removed.
+	Up(ctx context.Context, s Spec) (Stack, error)
+	// Info describes the platform for the run metadata (versions, notes).
+	Info(ctx context.Context) Info
+}
+
+// Info describes a platform for the report.
+type Info struct {
+	DockerVersion  string
+	ComposeVersion string
+	// Notes are facts the report states, e.g. that limits are advisory.
+	Notes []string
+}
+
+// Stack is one scenario's running service.
+type Stack interface {
+	// Endpoints lists every replica, in a stable order.
+	Endpoints() []Endpoint
+	// Sample reads the current CPU, memory, network and PIDs of every replica.
+	Sample(ctx context.Context) ([]result.Sample, error)
+	// Events returns what happened to the replicas since Up (OOM kills, exits,
+	// restarts), in time order.
+	Events() []result.Event
+	// Advisory is true when limits are not enforced, only hinted to the service.
+	Advisory() bool
+	// Down removes everything Up created. It is safe to call more than once.
+	Down(ctx context.Context) error
+}

@@ -1,0 +1,240 @@
+package result
+
+import "time"
+
+// Scenario is one expanded point of the experiment grid, flattened to what reports
+// need. Zero CPUs or MemoryBytes mean unlimited.
+type Scenario struct {
+	// ID is stable for the same file and starts with the block name.
+	ID string `json:"scenario"`
+	// Block is the grid block the scenario came from.
+	Block string `json:"block"`
+	// Replicas is the number of service replicas.
+	Replicas int `json:"replicas"`
+	// CPUs is the CPU limit per replica; 0 means unlimited.
+	CPUs float64 `json:"cpus"`
+	// MemoryBytes is the memory limit per replica; 0 means unlimited.
+	MemoryBytes int64 `json:"memory_bytes"`
+	// Balancer is none, client or proxy.
+	Balancer string `json:"balancer"`
+	// Users is the closed-model user count (0 for open-model scenarios).
+	Users int `json:"users,omitempty"`
+	// SpawnRate is the closed-model users started per second.
+	SpawnRate float64 `json:"spawn_rate,omitempty"`
+	// Think is the closed-model wait between one user's requests, e.g. "1s..3s".
+	Think string `json:"think,omitempty"`
+	// Rate is the open-model arrival rate as written, e.g. "200/s" or "10/s..2000/s".
+	Rate string `json:"rate,omitempty"`
+	// Duration is the measured load duration (warm-up excluded).
+	Duration time.Duration `json:"duration_ns"`
+	// Warmup is sent before Duration and excluded from the metrics.
+	Warmup time.Duration `json:"warmup_ns"`
+}
+
+// Latency summarises response times of the measured requests.
+type Latency struct {
+	Mean time.Duration `json:"mean_ns"`
+	P50  time.Duration `json:"p50_ns"`
+	P90  time.Duration `json:"p90_ns"`
+	P95  time.Duration `json:"p95_ns"`
+	P99  time.Duration `json:"p99_ns"`
+	Max  time.Duration `json:"max_ns"`
+}
+
+// EndpointCount is the share of the load one endpoint (replica) received.
+type EndpointCount struct {
+	// URL is the endpoint's base URL.
+	URL string `json:"url"`
+	// Requests sent to it (measured window).
+	Requests uint64 `json:"requests"`
+	// Errors among them.
+	Errors uint64 `json:"errors"`
+}
+
+// Second is one point of the per-second time series of the load.
+type Second struct {
+	// T is the second since the start of the measured window.
+	T        int           `json:"t"`
+	Requests uint64        `json:"requests"`
+	Errors   uint64        `json:"errors"`
+	P50      time.Duration `json:"p50_ns"`
+	P99      time.Duration `json:"p99_ns"`
+	// Users is the number of closed-model users running at the end of the second.
+	Users int `json:"users,omitempty"`
+}
+
+// Load is what the load engine measured for one scenario.
+type Load struct {
+	// Requests completed in the measured window (warm-up excluded).
+	Requests uint64 `json:"requests"`
+	// WarmupRequests were sent during warm-up and excluded.
+	WarmupRequests uint64 `json:"warmup_requests"`
+	// Elapsed is the wall time of the measured window.
+	Elapsed time.Duration `json:"elapsed_ns"`
+	// RateRPS is requests sent per second.
+	RateRPS float64 `json:"rate_rps"`
+	// ThroughputRPS is successful requests per second.
+	ThroughputRPS float64 `json:"throughput_rps"`
+	// SuccessRatio is successful / all requests, 0..1.
+	SuccessRatio float64 `json:"success_ratio"`
+	Latency      Latency `json:"latency"`
+	// StatusCodes counts responses by HTTP status ("0" for transport errors).
+	StatusCodes map[string]uint64 `json:"status_codes"`
+	// Errors counts error messages.
+	Errors map[string]uint64 `json:"errors"`
+	// Endpoints is the per-endpoint request share.
+	Endpoints []EndpointCount `json:"endpoints"`
+	// Series is the per-second time series.
+	Series []Second `json:"series"`
+	// RequestedRPS is the mean arrival rate asked for (open model); 0 for closed.
+	RequestedRPS float64 `json:"requested_rps,omitempty"`
+	// Shortfall is true when the achieved rate fell more than 5% below RequestedRPS.
+	Shortfall bool `json:"shortfall"`
+	// GeneratorCPU is the CPU time the load generator process used during the load.
+	GeneratorCPU time.Duration `json:"generator_cpu_ns"`
+	// GeneratorPeakRSSBytes is the load generator's peak resident memory.
+	GeneratorPeakRSSBytes int64 `json:"generator_peak_rss_bytes"`
+	// LatencyFrom says how latency was measured: "intended-send-time" when
+	// corrected for coordinated omission, otherwise "actual-send-time" and why.
+	LatencyFrom string `json:"latency_from"`
+	// PeakInFlight is the highest number of requests in flight at once.
+	PeakInFlight int `json:"peak_in_flight"`
+	// Notes are honesty remarks the report shows next to the numbers.
+	Notes []string `json:"notes,omitempty"`
+}
+
+// Sample is one telemetry reading of one container (or local process).
+type Sample struct {
+	Time          time.Time `json:"time"`
+	Container     string    `json:"container"`
+	CPUPct        float64   `json:"cpu_pct"`
+	MemBytes      int64     `json:"mem_bytes"`
+	MemLimitBytes int64     `json:"mem_limit_bytes"`
+	NetRxBytes    uint64    `json:"net_rx_bytes"`
+	NetTxBytes    uint64    `json:"net_tx_bytes"`
+	PIDs          uint64    `json:"pids"`
+}
+
+// Event kinds.
+const (
+	EventOOM      = "oom"
+	EventDie      = "die"
+	EventRestart  = "restart"
+	EventStart    = "start"
+	EventKill     = "kill"
+	EventHealth   = "health_failed"
+	EventPlatform = "platform_error"
+)
+
+// Event is something that happened to a container or to the platform.
+type Event struct {
+	Time      time.Time `json:"time"`
+	Container string    `json:"container,omitempty"`
+	// Kind is one of the Event* constants.
+	Kind string `json:"kind"`
+	// ExitCode is set for die events.
+	ExitCode *int   `json:"exit_code,omitempty"`
+	Message  string `json:"message,omitempty"`
+}
+
+// ContainerSummary is the telemetry summary of one container.
+type ContainerSummary struct {
+	Name          string  `json:"name"`
+	PeakMemBytes  int64   `json:"peak_mem_bytes"`
+	MemLimitBytes int64   `json:"mem_limit_bytes"`
+	MeanCPUPct    float64 `json:"mean_cpu_pct"`
+	PeakCPUPct    float64 `json:"peak_cpu_pct"`
+}
+
+// Resources summarises what the service's containers used during the scenario.
+type Resources struct {
+	// PeakMemBytes is the highest memory of any one replica.
+	PeakMemBytes int64 `json:"peak_mem_bytes"`
+	// MeanCPUPct is the mean over samples of the sum of all replicas' CPU %.
+	MeanCPUPct float64 `json:"mean_cpu_pct"`
+	// PeakCPUPct is the highest sum of all replicas' CPU %.
+	PeakCPUPct float64 `json:"peak_cpu_pct"`
+	OOMKills   int     `json:"oom_kills"`
+	Restarts   int     `json:"restarts"`
+	// Advisory is true when limits could not be enforced (local platform without
+	// cgroups) and were only applied as GOMAXPROCS/GOMEMLIMIT.
+	Advisory   bool               `json:"advisory"`
+	Containers []ContainerSummary `json:"containers"`
+}
+
+// Phases are the wall times of the orchestration phases of a scenario.
+type Phases struct {
+	Build   time.Duration `json:"build_ns"`
+	Up      time.Duration `json:"up_ns"`
+	Healthy time.Duration `json:"healthy_ns"`
+	Load    time.Duration `json:"load_ns"`
+	Down    time.Duration `json:"down_ns"`
+}
+
+// Outcome statuses.
+const (
+	StatusOK      = "ok"
+	StatusFailed  = "failed"
+	StatusSkipped = "skipped"
+)
+
+// Outcome is everything recorded about one scenario of a run.
+type Outcome struct {
+	Scenario Scenario `json:"scenario"`
+	// Status is one of the Status* constants.
+	Status string `json:"status"`
+	// Error says why the scenario failed.
+	Error     string    `json:"error,omitempty"`
+	Load      Load      `json:"load"`
+	Resources Resources `json:"resources"`
+	Phases    Phases    `json:"phases"`
+	// SLOPass is nil when the file sets no SLO.
+	SLOPass *bool `json:"slo_pass,omitempty"`
+	// SLOFailures says which objectives failed, e.g. "p95 4.1s > 3s".
+	SLOFailures []string  `json:"slo_failures,omitempty"`
+	Started     time.Time `json:"started"`
+	Ended       time.Time `json:"ended"`
+}
+
+// Host describes the machine a run ran on.
+type Host struct {
+	Hostname       string `json:"hostname"`
+	OS             string `json:"os"`
+	Kernel         string `json:"kernel,omitempty"`
+	CPUs           int    `json:"cpus"`
+	MemoryBytes    int64  `json:"memory_bytes"`
+	DockerVersion  string `json:"docker_version,omitempty"`
+	ComposeVersion string `json:"compose_version,omitempty"`
+}
+
+// Run is the metadata of a run plus, when aggregated, its outcomes.
+type Run struct {
+	ID string `json:"id"`
+	// Name is the scenario file's name field.
+	Name string `json:"name"`
+	// File is the scenario file path as given.
+	File string `json:"file"`
+	// GitCommit of the scenario file's repository, if any.
+	GitCommit string `json:"git_commit,omitempty"`
+	Platform  string `json:"platform"`
+	// PlatformNotes are facts about the platform the report shows (e.g. advisory limits).
+	PlatformNotes []string  `json:"platform_notes,omitempty"`
+	Host          Host      `json:"host"`
+	RunnerVersion string    `json:"runner_version"`
+	Started       time.Time `json:"started"`
+	Ended         time.Time `json:"ended"`
+	SLO           *SLO      `json:"slo,omitempty"`
+	Scenarios     []Outcome `json:"scenarios,omitempty"`
+}
+
+// SLO is the service-level objective every scenario is checked against. Zero fields
+// are not checked.
+type SLO struct {
+	P50 time.Duration `json:"p50_ns,omitempty"`
+	P95 time.Duration `json:"p95_ns,omitempty"`
+	P99 time.Duration `json:"p99_ns,omitempty"`
+	// ErrorRate is the highest allowed failed/all ratio, 0..1; nil means unchecked.
+	ErrorRate *float64 `json:"error_rate,omitempty"`
+	// MinThroughputRPS is the lowest allowed successful requests per second.
+	MinThroughputRPS float64 `json:"min_throughput_rps,omitempty"`
+}
