@@ -223,8 +223,10 @@ type Run struct {
 	RunnerVersion string    `json:"runner_version"`
 	Started       time.Time `json:"started"`
 	Ended         time.Time `json:"ended"`
-	SLO           *SLO      `json:"slo,omitempty"`
-	Scenarios     []Outcome `json:"scenarios,omitempty"`
+	// Build is the time spent preparing the platform (building the image) once.
+	Build     time.Duration `json:"build_ns"`
+	SLO       *SLO          `json:"slo,omitempty"`
+	Scenarios []Outcome     `json:"scenarios,omitempty"`
 }
 
 // SLO is the service-level objective every scenario is checked against. Zero fields

@@ -1,0 +1,271 @@
+package run
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"time"
+
+	"github.com/infergrid/runner/runner/platform"
+	"github.com/infergrid/runner/runner/result"
+)
+
+// Job is one scenario ready to execute.
+type Job struct {
+	// Scenario is what the reports show of it.
+	Scenario result.Scenario
+	// Stack is what the platform brings up; nil when the targets already run
+	// (platform external).
+	Stack *platform.Spec
+	// Targets are the endpoints of an external platform.
+	Targets []platform.Endpoint
+	// Load drives the scenario's load against eps, streams the raw results to
+	// resultsPath, and reports its live state through status.
+	Load func(ctx context.Context, eps []platform.Endpoint, resultsPath string, status func(string)) (result.Load, error)
+}
+
+// Monitor watches a stack while its load runs.
+type Monitor interface {
+	// Watch samples s into stats until ctx is done and summarises what it saw.
+	Watch(ctx context.Context, s platform.Stack, stats *result.StatsWriter) result.Resources
+}
+
+// Options configure Execute.
+type Options struct {
+	// Dir is the run directory (OUT/RUN_ID); it is created, or reused by a resume.
+	Dir string
+	// Resume skips scenarios whose outcome.json in Dir says they finished.
+	Resume bool
+	// Platform brings stacks up; nil when every job has Targets.
+	Platform platform.Platform
+	// Build is prepared once, before the first scenario.
+	Build platform.Build
+	// Monitor watches each stack during its load; nil samples nothing.
+	Monitor Monitor
+	// SLO is checked against every finished scenario; nil checks nothing.
+	SLO *result.SLO
+	// Progress is told what happens; nil is silent.
+	Progress Progress
+	// TeardownTimeout bounds each Down, which runs even after ctx is cancelled.
+	TeardownTimeout time.Duration
+}
+
+// DefaultTeardownTimeout bounds a stack's teardown.
+const DefaultTeardownTimeout = 60 * time.Second
+
+// ID returns the run ID NAME-YYYYMMDDTHHMMSSZ of a run named name started at t.
+func ID(name string, t time.Time) string {
+	return name + "-" + t.UTC().Format("20060102T150405Z")
+}
+
+var safeID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
+
+// Execute runs the jobs one after the other and writes each scenario's results into
+// opt.Dir as soon as it finishes. It returns the run with every outcome, including
+// those of failed scenarios; its error is non-nil only when the run itself could not
+// go on (no run directory, the platform could not prepare, ctx cancelled).
+func Execute(ctx context.Context, meta result.Run, jobs []Job, opt Options) (result.Run, error) {
+	if opt.Progress == nil {
+		opt.Progress = nopProgress{}
+	}
+	if opt.TeardownTimeout <= 0 {
+		opt.TeardownTimeout = DefaultTeardownTimeout
+	}
+	for _, j := range jobs {
+		if !safeID.MatchString(j.Scenario.ID) {
+			return meta, fmt.Errorf("scenario ID %q cannot name a folder", j.Scenario.ID)
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(opt.Dir, "scenarios"), 0o755); err != nil {
+		return meta, fmt.Errorf("cannot create run directory: %w", err)
+	}
+	plan := make([]result.Scenario, len(jobs))
+	for i, j := range jobs {
+		plan[i] = j.Scenario
+	}
+	if err := result.WriteJSON(filepath.Join(opt.Dir, "plan.json"), plan); err != nil {
+		return meta, fmt.Errorf("cannot write the plan: %w", err)
+	}
+	if meta.Started.IsZero() {
+		meta.Started = time.Now()
+	}
+	if err := result.WriteJSON(filepath.Join(opt.Dir, "run.json"), meta); err != nil {
+		return meta, fmt.Errorf("cannot write run metadata: %w", err)
+	}
+
+	var todo []int
+	meta.Scenarios = make([]result.Outcome, len(jobs))
+	for i, j := range jobs {
+		if o, ok := finished(opt, j.Scenario.ID); ok {
+			meta.Scenarios[i] = o
+			continue
+		}
+		meta.Scenarios[i] = result.Outcome{Scenario: j.Scenario, Status: result.StatusSkipped, Error: "not run"}
+		todo = append(todo, i)
+	}
+
+	var runErr error
+	if opt.Platform != nil && len(todo) > 0 {
+		opt.Progress.Phase(0, len(jobs), "", "build")
+		start := time.Now()
+		if err := opt.Platform.Prepare(ctx, opt.Build); err != nil {
+			runErr = fmt.Errorf("cannot prepare platform %s: %w", opt.Platform.Name(), err)
+			todo = nil
+		}
+		meta.Build = time.Since(start)
+	}
+	eta := newETA(jobs, todo)
+	for k, i := range todo {
+		if ctx.Err() != nil {
+			runErr = ctx.Err()
+			break
+		}
+		o := execute(ctx, i+1, len(jobs), jobs[i], opt)
+		if opt.SLO != nil && o.Status == result.StatusOK {
+			pass, why := opt.SLO.Check(o.Load)
+			o.SLOPass, o.SLOFailures = &pass, why
+		}
+		meta.Scenarios[i] = o
+		if err := result.WriteJSON(filepath.Join(opt.Dir, "scenarios", o.Scenario.ID, "outcome.json"), o); err != nil {
+			runErr = fmt.Errorf("cannot record scenario %s: %w", o.Scenario.ID, err)
+			break
+		}
+		eta.done(k, o.Ended.Sub(o.Started))
+		opt.Progress.Done(i+1, len(jobs), o, eta.remaining())
+		if ctx.Err() != nil {
+			runErr = ctx.Err()
+			break
+		}
+	}
+	meta.Ended = time.Now()
+	runs := meta
+	runs.Scenarios = nil
+	if err := result.WriteJSON(filepath.Join(opt.Dir, "run.json"), runs); err != nil && runErr == nil {
+		runErr = fmt.Errorf("cannot write run metadata: %w", err)
+	}
+	return meta, runErr
+}
+
+// finished returns the recorded outcome of a scenario a resumed run need not repeat.
+func finished(opt Options, id string) (result.Outcome, bool) {
+	if !opt.Resume {
+		return result.Outcome{}, false
+	}
+	var o result.Outcome
+	err := result.ReadJSON(filepath.Join(opt.Dir, "scenarios", id, "outcome.json"), &o)
+	return o, err == nil && o.Status == result.StatusOK
+}
+
+// execute runs one scenario and returns its outcome; failures are recorded in it.
+func execute(ctx context.Context, k, n int, j Job, opt Options) (o result.Outcome) {
+	o = result.Outcome{Scenario: j.Scenario, Status: result.StatusOK, Started: time.Now()}
+	defer func() { o.Ended = time.Now() }()
+	fail := func(err error) result.Outcome {
+		o.Status, o.Error = result.StatusFailed, err.Error()
+		return o
+	}
+	dir := filepath.Join(opt.Dir, "scenarios", j.Scenario.ID)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fail(err)
+	}
+
+	eps := j.Targets
+	var stack platform.Stack
+	if j.Stack != nil {
+		if opt.Platform == nil {
+			return fail(errors.New("scenario needs a platform, none is configured"))
+		}
+		spec := *j.Stack
+		spec.Dir = dir
+		opt.Progress.Phase(k, n, j.Scenario.ID, "up")
+		start := time.Now()
+		s, err := opt.Platform.Up(ctx, spec)
+		o.Phases.Up = time.Since(start)
+		if t, ok := s.(interface {
+			Timings() (up, healthy time.Duration)
+		}); ok {
+			o.Phases.Up, o.Phases.Healthy = t.Timings()
+		}
+		if err != nil {
+			return fail(fmt.Errorf("stack did not come up: %w", err))
+		}
+		stack = s
+		defer func() {
+			opt.Progress.Phase(k, n, j.Scenario.ID, "down")
+			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), opt.TeardownTimeout)
+			defer cancel()
+			start := time.Now()
+			err := stack.Down(dctx)
+			o.Phases.Down = time.Since(start)
+			if err != nil && o.Error == "" {
+				o.Status, o.Error = result.StatusFailed, fmt.Sprintf("teardown: %v", err)
+			}
+			if err := writeEvents(dir, stack.Events()); err != nil && o.Error == "" {
+				o.Status, o.Error = result.StatusFailed, err.Error()
+			}
+		}()
+		eps = stack.Endpoints()
+	}
+
+	opt.Progress.Phase(k, n, j.Scenario.ID, "load")
+	watched := make(chan result.Resources, 1)
+	wctx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	if stack != nil && opt.Monitor != nil {
+		f, err := os.Create(filepath.Join(dir, "stats.csv"))
+		if err != nil {
+			return fail(err)
+		}
+		defer f.Close()
+		sw, err := result.NewStatsWriter(f)
+		if err != nil {
+			return fail(fmt.Errorf("stats.csv: %w", err))
+		}
+		go func() { watched <- opt.Monitor.Watch(wctx, stack, sw) }()
+	} else {
+		close(watched)
+	}
+	start := time.Now()
+	l, err := j.Load(ctx, eps, filepath.Join(dir, "results.gob"), func(s string) { opt.Progress.Status(s) })
+	o.Phases.Load = time.Since(start)
+	o.Load = l
+	stopWatch()
+	o.Resources = <-watched
+	if stack != nil {
+		o.Resources.Advisory = o.Resources.Advisory || stack.Advisory()
+	}
+	switch {
+	case ctx.Err() != nil:
+		return fail(errors.New("interrupted during the load; the results so far are kept"))
+	case err != nil:
+		return fail(fmt.Errorf("load: %w", err))
+	}
+	return o
+}
+
+func writeEvents(dir string, events []result.Event) error {
+	if events == nil {
+		events = []result.Event{}
+	}
+	return result.WriteJSON(filepath.Join(dir, "events.json"), events)
+}
+
+// Progress is told what a run is doing.
+type Progress interface {
+	// Phase says scenario k of n (1-based; 0 before the first) entered a phase:
+	// build, up, load or down.
+	Phase(k, n int, id, phase string)
+	// Status is a live line about the running load.
+	Status(line string)
+	// Done says scenario k of n finished, and how long the rest should take.
+	Done(k, n int, o result.Outcome, eta time.Duration)
+}
+
+type nopProgress struct{}
+
+func (nopProgress) Phase(int, int, string, string)               {}
+func (nopProgress) Status(string)                                {}
+func (nopProgress) Done(int, int, result.Outcome, time.Duration) {}

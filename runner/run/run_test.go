@@ -1,0 +1,255 @@
+package run
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/infergrid/runner/runner/platform"
+	"github.com/infergrid/runner/runner/result"
+)
+
+// fakePlatform records what was brought up and down.
+type fakePlatform struct {
+	mu       sync.Mutex
+	prepared int
+	up, down []string
+	failUp   map[string]error
+	prepErr  error
+}
+
+func (f *fakePlatform) Name() string { return "fake" }
+func (f *fakePlatform) Prepare(context.Context, platform.Build) error {
+	f.prepared++
+	return f.prepErr
+}
+func (f *fakePlatform) Info(context.Context) platform.Info { return platform.Info{} }
+func (f *fakePlatform) Up(_ context.Context, s platform.Spec) (platform.Stack, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.failUp[s.ScenarioID]; err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(s.Dir); err != nil {
+		return nil, err
+	}
+	f.up = append(f.up, s.ScenarioID)
+	return &fakeStack{p: f, id: s.ScenarioID}, nil
+}
+
+type fakeStack struct {
+	p  *fakePlatform
+	id string
+}
+
+func (s *fakeStack) Endpoints() []platform.Endpoint {
+	return []platform.Endpoint{{Name: s.id + "-1", URL: "http://127.0.0.1:1"}}
+}
+func (s *fakeStack) Sample(context.Context) ([]result.Sample, error) {
+	return []result.Sample{{Time: time.Now(), Container: s.id + "-1", MemBytes: 42}}, nil
+}
+func (s *fakeStack) Events() []result.Event {
+	return []result.Event{{Kind: result.EventStart, Container: s.id + "-1"}}
+}
+func (s *fakeStack) Advisory() bool { return false }
+func (s *fakeStack) Down(ctx context.Context) error {
+	if ctx.Err() != nil {
+		return ctx.Err() // teardown must get a live context even after Ctrl-C
+	}
+	s.p.mu.Lock()
+	defer s.p.mu.Unlock()
+	s.p.down = append(s.p.down, s.id)
+	return nil
+}
+
+// sampleOnce is a Monitor that samples once and waits for the end of the load.
+type sampleOnce struct{}
+
+func (sampleOnce) Watch(ctx context.Context, s platform.Stack, w *result.StatsWriter) result.Resources {
+	samples, _ := s.Sample(ctx)
+	_ = w.Write(samples...)
+	<-ctx.Done()
+	return result.Resources{PeakMemBytes: samples[0].MemBytes}
+}
+
+func job(id string, load func(ctx context.Context) (result.Load, error)) Job {
+	return Job{
+		Scenario: result.Scenario{ID: id, Replicas: 1, Duration: time.Second},
+		Stack:    &platform.Spec{ScenarioID: id, Replicas: 1},
+		Load: func(ctx context.Context, eps []platform.Endpoint, path string, status func(string)) (result.Load, error) {
+			if len(eps) != 1 {
+				return result.Load{}, errors.New("no endpoints")
+			}
+			status("running")
+			if err := os.WriteFile(path, []byte("raw"), 0o644); err != nil {
+				return result.Load{}, err
+			}
+			return load(ctx)
+		},
+	}
+}
+
+func okLoad(context.Context) (result.Load, error) {
+	return result.Load{Requests: 10, SuccessRatio: 1, Latency: result.Latency{P95: time.Millisecond}}, nil
+}
+
+func TestExecuteWritesEveryScenarioAndGoesOnAfterFailure(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run-1")
+	p := &fakePlatform{failUp: map[string]error{"b": errors.New("replica b-1 exited with code 1")}}
+	jobs := []Job{
+		job("a", okLoad),
+		job("b", okLoad),
+		job("c", func(context.Context) (result.Load, error) { return result.Load{}, errors.New("boom") }),
+		job("d", okLoad),
+	}
+	var out bytes.Buffer
+	slo := &result.SLO{P95: 500 * time.Microsecond}
+	run, err := Execute(t.Context(), result.Run{ID: "run-1"}, jobs, Options{
+		Dir: dir, Platform: p, Monitor: sampleOnce{}, SLO: slo, Progress: NewProgress(&out, false),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.prepared != 1 {
+		t.Errorf("prepared %d times, want once per run", p.prepared)
+	}
+	wantStatus := map[string]string{"a": "ok", "b": "failed", "c": "failed", "d": "ok"}
+	for _, o := range run.Scenarios {
+		if o.Status != wantStatus[o.Scenario.ID] {
+			t.Errorf("%s: status %s (%s), want %s", o.Scenario.ID, o.Status, o.Error, wantStatus[o.Scenario.ID])
+		}
+		var disk result.Outcome
+		if err := result.ReadJSON(filepath.Join(dir, "scenarios", o.Scenario.ID, "outcome.json"), &disk); err != nil {
+			t.Errorf("%s: %v", o.Scenario.ID, err)
+		}
+		if disk.Status != o.Status {
+			t.Errorf("%s: outcome.json says %s, run says %s", o.Scenario.ID, disk.Status, o.Status)
+		}
+	}
+	if got := run.Scenarios[1].Error; !strings.Contains(got, "replica b-1 exited") {
+		t.Errorf("b error = %q, want the platform's reason", got)
+	}
+	if got := run.Scenarios[0]; got.SLOPass == nil || *got.SLOPass || len(got.SLOFailures) != 1 {
+		t.Errorf("a: SLO pass %v failures %v, want one failure", got.SLOPass, got.SLOFailures)
+	}
+	if got := run.Scenarios[0].Resources.PeakMemBytes; got != 42 {
+		t.Errorf("a: peak mem %d, want 42 from the monitor", got)
+	}
+	if strings.Join(p.down, ",") != "a,c,d" {
+		t.Errorf("torn down %v, want every stack that came up", p.down)
+	}
+	for _, f := range []string{"run.json", "plan.json", "scenarios/a/stats.csv", "scenarios/a/events.json", "scenarios/a/results.gob"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("missing %s", f)
+		}
+	}
+	if !strings.Contains(out.String(), "[2/4] b FAILED") {
+		t.Errorf("progress does not report the failure:\n%s", out.String())
+	}
+}
+
+func TestExecuteCancelTearsDownAndKeepsFinished(t *testing.T) {
+	dir := t.TempDir()
+	p := &fakePlatform{}
+	ctx, cancel := context.WithCancel(t.Context())
+	jobs := []Job{
+		job("a", okLoad),
+		job("b", func(ctx context.Context) (result.Load, error) {
+			cancel() // Ctrl-C during the load
+			<-ctx.Done()
+			return result.Load{Requests: 3}, ctx.Err()
+		}),
+		job("c", okLoad),
+	}
+	run, err := Execute(ctx, result.Run{}, jobs, Options{Dir: dir, Platform: p})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	if strings.Join(p.down, ",") != "a,b" {
+		t.Errorf("torn down %v, want a,b", p.down)
+	}
+	if run.Scenarios[0].Status != result.StatusOK || run.Scenarios[1].Status != result.StatusFailed || run.Scenarios[2].Status != result.StatusSkipped {
+		t.Errorf("statuses %s %s %s, want ok failed skipped", run.Scenarios[0].Status, run.Scenarios[1].Status, run.Scenarios[2].Status)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "scenarios", "c")); !os.IsNotExist(err) {
+		t.Errorf("scenario c was started after the cancel")
+	}
+
+	// Resume runs only what is not finished.
+	p2 := &fakePlatform{}
+	run, err = Execute(t.Context(), result.Run{}, jobs[:1:1], Options{Dir: dir, Platform: p2, Resume: true})
+	if err != nil || len(p2.up) != 0 || p2.prepared != 0 {
+		t.Fatalf("resume of a finished scenario: err %v, up %v, prepared %d", err, p2.up, p2.prepared)
+	}
+	jobs[1] = job("b", okLoad)
+	run, err = Execute(t.Context(), result.Run{}, jobs, Options{Dir: dir, Platform: p2, Resume: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(p2.up, ",") != "b,c" {
+		t.Errorf("resume brought up %v, want b,c", p2.up)
+	}
+	for _, o := range run.Scenarios {
+		if o.Status != result.StatusOK {
+			t.Errorf("%s: %s after resume", o.Scenario.ID, o.Status)
+		}
+	}
+}
+
+func TestExecutePrepareFailureStartsNothing(t *testing.T) {
+	p := &fakePlatform{prepErr: errors.New("build failed")}
+	run, err := Execute(t.Context(), result.Run{}, []Job{job("a", okLoad)}, Options{Dir: t.TempDir(), Platform: p})
+	if err == nil || !strings.Contains(err.Error(), "build failed") {
+		t.Fatalf("err = %v, want the build failure", err)
+	}
+	if len(p.up) != 0 || run.Scenarios[0].Status != result.StatusSkipped {
+		t.Errorf("up %v, status %s; want nothing started", p.up, run.Scenarios[0].Status)
+	}
+}
+
+func TestExecuteExternalTargets(t *testing.T) {
+	j := job("ext", okLoad)
+	j.Stack = nil
+	j.Targets = []platform.Endpoint{{URL: "http://127.0.0.1:9"}}
+	run, err := Execute(t.Context(), result.Run{}, []Job{j}, Options{Dir: t.TempDir()})
+	if err != nil || run.Scenarios[0].Status != result.StatusOK {
+		t.Fatalf("err %v, outcome %+v", err, run.Scenarios[0])
+	}
+}
+
+func TestETA(t *testing.T) {
+	jobs := []Job{
+		{Scenario: result.Scenario{Duration: 10 * time.Second}},
+		{Scenario: result.Scenario{Duration: 20 * time.Second, Warmup: 5 * time.Second}},
+	}
+	e := newETA(jobs, []int{0, 1})
+	if got := e.remaining(); got != 10*time.Second+25*time.Second+2*DefaultOverhead {
+		t.Errorf("before any: %s", got)
+	}
+	e.done(0, 14*time.Second) // 4s overhead measured
+	if got := e.remaining(); got != 29*time.Second {
+		t.Errorf("after one: %s, want 25s + 4s", got)
+	}
+}
+
+func TestPlainProgressThrottlesStatus(t *testing.T) {
+	var buf bytes.Buffer
+	p := NewProgress(&buf, false).(*printer)
+	now := time.Unix(0, 0)
+	p.now = func() time.Time { return now }
+	p.Phase(1, 2, "a", "load")
+	p.Status("1 req")
+	p.Status("2 req") // within PlainInterval: dropped
+	now = now.Add(PlainInterval)
+	p.Status("3 req")
+	want := "[1/2] a load\n[1/2] a load: 1 req\n[1/2] a load: 3 req\n"
+	if buf.String() != want {
+		t.Errorf("got\n%q\nwant\n%q", buf.String(), want)
+	}
+}
