@@ -51,6 +51,11 @@ type decoder struct {
 	errs  []*Error
 	pos   positions
 	nodes int
+	// bad holds the paths whose values could not be decoded; validation says
+	// nothing more about them.
+	bad map[string]bool
+	// validating is set once decoding is done.
+	validating bool
 }
 
 func (d *decoder) errorf(n *yaml.Node, path, format string, args ...any) {
@@ -58,11 +63,22 @@ func (d *decoder) errorf(n *yaml.Node, path, format string, args ...any) {
 	if n != nil {
 		e.Line, e.Col = n.Line, n.Column
 	}
+	if !d.validating {
+		if d.bad == nil {
+			d.bad = map[string]bool{}
+		}
+		d.bad[path] = true
+	}
 	d.errs = append(d.errs, e)
 }
 
 // errAt reports a problem at the node written for path, or the nearest parent.
 func (d *decoder) errAt(path, format string, args ...any) {
+	for b := range d.bad {
+		if b == path || strings.HasPrefix(path, b+".") || strings.HasPrefix(path, b+"[") {
+			return
+		}
+	}
 	p := path
 	for {
 		if n, ok := d.pos[p]; ok {
@@ -304,6 +320,10 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 }
 
 func (d *decoder) decodeMerge(n *yaml.Node, v reflect.Value, path string) {
+	d.nodes++
+	if d.nodes > maxNodes {
+		return
+	}
 	if n.Kind == yaml.AliasNode && n.Alias != nil {
 		n = n.Alias
 	}

@@ -86,7 +86,8 @@ func Parse(name, dir string, data []byte) (*File, error) {
 		root = root.Content[0]
 	}
 	d.decode(root, reflect.ValueOf(f).Elem(), "")
-	if len(d.errs) == 0 {
+	if d.nodes <= maxNodes && !d.bad[""] {
+		d.validating = true
 		d.validate(f)
 	}
 	f.pos = d.pos
@@ -275,6 +276,8 @@ func (d *decoder) validateRequest(f *File) {
 		switch {
 		case err != nil || st.IsDir():
 			d.errAt(path, "body file %s does not exist (paths are relative to the scenario file's folder)", f.abs(p))
+		case !st.Mode().IsRegular():
+			d.errAt(path, "body file %s is not a regular file", f.abs(p))
 		case st.Size() > MaxBodyBytes:
 			d.errAt(path, "body file %s is %d bytes; the limit is %d", p, st.Size(), MaxBodyBytes)
 		default:
