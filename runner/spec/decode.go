@@ -299,6 +299,9 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 			d.errorf(k, path, "keys must be plain names")
 			continue
 		}
+		if path == "" && strings.HasPrefix(k.Value, "x-") {
+			continue // extension fields hold anchors for the rest of the file, as in compose
+		}
 		p := join(path, k.Value)
 		idx, ok := fields[k.Value]
 		if !ok {

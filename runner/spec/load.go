@@ -99,6 +99,12 @@ func Parse(name, dir string, data []byte) (*File, error) {
 
 func invalid(d *decoder, extra ...*Error) error {
 	all := append(d.errs, extra...)
+	slices.SortStableFunc(all, func(a, b *Error) int {
+		if a.Line != b.Line {
+			return a.Line - b.Line
+		}
+		return a.Col - b.Col
+	})
 	errs := make([]error, len(all))
 	for i, e := range all {
 		errs[i] = fmt.Errorf("%w%w", e, sentinel{})
