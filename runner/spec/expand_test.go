@@ -1,6 +1,10 @@
 package spec
 
 import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -9,6 +13,8 @@ import (
 
 	"github.com/infergrid/runner/runner/result"
 )
+
+var update = flag.Bool("update", false, "rewrite scenarios/schema.json")
 
 func TestScenarios(t *testing.T) {
 	dir := fixture(t)
@@ -203,5 +209,57 @@ func TestRepositoryIDs(t *testing.T) {
 	}
 	if total > 25*time.Minute {
 		t.Errorf("workshop5 is estimated at %v; keep it under 25 minutes", total)
+	}
+}
+
+// TestSchemaUpToDate checks that scenarios/schema.json is what `runner schema`
+// writes now (go test -update rewrites it) and that it describes every key.
+func TestSchemaUpToDate(t *testing.T) {
+	got, err := Schema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join("..", "..", "scenarios", "schema.json")
+	if *update {
+		if err := os.WriteFile(p, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s is out of date: run go run ./cmd/runner schema --out scenarios/schema.json (or go test ./runner/spec -update)", p)
+	}
+	var schema struct {
+		Properties map[string]struct {
+			Description string `json:"description"`
+		} `json:"properties"`
+		Defs map[string]struct {
+			Properties map[string]struct {
+				Description string `json:"description"`
+			} `json:"properties"`
+		} `json:"$defs"`
+	}
+	if err := json.Unmarshal(got, &schema); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range fieldKeys(reflect.TypeFor[File]()) {
+		if schema.Properties[k].Description == "" {
+			t.Errorf("schema: %s has no description", k)
+		}
+	}
+	for _, typ := range []reflect.Type{reflect.TypeFor[Service](), reflect.TypeFor[Request](), reflect.TypeFor[Defaults](), reflect.TypeFor[Block](), reflect.TypeFor[LoadEntry](), reflect.TypeFor[SLO]()} {
+		def, ok := schema.Defs[typ.Name()]
+		if !ok {
+			t.Errorf("schema: no $defs/%s", typ.Name())
+			continue
+		}
+		for _, k := range fieldKeys(typ) {
+			if def.Properties[k].Description == "" {
+				t.Errorf("schema: %s.%s has no description", typ.Name(), k)
+			}
+		}
 	}
 }
