@@ -104,7 +104,7 @@ func TestComposeUpAppliesLimits(t *testing.T) {
 	tools := composeTools(t)
 	image := buildTestImage(t)
 	for _, tool := range tools {
-		t.Run(strings.Join(tool, "-"), func(t *testing.T) {
+		t.Run(strings.Join(tool, " "), func(t *testing.T) {
 			ports, err := FreePorts(spec.PortRange{Lo: 20000, Hi: 29999}, 2)
 			if err != nil {
 				t.Fatal(err)
