@@ -128,6 +128,7 @@ func TestComposeUpAppliesLimits(t *testing.T) {
 				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 				defer cancel()
 				exec.CommandContext(ctx, tool[0], cmd("down", "-v", "--remove-orphans")...).Run()
+				removeByLabel(t, label.Run+"="+run)
 			})
 			runT(t, tool[0], cmd("up", "-d")...)
 			ids := strings.Fields(runT(t, "docker", "ps", "-q", "--filter", "label="+label.Run+"="+run))
@@ -152,6 +153,32 @@ func TestComposeUpAppliesLimits(t *testing.T) {
 				seen[f[4]] = true
 			}
 		})
+	}
+}
+
+// removeByLabel removes whatever containers and networks carry the label and
+// fails the test if compose down had left any.
+func removeByLabel(t *testing.T, lbl string) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	left := 0
+	for _, kind := range [][]string{{"ps", "-aq"}, {"network", "ls", "-q"}} {
+		out, err := exec.CommandContext(ctx, "docker", append(kind, "--filter", "label="+lbl)...).Output()
+		if err != nil {
+			t.Errorf("cannot list leftovers: %v", err)
+			continue
+		}
+		for _, id := range strings.Fields(string(out)) {
+			left++
+			if kind[0] == "ps" {
+				exec.CommandContext(ctx, "docker", "rm", "-f", id).Run()
+			} else {
+				exec.CommandContext(ctx, "docker", "network", "rm", id).Run()
+			}
+		}
+	}
+	if left > 0 {
+		t.Errorf("compose down left %d containers or networks labelled %s", left, lbl)
 	}
 }
 

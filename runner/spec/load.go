@@ -2,6 +2,7 @@ package spec
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -277,6 +278,19 @@ func (d *decoder) validateRequest(f *File) {
 	if n > 1 {
 		d.errAt("request", "give only one of body, body_file and body_files")
 	}
+	isJSON := false
+	for k, v := range r.Headers {
+		if strings.EqualFold(k, "Content-Type") && strings.Contains(strings.ToLower(v), "json") {
+			isJSON = true
+		}
+	}
+	checkJSON := func(path string, b []byte) {
+		if isJSON && !json.Valid(b) {
+			var v any
+			err := json.Unmarshal(b, &v)
+			d.errAt(path, "the body is not valid JSON but Content-Type says JSON: %v", err)
+		}
+	}
 	check := func(path, p string) {
 		st, err := os.Stat(f.abs(p))
 		switch {
@@ -291,10 +305,12 @@ func (d *decoder) validateRequest(f *File) {
 			if err != nil {
 				d.errAt(path, "cannot read body file: %s", err)
 			}
+			checkJSON(path, b)
 			f.bodies = append(f.bodies, b)
 		}
 	}
 	if r.Body != "" {
+		checkJSON("request.body", []byte(r.Body))
 		f.bodies = [][]byte{[]byte(r.Body)}
 	}
 	if r.BodyFile != "" {

@@ -21,6 +21,7 @@ func fixture(t *testing.T) string {
 		"body.json":       `{"features": [1, 2]}`,
 		"body2.json":      `{"features": [3, 4]}`,
 		"compose.tmpl":    "services: {}\n",
+		"notjson.txt":     "hello\n",
 	})
 }
 
@@ -80,6 +81,8 @@ func TestValidation(t *testing.T) {
 		{"missing body_files entry", head + "request: {body_files: [body.json, nope.json]}\ngrid: [{name: a, load: [{rate: 1/s}]}]\n", []string{"request.body_files[1]: body file"}},
 		{"two bodies", head + "request: {body: x, body_file: body.json}\ngrid: [{name: a, load: [{rate: 1/s}]}]\n", []string{"request: give only one of body, body_file and body_files"}},
 		{"bad body order", head + "request: {body_files: [body.json], body_order: shuffle}\ngrid: [{name: a, load: [{rate: 1/s}]}]\n", []string{`request.body_order: "shuffle": use cycle or random`}},
+		{"body not JSON though declared JSON", head + "request: {headers: {content-type: application/json}, body_files: [body.json, notjson.txt]}\ngrid: [{name: a, load: [{rate: 1/s}]}]\n", []string{"request.body_files[1]: the body is not valid JSON but Content-Type says JSON: invalid character 'h'"}},
+		{"inline body not JSON", head + "request: {headers: {Content-Type: application/json}, body: '{'}\ngrid: [{name: a, load: [{rate: 1/s}]}]\n", []string{"request.body: the body is not valid JSON but Content-Type says JSON: unexpected end of JSON input"}},
 		{"bad method and path", head + "request: {method: FETCH, path: predict}\ngrid: [{name: a, load: [{rate: 1/s}]}]\n", []string{`request.method: "FETCH" is not a method`, `request.path: "predict" must start with /`}},
 		{"empty grid", head + "grid: []\n", []string{"f.yaml:3:7: grid: the grid is empty"}},
 		{"no grid", head, []string{"f.yaml: grid: the grid is empty"}},
