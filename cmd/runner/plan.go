@@ -1,13 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -47,7 +44,11 @@ Examples:
 	if !ok {
 		return exitUsage
 	}
-	h := host{CPUs: runtime.NumCPU()}
+	h, err := spec.ThisHost()
+	if err != nil && *hostMem == "" {
+		fmt.Fprintf(stderr, "runner plan: %v; pass --host-memory\n", err)
+		return exitPlatform
+	}
 	if *hostCPUs != 0 {
 		if *hostCPUs < 0 {
 			fmt.Fprintln(stderr, "runner plan: --host-cpus must be 1 or more")
@@ -60,13 +61,6 @@ Examples:
 		if err != nil || v <= 0 {
 			fmt.Fprintf(stderr, "runner plan: --host-memory %q is not a size such as 16G\n", *hostMem)
 			return exitUsage
-		}
-		h.MemoryBytes = v
-	} else {
-		v, err := memTotal()
-		if err != nil {
-			fmt.Fprintf(stderr, "runner plan: %v; pass --host-memory\n", err)
-			return exitPlatform
 		}
 		h.MemoryBytes = v
 	}
@@ -89,33 +83,6 @@ Examples:
 		return exitPlatform
 	}
 	return exitOK
-}
-
-// host is what a plan is checked against.
-type host struct {
-	CPUs        int
-	MemoryBytes int64
-}
-
-// memTotal reads this host's memory from /proc/meminfo.
-func memTotal() (int64, error) {
-	f, err := os.Open("/proc/meminfo")
-	if err != nil {
-		return 0, fmt.Errorf("cannot read this host's memory: %w", err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) >= 2 && fields[0] == "MemTotal:" {
-			kb, err := strconv.ParseInt(fields[1], 10, 64)
-			if err != nil {
-				break
-			}
-			return kb << 10, nil
-		}
-	}
-	return 0, fmt.Errorf("cannot read this host's memory: no MemTotal in /proc/meminfo")
 }
 
 // planRow is one scenario of `runner plan --json`. The keys follow the results.csv
@@ -144,7 +111,7 @@ type planRow struct {
 
 func ptr[T any](v T) *T { return &v }
 
-func planRows(f *spec.File, h host) []planRow {
+func planRows(f *spec.File, h spec.Host) []planRow {
 	var rows []planRow
 	for _, s := range f.Scenarios() {
 		r := s.Result()
@@ -155,9 +122,12 @@ func planRows(f *spec.File, h host) []planRow {
 			DurationS:   s.Load.Duration.Seconds(),
 			WarmupS:     s.Load.Warmup.Seconds(),
 			EstimatedS:  s.Estimate().Seconds(),
-			FitProblems: fit(s, h),
+			FitProblems: s.Fit(h),
 		}
 		row.Fits = len(row.FitProblems) == 0
+		if row.FitProblems == nil {
+			row.FitProblems = []string{}
+		}
 		if f.Platform != "external" {
 			row.Replicas = ptr(s.Replicas)
 		}
@@ -180,42 +150,9 @@ func planRows(f *spec.File, h host) []planRow {
 	return rows
 }
 
-// fit says what of scenario s does not fit host h; nil when everything fits.
-func fit(s spec.Scenario, h host) []string {
-	problems := []string{}
-	if mem := int64(s.Replicas) * s.MemoryBytes; mem > h.MemoryBytes {
-		problems = append(problems, fmt.Sprintf("memory %s > host %s", human(mem), human(h.MemoryBytes)))
-	}
-	if cpus := float64(s.Replicas) * s.CPUs; cpus > float64(h.CPUs) {
-		problems = append(problems, fmt.Sprintf("cpus %s > host %d", strconv.FormatFloat(cpus, 'f', -1, 64), h.CPUs))
-	}
-	if s.CPUSet != "" {
-		if hi := maxCPU(s.CPUSet); hi >= h.CPUs {
-			problems = append(problems, fmt.Sprintf("cpuset %s names CPU %d, host has 0-%d", s.CPUSet, hi, h.CPUs-1))
-		}
-	}
-	if s.Load.Closed() && s.Load.SpawnTime() > s.Load.Warmup+s.Load.Duration {
-		problems = append(problems, fmt.Sprintf("spawning takes %s > warmup+duration", s.Load.SpawnTime().Round(time.Second)))
-	}
-	return problems
-}
-
-// maxCPU is the highest CPU number of a validated cpuset such as "0-1,3".
-func maxCPU(set string) int {
-	hi := 0
-	for _, part := range strings.Split(set, ",") {
-		for _, n := range strings.Split(part, "-") {
-			if v, err := strconv.Atoi(n); err == nil && v > hi {
-				hi = v
-			}
-		}
-	}
-	return hi
-}
-
 func human(b int64) string { return units.BytesSize(float64(b)) }
 
-func planTable(w io.Writer, f *spec.File, h host, rows []planRow) error {
+func planTable(w io.Writer, f *spec.File, h spec.Host, rows []planRow) error {
 	fmt.Fprintf(w, "%s: %d scenarios, platform %s\n", f.Name, len(rows), f.Platform)
 	t := tablewriter.NewTable(w,
 		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{Symbols: tw.NewSymbols(tw.StyleASCII)})),

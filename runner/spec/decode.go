@@ -118,7 +118,7 @@ func kindName(n *yaml.Node) string {
 
 var scalarType = reflect.TypeFor[scalar]()
 
-// decode fills v from n. It returns false when n could not be used at all.
+// decode fills v from n, recording its position and every problem.
 func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 	d.nodes++
 	if d.nodes > maxNodes {
