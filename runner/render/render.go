@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"text/template"
 
 	"gopkg.in/yaml.v3"
@@ -144,14 +145,14 @@ func Quote(v any) string {
 	return strings.ReplaceAll(strings.TrimSuffix(b.String(), "\n"), "$", "$$")
 }
 
-// Default returns the embedded default template.
-func Default() *Template {
+// Default returns the embedded default template (parsed once).
+var Default = sync.OnceValue(func() *Template {
 	t, err := parse(composetemplates.Default, composetemplates.FS)
 	if err != nil {
 		panic(err) // the embedded template is tested
 	}
 	return t
-}
+})
 
 func parse(name string, fsys interface{ ReadFile(string) ([]byte, error) }) (*Template, error) {
 	src, err := fsys.ReadFile(name)
