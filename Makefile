@@ -18,3 +18,15 @@ test: ## run every test (Docker tests skip without a daemon unless RUNNER_REQUIR
 
 run: build ## run the workshop study
 	bin/runner scenarios/workshop5.yaml
+
+# --- scenario files: spec, render, CLI foundation ---
+.PHONY: validate schema fuzz-spec
+
+validate: ## validate every shipped scenario file
+	$(GO) run ./cmd/runner validate scenarios/*.yaml scenarios/examples/*.yaml
+
+schema: ## regenerate scenarios/schema.json from the Go types
+	$(GO) run ./cmd/runner schema --out scenarios/schema.json
+
+fuzz-spec: ## fuzz the scenario loader for 60s
+	$(GO) test ./runner/spec -run '^$$' -fuzz FuzzParse -fuzztime 60s

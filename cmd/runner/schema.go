@@ -1,0 +1,50 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/infergrid/runner/runner/spec"
+)
+
+func cmdSchema(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("schema", `Usage: runner schema [--out FILE]
+
+Prints the JSON Schema (draft 2020-12) of the scenario format, derived from the
+runner's own types, so editors can complete and check scenario files. The
+repository ships it as scenarios/schema.json.
+
+Options:
+OPTIONS
+Examples:
+  runner schema --out scenarios/schema.json
+  # in VS Code with the YAML extension, first line of a scenario file:
+  # yaml-language-server: $schema=./schema.json
+`, stdout)
+	out := fs.String("out", "", "write the schema to `FILE` instead of standard output")
+	pos, code, ok := parse(fs, args, stderr)
+	if !ok {
+		return code
+	}
+	if len(pos) > 0 {
+		fmt.Fprintln(stderr, "runner schema: takes no arguments")
+		return exitUsage
+	}
+	b, err := spec.Schema()
+	if err != nil {
+		fmt.Fprintf(stderr, "runner schema: %v\n", err)
+		return exitPlatform
+	}
+	if *out == "" {
+		_, err = stdout.Write(b)
+	} else {
+		err = os.WriteFile(*out, b, 0o644)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "runner schema: %v\n", err)
+		return exitUsage
+	}
+	return exitOK
+}

@@ -1,0 +1,221 @@
+package render
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"text/template"
+
+	"gopkg.in/yaml.v3"
+
+	composetemplates "github.com/infergrid/runner/compose-templates"
+	"github.com/infergrid/runner/runner/label"
+	"github.com/infergrid/runner/runner/spec"
+)
+
+// Service is the name of the service under test in the default template.
+const Service = "app"
+
+// Params are the run-time inputs of a rendering that the scenario does not hold.
+type Params struct {
+	// RunID and Project are written as labels; Project is the compose project name.
+	RunID   string
+	Project string
+	// Ports is the host port range published for the replicas; it must hold at
+	// least one port per replica.
+	Ports spec.PortRange
+}
+
+// Data is what a compose template sees.
+type Data struct {
+	// Project is the compose project name; RunID and ScenarioID identify the run
+	// and the scenario.
+	Project, RunID, ScenarioID string
+	// Service is the compose service name of the service under test.
+	Service string
+	// Image is the service image.
+	Image string
+	// Port is the service's port inside its container.
+	Port int
+	// Health is the health path the runner polls.
+	Health string
+	// Replicas is deploy.replicas.
+	Replicas int
+	// CPUs is the CPU limit per replica ("1.5"); empty means unlimited.
+	CPUs string
+	// Memory is the memory limit per replica ("1000M"); empty means unlimited.
+	Memory string
+	// MemoryBytes is the memory limit in bytes; 0 means unlimited.
+	MemoryBytes int64
+	// CPUSet pins the replicas to CPUs; empty means no pinning.
+	CPUSet string
+	// HostPorts is the published host port range, "18089-18094" (or one port).
+	HostPorts string
+	// Ports is the compose ports entry, "HOSTPORTS:PORT".
+	Ports string
+	// Env is extra environment for the service.
+	Env map[string]string
+	// Network is the external network to join; empty for none.
+	Network string
+	// Labels mark everything the stack creates as the runner's (see runner/label).
+	Labels map[string]string
+}
+
+// NewData fills the template data of scenario s.
+func NewData(s spec.Scenario, p Params) (Data, error) {
+	if s.Replicas < 1 {
+		return Data{}, fmt.Errorf("scenario %s has %d replicas; only scenarios that start a service can be rendered", s.ID, s.Replicas)
+	}
+	if p.Ports.Size() < s.Replicas {
+		return Data{}, fmt.Errorf("scenario %s: host port range %s holds %d ports for %d replicas", s.ID, p.Ports, p.Ports.Size(), s.Replicas)
+	}
+	var hp string
+	if s.Replicas == 1 {
+		hp = strconv.Itoa(p.Ports.Lo)
+	} else {
+		hp = spec.PortRange{Lo: p.Ports.Lo, Hi: p.Ports.Lo + s.Replicas - 1}.String()
+	}
+	d := Data{
+		Project:     p.Project,
+		RunID:       p.RunID,
+		ScenarioID:  s.ID,
+		Service:     Service,
+		Image:       s.Image,
+		Port:        s.Service.Port,
+		Health:      s.Service.Health,
+		Replicas:    s.Replicas,
+		MemoryBytes: s.MemoryBytes,
+		Memory:      Bytes(s.MemoryBytes),
+		CPUSet:      s.CPUSet,
+		HostPorts:   hp,
+		Ports:       fmt.Sprintf("%s:%d", hp, s.Service.Port),
+		Env:         s.Service.Env,
+		Network:     s.Network,
+		Labels: map[string]string{
+			label.Managed:  "true",
+			label.Run:      p.RunID,
+			label.Scenario: s.ID,
+			label.Project:  p.Project,
+		},
+	}
+	if s.CPUs > 0 {
+		d.CPUs = strconv.FormatFloat(s.CPUs, 'f', -1, 64)
+	}
+	return d, nil
+}
+
+// Bytes writes a memory size the way both compose implementations read it (binary
+// units: 1000M is 1000 MiB); empty for 0.
+func Bytes(b int64) string {
+	switch {
+	case b == 0:
+		return ""
+	case b%(1<<30) == 0:
+		return fmt.Sprintf("%dG", b>>30)
+	case b%(1<<20) == 0:
+		return fmt.Sprintf("%dM", b>>20)
+	case b%(1<<10) == 0:
+		return fmt.Sprintf("%dK", b>>10)
+	}
+	return fmt.Sprintf("%db", b)
+}
+
+// Template is a parsed compose template.
+type Template struct {
+	name string
+	t    *template.Template
+}
+
+// funcs are the functions templates may use.
+var funcs = template.FuncMap{"quote": Quote}
+
+// Quote writes s as a double-quoted YAML string in which compose interpolation
+// cannot happen ('$' is doubled).
+func Quote(v any) string {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(fmt.Sprint(v)) // a string always encodes
+	return strings.ReplaceAll(strings.TrimSuffix(b.String(), "\n"), "$", "$$")
+}
+
+// Default returns the embedded default template (parsed once).
+var Default = sync.OnceValue(func() *Template {
+	t, err := parse(composetemplates.Default, composetemplates.FS)
+	if err != nil {
+		panic(err) // the embedded template is tested
+	}
+	return t
+})
+
+func parse(name string, fsys interface{ ReadFile(string) ([]byte, error) }) (*Template, error) {
+	src, err := fsys.ReadFile(name)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read compose template: %w", err)
+	}
+	t, err := template.New(name).Funcs(funcs).Option("missingkey=error").Parse(string(src))
+	if err != nil {
+		return nil, fmt.Errorf("compose template %s: %w", name, err)
+	}
+	return &Template{name: name, t: t}, nil
+}
+
+type osFS struct{}
+
+func (osFS) ReadFile(name string) ([]byte, error) { return os.ReadFile(name) }
+
+// ParseFile reads a user's compose template.
+func ParseFile(path string) (*Template, error) { return parse(path, osFS{}) }
+
+// For returns the template of scenario s: its service.template, else the default.
+func For(s spec.Scenario) (*Template, error) {
+	if s.Service.Template == "" {
+		return Default(), nil
+	}
+	return ParseFile(s.Service.Template)
+}
+
+// Execute renders d and checks that the result is a YAML mapping with services.
+func (t *Template) Execute(d Data) ([]byte, error) {
+	var b bytes.Buffer
+	if err := t.t.Execute(&b, d); err != nil {
+		return nil, fmt.Errorf("cannot render compose template %s: %w", t.name, err)
+	}
+	var doc struct {
+		Services map[string]any `yaml:"services"`
+	}
+	if err := yaml.Unmarshal(b.Bytes(), &doc); err != nil {
+		return nil, fmt.Errorf("compose template %s rendered invalid YAML for scenario %s: %w", t.name, d.ScenarioID, err)
+	}
+	if len(doc.Services) == 0 {
+		return nil, fmt.Errorf("compose template %s rendered no services for scenario %s", t.name, d.ScenarioID)
+	}
+	return b.Bytes(), nil
+}
+
+// Render renders the compose file of scenario s with its own template.
+func Render(s spec.Scenario, p Params) ([]byte, error) {
+	t, err := For(s)
+	if err != nil {
+		return nil, err
+	}
+	d, err := NewData(s, p)
+	if err != nil {
+		return nil, err
+	}
+	return t.Execute(d)
+}
+
+// Project is the compose project name of a scenario in a run: "runner-" plus a
+// short hash of the run ID plus the scenario ID, lowercase [a-z0-9_-] as both
+// compose implementations require, and unique across runs.
+func Project(runID, scenarioID string) string {
+	h := sha256.Sum256([]byte(runID))
+	return "runner-" + hex.EncodeToString(h[:3]) + "-" + scenarioID
+}

@@ -1,0 +1,340 @@
+package render
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/infergrid/runner/runner/label"
+	"github.com/infergrid/runner/runner/spec"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// scenarios copies the repository's scenarios folder into a temporary tree with a Go
+// main package at cmd/inference, loads name from it and returns its scenarios.
+func scenarios(t *testing.T, name string) []spec.Scenario {
+	t.Helper()
+	root := t.TempDir()
+	if err := os.CopyFS(filepath.Join(root, "scenarios"), os.DirFS("../../scenarios")); err != nil {
+		t.Fatal(err)
+	}
+	inf := filepath.Join(root, "cmd", "inference")
+	if err := os.MkdirAll(inf, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(inf, "main.go"), []byte("package main\n\nfunc main() {}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := spec.Load(filepath.Join(root, "scenarios", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f.Scenarios()
+}
+
+// fixedParams are deterministic render inputs for golden files.
+func fixedParams(s spec.Scenario) Params {
+	run := "test-20260101T000000Z"
+	return Params{RunID: run, Project: Project(run, s.ID), Ports: spec.PortRange{Lo: 18000, Hi: 18000 + s.Replicas - 1}}
+}
+
+func TestRenderGolden(t *testing.T) {
+	for _, file := range []string{"workshop5.yaml", "smoke.yaml", "examples/open-ramp.yaml"} {
+		for _, s := range scenarios(t, file) {
+			t.Run(s.ID, func(t *testing.T) {
+				got, err := Render(s, fixedParams(s))
+				if err != nil {
+					t.Fatal(err)
+				}
+				golden := filepath.Join("testdata", "golden", strings.TrimSuffix(filepath.Base(file), ".yaml"), s.ID+".yml")
+				if *update {
+					if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
+						t.Fatal(err)
+					}
+					if err := os.WriteFile(golden, got, 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
+				want, err := os.ReadFile(golden)
+				if err != nil {
+					t.Fatalf("%v (run go test -update to create it)", err)
+				}
+				if !bytes.Equal(got, want) {
+					t.Errorf("rendered compose file differs from %s (go test -update rewrites it):\n%s", golden, diff(string(want), string(got)))
+				}
+			})
+		}
+	}
+}
+
+// diff shows the first differing lines.
+func diff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	for i := range max(len(w), len(g)) {
+		var a, b string
+		if i < len(w) {
+			a = w[i]
+		}
+		if i < len(g) {
+			b = g[i]
+		}
+		if a != b {
+			return "line " + itoa(i+1) + ":\n- " + a + "\n+ " + b
+		}
+	}
+	return "(same lines)"
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+func itoaPort(p int) string { return strconv.Itoa(p) }
+
+// compose is the subset of a compose file the tests check.
+type compose struct {
+	Services map[string]struct {
+		Image       string            `yaml:"image"`
+		CPUSet      string            `yaml:"cpuset"`
+		Environment map[string]string `yaml:"environment"`
+		Ports       []string          `yaml:"ports"`
+		Labels      map[string]string `yaml:"labels"`
+		Networks    []string          `yaml:"networks"`
+		Deploy      struct {
+			Replicas  int `yaml:"replicas"`
+			Resources struct {
+				Limits map[string]string `yaml:"limits"`
+			} `yaml:"resources"`
+			Labels map[string]string `yaml:"labels"`
+		} `yaml:"deploy"`
+	} `yaml:"services"`
+	Networks map[string]struct {
+		External bool              `yaml:"external"`
+		Name     string            `yaml:"name"`
+		Labels   map[string]string `yaml:"labels"`
+	} `yaml:"networks"`
+}
+
+func parseCompose(t *testing.T, b []byte) compose {
+	t.Helper()
+	var c compose
+	if err := yaml.Unmarshal(b, &c); err != nil {
+		t.Fatalf("rendered file is not YAML: %v\n%s", err, b)
+	}
+	return c
+}
+
+func TestRenderMeaning(t *testing.T) {
+	base := spec.Scenario{
+		ID: "b-r3", Replicas: 3, Image: "runner-x:latest",
+		Service: spec.Service{Port: 8000, Health: "/health"},
+	}
+	tests := []struct {
+		name       string
+		edit       func(*spec.Scenario)
+		ports      spec.PortRange
+		wantPorts  string
+		wantLimits map[string]string
+		wantNet    string
+		wantCPUSet string
+	}{
+		{name: "unlimited renders no limits", ports: spec.PortRange{Lo: 18089, Hi: 18091}, wantPorts: "18089-18091:8000"},
+		{name: "limits", edit: func(s *spec.Scenario) { s.CPUs, s.MemoryBytes = 1.5, 1000<<20 },
+			ports: spec.PortRange{Lo: 20000, Hi: 20009}, wantPorts: "20000-20002:8000",
+			wantLimits: map[string]string{"cpus": "1.5", "memory": "1000M"}},
+		{name: "memory only", edit: func(s *spec.Scenario) { s.MemoryBytes = 10 << 30 },
+			ports: spec.PortRange{Lo: 18000, Hi: 18002}, wantPorts: "18000-18002:8000",
+			wantLimits: map[string]string{"memory": "10G"}},
+		{name: "one replica publishes one port", edit: func(s *spec.Scenario) { s.Replicas = 1 },
+			ports: spec.PortRange{Lo: 18000, Hi: 18999}, wantPorts: "18000:8000"},
+		{name: "network and cpuset", edit: func(s *spec.Scenario) { s.Network, s.CPUSet = "my_shared_network", "1" },
+			ports: spec.PortRange{Lo: 18000, Hi: 18002}, wantPorts: "18000-18002:8000", wantNet: "my_shared_network", wantCPUSet: "1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := base
+			if tt.edit != nil {
+				tt.edit(&s)
+			}
+			b, err := Render(s, Params{RunID: "run1", Project: "p1", Ports: tt.ports})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := parseCompose(t, b)
+			svc, ok := c.Services[Service]
+			if !ok {
+				t.Fatalf("no service %q in\n%s", Service, b)
+			}
+			if len(svc.Ports) != 1 || svc.Ports[0] != tt.wantPorts {
+				t.Errorf("ports = %v, want [%s]", svc.Ports, tt.wantPorts)
+			}
+			if svc.Deploy.Replicas != s.Replicas {
+				t.Errorf("replicas = %d, want %d", svc.Deploy.Replicas, s.Replicas)
+			}
+			if len(svc.Deploy.Resources.Limits) != len(tt.wantLimits) {
+				t.Errorf("limits = %v, want %v", svc.Deploy.Resources.Limits, tt.wantLimits)
+			}
+			for k, v := range tt.wantLimits {
+				if svc.Deploy.Resources.Limits[k] != v {
+					t.Errorf("limit %s = %q, want %q", k, svc.Deploy.Resources.Limits[k], v)
+				}
+			}
+			if svc.CPUSet != tt.wantCPUSet {
+				t.Errorf("cpuset = %q, want %q", svc.CPUSet, tt.wantCPUSet)
+			}
+			wantLabels := map[string]string{label.Managed: "true", label.Run: "run1", label.Scenario: s.ID, label.Project: "p1"}
+			for _, got := range []map[string]string{svc.Labels, svc.Deploy.Labels, c.Networks["default"].Labels} {
+				if len(got) != len(wantLabels) {
+					t.Errorf("labels = %v, want %v", got, wantLabels)
+				}
+				for k, v := range wantLabels {
+					if got[k] != v {
+						t.Errorf("label %s = %q, want %q", k, got[k], v)
+					}
+				}
+			}
+			shared, hasShared := c.Networks["shared"]
+			if (tt.wantNet != "") != hasShared || shared.Name != tt.wantNet || (hasShared && !shared.External) {
+				t.Errorf("networks = %+v, want external shared network %q", c.Networks, tt.wantNet)
+			}
+			if tt.wantNet != "" && strings.Join(svc.Networks, ",") != "default,shared" {
+				t.Errorf("service networks = %v, want [default shared]", svc.Networks)
+			}
+		})
+	}
+}
+
+// TestQuoteInjection checks that scenario values cannot add YAML keys or compose
+// interpolation.
+func TestQuoteInjection(t *testing.T) {
+	evil := map[string]string{
+		"A":       "x\"\n    privileged: true\n#",
+		"B":       "${HOME} and $PATH",
+		"C":       "'; rm -rf / #: {a: b}",
+		"unicode": "é\u2028\t<&>",
+	}
+	s := spec.Scenario{ID: "x", Replicas: 1, Image: "img:1", Service: spec.Service{Port: 80, Env: evil}}
+	b, err := Render(s, Params{RunID: "r", Project: "p", Ports: spec.PortRange{Lo: 18000, Hi: 18000}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var raw map[string]map[string]map[string]any
+	if err := yaml.Unmarshal(b, &raw); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := raw["services"][Service]["privileged"]; ok {
+		t.Fatalf("an env value injected a key:\n%s", b)
+	}
+	c := parseCompose(t, b)
+	for k, v := range evil {
+		got := strings.ReplaceAll(c.Services[Service].Environment[k], "$$", "$")
+		if got != v {
+			t.Errorf("env %s = %q, want %q", k, got, v)
+		}
+	}
+}
+
+func TestNewDataErrors(t *testing.T) {
+	s := spec.Scenario{ID: "x", Replicas: 4, Image: "img", Service: spec.Service{Port: 80}}
+	if _, err := NewData(s, Params{Ports: spec.PortRange{Lo: 18000, Hi: 18002}}); err == nil {
+		t.Error("3 ports for 4 replicas rendered")
+	}
+	s.Replicas = 0
+	if _, err := NewData(s, Params{Ports: spec.PortRange{Lo: 18000, Hi: 18002}}); err == nil {
+		t.Error("a scenario without replicas (external) rendered")
+	}
+}
+
+func TestUserTemplate(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name, src, wantErr string
+	}{
+		{"good", "services:\n  web:\n    image: {{quote .Image}}\n    ports: [{{quote .Ports}}]\n", ""},
+		{"syntax", "services: {{.Image", "compose template"},
+		{"unknown field", "services: {{.Nope}}", "can't evaluate field Nope"},
+		{"invalid yaml", "services:\n  a: [\n", "rendered invalid YAML"},
+		{"no services", "networks: {}\n", "rendered no services"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := filepath.Join(dir, tt.name+".tmpl")
+			if err := os.WriteFile(p, []byte(tt.src), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			s := spec.Scenario{ID: "x", Replicas: 2, Image: "img:1", Service: spec.Service{Port: 80, Template: p}}
+			b, err := Render(s, Params{Ports: spec.PortRange{Lo: 18000, Hi: 18001}})
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !strings.Contains(string(b), `"18000-18001:80"`) {
+					t.Errorf("user template output lacks the port range:\n%s", b)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("err = %v, want one containing %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestBytes(t *testing.T) {
+	for in, want := range map[int64]string{0: "", 10 << 30: "10G", 700 << 20: "700M", 1500 << 10: "1500K", 6<<20 + 1: "6291457b"} {
+		if got := Bytes(in); got != want {
+			t.Errorf("Bytes(%d) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestProject(t *testing.T) {
+	a, b := Project("run-1", "s1"), Project("run-2", "s1")
+	if a == b || a != Project("run-1", "s1") {
+		t.Errorf("Project is not stable and run-specific: %s %s", a, b)
+	}
+	for _, c := range a {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			t.Errorf("project %q has %q", a, c)
+		}
+	}
+}
+
+func TestFreePorts(t *testing.T) {
+	l, err := net.Listen("tcp", ":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	busy := l.Addr().(*net.TCPAddr).Port
+	if _, err := FreePorts(spec.PortRange{Lo: busy, Hi: busy}, 1); !errors.Is(err, ErrNoPorts) {
+		t.Errorf("a taken port was offered: err = %v", err)
+	}
+	if busy+40 <= 65535 {
+		r, err := FreePorts(spec.PortRange{Lo: busy, Hi: busy + 40}, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Lo <= busy || r.Size() != 3 {
+			t.Errorf("FreePorts = %v, want 3 ports above the taken %d", r, busy)
+		}
+		for p := r.Lo; p <= r.Hi; p++ {
+			l, err := net.Listen("tcp", ":"+itoaPort(p))
+			if err != nil {
+				t.Errorf("port %d of %v is not free: %v", p, r, err)
+				continue
+			}
+			l.Close()
+		}
+	}
+	if _, err := FreePorts(spec.PortRange{Lo: 18000, Hi: 18010}, 0); err == nil {
+		t.Error("0 ports reserved")
+	}
+}

@@ -1,0 +1,330 @@
+package spec
+
+import (
+	"fmt"
+	"maps"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/infergrid/runner/runner/result"
+)
+
+// Overhead is the estimated orchestration time of one scenario (build, up, health
+// wait, down) that plans add to its load time.
+const Overhead = 10 * time.Second
+
+// Scenarios expands the grid: blocks in file order, and in each block the cartesian
+// product of replicas, cpus, memory, balancer and load (the last varies fastest).
+// Defaults fill what a block omits.
+func (f *File) Scenarios() []Scenario {
+	at := f.scenarios()
+	out := make([]Scenario, len(at))
+	for i, s := range at {
+		out[i] = s.Scenario
+	}
+	return out
+}
+
+type scenarioAt struct {
+	Scenario
+	path string // YAML path of the load entry
+}
+
+func (f *File) scenarios() []scenarioAt {
+	df := f.Defaults
+	external := f.Platform == "external"
+	var out []scenarioAt
+	for bi, b := range f.Grid {
+		replicas := b.Replicas
+		if len(replicas) == 0 {
+			replicas = []int{cmp(df.Replicas, DefaultReplicas)}
+		}
+		cpus := b.CPUs
+		if len(cpus) == 0 {
+			cpus = []CPUs{df.CPUs}
+		}
+		mems := b.Memory
+		if len(mems) == 0 {
+			mems = []Memory{df.Memory}
+		}
+		bals := b.Balancer
+		if len(bals) == 0 {
+			bals = []string{cmp(df.Balancer, DefaultBalancer)}
+		}
+		cpuset := cmp(b.CPUSet, df.CPUSet)
+		if external {
+			replicas, cpus, mems, cpuset = []int{0}, []CPUs{{}}, []Memory{{}}, ""
+		}
+		for _, r := range replicas {
+			for _, c := range cpus {
+				for _, m := range mems {
+					for _, bal := range bals {
+						for li, le := range b.Load {
+							s := Scenario{
+								Block:       b.Name,
+								Index:       len(out),
+								Platform:    f.Platform,
+								Replicas:    r,
+								CPUs:        c.N,
+								MemoryBytes: m.Bytes,
+								CPUSet:      cpuset,
+								Balancer:    bal,
+								Load:        f.resolveLoad(b, le),
+								Request:     f.resolveRequest(),
+								Network:     f.Network,
+								Targets:     f.Targets,
+								Image:       f.Image(),
+							}
+							if f.Service != nil {
+								s.Service = *f.Service
+							}
+							s.ID = scenarioID(s, le, external)
+							out = append(out, scenarioAt{s, fmt.Sprintf("grid[%d].load[%d]", bi, li)})
+						}
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+func cmp[T comparable](vs ...T) T {
+	var zero T
+	for _, v := range vs {
+		if v != zero {
+			return v
+		}
+	}
+	return zero
+}
+
+func durOr(vs ...Duration) Duration {
+	for _, v := range vs {
+		if v.set {
+			return v
+		}
+	}
+	return Duration{}
+}
+
+func (f *File) resolveLoad(b Block, le LoadEntry) Workload {
+	df := f.Defaults
+	l := Workload{
+		Duration:   cmp(durOr(le.Duration, b.Duration, df.Duration).Duration, DefaultDuration),
+		Timeout:    cmp(durOr(le.Timeout, df.Timeout).Duration, DefaultTimeout),
+		MaxWorkers: cmp(le.MaxWorkers, df.MaxWorkers),
+	}
+	if w := durOr(le.Warmup, b.Warmup, df.Warmup); w.set {
+		l.Warmup = w.Duration
+	} else {
+		l.Warmup = DefaultWarmup
+	}
+	if le.Rate != nil {
+		if le.Rate.Ramp() {
+			l.RateFrom, l.RateTo = le.Rate.From.PerSecond, le.Rate.To.PerSecond
+		} else {
+			l.Rate = le.Rate.Constant.PerSecond
+		}
+		return l
+	}
+	l.Users = le.Users
+	l.SpawnRate = cmp(le.SpawnRate, df.SpawnRate)
+	think := df.Think
+	if le.Think.set {
+		think = le.Think
+	}
+	l.ThinkMin, l.ThinkMax = think.Min, think.Max
+	return l
+}
+
+func (f *File) resolveRequest() ResolvedRequest {
+	r := f.Request
+	return ResolvedRequest{
+		Method:  r.Method,
+		Path:    r.Path,
+		Headers: maps.Clone(r.Headers),
+		Bodies:  f.bodies,
+		Random:  r.BodyOrder == "random",
+	}
+}
+
+// Image is the name of the service image the compose file runs: service.image when
+// given, else runner-NAME:latest (built from service.build). Empty for external.
+func (f *File) Image() string {
+	switch {
+	case f.Service == nil:
+		return ""
+	case f.Service.Image != "":
+		return f.Service.Image
+	}
+	return "runner-" + f.Name + ":latest"
+}
+
+// Closed reports whether the load is the closed (users) model.
+func (l Workload) Closed() bool { return l.Users > 0 }
+
+// Ramp reports whether the load is an open-model linear ramp.
+func (l Workload) Ramp() bool { return l.Users == 0 && l.Rate == 0 }
+
+// SpawnTime is how long the closed model takes to start every user.
+func (l Workload) SpawnTime() time.Duration {
+	if l.Users == 0 || l.SpawnRate <= 0 {
+		return 0
+	}
+	return time.Duration(float64(l.Users) / l.SpawnRate * float64(time.Second))
+}
+
+// RateString is the open-model rate as "200/s" or a ramp "10/s..2000/s"; empty for
+// the closed model.
+func (l Workload) RateString() string {
+	switch {
+	case l.Closed():
+		return ""
+	case l.Ramp():
+		return num(l.RateFrom) + "/s.." + num(l.RateTo) + "/s"
+	}
+	return num(l.Rate) + "/s"
+}
+
+// String describes the load level, e.g. "10 users @10/s" or "200/s".
+func (l Workload) String() string {
+	if !l.Closed() {
+		return l.RateString()
+	}
+	s := fmt.Sprintf("%d users @%s/s", l.Users, num(l.SpawnRate))
+	if l.ThinkMax > 0 {
+		s += " think " + thinkString(l.ThinkMin, l.ThinkMax)
+	}
+	return s
+}
+
+func num(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+
+// Estimate is the scenario's expected wall time: warm-up, measured load and Overhead.
+func (s Scenario) Estimate() time.Duration {
+	return s.Load.Warmup + s.Load.Duration + Overhead
+}
+
+// Result flattens the scenario into the shape reports use.
+func (s Scenario) Result() result.Scenario {
+	r := result.Scenario{
+		ID:          s.ID,
+		Block:       s.Block,
+		Replicas:    s.Replicas,
+		CPUs:        s.CPUs,
+		MemoryBytes: s.MemoryBytes,
+		Balancer:    s.Balancer,
+		Users:       s.Load.Users,
+		SpawnRate:   s.Load.SpawnRate,
+		Rate:        s.Load.RateString(),
+		Duration:    s.Load.Duration,
+		Warmup:      s.Load.Warmup,
+	}
+	if s.Load.Closed() {
+		r.Think = thinkString(s.Load.ThinkMin, s.Load.ThinkMax)
+	}
+	return r
+}
+
+// Result converts the objective; nil when the file sets none.
+func (s *SLO) Result() *result.SLO {
+	if s == nil {
+		return nil
+	}
+	r := &result.SLO{
+		P50:              s.P50.Duration,
+		P95:              s.P95.Duration,
+		P99:              s.P99.Duration,
+		MinThroughputRPS: s.MinThroughput.PerSecond,
+	}
+	if s.ErrorRate != nil {
+		v := s.ErrorRate.Ratio
+		r.ErrorRate = &v
+	}
+	return r
+}
+
+// scenarioID builds a readable, filesystem- and compose-safe ID from the axes.
+func scenarioID(s Scenario, le LoadEntry, external bool) string {
+	parts := []string{s.Block}
+	if !external {
+		parts = append(parts, fmt.Sprintf("r%d", s.Replicas), "cpu"+idCPUs(s.CPUs), "mem"+idBytes(s.MemoryBytes))
+	}
+	parts = append(parts, s.Balancer)
+	l := s.Load
+	switch {
+	case l.Closed():
+		parts = append(parts, "u"+idNum(float64(l.Users))+"s"+idNum(l.SpawnRate))
+		if l.ThinkMax > 0 {
+			parts = append(parts, "t"+idDur(l.ThinkMin)+idRange(l.ThinkMin, l.ThinkMax))
+		}
+	case l.Ramp():
+		parts = append(parts, "rate"+idNum(l.RateFrom)+"to"+idNum(l.RateTo))
+	default:
+		parts = append(parts, "rate"+idNum(l.Rate))
+	}
+	if le.Duration.set {
+		parts = append(parts, "d"+idDur(le.Duration.Duration))
+	}
+	if le.Warmup.set {
+		parts = append(parts, "w"+idDur(le.Warmup.Duration))
+	}
+	if le.Timeout.set {
+		parts = append(parts, "to"+idDur(le.Timeout.Duration))
+	}
+	if le.MaxWorkers > 0 {
+		parts = append(parts, fmt.Sprintf("mw%d", le.MaxWorkers))
+	}
+	return sanitize(strings.Join(parts, "-"))
+}
+
+func idRange(lo, hi time.Duration) string {
+	if lo == hi {
+		return ""
+	}
+	return "to" + idDur(hi)
+}
+
+func idCPUs(c float64) string {
+	if c == 0 {
+		return "_unl"
+	}
+	return idNum(c)
+}
+
+func idBytes(b int64) string {
+	switch {
+	case b == 0:
+		return "_unl"
+	case b%(1<<30) == 0:
+		return fmt.Sprintf("%dg", b>>30)
+	case b%(1<<20) == 0:
+		return fmt.Sprintf("%dm", b>>20)
+	case b%(1<<10) == 0:
+		return fmt.Sprintf("%dk", b>>10)
+	}
+	return fmt.Sprintf("%db", b)
+}
+
+func idNum(v float64) string {
+	if v == math.Trunc(v) && math.Abs(v) < 1e15 {
+		return strconv.FormatInt(int64(v), 10)
+	}
+	return strconv.FormatFloat(v, 'f', -1, 64)
+}
+
+func idDur(d time.Duration) string { return d.String() }
+
+// sanitize lowercases s and replaces every character outside [a-z0-9_-] by '_'.
+func sanitize(s string) string {
+	b := []byte(strings.ToLower(s))
+	for i, c := range b {
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '-' && c != '_' {
+			b[i] = '_'
+		}
+	}
+	return string(b)
+}

@@ -1,0 +1,520 @@
+package spec
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Defaults of the scenario format, used where neither the block nor the defaults
+// section says otherwise.
+const (
+	DefaultPlatform      = "auto"
+	DefaultDuration      = 30 * time.Second
+	DefaultWarmup        = 5 * time.Second
+	DefaultBalancer      = "client"
+	DefaultReplicas      = 1
+	DefaultTimeout       = 10 * time.Second
+	DefaultPort          = 8000
+	DefaultHealth        = "/health"
+	DefaultHealthTimeout = 60 * time.Second
+	DefaultPath          = "/"
+	// MaxScenarios bounds the expansion of one file.
+	MaxScenarios = 10_000
+	// MaxBodyBytes bounds one request body file.
+	MaxBodyBytes = 10 << 20
+)
+
+// DefaultHostPorts is the host port range replicas are published from.
+var DefaultHostPorts = PortRange{Lo: 18000, Hi: 18999}
+
+// Platforms lists the valid values of platform.
+var Platforms = []string{"auto", "compose", "swarm", "local", "external"}
+
+// Balancers lists the valid balancing modes.
+var Balancers = []string{"none", "client"}
+
+// Methods lists the HTTP methods a request may use.
+var Methods = []string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
+
+var namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+
+// Load reads, validates and resolves the scenario file at path. All problems are
+// returned at once, joined; each is an *Error and wraps ErrInvalid.
+func Load(path string) (*File, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read scenario file: %w", err)
+	}
+	dir, err := filepath.Abs(filepath.Dir(path))
+	if err != nil {
+		return nil, fmt.Errorf("cannot resolve scenario folder: %w", err)
+	}
+	return Parse(path, dir, data)
+}
+
+// Parse validates and resolves a scenario file read from data; name is used in error
+// messages and dir resolves relative paths.
+func Parse(name, dir string, data []byte) (*File, error) {
+	f := &File{Path: name, Dir: dir}
+	d := &decoder{file: name, pos: positions{}}
+	var doc yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, invalid(d, &Error{File: name, Msg: "the file is empty; it needs at least name, service and grid"})
+		}
+		return nil, invalid(d, yamlError(name, err))
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		d.errorf(&extra, "", "only one YAML document is allowed; remove the second ---")
+	}
+	root := &doc
+	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
+		root = root.Content[0]
+	}
+	d.decode(root, reflect.ValueOf(f).Elem(), "")
+	if d.nodes <= maxNodes && !d.bad[""] {
+		d.validating = true
+		d.validate(f)
+	}
+	f.pos = d.pos
+	if len(d.errs) > 0 {
+		return nil, invalid(d)
+	}
+	return f, nil
+}
+
+func invalid(d *decoder, extra ...*Error) error {
+	all := append(d.errs, extra...)
+	slices.SortStableFunc(all, func(a, b *Error) int {
+		if a.Line != b.Line {
+			return a.Line - b.Line
+		}
+		return a.Col - b.Col
+	})
+	errs := make([]error, len(all))
+	for i, e := range all {
+		errs[i] = fmt.Errorf("%w%w", e, sentinel{})
+	}
+	return errors.Join(errs...)
+}
+
+// sentinel makes each problem wrap ErrInvalid without changing its message.
+type sentinel struct{}
+
+func (sentinel) Error() string        { return "" }
+func (sentinel) Is(target error) bool { return target == ErrInvalid }
+
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+func yamlError(name string, err error) *Error {
+	msg := err.Error()
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		var line int
+		fmt.Sscan(m[1], &line)
+		return &Error{File: name, Line: line, Col: 1, Msg: "YAML syntax: " + m[2]}
+	}
+	return &Error{File: name, Msg: "YAML syntax: " + strings.TrimPrefix(msg, "yaml: ")}
+}
+
+func (d *decoder) has(path string) bool { _, ok := d.pos[path]; return ok }
+
+func oneOf(v string, valid []string) bool { return slices.Contains(valid, v) }
+
+// validate checks the meaning of a file that decoded without type errors, and
+// resolves its paths.
+func (d *decoder) validate(f *File) {
+	switch {
+	case f.Name == "":
+		d.errAt("name", "name is required: lowercase letters, digits, '-' and '_', e.g. name: workshop5")
+	case !namePattern.MatchString(f.Name) || len(f.Name) > 40:
+		d.errAt("name", "%q: use at most 40 lowercase letters, digits, '-' and '_', starting with a letter or digit", f.Name)
+	}
+	if f.Platform == "" {
+		f.Platform = DefaultPlatform
+	} else if !oneOf(f.Platform, Platforms) {
+		d.errAt("platform", "%q is not a platform; use one of %s%s", f.Platform, strings.Join(Platforms, ", "), suggest(f.Platform, Platforms))
+	}
+	external := f.Platform == "external"
+	if external {
+		if f.Service != nil {
+			d.errAt("service", "platform external runs nothing: the targets are the service; remove service")
+		}
+		if f.Network != "" {
+			d.errAt("network", "platform external runs nothing, so it joins no network; remove network")
+		}
+		if len(f.Targets) == 0 {
+			d.errAt("platform", "platform external needs targets: a list of base URLs such as http://127.0.0.1:8080")
+		}
+		for i, t := range f.Targets {
+			u, err := url.Parse(t)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				d.errAt(fmt.Sprintf("targets[%d]", i), "%q is not a base URL; use http://HOST:PORT", t)
+			}
+		}
+	} else {
+		if len(f.Targets) > 0 {
+			d.errAt("targets", "targets are for platform external (endpoints already running); with platform %s the runner starts the service", f.Platform)
+		}
+		if f.Service == nil {
+			d.errAt("service", "service is required: service: {build: DIR} or service: {image: NAME:TAG}, with port and health")
+		} else {
+			d.validateService(f)
+		}
+		if f.Network != "" && !regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`).MatchString(f.Network) {
+			d.errAt("network", "%q is not a Docker network name; use letters, digits, '_', '.' and '-'", f.Network)
+		}
+	}
+	d.validateRequest(f)
+	d.validateDefaults(f)
+	d.validateSLO(f)
+	d.validateGrid(f, external)
+}
+
+func (d *decoder) validateService(f *File) {
+	s := f.Service
+	if s.Build == "" && s.Image == "" {
+		d.errAt("service", "service needs build (a folder with a Dockerfile or a Go main package) or image (NAME:TAG)")
+	}
+	if s.Build != "" {
+		s.Build = f.abs(s.Build)
+		kind, err := buildKind(s.Build)
+		if err != nil {
+			d.errAt("service.build", "%s", err)
+		}
+		s.BuildKind = kind
+	}
+	if s.Image != "" && !regexp.MustCompile(`^[a-z0-9][a-z0-9._/:@-]*$`).MatchString(s.Image) {
+		d.errAt("service.image", "%q is not an image reference; use lowercase NAME:TAG such as myservice:1.0", s.Image)
+	}
+	if s.Template != "" {
+		s.Template = f.abs(s.Template)
+		if st, err := os.Stat(s.Template); err != nil || st.IsDir() {
+			d.errAt("service.template", "template file %s does not exist; give a compose template path relative to the scenario file", s.Template)
+		}
+	}
+	if !d.has("service.port") {
+		s.Port = DefaultPort
+	} else if s.Port < 1 || s.Port > 65535 {
+		d.errAt("service.port", "%d is not a port; use 1..65535", s.Port)
+	}
+	if s.Health == "" {
+		s.Health = DefaultHealth
+	} else if !strings.HasPrefix(s.Health, "/") {
+		d.errAt("service.health", "%q must be a path starting with /, e.g. /health", s.Health)
+	}
+	if !s.HealthTimeout.set {
+		s.HealthTimeout = Duration{DefaultHealthTimeout, true}
+	} else if s.HealthTimeout.Duration <= 0 {
+		d.errAt("service.health_timeout", "must be more than 0, e.g. 60s")
+	}
+	if s.HostPorts.Lo == 0 {
+		s.HostPorts = DefaultHostPorts
+	}
+	for k := range s.Env {
+		if k == "" || strings.ContainsAny(k, "= \t\n") {
+			d.errAt("service.env", "%q is not an environment variable name", k)
+		}
+	}
+}
+
+// buildKind tells how a build folder becomes an image.
+func buildKind(dir string) (string, error) {
+	st, err := os.Stat(dir)
+	if err != nil || !st.IsDir() {
+		return "", fmt.Errorf("build folder %s does not exist; give a folder with a Dockerfile or a Go main package, relative to the scenario file", dir)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "Dockerfile")); err == nil {
+		return "dockerfile", nil
+	}
+	if gos, _ := filepath.Glob(filepath.Join(dir, "*.go")); len(gos) > 0 {
+		return "go", nil
+	}
+	return "", fmt.Errorf("build folder %s has neither a Dockerfile nor Go files", dir)
+}
+
+func (f *File) abs(p string) string {
+	if filepath.IsAbs(p) {
+		return filepath.Clean(p)
+	}
+	return filepath.Join(f.Dir, p)
+}
+
+func (d *decoder) validateRequest(f *File) {
+	r := &f.Request
+	if r.Method == "" {
+		r.Method = "GET"
+		if r.Body != "" || r.BodyFile != "" || len(r.BodyFiles) > 0 {
+			r.Method = "POST"
+		}
+	} else if r.Method = strings.ToUpper(r.Method); !oneOf(r.Method, Methods) {
+		d.errAt("request.method", "%q is not a method; use one of %s", r.Method, strings.Join(Methods, ", "))
+	}
+	if r.Path == "" {
+		r.Path = DefaultPath
+	} else if !strings.HasPrefix(r.Path, "/") {
+		d.errAt("request.path", "%q must start with /, e.g. /predict", r.Path)
+	}
+	n := 0
+	for _, set := range []bool{r.Body != "", r.BodyFile != "", len(r.BodyFiles) > 0} {
+		if set {
+			n++
+		}
+	}
+	if n > 1 {
+		d.errAt("request", "give only one of body, body_file and body_files")
+	}
+	isJSON := false
+	for k, v := range r.Headers {
+		if strings.EqualFold(k, "Content-Type") && strings.Contains(strings.ToLower(v), "json") {
+			isJSON = true
+		}
+	}
+	checkJSON := func(path string, b []byte) {
+		if isJSON && !json.Valid(b) {
+			var v any
+			err := json.Unmarshal(b, &v)
+			d.errAt(path, "the body is not valid JSON but Content-Type says JSON: %v", err)
+		}
+	}
+	check := func(path, p string) {
+		st, err := os.Stat(f.abs(p))
+		switch {
+		case err != nil || st.IsDir():
+			d.errAt(path, "body file %s does not exist (paths are relative to the scenario file's folder)", f.abs(p))
+		case !st.Mode().IsRegular():
+			d.errAt(path, "body file %s is not a regular file", f.abs(p))
+		case st.Size() > MaxBodyBytes:
+			d.errAt(path, "body file %s is %d bytes; the limit is %d", p, st.Size(), MaxBodyBytes)
+		default:
+			b, err := os.ReadFile(f.abs(p))
+			if err != nil {
+				d.errAt(path, "cannot read body file: %s", err)
+			}
+			checkJSON(path, b)
+			f.bodies = append(f.bodies, b)
+		}
+	}
+	if r.Body != "" {
+		checkJSON("request.body", []byte(r.Body))
+		f.bodies = [][]byte{[]byte(r.Body)}
+	}
+	if r.BodyFile != "" {
+		check("request.body_file", r.BodyFile)
+	}
+	for i, p := range r.BodyFiles {
+		check(fmt.Sprintf("request.body_files[%d]", i), p)
+	}
+	switch r.BodyOrder {
+	case "":
+		r.BodyOrder = "cycle"
+	case "cycle", "random":
+	default:
+		d.errAt("request.body_order", "%q: use cycle or random", r.BodyOrder)
+	}
+	for k := range r.Headers {
+		if k == "" || strings.ContainsAny(k, ": \t\r\n") {
+			d.errAt("request.headers", "%q is not a header name", k)
+		}
+	}
+}
+
+func (d *decoder) validateDefaults(f *File) {
+	df := &f.Defaults
+	if df.Duration.set && df.Duration.Duration <= 0 {
+		d.errAt("defaults.duration", "must be more than 0, e.g. 30s")
+	}
+	if df.Balancer != "" {
+		d.checkBalancer("defaults.balancer", df.Balancer)
+	}
+	if d.has("defaults.replicas") && df.Replicas < 1 {
+		d.errAt("defaults.replicas", "%d: replicas must be 1 or more", df.Replicas)
+	}
+	if d.has("defaults.spawn_rate") && df.SpawnRate <= 0 {
+		d.errAt("defaults.spawn_rate", "must be more than 0 users per second")
+	}
+	if d.has("defaults.max_workers") && df.MaxWorkers < 1 {
+		d.errAt("defaults.max_workers", "must be 1 or more")
+	}
+	if df.Timeout.set && df.Timeout.Duration <= 0 {
+		d.errAt("defaults.timeout", "must be more than 0, e.g. 10s")
+	}
+	if df.CPUSet != "" {
+		d.checkCPUSet("defaults.cpuset", df.CPUSet)
+	}
+	if f.Platform == "external" {
+		for _, k := range []string{"replicas", "cpus", "memory", "cpuset"} {
+			if d.has("defaults." + k) {
+				d.errAt("defaults."+k, "platform external runs no service, so %s cannot apply; remove it", k)
+			}
+		}
+	}
+}
+
+func (d *decoder) checkBalancer(path, b string) {
+	if b == "proxy" {
+		d.errAt(path, "balancer proxy is not available in this version of runner; use none or client")
+		return
+	}
+	if !oneOf(b, Balancers) {
+		d.errAt(path, "%q is not a balancer; use none (all load to the first replica) or client (round-robin over every replica)", b)
+	}
+}
+
+var cpusetPattern = regexp.MustCompile(`^[0-9]+(-[0-9]+)?(,[0-9]+(-[0-9]+)?)*$`)
+
+func (d *decoder) checkCPUSet(path, s string) {
+	if !cpusetPattern.MatchString(s) {
+		d.errAt(path, "%q is not a CPU list; use CPU numbers and ranges such as 1, 0-1 or 0,2", s)
+	}
+}
+
+func (d *decoder) validateSLO(f *File) {
+	if f.SLO == nil {
+		return
+	}
+	for _, k := range []struct {
+		name string
+		v    Duration
+	}{{"p50", f.SLO.P50}, {"p95", f.SLO.P95}, {"p99", f.SLO.P99}} {
+		if k.v.set && k.v.Duration <= 0 {
+			d.errAt("slo."+k.name, "must be more than 0, e.g. 500ms")
+		}
+	}
+}
+
+func (d *decoder) validateGrid(f *File, external bool) {
+	if len(f.Grid) == 0 {
+		d.errAt("grid", "the grid is empty; add at least one block: grid: [{name: base, load: [{users: 10, spawn_rate: 10}]}]")
+		return
+	}
+	names := map[string]string{}
+	for i := range f.Grid {
+		b := &f.Grid[i]
+		p := fmt.Sprintf("grid[%d]", i)
+		switch {
+		case b.Name == "":
+			d.errAt(p, "a block needs a name (lowercase letters, digits, '-' and '_')")
+		case !namePattern.MatchString(b.Name) || len(b.Name) > 40:
+			d.errAt(p+".name", "%q: use at most 40 lowercase letters, digits, '-' and '_', starting with a letter or digit", b.Name)
+		default:
+			if prev, dup := names[b.Name]; dup {
+				d.errAt(p+".name", "block name %q is already used by %s; block names must be unique", b.Name, prev)
+			}
+			names[b.Name] = p
+		}
+		if external {
+			for _, k := range []string{"replicas", "cpus", "memory", "cpuset"} {
+				if d.has(p + "." + k) {
+					d.errAt(p+"."+k, "platform external runs no service, so %s cannot apply; a block may set only load, balancer, duration and warmup", k)
+				}
+			}
+		}
+		for j, r := range b.Replicas {
+			rp := fmt.Sprintf("%s.replicas[%d]", p, j)
+			if r < 1 {
+				d.errAt(rp, "%d: replicas must be 1 or more", r)
+			} else if f.Service != nil && r > f.Service.HostPorts.Size() && f.Service.HostPorts.Size() > 0 {
+				d.errAt(rp, "%d replicas cannot fit the host port range %s (%d ports); widen service.host_ports", r, f.Service.HostPorts, f.Service.HostPorts.Size())
+			}
+		}
+		if d.has(p+".replicas") && len(b.Replicas) == 0 {
+			d.errAt(p+".replicas", "the list is empty; give at least one replica count")
+		}
+		dupAxis(d, p+".replicas", b.Replicas)
+		dupAxis(d, p+".cpus", b.CPUs)
+		dupAxis(d, p+".memory", b.Memory)
+		dupAxis(d, p+".balancer", b.Balancer)
+		for j, bal := range b.Balancer {
+			d.checkBalancer(fmt.Sprintf("%s.balancer[%d]", p, j), bal)
+		}
+		if b.CPUSet != "" {
+			d.checkCPUSet(p+".cpuset", b.CPUSet)
+		}
+		if b.Duration.set && b.Duration.Duration <= 0 {
+			d.errAt(p+".duration", "must be more than 0, e.g. 30s")
+		}
+		if len(b.Load) == 0 {
+			d.errAt(p, "block %q has no load; add load: [{users: 10, spawn_rate: 10}] or [{rate: 100/s}]", b.Name)
+		}
+		for j := range b.Load {
+			d.validateLoad(f, fmt.Sprintf("%s.load[%d]", p, j), &b.Load[j])
+		}
+	}
+	n := 0
+	for _, b := range f.Grid {
+		n += max(len(b.Replicas), 1) * max(len(b.CPUs), 1) * max(len(b.Memory), 1) * max(len(b.Balancer), 1) * len(b.Load)
+		if n > MaxScenarios {
+			d.errAt("grid", "the grid expands to more than %d scenarios; split it into several files", MaxScenarios)
+			return
+		}
+	}
+	if len(d.errs) == 0 {
+		seen := map[string]string{}
+		for _, s := range f.scenarios() {
+			if prev, dup := seen[s.ID]; dup {
+				d.errAt(s.path, "this load level repeats %s (scenario %s); remove the duplicate", prev, s.ID)
+			}
+			seen[s.ID] = s.path
+		}
+	}
+}
+
+func dupAxis[T comparable](d *decoder, path string, vs []T) {
+	for i, v := range vs {
+		if j := slices.Index(vs, v); j < i {
+			d.errAt(fmt.Sprintf("%s[%d]", path, i), "repeats %s[%d]; each value of an axis must differ", path, j)
+		}
+	}
+}
+
+func (d *decoder) validateLoad(f *File, p string, l *LoadEntry) {
+	closed, open := d.has(p+".users"), l.Rate != nil
+	switch {
+	case closed && open:
+		d.errAt(p, "give users (closed model: users, spawn_rate, think) or rate (open model), not both")
+	case !closed && !open:
+		d.errAt(p, "a load level needs users (closed model, with spawn_rate) or rate (open model, e.g. rate: 200/s)")
+	case closed:
+		if l.Users < 1 {
+			d.errAt(p+".users", "%d: users must be 1 or more", l.Users)
+		}
+		if d.has(p+".spawn_rate") && l.SpawnRate <= 0 {
+			d.errAt(p+".spawn_rate", "must be more than 0 users per second")
+		} else if !d.has(p+".spawn_rate") && !d.has("defaults.spawn_rate") {
+			d.errAt(p, "users needs spawn_rate (users started per second), here or in defaults")
+		}
+		if d.has(p + ".max_workers") {
+			d.errAt(p+".max_workers", "max_workers caps the open model (rate); a closed model has exactly users workers")
+		}
+	case open:
+		for _, k := range []string{"spawn_rate", "think"} {
+			if d.has(p + "." + k) {
+				d.errAt(p+"."+k, "%s belongs to the closed model (users); an open model has only rate", k)
+			}
+		}
+		if d.has(p+".max_workers") && l.MaxWorkers < 1 {
+			d.errAt(p+".max_workers", "must be 1 or more")
+		}
+	}
+	if l.Duration.set && l.Duration.Duration <= 0 {
+		d.errAt(p+".duration", "must be more than 0, e.g. 30s")
+	}
+	if l.Timeout.set && l.Timeout.Duration <= 0 {
+		d.errAt(p+".timeout", "must be more than 0, e.g. 10s")
+	}
+}

@@ -1,0 +1,241 @@
+package spec
+
+import "time"
+
+// File is a scenario file: the service under test, the request to send, the
+// defaults, the service-level objective and the experiment grid. Its yaml tags are
+// the keys of the scenario format; `runner schema` derives the JSON Schema from them.
+type File struct {
+	// Name names the study; run IDs, image names and compose projects derive from it.
+	// Lowercase letters, digits, '-' and '_'.
+	Name string `yaml:"name"`
+	// Platform is auto (compose when a Docker daemon answers, else local), compose,
+	// swarm, local or external.
+	Platform string `yaml:"platform"`
+	// Service is the system under test; required unless Platform is external.
+	Service *Service `yaml:"service"`
+	// Targets are the base URLs of already running endpoints (external platform only).
+	Targets []string `yaml:"targets"`
+	// Network is an external Docker network the service joins (created by the platform
+	// when missing), e.g. the workshop's my_shared_network.
+	Network string `yaml:"network"`
+	// Request is the HTTP request every virtual user or arrival sends.
+	Request Request `yaml:"request"`
+	// Defaults fill what a grid block or load entry omits.
+	Defaults Defaults `yaml:"defaults"`
+	// SLO is checked against every scenario's measurements.
+	SLO *SLO `yaml:"slo"`
+	// Grid lists the experiment blocks; each block expands to the cartesian product
+	// of its axes.
+	Grid []Block `yaml:"grid"`
+
+	// Path is the file as given to Load.
+	Path string `yaml:"-"`
+	// Dir is the absolute folder of the file; relative paths in it resolve from here.
+	Dir string `yaml:"-"`
+
+	pos    positions
+	bodies [][]byte
+}
+
+// Service is the system under test.
+type Service struct {
+	// Build is a folder, relative to the scenario file, holding a Dockerfile (docker
+	// build) or a Go main package (static build into a FROM scratch image).
+	// After Load it is absolute.
+	Build string `yaml:"build"`
+	// Image is the image to run as is, or the name given to the built image.
+	Image string `yaml:"image"`
+	// Template is a compose template (text/template) replacing the embedded default,
+	// relative to the scenario file. After Load it is absolute.
+	Template string `yaml:"template"`
+	// Port is the port the service listens on inside its container.
+	Port int `yaml:"port"`
+	// Health is the HTTP path polled until every replica answers 2xx.
+	Health string `yaml:"health"`
+	// HealthTimeout bounds the wait for every replica to become healthy.
+	HealthTimeout Duration `yaml:"health_timeout"`
+	// HostPorts is the host port range ("18000-18999") from which a contiguous block
+	// of one port per replica is published.
+	HostPorts PortRange `yaml:"host_ports"`
+	// Env is extra environment for the service.
+	Env map[string]string `yaml:"env"`
+	// Command is the local platform's command line; "{{.Port}}" is replaced by the
+	// replica's port. Empty means the binary built from Build.
+	Command []string `yaml:"command"`
+
+	// BuildKind is "dockerfile" or "go" after Load when Build is set.
+	BuildKind string `yaml:"-"`
+}
+
+// Request is the HTTP request template of the load.
+type Request struct {
+	// Method is the HTTP method.
+	Method string `yaml:"method"`
+	// Path is the URL path (and query) appended to each endpoint's base URL.
+	Path string `yaml:"path"`
+	// Headers are sent with every request.
+	Headers map[string]string `yaml:"headers"`
+	// Body is an inline request body.
+	Body string `yaml:"body"`
+	// BodyFile is a file holding the body, relative to the scenario file.
+	BodyFile string `yaml:"body_file"`
+	// BodyFiles are several bodies, sent in turn (BodyOrder cycle) or at random.
+	BodyFiles []string `yaml:"body_files"`
+	// BodyOrder is cycle (default) or random, for BodyFiles.
+	BodyOrder string `yaml:"body_order"`
+}
+
+// Defaults fill what a grid block or a load entry omits.
+type Defaults struct {
+	// Duration is the measured load duration.
+	Duration Duration `yaml:"duration"`
+	// Warmup is load sent before Duration and excluded from the metrics.
+	Warmup Duration `yaml:"warmup"`
+	// Balancer is none (all load to the first replica) or client (round-robin over
+	// every replica).
+	Balancer string `yaml:"balancer"`
+	// Think is the closed-model wait between one user's requests: "0s", "1s" or a
+	// uniform range "1s..3s".
+	Think Think `yaml:"think"`
+	// SpawnRate is the closed-model users started per second.
+	SpawnRate float64 `yaml:"spawn_rate"`
+	// Replicas is the number of service replicas.
+	Replicas int `yaml:"replicas"`
+	// CPUs is the CPU limit per replica (a number or unlimited).
+	CPUs CPUs `yaml:"cpus"`
+	// Memory is the memory limit per replica (10G, 700M, or unlimited).
+	Memory Memory `yaml:"memory"`
+	// CPUSet pins the service to CPUs ("1", "0-1"), leaving the others to the load generator.
+	CPUSet string `yaml:"cpuset"`
+	// Timeout bounds each request.
+	Timeout Duration `yaml:"timeout"`
+	// MaxWorkers caps the open model's concurrent requests.
+	MaxWorkers int `yaml:"max_workers"`
+}
+
+// Block is one grid block. List-valued axes multiply; a scalar is a list of one.
+type Block struct {
+	// Name starts the ID of every scenario of the block.
+	Name string `yaml:"name"`
+	// Replicas lists replica counts.
+	Replicas []int `yaml:"replicas"`
+	// CPUs lists CPU limits per replica.
+	CPUs []CPUs `yaml:"cpus"`
+	// Memory lists memory limits per replica.
+	Memory []Memory `yaml:"memory"`
+	// Balancer lists balancing modes.
+	Balancer []string `yaml:"balancer"`
+	// CPUSet pins the block's service to CPUs.
+	CPUSet string `yaml:"cpuset"`
+	// Duration overrides the default load duration for the block.
+	Duration Duration `yaml:"duration"`
+	// Warmup overrides the default warm-up for the block.
+	Warmup Duration `yaml:"warmup"`
+	// Load lists load levels.
+	Load []LoadEntry `yaml:"load"`
+}
+
+// LoadEntry is one load level: closed (users, spawn_rate, think) or open (rate,
+// constant or ramp).
+type LoadEntry struct {
+	// Users is the number of closed-model users.
+	Users int `yaml:"users"`
+	// SpawnRate is users started per second until all run.
+	SpawnRate float64 `yaml:"spawn_rate"`
+	// Think is the wait between one user's requests.
+	Think Think `yaml:"think"`
+	// Rate is the open-model arrival rate: "200/s", or a ramp {from: 10/s, to: 2000/s}.
+	Rate *RateSpec `yaml:"rate"`
+	// Duration overrides the measured duration.
+	Duration Duration `yaml:"duration"`
+	// Warmup overrides the warm-up.
+	Warmup Duration `yaml:"warmup"`
+	// Timeout overrides the per-request timeout.
+	Timeout Duration `yaml:"timeout"`
+	// MaxWorkers overrides the open model's worker cap.
+	MaxWorkers int `yaml:"max_workers"`
+}
+
+// SLO is the service-level objective as written.
+type SLO struct {
+	// P50 is the highest allowed median latency.
+	P50 Duration `yaml:"p50"`
+	// P95 is the highest allowed 95th percentile latency.
+	P95 Duration `yaml:"p95"`
+	// P99 is the highest allowed 99th percentile latency.
+	P99 Duration `yaml:"p99"`
+	// ErrorRate is the highest allowed share of failed requests ("1%" or 0.01).
+	ErrorRate *Percent `yaml:"error_rate"`
+	// MinThroughput is the lowest allowed rate of successful requests ("100/s").
+	MinThroughput Rate `yaml:"min_throughput"`
+}
+
+// Scenario is one expanded point of the grid with everything needed to run it.
+type Scenario struct {
+	// ID is stable for the same file, unique, starts with Block and contains only
+	// [a-z0-9_-], so it can be a directory name and a compose project suffix.
+	ID string
+	// Block is the grid block's name.
+	Block string
+	// Index is the scenario's position in the file's expansion, from 0.
+	Index int
+	// Platform is the file's platform.
+	Platform string
+	// Replicas is the number of service replicas (0 on the external platform).
+	Replicas int
+	// CPUs per replica; 0 means unlimited.
+	CPUs float64
+	// MemoryBytes per replica; 0 means unlimited.
+	MemoryBytes int64
+	// CPUSet pins the service to CPUs; empty means no pinning.
+	CPUSet string
+	// Balancer is none or client.
+	Balancer string
+	// Load is the load level.
+	Load Workload
+	// Request is the request template with bodies read.
+	Request ResolvedRequest
+	// Service is the system under test (zero on the external platform).
+	Service Service
+	// Image is the image name the compose file refers to.
+	Image string
+	// Network is the external network the service joins, if any.
+	Network string
+	// Targets are the external platform's endpoints.
+	Targets []string
+}
+
+// Workload is a resolved load level. Exactly one of Users (closed model) or
+// Rate/RateFrom/RateTo (open model) is set.
+type Workload struct {
+	// Users is the closed model's user count.
+	Users int
+	// SpawnRate is users started per second.
+	SpawnRate float64
+	// ThinkMin and ThinkMax bound the uniform think time; equal for a fixed wait.
+	ThinkMin, ThinkMax time.Duration
+	// Rate is the constant open-model arrival rate per second.
+	Rate float64
+	// RateFrom and RateTo are a linear ramp's start and end rates per second.
+	RateFrom, RateTo float64
+	// Duration is the measured window.
+	Duration time.Duration
+	// Warmup precedes Duration and is excluded from the metrics.
+	Warmup time.Duration
+	// Timeout bounds each request.
+	Timeout time.Duration
+	// MaxWorkers caps concurrent requests of the open model.
+	MaxWorkers int
+}
+
+// ResolvedRequest is the request template with its bodies read from disk.
+type ResolvedRequest struct {
+	Method  string
+	Path    string
+	Headers map[string]string
+	// Bodies holds one body per body file (or the inline body); empty for none.
+	Bodies [][]byte
+	// Random is true when bodies are sampled at random instead of cycled.
+	Random bool
+}
