@@ -24,11 +24,17 @@ func spawnAt(i int, rate float64) time.Duration {
 
 // runClosed runs the closed model: users started at SpawnRate, each looping
 // request, response, think, until Warmup+Duration is over or the run is halted.
+// A thinking user is a pending timer, not a goroutine, so only users with a
+// request in flight hold a goroutine (and a connection).
 func (e *engine) runClosed() {
 	c := e.c
+	var (
+		users    sync.WaitGroup
+		seq      atomic.Uint64
+		stopping atomic.Bool
+		all      []*user
+	)
 	stop := make(chan struct{})
-	var users sync.WaitGroup
-	var seq atomic.Uint64
 	spawnerDone := make(chan struct{})
 	go func() {
 		defer close(spawnerDone)
@@ -47,57 +53,78 @@ func (e *engine) runClosed() {
 				return
 			default:
 			}
+			u := &user{e: e, seq: &seq, stopping: &stopping, done: users.Done}
+			all = append(all, u)
 			e.spawned = append(e.spawned, time.Now())
 			e.started.Add(1)
 			users.Add(1)
-			go func() {
-				defer users.Done()
-				e.user(stop, &seq)
-			}()
+			go u.run()
 		}
 	}()
 	end := e.measureStart.Add(c.Duration)
 	e.sleepUntil(end)
 	e.stopped = earliest(time.Now(), end)
+	stopping.Store(true)
 	close(stop)
 	<-spawnerDone
+	for _, u := range all {
+		u.wake()
+	}
 	users.Wait()
 	close(e.out)
 }
 
 // user is one closed-model user: it sends a request, waits for the whole
-// response, thinks, and repeats until stop.
-func (e *engine) user(stop <-chan struct{}, seq *atomic.Uint64) {
-	var timer *time.Timer
-	defer func() {
-		if timer != nil {
-			timer.Stop()
-		}
-	}()
+// response, thinks, and repeats until stopping.
+type user struct {
+	e        *engine
+	seq      *atomic.Uint64
+	stopping *atomic.Bool
+	done     func()
+
+	mu    sync.Mutex
+	timer *time.Timer // pending while the user thinks
+}
+
+// run sends requests until the user has to think or stop; a think schedules run
+// again on a timer and returns.
+func (u *user) run() {
+	c := u.e.c
 	for {
-		select {
-		case <-stop:
+		if u.stopping.Load() {
+			u.done()
 			return
-		default:
 		}
-		e.out <- e.hit(seq)
-		think := e.c.ThinkMin
-		if e.c.ThinkMax > e.c.ThinkMin {
-			think += rand.N(e.c.ThinkMax - e.c.ThinkMin + 1)
+		u.e.out <- u.e.hit(u.seq)
+		think := c.ThinkMin
+		if c.ThinkMax > c.ThinkMin {
+			think += rand.N(c.ThinkMax - c.ThinkMin + 1)
 		}
 		if think <= 0 {
 			continue
 		}
-		if timer == nil {
-			timer = time.NewTimer(think)
-		} else {
-			timer.Reset(think)
-		}
-		select {
-		case <-stop:
+		u.mu.Lock()
+		if u.stopping.Load() {
+			u.mu.Unlock()
+			u.done()
 			return
-		case <-timer.C:
 		}
+		if u.timer == nil {
+			u.timer = time.AfterFunc(think, u.run)
+		} else {
+			u.timer.Reset(think)
+		}
+		u.mu.Unlock()
+		return
+	}
+}
+
+// wake ends a thinking user's think at once, once stopping is set.
+func (u *user) wake() {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.timer != nil && u.timer.Stop() {
+		u.done() // its run will not be called again
 	}
 }
 

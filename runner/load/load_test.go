@@ -387,3 +387,22 @@ func TestCancel(t *testing.T) {
 		})
 	}
 }
+
+func TestClosedStopsThinkingUsers(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, 0, http.StatusOK)
+	start := time.Now()
+	l, err := Run(t.Context(), Config{
+		Targets: []string{s.URL}, Users: 20, SpawnRate: 40, ThinkMin: 10 * time.Second, Duration: time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every user sends once, then thinks past the end: the run must not wait for it.
+	if took := time.Since(start); took > 3*time.Second {
+		t.Errorf("took %s, want about the 1s duration", took)
+	}
+	if l.Requests != 20 || s.requests.Load() != 20 {
+		t.Errorf("%d requests (server %d), want one per user", l.Requests, s.requests.Load())
+	}
+}

@@ -179,7 +179,8 @@ func Run(ctx context.Context, c Config) (result.Load, error) {
 					writeErr = fmt.Errorf("cannot write results file: %w", err)
 				}
 			}
-		case now := <-ticker.C:
+		case <-ticker.C:
+			now := time.Now()
 			if buf != nil && writeErr == nil {
 				if err := buf.Flush(); err != nil {
 					writeErr = fmt.Errorf("cannot write results file: %w", err)

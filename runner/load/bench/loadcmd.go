@@ -29,6 +29,7 @@ func runLoad(args []string) error {
 		out      = fs.String("out", "", "raw results file")
 		cpuProf  = fs.String("cpuprofile", "", "write a CPU profile to this file")
 		memStats = fs.Bool("memstats", false, "print the Go runtime's peak memory figures on stderr")
+		memProf  = fs.String("memprofile", "", "with -memstats, write a heap profile at the peak to this file")
 	)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -48,9 +49,14 @@ func runLoad(args []string) error {
 	if *memStats {
 		done := make(chan struct{})
 		defer close(done)
-		go sampleMemory(done)
+		go sampleMemory(done, *memProf)
 	}
 	l, err := load.Run(ctx, load.Config{
+		Progress: func(p load.Progress) {
+			if *memStats {
+				fmt.Fprintf(os.Stderr, "%s users %d in-flight %d rate %.0f/s p99 %s\n", p.Elapsed.Round(time.Second), p.Users, p.InFlight, p.RatePerSecond, p.P99)
+			}
+		},
 		Targets: []string{*url}, Path: *path, Users: *users, SpawnRate: *spawn,
 		ThinkMin: *thinkMin, ThinkMax: *thinkMax, Duration: *duration, ResultsPath: *out,
 	})
@@ -65,7 +71,7 @@ func runLoad(args []string) error {
 }
 
 // sampleMemory prints the largest Go runtime memory figures seen, once per second.
-func sampleMemory(done <-chan struct{}) {
+func sampleMemory(done <-chan struct{}, profile string) {
 	var peak runtime.MemStats
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
@@ -79,6 +85,12 @@ func sampleMemory(done <-chan struct{}) {
 		runtime.ReadMemStats(&m)
 		if m.Sys > peak.Sys {
 			peak = m
+			if profile != "" {
+				if f, err := os.Create(profile); err == nil {
+					_ = pprof.WriteHeapProfile(f)
+					_ = f.Close()
+				}
+			}
 		}
 		fmt.Fprintf(os.Stderr, "goroutines %d heap-inuse %d MiB heap-sys %d MiB stack-inuse %d MiB sys %d MiB (peak sys %d MiB)\n",
 			runtime.NumGoroutine(), m.HeapInuse>>20, m.HeapSys>>20, m.StackInuse>>20, m.Sys>>20, peak.Sys>>20)
