@@ -3,7 +3,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 GO      ?= go
 
-.PHONY: help build test bench images model run report clean
+.PHONY: help build test bench images model run report clean bench-load
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -18,3 +18,7 @@ test: ## run every test (Docker tests skip without a daemon unless RUNNER_REQUIR
 
 run: build ## run the workshop study
 	bin/runner scenarios/workshop5.yaml
+
+# --- load engine (runner/load) ---
+bench-load: ## benchmark the load engine against vegeta, wrk and hey on loopback (RUNS=3 OUT=dir)
+	scripts/bench-load.sh

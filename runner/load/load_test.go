@@ -236,8 +236,10 @@ func TestBalancing(t *testing.T) {
 				t.Fatal(err)
 			}
 			if tc.balancer == BalanceNone {
-				if len(l.Endpoints) != 1 || l.Endpoints[0].URL != servers[0].URL || l.Endpoints[0].Requests != l.Requests {
-					t.Errorf("endpoints %+v, want all %d requests on %s", l.Endpoints, l.Requests, servers[0].URL)
+				if len(l.Endpoints) != 3 || l.Endpoints[0].URL != servers[0].URL || l.Endpoints[0].Requests != l.Requests ||
+					l.Endpoints[1].Requests+l.Endpoints[2].Requests != 0 {
+					t.Errorf("endpoints %+v, want all %d requests on %s and the others listed with 0",
+						l.Endpoints, l.Requests, servers[0].URL)
 				}
 				if servers[1].requests.Load()+servers[2].requests.Load() != 0 {
 					t.Errorf("other servers got requests")
@@ -404,5 +406,66 @@ func TestClosedStopsThinkingUsers(t *testing.T) {
 	}
 	if l.Requests != 20 || s.requests.Load() != 20 {
 		t.Errorf("%d requests (server %d), want one per user", l.Requests, s.requests.Load())
+	}
+}
+
+func TestMaxWorkersShortfall(t *testing.T) {
+	t.Parallel()
+	// Two workers against a 100ms service carry at most 20/s of the 100/s asked.
+	s := newServer(t, 100*time.Millisecond, http.StatusOK)
+	l, err := Run(t.Context(), Config{Targets: []string{s.URL}, Rate: 100, MaxWorkers: 2, Duration: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in, _ := s.maxInFlight(); in > 2 || l.PeakInFlight > 2 {
+		t.Errorf("in flight: server %d, generator %d; want at most 2 workers", in, l.PeakInFlight)
+	}
+	if !l.Shortfall || l.RateRPS > 25 {
+		t.Errorf("rate %.1f/s of %.1f requested, shortfall %v; want a shortfall", l.RateRPS, l.RequestedRPS, l.Shortfall)
+	}
+	// Requests queued behind busy workers: from the intended send time the
+	// latency grows to about a second by the end; from the actual send it stays 100ms.
+	if l.Latency.P99 < 500*time.Millisecond {
+		t.Errorf("p99 %s from the intended send time, want the queueing delay in it", l.Latency.P99)
+	}
+	notes := strings.Join(l.Notes, "\n")
+	for _, want := range []string{"shortfall", "max_workers (2)", "actual send time"} {
+		if !strings.Contains(notes, want) {
+			t.Errorf("notes %q do not mention %q", notes, want)
+		}
+	}
+	if sum := Summary(l); !strings.Contains(sum, "SHORTFALL") {
+		t.Errorf("summary does not flag the shortfall:\n%s", sum)
+	}
+}
+
+func TestProgress(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, 0, http.StatusOK)
+	var ps []Progress
+	l, err := Run(t.Context(), Config{
+		Targets: []string{s.URL}, Users: 3, ThinkMin: 10 * time.Millisecond,
+		Warmup: 1500 * time.Millisecond, Duration: time.Second,
+		Progress: func(p Progress) { ps = append(ps, p) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ps) < 2 {
+		t.Fatalf("%d progress calls in 2.5s, want about one a second", len(ps))
+	}
+	if ps[0].Phase != AttackWarmup || ps[len(ps)-1].Phase != AttackMeasure {
+		t.Errorf("phases %q .. %q, want warmup .. measure", ps[0].Phase, ps[len(ps)-1].Phase)
+	}
+	for i, p := range ps {
+		if p.Total != 2500*time.Millisecond || p.Users != 3 || p.Requests == 0 || p.Elapsed <= 0 {
+			t.Errorf("progress %d: %+v", i, p)
+		}
+		if i > 0 && (p.Requests < ps[i-1].Requests || p.Elapsed <= ps[i-1].Elapsed) {
+			t.Errorf("progress %d went backwards: %+v after %+v", i, p, ps[i-1])
+		}
+	}
+	if last := ps[len(ps)-1]; last.Requests > l.Requests+l.WarmupRequests {
+		t.Errorf("progress counted %d requests, the result %d", last.Requests, l.Requests+l.WarmupRequests)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"os"
 	"runtime"
@@ -110,9 +111,6 @@ func Run(ctx context.Context, c Config) (result.Load, error) {
 		base := strings.TrimRight(t, "/")
 		e.bases = append(e.bases, base)
 		e.urls = append(e.urls, base+c.Path)
-	}
-	if c.Balancer == BalanceNone {
-		e.bases, e.urls = e.bases[:1], e.urls[:1]
 	}
 	if c.closed() {
 		e.client, e.conns = newClient(connCtx, c.Timeout, c.Users, c.Users)
@@ -229,6 +227,11 @@ func Run(ctx context.Context, c Config) (result.Load, error) {
 	l.GeneratorCPU = cpu
 	l.GeneratorPeakRSSBytes = peakRSS()
 	l.PeakInFlight = int(e.peak.Load())
+	if m := c.MaxWorkers; m > 0 && !c.closed() {
+		// The open model counts from vegeta's Targeter call to the result's
+		// arrival, which can overlap a worker's next hit by a moment.
+		l.PeakInFlight = min(l.PeakInFlight, int(min(m, math.MaxInt32)))
+	}
 	e.honesty(&l, agg, cpu, rssReset, aborted)
 
 	var err error
@@ -277,7 +280,7 @@ func (e *engine) sleepUntil(t time.Time) bool {
 
 // pick returns the index of the next target and the next body, round-robin.
 func (e *engine) pick() (target int, body []byte) {
-	if len(e.urls) > 1 {
+	if len(e.urls) > 1 && e.c.Balancer == BalanceClient {
 		target = int((e.nextTarget.Add(1) - 1) % uint64(len(e.urls)))
 	}
 	b := e.c.Bodies

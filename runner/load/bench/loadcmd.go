@@ -73,7 +73,7 @@ func runLoad(args []string) error {
 // sampleMemory prints the largest Go runtime memory figures seen, once per second.
 func sampleMemory(done <-chan struct{}, profile string) {
 	var peak runtime.MemStats
-	t := time.NewTicker(time.Second)
+	t := time.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
 	for {
 		select {
@@ -83,7 +83,10 @@ func sampleMemory(done <-chan struct{}, profile string) {
 		}
 		var m runtime.MemStats
 		runtime.ReadMemStats(&m)
-		if m.Sys > peak.Sys {
+		if m.Sys <= peak.Sys {
+			continue
+		}
+		{
 			peak = m
 			if profile != "" {
 				if f, err := os.Create(profile); err == nil {
