@@ -3,7 +3,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 GO      ?= go
 
-.PHONY: help build test bench images model run report clean
+.PHONY: help build test bench images model run report clean bench-load
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -30,3 +30,7 @@ schema: ## regenerate scenarios/schema.json from the Go types
 
 fuzz-spec: ## fuzz the scenario loader for 60s
 	$(GO) test ./runner/spec -run '^$$' -fuzz FuzzParse -fuzztime 60s
+
+# --- load engine (runner/load) ---
+bench-load: ## benchmark the load engine against vegeta, wrk and hey on loopback (RUNS=3 OUT=dir)
+	scripts/bench-load.sh

@@ -1,0 +1,164 @@
+package load
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+)
+
+// Balancing modes of Config.Balancer.
+const (
+	// BalanceNone sends every request to Targets[0].
+	BalanceNone = "none"
+	// BalanceClient spreads requests round-robin over all Targets.
+	BalanceClient = "client"
+)
+
+// Attack names in the raw results file: a result's Attack field says whether it was
+// sent during the warm-up (and excluded from the metrics) or measured.
+const (
+	AttackWarmup  = "warmup"
+	AttackMeasure = "measure"
+)
+
+// Defaults applied by Run to zero fields.
+const (
+	// DefaultTimeout is the per-request timeout (vegeta's default).
+	DefaultTimeout = 30 * time.Second
+	// DefaultMethod is the request method.
+	DefaultMethod = http.MethodGet
+)
+
+// Config is one load scenario. Exactly one model is set: Rate (open, constant),
+// RampFrom/RampTo (open, linear ramp over Duration) or Users (closed).
+type Config struct {
+	// Targets are the endpoints' base URLs, e.g. http://127.0.0.1:18089, one per replica.
+	Targets []string
+	// Balancer is BalanceNone (everything to Targets[0]) or BalanceClient
+	// (round-robin over all Targets); empty means none.
+	Balancer string
+	// Method is the HTTP method; empty means GET.
+	Method string
+	// Path is appended to every target, e.g. /predict.
+	Path string
+	// Header is sent with every request (a Host entry sets the Host).
+	Header http.Header
+	// Bodies are the request bodies, cycled in order; empty means no body.
+	Bodies [][]byte
+
+	// Rate is the open model's constant arrival rate in requests per second.
+	Rate float64
+	// RampFrom and RampTo make the open model's arrival rate go linearly from
+	// RampFrom to RampTo requests per second over Duration (the warm-up runs at
+	// RampFrom). Both must be positive.
+	RampFrom, RampTo float64
+	// MaxWorkers caps the open model's concurrent requests; 0 means no cap.
+	MaxWorkers uint64
+
+	// Users is the closed model's number of users; each sends its next request
+	// only after the previous one was answered and its think time passed.
+	Users int
+	// SpawnRate is how many users start per second until all run; 0 starts all at once.
+	SpawnRate float64
+	// ThinkMin and ThinkMax bound the wait between one user's requests, drawn
+	// uniformly; ThinkMax 0 means a fixed ThinkMin.
+	ThinkMin, ThinkMax time.Duration
+
+	// Duration is the measured load time, after Warmup.
+	Duration time.Duration
+	// Warmup is sent before Duration and excluded from the metrics.
+	Warmup time.Duration
+	// Timeout bounds each request; 0 means DefaultTimeout.
+	Timeout time.Duration
+
+	// ResultsPath, if set, receives every result in vegeta's gob format, streamed
+	// as results arrive (`vegeta report FILE` reads it).
+	ResultsPath string
+	// Progress, if set, is called about once per second from Run's goroutine.
+	Progress func(Progress)
+}
+
+// Progress is a live view of a running load, for progress lines and bars.
+type Progress struct {
+	// Elapsed is the time since the load (including warm-up) started.
+	Elapsed time.Duration
+	// Total is Warmup+Duration.
+	Total time.Duration
+	// Phase is AttackWarmup or AttackMeasure.
+	Phase string
+	// Requests completed so far (warm-up included).
+	Requests uint64
+	// Errors among them.
+	Errors uint64
+	// RatePerSecond is the completions per second over the last interval.
+	RatePerSecond float64
+	// P99 is the 99th percentile latency of the last interval's completions.
+	P99 time.Duration
+	// Users is the number of closed-model users started.
+	Users int
+	// InFlight is the number of requests in flight now.
+	InFlight int
+}
+
+func (c Config) closed() bool { return c.Users > 0 }
+func (c Config) ramp() bool   { return c.RampFrom > 0 || c.RampTo > 0 }
+
+// Validate reports every problem of c at once.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if len(c.Targets) == 0 {
+		bad("no targets: give at least one base URL like http://127.0.0.1:8080")
+	}
+	for _, t := range c.Targets {
+		u, err := url.Parse(t)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("target %q is not an http(s) base URL like http://127.0.0.1:8080", t)
+		}
+	}
+	switch c.Balancer {
+	case "", BalanceNone, BalanceClient:
+	default:
+		bad("balancer %q: want %q or %q", c.Balancer, BalanceNone, BalanceClient)
+	}
+	models := 0
+	if c.Rate != 0 {
+		models++
+		if c.Rate < 0 {
+			bad("rate %g/s: want a positive rate", c.Rate)
+		}
+	}
+	if c.ramp() {
+		models++
+		if c.RampFrom <= 0 || c.RampTo <= 0 {
+			bad("ramp %g/s..%g/s: both ends must be positive rates", c.RampFrom, c.RampTo)
+		}
+	}
+	if c.Users != 0 {
+		models++
+		if c.Users < 0 {
+			bad("users %d: want a positive number", c.Users)
+		}
+		if c.SpawnRate < 0 {
+			bad("spawn rate %g/s: want a positive rate, or 0 to start all users at once", c.SpawnRate)
+		}
+		if c.ThinkMin < 0 || (c.ThinkMax != 0 && c.ThinkMax < c.ThinkMin) {
+			bad("think %s..%s: want 0 <= min <= max", c.ThinkMin, c.ThinkMax)
+		}
+	}
+	if models != 1 {
+		bad("set exactly one load model (rate, ramp or users), got %d", models)
+	}
+	if c.Duration <= 0 {
+		bad("duration %s: want a positive duration", c.Duration)
+	}
+	if c.Warmup < 0 {
+		bad("warmup %s: want 0 or a positive duration", c.Warmup)
+	}
+	if c.Timeout < 0 {
+		bad("timeout %s: want 0 (default %s) or a positive duration", c.Timeout, DefaultTimeout)
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,128 @@
+package load
+
+import (
+	"cmp"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/infergrid/runner/runner/result"
+)
+
+// maxSummaryErrors is how many error messages Summary lists.
+const maxSummaryErrors = 5
+
+// Summary returns a short human-readable summary of l for a terminal: volume and
+// rates, latency, status codes, the most frequent errors, the per-endpoint share,
+// the generator's own use, and every honesty note.
+func Summary(l result.Load) string {
+	var b strings.Builder
+	line := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
+
+	warm := ""
+	if l.WarmupRequests > 0 {
+		warm = fmt.Sprintf(" (+%d warm-up, excluded)", l.WarmupRequests)
+	}
+	line("requests   %d in %s%s", l.Requests, fmtDur(l.Elapsed), warm)
+	rate := fmt.Sprintf("rate       %.1f/s sent", l.RateRPS)
+	if l.RequestedRPS > 0 {
+		rate += fmt.Sprintf(" of %.1f/s requested", l.RequestedRPS)
+	}
+	line("%s, %.1f/s successful, success %.2f%%", rate, l.ThroughputRPS, 100*l.SuccessRatio)
+	if users := peakUsers(l.Series); users > 0 {
+		line("users      %d", users)
+	}
+	lat := l.Latency
+	from := l.LatencyFrom
+	if i := strings.IndexByte(from, ':'); i >= 0 {
+		from = from[:i]
+	}
+	if from != "" {
+		from = " (from " + from + ")"
+	}
+	line("latency    mean %s, p50 %s, p90 %s, p95 %s, p99 %s, max %s%s",
+		fmtDur(lat.Mean), fmtDur(lat.P50), fmtDur(lat.P90), fmtDur(lat.P95), fmtDur(lat.P99), fmtDur(lat.Max), from)
+
+	codes := slices.Sorted(maps.Keys(l.StatusCodes))
+	parts := make([]string, len(codes))
+	for i, c := range codes {
+		parts[i] = fmt.Sprintf("%s×%d", c, l.StatusCodes[c])
+	}
+	line("status     %s", orNone(strings.Join(parts, " ")))
+
+	type msg struct {
+		text string
+		n    uint64
+	}
+	var msgs []msg
+	for m, n := range l.Errors {
+		msgs = append(msgs, msg{m, n})
+	}
+	slices.SortFunc(msgs, func(a, b msg) int {
+		return cmp.Or(cmp.Compare(b.n, a.n), cmp.Compare(a.text, b.text))
+	})
+	for i, m := range msgs {
+		if i == maxSummaryErrors {
+			line("           ... %d more messages", len(msgs)-i)
+			break
+		}
+		head := "           "
+		if i == 0 {
+			head = "errors     "
+		}
+		line("%s%d× %s", head, m.n, m.text)
+	}
+
+	for i, e := range l.Endpoints {
+		head := "           "
+		if i == 0 {
+			head = "endpoints  "
+		}
+		share := 0.0
+		if l.Requests > 0 {
+			share = 100 * float64(e.Requests) / float64(l.Requests)
+		}
+		line("%s%s %d (%.1f%%), %d errors", head, e.URL, e.Requests, share, e.Errors)
+	}
+
+	gen := fmt.Sprintf("generator  cpu %s", fmtDur(l.GeneratorCPU))
+	if l.Elapsed > 0 {
+		gen += fmt.Sprintf(" (%.0f%% of a core)", 100*l.GeneratorCPU.Seconds()/l.Elapsed.Seconds())
+	}
+	line("%s, peak rss %.1f MiB, peak in flight %d", gen, float64(l.GeneratorPeakRSSBytes)/(1<<20), l.PeakInFlight)
+	if l.Shortfall {
+		line("SHORTFALL  achieved %.1f/s is more than 5%% below the requested %.1f/s", l.RateRPS, l.RequestedRPS)
+	}
+	for _, n := range l.Notes {
+		line("note       %s", n)
+	}
+	return b.String()
+}
+
+func peakUsers(s []result.Second) int {
+	n := 0
+	for _, p := range s {
+		n = max(n, p.Users)
+	}
+	return n
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
+}
+
+// fmtDur rounds d to about 3 significant digits for humans.
+func fmtDur(d time.Duration) string {
+	for _, r := range []time.Duration{100 * time.Second, 10 * time.Second, time.Second,
+		100 * time.Millisecond, 10 * time.Millisecond, time.Millisecond} {
+		if d >= r {
+			return d.Round(r / 100).String()
+		}
+	}
+	return d.Round(time.Microsecond).String()
+}
