@@ -226,6 +226,7 @@ func TestUpLimitsPortsStatsDown(t *testing.T) {
 	dc := needDocker(t)
 	for _, tool := range tools(t) {
 		t.Run(tool.String(), func(t *testing.T) {
+			t.Parallel()
 			p := prepared(t, tool)
 			s := spec(t, composeOpts{replicas: 2, cpus: "0.5", memory: "64M"})
 			start := time.Now()
@@ -282,6 +283,7 @@ func TestUpLimitsPortsStatsDown(t *testing.T) {
 }
 
 func TestOOMKillRecorded(t *testing.T) {
+	t.Parallel()
 	dc := needDocker(t)
 	tool := tools(t)[0]
 	p := prepared(t, tool)
@@ -311,6 +313,7 @@ func TestOOMKillRecorded(t *testing.T) {
 			}
 		}
 	}
+	t.Logf("events: %+v", st.Events())
 	if ooms != 1 || dies < 1 {
 		t.Errorf("events %+v: want one oom and a die with 137", st.Events())
 	}
@@ -318,6 +321,7 @@ func TestOOMKillRecorded(t *testing.T) {
 }
 
 func TestUpFailures(t *testing.T) {
+	t.Parallel()
 	dc := needDocker(t)
 	tool := tools(t)[0]
 	p := prepared(t, tool)
@@ -336,6 +340,7 @@ func TestUpFailures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			s := spec(t, tt.opts)
 			s.HealthTimeout = 2 * time.Second
 			if tt.hold {
@@ -350,6 +355,7 @@ func TestUpFailures(t *testing.T) {
 				st.Down(context.Background())
 				t.Fatal("Up succeeded")
 			}
+			t.Logf("Up error:\n%v", err)
 			for _, w := range tt.want {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("error %q\nwant it to contain %q", err, w)
@@ -369,6 +375,7 @@ func freeRangeBase(s platform.Spec) int {
 }
 
 func TestExternalNetwork(t *testing.T) {
+	t.Parallel()
 	dc := needDocker(t)
 	tool := tools(t)[0]
 	p := prepared(t, tool)
@@ -423,6 +430,7 @@ func TestInvalidSpec(t *testing.T) {
 }
 
 func TestPrepareMissingImage(t *testing.T) {
+	t.Parallel()
 	needDocker(t)
 	p := New(Options{})
 	defer p.Close()
