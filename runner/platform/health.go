@@ -85,7 +85,10 @@ func WaitHealthy(ctx context.Context, eps []Endpoint, path string, timeout time.
 			}
 		})
 	}
-	defer wg.Wait()
+	defer func() {
+		cancel() // stop the probes before waiting for them
+		wg.Wait()
+	}()
 
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
