@@ -60,11 +60,11 @@ func version(ctx context.Context, c []string) (string, error) {
 	if err := cmd.Run(); err != nil {
 		return "", fmt.Errorf("%s version: %w: %s", strings.Join(c, " "), err, firstLine(out.String()))
 	}
-	v := strings.TrimPrefix(strings.TrimSpace(out.String()), "v")
-	if v == "" || v[0] < '0' || v[0] > '9' {
+	v := strings.TrimPrefix(firstLine(out.String()), "v")
+	if v == "" || strings.ContainsAny(v, " \t") {
 		return "", fmt.Errorf("%s version: unexpected answer %q", strings.Join(c, " "), firstLine(out.String()))
 	}
-	return v, nil
+	return v, nil // a development build says "dev"
 }
 
 func firstLine(s string) string {
