@@ -46,6 +46,7 @@ func WaitHealthy(ctx context.Context, eps []Endpoint, path string, timeout time.
 	if timeout <= 0 {
 		timeout = DefaultHealthTimeout
 	}
+	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	client := &http.Client{
@@ -121,7 +122,7 @@ func WaitHealthy(ctx context.Context, eps []Endpoint, path string, timeout time.
 		select {
 		case <-tick.C:
 		case <-ctx.Done():
-			if err := context.Cause(ctx); err != context.DeadlineExceeded {
+			if err := parent.Err(); err != nil {
 				return fmt.Errorf("waiting for health of %s: %w", eps[pending].Name, err)
 			}
 			mu.Lock()

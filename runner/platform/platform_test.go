@@ -69,6 +69,13 @@ func TestWaitHealthyCancelled(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
+	ctx, cancel = context.WithTimeout(t.Context(), 100*time.Millisecond)
+	defer cancel()
+	err = WaitHealthy(ctx, []Endpoint{{Name: "x", URL: "http://127.0.0.1:1"}}, "/", time.Minute, nil)
+	var he *HealthError
+	if !errors.Is(err, context.DeadlineExceeded) || errors.As(err, &he) {
+		t.Fatalf("err = %v, want the caller's deadline, not a health timeout", err)
+	}
 }
 
 func TestBuildGo(t *testing.T) {

@@ -47,7 +47,7 @@ var (
 )
 
 // needDocker skips without a daemon, unless RUNNER_REQUIRE_DOCKER=1.
-func needDocker(t *testing.T) *docker.Client {
+func needDocker(t testing.TB) *docker.Client {
 	t.Helper()
 	dockerOnce.Do(func() {
 		dockerClient, dockerErr = docker.New(context.Background())
@@ -63,7 +63,7 @@ func needDocker(t *testing.T) *docker.Client {
 
 // tools lists the compose tools on this host: docker-compose v1 and/or v2 (the
 // plugin, or a v2 binary named by RUNNER_TEST_COMPOSE_V2).
-func tools(t *testing.T) []Tool {
+func tools(t testing.TB) []Tool {
 	t.Helper()
 	var out []Tool
 	for _, c := range [][]string{{"docker", "compose"}, {"docker-compose"}, {os.Getenv("RUNNER_TEST_COMPOSE_V2")}} {
@@ -86,7 +86,7 @@ var (
 )
 
 // prepared returns a platform for tool with the test service image built.
-func prepared(t *testing.T, tool Tool) *Platform {
+func prepared(t testing.TB, tool Tool) *Platform {
 	t.Helper()
 	needDocker(t)
 	p := New(Options{Command: tool.Command})
@@ -101,7 +101,7 @@ func prepared(t *testing.T, tool Tool) *Platform {
 }
 
 // freeRange finds n consecutive free TCP ports.
-func freeRange(t *testing.T, n int) int {
+func freeRange(t testing.TB, n int) int {
 	t.Helper()
 	for range 50 {
 		l, err := net.Listen("tcp", ":0")
@@ -137,7 +137,7 @@ type composeOpts struct {
 }
 
 // composeFile writes the kind of file the template renders, by hand.
-func composeFile(t *testing.T, project string, o composeOpts) []byte {
+func composeFile(t testing.TB, project string, o composeOpts) []byte {
 	t.Helper()
 	var b strings.Builder
 	fmt.Fprintf(&b, "version: \"3.8\"\nservices:\n  svc:\n    image: %s\n", testImage)
@@ -170,7 +170,7 @@ var projectSeq struct {
 	n int
 }
 
-func spec(t *testing.T, o composeOpts) platform.Spec {
+func spec(t testing.TB, o composeOpts) platform.Spec {
 	t.Helper()
 	projectSeq.Lock()
 	projectSeq.n++
@@ -188,7 +188,7 @@ func spec(t *testing.T, o composeOpts) platform.Spec {
 }
 
 // up brings s up with a Down registered in t.Cleanup.
-func up(t *testing.T, p *Platform, s platform.Spec) *Stack {
+func up(t testing.TB, p *Platform, s platform.Spec) *Stack {
 	t.Helper()
 	st, err := p.Up(t.Context(), s)
 	if err != nil {
@@ -204,7 +204,7 @@ func up(t *testing.T, p *Platform, s platform.Spec) *Stack {
 	return st.(*Stack)
 }
 
-func assertGone(t *testing.T, dc *docker.Client, project string) {
+func assertGone(t testing.TB, dc *docker.Client, project string) {
 	t.Helper()
 	for _, f := range []docker.Filter{{docker.ComposeProject: project}, {label.Project: project}} {
 		left, err := dc.Leftovers(context.Background(), f)
@@ -214,7 +214,7 @@ func assertGone(t *testing.T, dc *docker.Client, project string) {
 	}
 }
 
-func post(t *testing.T, url string) {
+func post(t testing.TB, url string) {
 	t.Helper()
 	resp, err := http.Post(url, "text/plain", nil)
 	if err == nil {
@@ -442,4 +442,25 @@ func TestPrepareMissingImage(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "no Dockerfile and is not a Go main package") {
 		t.Fatalf("Prepare of an empty dir: %v", err)
 	}
+}
+
+// TestCancelDuringUp is Ctrl-C while the stack comes up: Up returns the
+// cancellation and leaves nothing behind.
+func TestCancelDuringUp(t *testing.T) {
+	t.Parallel()
+	dc := needDocker(t)
+	p := prepared(t, tools(t)[0])
+	s := spec(t, composeOpts{replicas: 2, env: map[string]string{"UNHEALTHY": "1"}})
+	s.HealthTimeout = time.Minute
+	ctx, cancel := context.WithTimeout(t.Context(), 1500*time.Millisecond)
+	defer cancel()
+	st, err := p.Up(ctx, s)
+	if err == nil {
+		st.Down(context.Background())
+		t.Fatal("Up of a never-healthy stack succeeded")
+	}
+	if !errors.Is(err, context.DeadlineExceeded) && !strings.Contains(err.Error(), "signal: killed") {
+		t.Errorf("Up error %v: want the cancellation", err)
+	}
+	assertGone(t, dc, s.Project)
 }

@@ -2,6 +2,7 @@ package local
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -321,5 +322,27 @@ func TestDownKillsIgnoringTERM(t *testing.T) {
 	}
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("Down took %s", d)
+	}
+}
+
+// TestCancelDuringUp is Ctrl-C while replicas start: Up returns the cancellation
+// and no process is left.
+func TestCancelDuringUp(t *testing.T) {
+	p := newPlatform(t, Options{})
+	s := spec(t, 2)
+	s.Env = map[string]string{"UNHEALTHY": "1"}
+	s.HealthTimeout = time.Minute
+	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+	defer cancel()
+	st, err := p.Up(ctx, s)
+	if err == nil {
+		st.Down(context.Background())
+		t.Fatal("Up of a never-healthy stack succeeded")
+	}
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Up error %v: want the cancellation", err)
+	}
+	if left, _ := Processes(EnvProject, s.Project); len(left) > 0 {
+		t.Errorf("processes %v left", left)
 	}
 }
