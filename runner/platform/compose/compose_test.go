@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -100,18 +101,28 @@ func prepared(t testing.TB, tool Tool) *Platform {
 	return p
 }
 
-// freeRange finds n consecutive free TCP ports.
+var reserved struct {
+	sync.Mutex
+	ports map[int]bool
+}
+
+// freeRange finds n consecutive free TCP ports below the ephemeral range (where
+// outgoing connections keep taking ports), never the same twice in this process.
 func freeRange(t testing.TB, n int) int {
 	t.Helper()
-	for range 50 {
-		l, err := net.Listen("tcp", ":0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		base := l.Addr().(*net.TCPAddr).Port
-		l.Close()
-		ok := base+n < 65535
+	reserved.Lock()
+	defer reserved.Unlock()
+	if reserved.ports == nil {
+		reserved.ports = map[int]bool{}
+	}
+	for range 200 {
+		base := 20000 + rand.IntN(12000-n)
+		ok := true
 		for p := base; ok && p < base+n; p++ {
+			if reserved.ports[p] {
+				ok = false
+				break
+			}
 			l, err := net.Listen("tcp", fmt.Sprintf(":%d", p))
 			if err != nil {
 				ok = false
@@ -120,6 +131,9 @@ func freeRange(t testing.TB, n int) int {
 			l.Close()
 		}
 		if ok {
+			for p := base; p < base+n; p++ {
+				reserved.ports[p] = true
+			}
 			return base
 		}
 	}

@@ -38,7 +38,7 @@ var (
 )
 
 // testsvc builds the test service once.
-func testsvc(t *testing.T) string {
+func testsvc(t testing.TB) string {
 	t.Helper()
 	binOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "local-test-bin-")
@@ -60,7 +60,7 @@ var seq struct {
 	n int
 }
 
-func spec(t *testing.T, replicas int) platform.Spec {
+func spec(t testing.TB, replicas int) platform.Spec {
 	seq.Lock()
 	seq.n++
 	n := seq.n
