@@ -61,7 +61,9 @@ func TestToSample(t *testing.T) {
 		},
 		{
 			name: "counter reset gives 0, cache larger than usage is ignored", prev: &container.CPUStats{CPUUsage: container.CPUUsage{TotalUsage: 9e18}, SystemUsage: 1},
-			edit: func(s *container.StatsResponse) { s.MemoryStats.Stats = map[string]uint64{"total_inactive_file": 99 << 20} },
+			edit: func(s *container.StatsResponse) {
+				s.MemoryStats.Stats = map[string]uint64{"total_inactive_file": 99 << 20}
+			},
 			want: result.Sample{Time: read, Container: "c", MemBytes: 50 << 20, MemLimitBytes: 64 << 20, NetRxBytes: 105, NetTxBytes: 11, PIDs: 7},
 		},
 	}
