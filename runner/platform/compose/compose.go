@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -151,7 +153,7 @@ func (p *Platform) Up(ctx context.Context, s platform.Spec) (platform.Stack, err
 	if err := os.WriteFile(file, s.Compose, 0o644); err != nil {
 		return nil, fmt.Errorf("cannot write %s: %w", file, err)
 	}
-	st := &Stack{dc: dc, tool: tool, spec: s, file: file}
+	st := &Stack{dc: dc, tool: tool, spec: s, file: file, project: ProjectName(s.Project)}
 	if s.Network != "" {
 		created, err := dc.EnsureNetwork(ctx, s.Network, map[string]string{
 			label.Managed: "true", label.Run: s.RunID, label.Scenario: s.ScenarioID, label.Project: s.Project,
@@ -161,7 +163,7 @@ func (p *Platform) Up(ctx context.Context, s platform.Spec) (platform.Stack, err
 		}
 		st.createdNetwork = created
 	}
-	st.watch = dc.Watch(ctx, docker.Filter{docker.ComposeProject: s.Project})
+	st.watch = dc.Watch(ctx, docker.Filter{docker.ComposeProject: st.project})
 	fail := func(err error) (platform.Stack, error) {
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
@@ -170,10 +172,10 @@ func (p *Platform) Up(ctx context.Context, s platform.Spec) (platform.Stack, err
 		}
 		return nil, err
 	}
-	if _, err := tool.run(ctx, s.Project, file, "up", "--detach", "--no-build"); err != nil {
+	if _, err := tool.run(ctx, st.project, file, "up", "--detach", "--no-build"); err != nil {
 		return fail(fmt.Errorf("cannot start project %s: %w", s.Project, err))
 	}
-	cs, err := dc.Containers(ctx, docker.Filter{docker.ComposeProject: s.Project, docker.ComposeService: s.Service})
+	cs, err := dc.Containers(ctx, docker.Filter{docker.ComposeProject: st.project, docker.ComposeService: s.Service})
 	if err != nil {
 		return fail(err)
 	}
@@ -184,9 +186,12 @@ func (p *Platform) Up(ctx context.Context, s platform.Spec) (platform.Stack, err
 		hp, ok := c.HostPorts[s.Port]
 		if !ok {
 			if !c.Running {
-				return fail(st.exitError(ctx, c))
+				return fail(fmt.Errorf("project %s: %w", s.Project, st.exitError(ctx, c)))
 			}
 			return fail(fmt.Errorf("replica %s publishes no host port for container port %d", c.Name, s.Port))
+		}
+		if err := checkLimits(c, s); err != nil {
+			return fail(err)
 		}
 		st.containers = append(st.containers, c)
 		st.eps = append(st.eps, platform.Endpoint{Name: c.Name, URL: fmt.Sprintf("http://127.0.0.1:%d", hp)})
@@ -234,6 +239,7 @@ type Stack struct {
 	dc             *docker.Client
 	tool           Tool
 	spec           platform.Spec
+	project        string
 	file           string
 	createdNetwork bool
 	watch          *docker.Watch
@@ -285,8 +291,8 @@ func (st *Stack) Down(ctx context.Context) error {
 		st.recordOOMKills(ctx)
 		st.watchOver = true
 	}
-	_, downErr := st.tool.run(ctx, st.spec.Project, st.file, "down", "--volumes", "--remove-orphans", "--timeout", "5")
-	for _, f := range []docker.Filter{{docker.ComposeProject: st.spec.Project}, {label.Project: st.spec.Project}} {
+	_, downErr := st.tool.run(ctx, st.project, st.file, "down", "--volumes", "--remove-orphans", "--timeout", "5")
+	for _, f := range []docker.Filter{{docker.ComposeProject: st.project}, {label.Project: st.spec.Project}} {
 		if err := st.dc.Sweep(ctx, f); err != nil {
 			errs = append(errs, err)
 		}
@@ -311,7 +317,7 @@ func (st *Stack) Down(ctx context.Context) error {
 // recordOOMKills adds an oom event for every replica the daemon marks OOMKilled
 // that has none yet (the oom event can be missed when the stream lags).
 func (st *Stack) recordOOMKills(ctx context.Context) {
-	cs, err := st.dc.Containers(ctx, docker.Filter{docker.ComposeProject: st.spec.Project})
+	cs, err := st.dc.Containers(ctx, docker.Filter{docker.ComposeProject: st.project})
 	if err != nil {
 		return
 	}
@@ -326,4 +332,29 @@ func (st *Stack) recordOOMKills(ctx context.Context) {
 			st.watch.Add(result.Event{Time: time.Now(), Container: c.Name, Kind: result.EventOOM, Message: "State.OOMKilled is true at teardown"})
 		}
 	}
+}
+
+// ProjectName is the compose project name Up uses for project: lower case, only
+// letters, digits, '-' and '_', starting with a letter or digit, as compose itself
+// requires. The runner's own project label keeps the name as given.
+func ProjectName(project string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(project) {
+		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') || ((r == '-' || r == '_') && b.Len() > 0) {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// checkLimits fails when a replica does not run with the limits the spec asks for,
+// e.g. when a compose file lacks deploy.resources.limits.
+func checkLimits(c docker.Container, s platform.Spec) error {
+	if s.MemoryBytes > 0 && c.MemoryBytes != s.MemoryBytes {
+		return fmt.Errorf("replica %s runs with a memory limit of %d bytes, want %d: the compose file's deploy.resources.limits.memory did not apply", c.Name, c.MemoryBytes, s.MemoryBytes)
+	}
+	if want := int64(math.Round(s.CPUs * 1e9)); s.CPUs > 0 && (c.NanoCPUs < want-want/100 || c.NanoCPUs > want+want/100) {
+		return fmt.Errorf("replica %s runs with a CPU limit of %g CPUs, want %g: the compose file's deploy.resources.limits.cpus did not apply", c.Name, float64(c.NanoCPUs)/1e9, s.CPUs)
+	}
+	return nil
 }

@@ -243,6 +243,7 @@ func TestUpLimitsPortsStatsDown(t *testing.T) {
 			t.Parallel()
 			p := prepared(t, tool)
 			s := spec(t, composeOpts{replicas: 2, cpus: "0.5", memory: "64M"})
+			s.CPUs, s.MemoryBytes = 0.5, 64<<20
 			start := time.Now()
 			st := up(t, p, s)
 			t.Logf("%s: up and healthy in %s", tool, time.Since(start).Round(time.Millisecond))
@@ -344,19 +345,25 @@ func TestUpFailures(t *testing.T) {
 		opts composeOpts
 		// hold takes the published port before Up.
 		hold bool
-		want []string
+		// cpus and memory are put in the Spec (not in the compose file).
+		cpus   float64
+		memory int64
+		want   []string
 	}{
 		{name: "replica exits at start", opts: composeOpts{replicas: 2, env: map[string]string{"EXIT_AT_START": "3"}},
 			want: []string{"exited before becoming healthy: exit code 3", "testsvc: exiting at start as asked, code 3"}},
 		{name: "never healthy", opts: composeOpts{env: map[string]string{"UNHEALTHY": "1"}},
 			want: []string{"did not become healthy", "status 503", "testsvc listening on :8000"}},
 		{name: "port taken", opts: composeOpts{}, hold: true, want: []string{"cannot start project", "address already in use"}},
+		{name: "limits missing from the file", opts: composeOpts{}, cpus: 1, memory: 64 << 20,
+			want: []string{"runs with a memory limit of 0 bytes, want 67108864"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			s := spec(t, tt.opts)
 			s.HealthTimeout = 2 * time.Second
+			s.CPUs, s.MemoryBytes = tt.cpus, tt.memory
 			if tt.hold {
 				l, err := net.Listen("tcp", fmt.Sprintf(":%d", tt.opts.base+freeRangeBase(s)))
 				if err != nil {
@@ -433,6 +440,15 @@ func TestUnavailable(t *testing.T) {
 	}
 	if _, err := Detect(t.Context(), []string{"no-such-compose-tool"}); !errors.Is(err, platform.ErrUnavailable) {
 		t.Fatalf("Detect of a missing tool: %v, want ErrUnavailable", err)
+	}
+}
+
+func TestProjectName(t *testing.T) {
+	tests := map[string]string{"workshop5-memory_r1": "workshop5-memory_r1", "Workshop.5 Run": "workshop5run", "-_x": "x", "ÄBC": "bc"}
+	for in, want := range tests {
+		if got := ProjectName(in); got != want {
+			t.Errorf("ProjectName(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
 
