@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/infergrid/runner/runner/label"
+	"github.com/infergrid/runner/runner/monitor"
 	"github.com/infergrid/runner/runner/platform"
 	"github.com/infergrid/runner/runner/platform/docker"
 	"github.com/infergrid/runner/runner/result"
@@ -329,6 +330,9 @@ func TestOOMKillRecorded(t *testing.T) {
 		}
 	}
 	t.Logf("events: %+v", st.Events())
+	if sum := monitor.Summarize(nil, st.Events(), false); sum.OOMKills != 1 || sum.Restarts != 0 {
+		t.Errorf("summary %+v: want 1 OOM kill, no restart", sum)
+	}
 	if ooms != 1 || dies < 1 {
 		t.Errorf("events %+v: want one oom and a die with 137", st.Events())
 	}
