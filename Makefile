@@ -34,3 +34,21 @@ fuzz-spec: ## fuzz the scenario loader for 60s
 # --- load engine (runner/load) ---
 bench-load: ## benchmark the load engine against vegeta, wrk and hey on loopback (RUNS=3 OUT=dir)
 	scripts/bench-load.sh
+
+# --- platforms, telemetry and preflight (runner/platform, runner/monitor, runner/preflight) ---
+COMPOSE_V2 ?= v2.40.3
+.PHONY: test-platform bench-platform compose-plugin
+
+test-platform: ## test platforms, monitor and preflight (Docker tests skip without a daemon)
+	$(GO) test -race ./runner/platform/... ./runner/monitor ./runner/preflight
+
+bench-platform: ## measure up+healthy+down overhead per scenario, compose (needs Docker) and local
+	$(GO) test -run '^$$' -bench UpDown -benchtime 5x ./runner/platform/compose ./runner/platform/local
+
+compose-plugin: bin/docker-compose-v2 ## build docker compose v2 for tests: RUNNER_TEST_COMPOSE_V2=bin/docker-compose-v2
+
+bin/docker-compose-v2:
+	mkdir -p bin
+	cd $$(cd / && $(GO) mod download -json github.com/docker/compose/v2@$(COMPOSE_V2) | sed -n 's/.*"Dir": "\(.*\)".*/\1/p') && \
+	  CGO_ENABLED=0 GOFLAGS=-mod=mod $(GO) build -trimpath \
+	  -ldflags "-s -w -X github.com/docker/compose/v2/internal.Version=$(COMPOSE_V2)" -o $(CURDIR)/bin/docker-compose-v2 ./cmd

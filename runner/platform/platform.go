@@ -58,6 +58,10 @@ type Spec struct {
 	Health string
 	// HealthTimeout bounds the wait for health.
 	HealthTimeout time.Duration
+	// Network is an external network the compose file names (the workshop's
+	// my_shared_network). It is created, labelled, when missing, and removed by
+	// Down only if Up created it. Empty means none.
+	Network string
 }
 
 // Endpoint is one replica's address as the load generator reaches it.
@@ -79,6 +83,9 @@ type Platform interface {
 	Up(ctx context.Context, s Spec) (Stack, error)
 	// Info describes the platform for the run metadata (versions, notes).
 	Info(ctx context.Context) Info
+	// Close releases what Prepare acquired (API clients, built binaries). Stacks
+	// must be brought down before.
+	Close() error
 }
 
 // Info describes a platform for the report.

@@ -1,0 +1,201 @@
+package monitor
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/infergrid/runner/runner/result"
+)
+
+// DefaultInterval is the sampling interval when none is given.
+const DefaultInterval = time.Second
+
+// Sampler is the part of platform.Stack the monitor needs.
+type Sampler interface {
+	Sample(ctx context.Context) ([]result.Sample, error)
+}
+
+// Series is what one monitoring run collected.
+type Series struct {
+	// Samples are every reading, in time order.
+	Samples []result.Sample
+	// Errors are platform_error events for failed readings: one per distinct
+	// message, with how often it occurred.
+	Errors []result.Event
+}
+
+// Run samples s at once, then every interval until ctx is done, appends every
+// reading to w (when not nil) as it comes, and returns what it collected. Failed
+// readings do not stop it; they are returned as platform_error events. The error
+// is non-nil only when writing to w failed, and then Run stops.
+func Run(ctx context.Context, s Sampler, interval time.Duration, w *result.StatsWriter) (Series, error) {
+	if interval <= 0 {
+		interval = DefaultInterval
+	}
+	var out Series
+	type seen struct {
+		i, n int
+	}
+	errIndex := map[string]*seen{}
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		// Bound one reading by the interval, so a hung daemon cannot stall the loop.
+		sctx, cancel := context.WithTimeout(ctx, max(interval, time.Second))
+		samples, err := s.Sample(sctx)
+		cancel()
+		if err != nil && ctx.Err() == nil {
+			msg := "stats: " + err.Error()
+			if e, ok := errIndex[msg]; ok {
+				e.n++
+				out.Errors[e.i].Message = fmt.Sprintf("%s (%d times)", msg, e.n)
+			} else {
+				errIndex[msg] = &seen{i: len(out.Errors), n: 1}
+				out.Errors = append(out.Errors, result.Event{Time: time.Now(), Kind: result.EventPlatform, Message: msg})
+			}
+		}
+		if len(samples) > 0 && ctx.Err() == nil {
+			out.Samples = append(out.Samples, samples...)
+			if w != nil {
+				if err := w.Write(samples...); err != nil {
+					return out, fmt.Errorf("cannot write stats: %w", err)
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return out, nil
+		case <-tick.C:
+		}
+	}
+}
+
+// Summarize computes a scenario's resource summary: the peak memory of any one
+// replica, the mean and peak over readings of the summed CPU % of all replicas
+// (readings taken together share a Time), OOM kills (oom events), restarts (a start
+// of a container that had died before, or a restart event without such a start)
+// and a summary per container in name order.
+func Summarize(samples []result.Sample, events []result.Event, advisory bool) result.Resources {
+	r := result.Resources{Advisory: advisory, Containers: []result.ContainerSummary{}}
+	byName := map[string]*result.ContainerSummary{}
+	counts := map[string]int{}
+	sumAt := map[time.Time]float64{}
+	for _, s := range samples {
+		c := byName[s.Container]
+		if c == nil {
+			c = &result.ContainerSummary{Name: s.Container}
+			byName[s.Container] = c
+		}
+		c.PeakMemBytes = max(c.PeakMemBytes, s.MemBytes)
+		c.MemLimitBytes = max(c.MemLimitBytes, s.MemLimitBytes)
+		c.PeakCPUPct = max(c.PeakCPUPct, s.CPUPct)
+		c.MeanCPUPct += s.CPUPct // sum for now
+		counts[s.Container]++
+		r.PeakMemBytes = max(r.PeakMemBytes, s.MemBytes)
+		sumAt[s.Time.Round(0)] += s.CPUPct
+	}
+	for name, c := range byName {
+		c.MeanCPUPct /= float64(counts[name])
+		r.Containers = append(r.Containers, *c)
+	}
+	sort.Slice(r.Containers, func(i, j int) bool { return r.Containers[i].Name < r.Containers[j].Name })
+	if len(sumAt) > 0 {
+		var total float64
+		for _, v := range sumAt {
+			total += v
+			r.PeakCPUPct = max(r.PeakCPUPct, v)
+		}
+		r.MeanCPUPct = total / float64(len(sumAt))
+	}
+	r.OOMKills, r.Restarts = countEvents(events)
+	return r
+}
+
+func countEvents(events []result.Event) (ooms, restarts int) {
+	evs := slices.Clone(events)
+	slices.SortStableFunc(evs, func(a, b result.Event) int { return a.Time.Compare(b.Time) })
+	died := map[string]bool{}
+	restartPending := map[string]bool{}
+	for _, ev := range evs {
+		switch ev.Kind {
+		case result.EventOOM:
+			ooms++
+		case result.EventDie:
+			died[ev.Container] = true
+		case result.EventStart:
+			if died[ev.Container] {
+				restarts++
+				died[ev.Container] = false
+				restartPending[ev.Container] = true
+			}
+		case result.EventRestart:
+			// Docker sends die, start, restart for `docker restart`: the start
+			// already counted it.
+			if !restartPending[ev.Container] {
+				restarts++
+			}
+			restartPending[ev.Container] = false
+		}
+	}
+	return ooms, restarts
+}
+
+// Merge returns the events of all lists in time order (stable for equal times).
+func Merge(lists ...[]result.Event) []result.Event {
+	out := []result.Event{}
+	for _, l := range lists {
+		out = append(out, l...)
+	}
+	slices.SortStableFunc(out, func(a, b result.Event) int { return a.Time.Compare(b.Time) })
+	return out
+}
+
+// WriteEvents writes events as a JSON array to path atomically (temp file, fsync,
+// rename); no events give "[]".
+func WriteEvents(path string, events []result.Event) error {
+	if events == nil {
+		events = []result.Event{}
+	}
+	data, err := json.MarshalIndent(events, "", "  ")
+	if err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), ".events-*.json")
+	if err != nil {
+		return fmt.Errorf("cannot write events: %w", err)
+	}
+	_, err = f.Write(append(data, '\n'))
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("cannot write %s: %w", path, err)
+	}
+	return nil
+}
+
+// ReadEvents reads an events.json file.
+func ReadEvents(path string) ([]result.Event, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var evs []result.Event
+	if err := json.Unmarshal(data, &evs); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return evs, nil
+}

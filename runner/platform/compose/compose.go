@@ -1,0 +1,360 @@
+package compose
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/infergrid/runner/runner/label"
+	"github.com/infergrid/runner/runner/platform"
+	"github.com/infergrid/runner/runner/platform/docker"
+	"github.com/infergrid/runner/runner/result"
+)
+
+// Options configure the compose platform.
+type Options struct {
+	// Command is the compose tool to use, e.g. ["docker-compose"]; empty detects
+	// `docker compose` then `docker-compose`.
+	Command []string
+}
+
+// Platform runs scenarios as compose projects. Use New.
+type Platform struct {
+	opts Options
+
+	mu    sync.Mutex
+	dc    *docker.Client
+	tool  *Tool
+	built map[platform.Build]bool
+}
+
+var _ platform.Platform = (*Platform)(nil)
+
+// New returns a compose platform; nothing is contacted before Prepare or Up.
+func New(opts Options) *Platform {
+	return &Platform{opts: opts, built: map[platform.Build]bool{}}
+}
+
+// Name is "compose".
+func (p *Platform) Name() string { return "compose" }
+
+// connect dials the daemon and detects the compose tool, once.
+func (p *Platform) connect(ctx context.Context) (*docker.Client, Tool, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.dc == nil {
+		dc, err := docker.New(ctx)
+		if err != nil {
+			return nil, Tool{}, err
+		}
+		p.dc = dc
+	}
+	if p.tool == nil {
+		t, err := Detect(ctx, p.opts.Command)
+		if err != nil {
+			return nil, Tool{}, err
+		}
+		p.tool = &t
+	}
+	return p.dc, *p.tool, nil
+}
+
+// Prepare checks that the daemon answers and a compose tool exists (else an error
+// wrapping platform.ErrUnavailable) and makes b.Image available, building it once:
+// a second Prepare with the same Build does nothing.
+func (p *Platform) Prepare(ctx context.Context, b platform.Build) error {
+	dc, _, err := p.connect(ctx)
+	if err != nil {
+		return err
+	}
+	p.mu.Lock()
+	done := p.built[b]
+	p.mu.Unlock()
+	if done {
+		return nil
+	}
+	if err := dc.BuildImage(ctx, b); err != nil {
+		return err
+	}
+	p.mu.Lock()
+	p.built[b] = true
+	p.mu.Unlock()
+	return nil
+}
+
+// Info reports the Docker and compose versions.
+func (p *Platform) Info(ctx context.Context) platform.Info {
+	dc, tool, err := p.connect(ctx)
+	if err != nil {
+		return platform.Info{Notes: []string{err.Error()}}
+	}
+	info := platform.Info{DockerVersion: dc.Version, ComposeVersion: tool.String()}
+	if tool.V1 {
+		info.Notes = append(info.Notes, "docker-compose v1 runs with --compatibility so that deploy.replicas and deploy.resources limits apply")
+	}
+	return info
+}
+
+// Close closes the Docker connection.
+func (p *Platform) Close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.dc == nil {
+		return nil
+	}
+	err := p.dc.Close()
+	p.dc = nil
+	return err
+}
+
+func check(s platform.Spec) error {
+	var errs []error
+	if s.Project == "" {
+		errs = append(errs, errors.New("no project name"))
+	}
+	if s.Dir == "" {
+		errs = append(errs, errors.New("no scenario directory"))
+	}
+	if len(s.Compose) == 0 {
+		errs = append(errs, errors.New("no compose file"))
+	}
+	if s.Service == "" {
+		errs = append(errs, errors.New("no service name"))
+	}
+	if s.Port <= 0 {
+		errs = append(errs, errors.New("no service port"))
+	}
+	return errors.Join(errs...)
+}
+
+// Up writes s.Compose to s.Dir/compose.yml, creates s.Network if missing, starts the
+// project (images are not built here: Prepare did), finds every replica's published
+// port and waits until each answers s.Health with 2xx. On any failure everything it
+// started is removed before it returns; a replica that exits or stays unhealthy is
+// named in the error with its last log lines.
+func (p *Platform) Up(ctx context.Context, s platform.Spec) (platform.Stack, error) {
+	if err := check(s); err != nil {
+		return nil, fmt.Errorf("compose: invalid spec for %s: %w", s.Project, err)
+	}
+	dc, tool, err := p.connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(s.Dir, 0o755); err != nil {
+		return nil, err
+	}
+	file := filepath.Join(s.Dir, "compose.yml")
+	if err := os.WriteFile(file, s.Compose, 0o644); err != nil {
+		return nil, fmt.Errorf("cannot write %s: %w", file, err)
+	}
+	st := &Stack{dc: dc, tool: tool, spec: s, file: file, project: ProjectName(s.Project)}
+	if s.Network != "" {
+		created, err := dc.EnsureNetwork(ctx, s.Network, map[string]string{
+			label.Managed: "true", label.Run: s.RunID, label.Scenario: s.ScenarioID, label.Project: s.Project,
+		})
+		if err != nil {
+			return nil, err
+		}
+		st.createdNetwork = created
+	}
+	st.watch = dc.Watch(ctx, docker.Filter{docker.ComposeProject: st.project})
+	fail := func(err error) (platform.Stack, error) {
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		if derr := st.Down(dctx); derr != nil {
+			err = errors.Join(err, fmt.Errorf("and tearing down failed: %w", derr))
+		}
+		return nil, err
+	}
+	if _, err := tool.run(ctx, st.project, file, "up", "--detach", "--no-build"); err != nil {
+		return fail(fmt.Errorf("cannot start project %s: %w", s.Project, err))
+	}
+	cs, err := dc.Containers(ctx, docker.Filter{docker.ComposeProject: st.project, docker.ComposeService: s.Service})
+	if err != nil {
+		return fail(err)
+	}
+	if len(cs) == 0 || (s.Replicas > 0 && len(cs) != s.Replicas) {
+		return fail(fmt.Errorf("project %s runs %d containers of service %s, want %d (does the compose file set deploy.replicas?)", s.Project, len(cs), s.Service, s.Replicas))
+	}
+	for _, c := range cs {
+		hp, ok := c.HostPorts[s.Port]
+		if !ok {
+			if !c.Running {
+				return fail(fmt.Errorf("project %s: %w", s.Project, st.exitError(ctx, c)))
+			}
+			return fail(fmt.Errorf("replica %s publishes no host port for container port %d", c.Name, s.Port))
+		}
+		if err := checkLimits(c, s); err != nil {
+			return fail(err)
+		}
+		st.containers = append(st.containers, c)
+		st.eps = append(st.eps, platform.Endpoint{Name: c.Name, URL: fmt.Sprintf("http://127.0.0.1:%d", hp)})
+		st.targets = append(st.targets, docker.Target{ID: c.ID, Name: c.Name})
+	}
+	exited := func(ctx context.Context, i int) (bool, string) {
+		c, err := dc.Inspect(ctx, cs[i].ID)
+		if err != nil || c.Running {
+			return false, ""
+		}
+		return true, exitHow(c)
+	}
+	if err := platform.WaitHealthy(ctx, st.eps, s.Health, s.HealthTimeout, exited); err != nil {
+		var he *platform.HealthError
+		if errors.As(err, &he) {
+			for _, c := range cs {
+				if c.Name == he.Replica {
+					he.Logs, _ = dc.Logs(context.WithoutCancel(ctx), c.ID, 20)
+				}
+			}
+			st.watch.Add(result.Event{Time: time.Now(), Container: he.Replica, Kind: result.EventHealth, Message: he.Reason})
+		}
+		return fail(fmt.Errorf("project %s: %w", s.Project, err))
+	}
+	st.sampler = dc.NewSampler()
+	// A first reading primes the CPU counters, so the first Sample has a CPU %.
+	_, _ = st.sampler.Sample(ctx, st.targets)
+	return st, nil
+}
+
+func exitHow(c docker.Container) string {
+	if c.OOMKilled {
+		return fmt.Sprintf("OOM-killed (exit code %d)", c.ExitCode)
+	}
+	return fmt.Sprintf("exit code %d", c.ExitCode)
+}
+
+func (st *Stack) exitError(ctx context.Context, c docker.Container) error {
+	logs, _ := st.dc.Logs(context.WithoutCancel(ctx), c.ID, 20)
+	return &platform.HealthError{Replica: c.Name, Exited: true, Reason: exitHow(c), Logs: logs}
+}
+
+// Stack is a running compose project.
+type Stack struct {
+	dc             *docker.Client
+	tool           Tool
+	spec           platform.Spec
+	project        string
+	file           string
+	createdNetwork bool
+	watch          *docker.Watch
+	sampler        *docker.Sampler
+	containers     []docker.Container
+	eps            []platform.Endpoint
+	targets        []docker.Target
+
+	mu          sync.Mutex
+	watchOver   bool
+	down        bool
+	networkGone bool
+}
+
+var _ platform.Stack = (*Stack)(nil)
+
+// Endpoints lists the replicas in compose's container-number order.
+func (st *Stack) Endpoints() []platform.Endpoint { return st.eps }
+
+// Containers returns the replicas as inspected at Up (IDs, limits, ports).
+func (st *Stack) Containers() []docker.Container { return st.containers }
+
+// Sample reads every replica's stats once, concurrently.
+func (st *Stack) Sample(ctx context.Context) ([]result.Sample, error) {
+	return st.sampler.Sample(ctx, st.targets)
+}
+
+// Events returns the container events seen since Up, in time order.
+func (st *Stack) Events() []result.Event { return st.watch.Events() }
+
+// Advisory is false: Docker enforces the limits.
+func (st *Stack) Advisory() bool { return false }
+
+// Down records OOM kills the daemon's state shows, stops the event watch, runs
+// `down --volumes --remove-orphans --timeout 5`, then removes by label whatever is
+// left of the project and, if Up created it, the network. It can be called again
+// after a failure, and after a success it does nothing.
+func (st *Stack) Down(ctx context.Context) error {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.down {
+		return nil
+	}
+	var errs []error
+	if !st.watchOver {
+		if err := st.watch.Stop(ctx); err != nil {
+			st.watch.Add(result.Event{Time: time.Now(), Kind: result.EventPlatform, Message: "event stream: " + err.Error()})
+		}
+		st.recordOOMKills(ctx)
+		st.watchOver = true
+	}
+	_, downErr := st.tool.run(ctx, st.project, st.file, "down", "--volumes", "--remove-orphans", "--timeout", "5")
+	for _, f := range []docker.Filter{{docker.ComposeProject: st.project}, {label.Project: st.spec.Project}} {
+		if err := st.dc.Sweep(ctx, f); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if st.createdNetwork && !st.networkGone {
+		if err := st.dc.RemoveNetwork(ctx, st.spec.Network); err != nil {
+			errs = append(errs, err)
+		} else {
+			st.networkGone = true
+		}
+	}
+	if len(errs) > 0 {
+		if downErr != nil {
+			errs = append(errs, downErr)
+		}
+		return fmt.Errorf("cannot bring down project %s: %w", st.spec.Project, errors.Join(errs...))
+	}
+	st.down = true
+	return nil
+}
+
+// recordOOMKills adds an oom event for every replica the daemon marks OOMKilled
+// that has none yet (the oom event can be missed when the stream lags).
+func (st *Stack) recordOOMKills(ctx context.Context) {
+	cs, err := st.dc.Containers(ctx, docker.Filter{docker.ComposeProject: st.project})
+	if err != nil {
+		return
+	}
+	have := map[string]bool{}
+	for _, ev := range st.watch.Events() {
+		if ev.Kind == result.EventOOM {
+			have[ev.Container] = true
+		}
+	}
+	for _, c := range cs {
+		if c.OOMKilled && !have[c.Name] {
+			st.watch.Add(result.Event{Time: time.Now(), Container: c.Name, Kind: result.EventOOM, Message: "State.OOMKilled is true at teardown"})
+		}
+	}
+}
+
+// ProjectName is the compose project name Up uses for project: lower case, only
+// letters, digits, '-' and '_', starting with a letter or digit, as compose itself
+// requires. The runner's own project label keeps the name as given.
+func ProjectName(project string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(project) {
+		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') || ((r == '-' || r == '_') && b.Len() > 0) {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// checkLimits fails when a replica does not run with the limits the spec asks for,
+// e.g. when a compose file lacks deploy.resources.limits.
+func checkLimits(c docker.Container, s platform.Spec) error {
+	if s.MemoryBytes > 0 && c.MemoryBytes != s.MemoryBytes {
+		return fmt.Errorf("replica %s runs with a memory limit of %d bytes, want %d: the compose file's deploy.resources.limits.memory did not apply", c.Name, c.MemoryBytes, s.MemoryBytes)
+	}
+	if want := int64(math.Round(s.CPUs * 1e9)); s.CPUs > 0 && (c.NanoCPUs < want-want/100 || c.NanoCPUs > want+want/100) {
+		return fmt.Errorf("replica %s runs with a CPU limit of %g CPUs, want %g: the compose file's deploy.resources.limits.cpus did not apply", c.Name, float64(c.NanoCPUs)/1e9, s.CPUs)
+	}
+	return nil
+}

@@ -1,0 +1,174 @@
+package docker
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/moby/moby/api/types/jsonstream"
+	"github.com/moby/moby/client"
+
+	"github.com/infergrid/runner/runner/label"
+	"github.com/infergrid/runner/runner/platform"
+)
+
+// ScratchDockerfile is the Dockerfile generated for a Go main package: the static
+// binary alone, as /app.
+const ScratchDockerfile = "FROM scratch\nCOPY app /app\nENTRYPOINT [\"/app\"]\n"
+
+// ImageExists reports whether the daemon has the image.
+func (c *Client) ImageExists(ctx context.Context, image string) (bool, error) {
+	_, err := c.api.ImageInspect(ctx, image)
+	if cerrdefs.IsNotFound(err) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// BuildImage makes b.Image available: with b.Dir empty the image must exist (no
+// registry is assumed); a b.Dir with a Dockerfile is built as is; a b.Dir holding a
+// Go main package is compiled statically for the daemon's architecture and built
+// FROM scratch. Built images carry label.Managed and label.Run.
+func (c *Client) BuildImage(ctx context.Context, b platform.Build) error {
+	if b.Image == "" {
+		return errors.New("build: no image name")
+	}
+	if b.Dir == "" {
+		ok, err := c.ImageExists(ctx, b.Image)
+		if err != nil {
+			return fmt.Errorf("cannot inspect image %s: %w", b.Image, err)
+		}
+		if !ok {
+			return fmt.Errorf("image %s does not exist and no build folder is given (images are never pulled)", b.Image)
+		}
+		return nil
+	}
+	ctxDir := b.Dir
+	if _, err := os.Stat(filepath.Join(b.Dir, "Dockerfile")); err != nil {
+		if !platform.IsGoMain(b.Dir) {
+			return fmt.Errorf("cannot build %s: it has no Dockerfile and is not a Go main package", b.Dir)
+		}
+		tmp, err := os.MkdirTemp("", "runner-build-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		if err := platform.BuildGo(ctx, b.Dir, filepath.Join(tmp, "app"), "linux", c.Arch); err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(tmp, "Dockerfile"), []byte(ScratchDockerfile), 0o644); err != nil {
+			return err
+		}
+		ctxDir = tmp
+	}
+	var buf bytes.Buffer
+	if err := tarDir(&buf, ctxDir); err != nil {
+		return fmt.Errorf("cannot pack build context %s: %w", b.Dir, err)
+	}
+	labels := map[string]string{label.Managed: "true"}
+	if b.RunID != "" {
+		labels[label.Run] = b.RunID
+	}
+	res, err := c.api.ImageBuild(ctx, &buf, client.ImageBuildOptions{
+		Tags:        []string{b.Image},
+		Labels:      labels,
+		Remove:      true,
+		ForceRemove: true,
+		Dockerfile:  "Dockerfile",
+	})
+	if err != nil {
+		return fmt.Errorf("cannot build image %s from %s: %w", b.Image, b.Dir, err)
+	}
+	defer res.Body.Close()
+	if err := readBuildOutput(res.Body); err != nil {
+		return fmt.Errorf("cannot build image %s from %s: %w", b.Image, b.Dir, err)
+	}
+	return nil
+}
+
+// readBuildOutput drains the daemon's JSON build stream and returns its error, with
+// the last output lines.
+func readBuildOutput(r io.Reader) error {
+	dec := json.NewDecoder(r)
+	var tail []string
+	for {
+		var m jsonstream.Message
+		if err := dec.Decode(&m); err == io.EOF {
+			return nil
+		} else if err != nil {
+			return fmt.Errorf("reading build output: %w", err)
+		}
+		for _, line := range strings.Split(strings.TrimRight(m.Stream, "\n"), "\n") {
+			if line != "" {
+				tail = append(tail, line)
+			}
+		}
+		if len(tail) > 20 {
+			tail = tail[len(tail)-20:]
+		}
+		if m.Error != nil {
+			return fmt.Errorf("%s\n%s", m.Error.Message, strings.Join(tail, "\n"))
+		}
+	}
+}
+
+// tarDir writes dir as a tar stream (the build context), leaving out .git.
+func tarDir(w io.Writer, dir string) error {
+	tw := tar.NewWriter(w)
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(dir, path)
+		if err != nil || rel == "." {
+			return err
+		}
+		if d.IsDir() && d.Name() == ".git" {
+			return filepath.SkipDir
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		link := ""
+		if info.Mode()&fs.ModeSymlink != 0 {
+			if link, err = os.Readlink(path); err != nil {
+				return err
+			}
+		} else if !info.Mode().IsRegular() && !info.IsDir() {
+			return nil
+		}
+		hdr, err := tar.FileInfoHeader(info, link)
+		if err != nil {
+			return err
+		}
+		hdr.Name = filepath.ToSlash(rel)
+		hdr.Uid, hdr.Gid, hdr.Uname, hdr.Gname = 0, 0, "", ""
+		if err := tw.WriteHeader(hdr); err != nil {
+			return err
+		}
+		if !info.Mode().IsRegular() {
+			return nil
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		_, err = io.Copy(tw, f)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return tw.Close()
+}

@@ -1,0 +1,52 @@
+package docker
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/moby/moby/client"
+
+	"github.com/infergrid/runner/runner/platform"
+)
+
+// Client is a connection to one Docker daemon.
+type Client struct {
+	api *client.Client
+	// Version and Arch describe the daemon (e.g. "20.10.24", "amd64"); APIVersion is
+	// the negotiated API version.
+	Version, Arch, APIVersion string
+}
+
+// New connects to the daemon named by the environment (DOCKER_HOST etc., else the
+// local socket), negotiates the API version and checks that the daemon answers
+// within a few seconds. Any failure wraps platform.ErrUnavailable.
+func New(ctx context.Context) (*Client, error) {
+	api, err := client.New(client.FromEnv, client.WithAPIVersionNegotiation())
+	if err != nil {
+		return nil, fmt.Errorf("%w: docker client: %w", platform.ErrUnavailable, err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if _, err := api.Ping(ctx, client.PingOptions{NegotiateAPIVersion: true}); err != nil {
+		api.Close()
+		return nil, fmt.Errorf("%w: no Docker daemon answers at %s: %w", platform.ErrUnavailable, api.DaemonHost(), err)
+	}
+	v, err := api.ServerVersion(ctx, client.ServerVersionOptions{})
+	if err != nil {
+		api.Close()
+		return nil, fmt.Errorf("%w: docker version: %w", platform.ErrUnavailable, err)
+	}
+	return &Client{api: api, Version: v.Version, Arch: v.Arch, APIVersion: api.ClientVersion()}, nil
+}
+
+// Ping checks that the daemon still answers.
+func (c *Client) Ping(ctx context.Context) error {
+	if _, err := c.api.Ping(ctx, client.PingOptions{}); err != nil {
+		return fmt.Errorf("%w: docker daemon: %w", platform.ErrUnavailable, err)
+	}
+	return nil
+}
+
+// Close releases the connection.
+func (c *Client) Close() error { return c.api.Close() }

@@ -1,0 +1,156 @@
+package local
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestCgroupFiles checks, on a fake tree, what is written for each cgroup version
+// and how the counters are read back.
+func TestCgroupFiles(t *testing.T) {
+	tests := []struct {
+		version int
+		self    string
+		// dirs to create before: the v1 controller mounts and our own group.
+		pre        []string
+		wantFiles  map[string]string
+		stat       [2]string // memory.stat name and content
+		usage      [2]string
+		oom        [2]string
+		wantUsage  int64
+		wantLimit  int64
+		wantOOMs   int64
+		limitFile  string
+		limitValue string
+	}{
+		{
+			version: 2, self: "0::/user.slice/session-1.scope\n",
+			wantFiles: map[string]string{
+				"cgroup.subtree_control":    "+memory +cpu",
+				"rg/cgroup.subtree_control": "+memory +cpu",
+				"rg/r1/memory.max":          "33554432",
+				"rg/r1/memory.swap.max":     "0",
+				"rg/r1/cpu.max":             "150000 100000",
+				"rg/r1/cgroup.procs":        "4242",
+			},
+			usage: [2]string{"rg/r1/memory.current", "1000\n"}, stat: [2]string{"rg/r1/memory.stat", "anon 800\ninactive_file 300\n"},
+			oom: [2]string{"rg/r1/memory.events", "low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n"}, limitFile: "rg/r1/memory.max", limitValue: "33554432\n",
+			wantUsage: 700, wantLimit: 33554432, wantOOMs: 1,
+		},
+		{
+			version: 1, self: "9:name=systemd:/\n4:memory:/jail/a\n1:cpu,cpuacct:/\n",
+			pre: []string{"memory/jail/a", "cpu"},
+			wantFiles: map[string]string{
+				"memory/jail/a/rg/r1/memory.limit_in_bytes": "33554432",
+				"cpu/rg/r1/cpu.cfs_period_us":               "100000",
+				"cpu/rg/r1/cpu.cfs_quota_us":                "150000",
+				"memory/jail/a/rg/r1/cgroup.procs":          "4242",
+				"cpu/rg/r1/cgroup.procs":                    "4242",
+			},
+			usage: [2]string{"memory/jail/a/rg/r1/memory.usage_in_bytes", "1000\n"}, stat: [2]string{"memory/jail/a/rg/r1/memory.stat", "cache 500\ntotal_inactive_file 100\n"},
+			oom: [2]string{"memory/jail/a/rg/r1/memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n"}, limitFile: "memory/jail/a/rg/r1/memory.limit_in_bytes", limitValue: "9223372036854771712\n",
+			wantUsage: 900, wantLimit: 0, wantOOMs: 2,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(map[int]string{1: "v1", 2: "v2"}[tt.version], func(t *testing.T) {
+			root := t.TempDir()
+			for _, d := range tt.pre {
+				os.MkdirAll(filepath.Join(root, d), 0o755)
+			}
+			h, err := newCgroupHost(tt.version, root, tt.self, "rg")
+			if err != nil {
+				t.Fatal(err)
+			}
+			g, err := h.create("r1", 1.5, 32<<20)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := g.add(4242); err != nil {
+				t.Fatal(err)
+			}
+			for file, want := range tt.wantFiles {
+				if got, err := os.ReadFile(filepath.Join(root, file)); err != nil || string(got) != want {
+					t.Errorf("%s = %q (err %v), want %q", file, got, err, want)
+				}
+			}
+			for _, f := range [][2]string{tt.usage, tt.stat, tt.oom, {tt.limitFile, tt.limitValue}} {
+				os.WriteFile(filepath.Join(root, f[0]), []byte(f[1]), 0o644)
+			}
+			usage, limit, err := g.memory()
+			if err != nil || usage != tt.wantUsage || limit != tt.wantLimit {
+				t.Errorf("memory() = %d, %d, %v; want %d, %d", usage, limit, err, tt.wantUsage, tt.wantLimit)
+			}
+			if n := g.oomKills(); n != tt.wantOOMs {
+				t.Errorf("oomKills() = %d, want %d", n, tt.wantOOMs)
+			}
+			// A real cgroupfs has no regular files to delete; empty the fake dirs.
+			for _, d := range uniq(g.memDir, g.cpuDir) {
+				entries, _ := os.ReadDir(d)
+				for _, e := range entries {
+					os.Remove(filepath.Join(d, e.Name()))
+				}
+			}
+			if err := g.remove(); err != nil {
+				t.Fatal(err)
+			}
+			for _, d := range uniq(h.memBase, h.cpuBase) {
+				entries, _ := os.ReadDir(d)
+				for _, e := range entries {
+					os.Remove(filepath.Join(d, e.Name()))
+				}
+			}
+			if err := h.close(); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+func TestDetectCgroupsRefusesPlainDir(t *testing.T) {
+	_, err := detectCgroups(t.TempDir(), "", "x")
+	if err == nil || !strings.Contains(err.Error(), "neither cgroup v2 nor") {
+		t.Fatalf("detectCgroups on a plain folder: %v", err)
+	}
+}
+
+func TestParseStatCPU(t *testing.T) {
+	tests := []struct {
+		name, stat string
+		want       time.Duration
+		err        bool
+	}{
+		{name: "plain", stat: "42 (app) S 1 42 42 0 -1 4194560 100 0 0 0 150 50 0 0 20 0 8 0 1 0 0", want: 2 * time.Second},
+		{name: "name with spaces and parens", stat: "7 (my (odd) app) R 1 7 7 0 -1 0 0 0 0 0 3 4 0 0 20 0 1 0", want: 70 * time.Millisecond},
+		{name: "truncated", stat: "7 (x) R 1 2", err: true},
+		{name: "no paren", stat: "garbage", err: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseStatCPU(tt.stat)
+			if (err != nil) != tt.err || got != tt.want {
+				t.Errorf("parseStatCPU = %v, %v; want %v, err %v", got, err, tt.want, tt.err)
+			}
+		})
+	}
+}
+
+func TestReadProcSelf(t *testing.T) {
+	ps, err := readProc("/proc", os.Getpid())
+	if err != nil || ps.RSSBytes <= 0 || ps.Threads == 0 {
+		t.Fatalf("readProc(self) = %+v, %v", ps, err)
+	}
+}
+
+func TestLogSinkTail(t *testing.T) {
+	l := newLogSink(nil, 3)
+	for _, chunk := range []string{"a\nb", "\nc\nd\n", "e"} {
+		l.Write([]byte(chunk))
+	}
+	if got := l.tail(); got != "c\nd\ne" {
+		t.Errorf("tail = %q, want the last 3 lines", got)
+	}
+}

@@ -1,0 +1,602 @@
+package local
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/infergrid/runner/runner/platform"
+	"github.com/infergrid/runner/runner/result"
+)
+
+// Environment variables every replica gets. PORT and ADDR say where to listen;
+// the two INFERGRID_RUNNER_* variables tag the process as the runner's, so a leak
+// check (Processes) finds it.
+const (
+	EnvPort    = "PORT"
+	EnvAddr    = "ADDR"
+	EnvRun     = "INFERGRID_RUNNER_RUN"
+	EnvProject = "INFERGRID_RUNNER_PROJECT"
+)
+
+// Options configure the local platform.
+type Options struct {
+	// CgroupRoot is where cgroup file systems are mounted; empty means
+	// /sys/fs/cgroup.
+	CgroupRoot string
+	// NoCgroups applies limits as GOMAXPROCS/GOMEMLIMIT hints only, even where
+	// cgroups could enforce them.
+	NoCgroups bool
+	// StopTimeout is how long Down waits after SIGTERM before SIGKILL; 0 means 5s.
+	StopTimeout time.Duration
+}
+
+// Platform runs each replica as a child process on loopback. Use New.
+type Platform struct {
+	opts Options
+
+	mu       sync.Mutex
+	detected bool
+	cg       *cgroupHost
+	cgWhy    string
+	tmp      string
+	binaries map[platform.Build]string
+	binary   string
+}
+
+var _ platform.Platform = (*Platform)(nil)
+
+// New returns a local platform; cgroups are probed on first use.
+func New(opts Options) *Platform {
+	if opts.CgroupRoot == "" {
+		opts.CgroupRoot = "/sys/fs/cgroup"
+	}
+	if opts.StopTimeout <= 0 {
+		opts.StopTimeout = 5 * time.Second
+	}
+	return &Platform{opts: opts, binaries: map[platform.Build]string{}}
+}
+
+// Name is "local".
+func (p *Platform) Name() string { return "local" }
+
+// cgroups probes once whether limits can be enforced.
+func (p *Platform) cgroups() (*cgroupHost, string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.detected {
+		p.detected = true
+		if p.opts.NoCgroups {
+			p.cgWhy = "cgroups disabled by option"
+		} else {
+			self, err := os.ReadFile("/proc/self/cgroup")
+			if err == nil {
+				p.cg, err = detectCgroups(p.opts.CgroupRoot, string(self), fmt.Sprintf("infergrid-runner-%d", os.Getpid()))
+			}
+			if err != nil {
+				p.cgWhy = err.Error()
+			}
+		}
+	}
+	return p.cg, p.cgWhy
+}
+
+// Prepare compiles b.Dir, a Go main package, once per Build; the binary is what
+// replicas run unless a Spec gives a Command. With b.Dir empty there is nothing to
+// build (Spec.Command must then be set). A Dockerfile alone cannot run locally.
+func (p *Platform) Prepare(ctx context.Context, b platform.Build) error {
+	p.cgroups()
+	if b.Dir == "" {
+		return nil
+	}
+	p.mu.Lock()
+	if bin, ok := p.binaries[b]; ok {
+		p.binary = bin
+		p.mu.Unlock()
+		return nil
+	}
+	p.mu.Unlock()
+	if !platform.IsGoMain(b.Dir) {
+		return fmt.Errorf("local platform cannot run %s: it is not a Go main package (give the scenario a command instead)", b.Dir)
+	}
+	p.mu.Lock()
+	if p.tmp == "" {
+		tmp, err := os.MkdirTemp("", "runner-local-")
+		if err != nil {
+			p.mu.Unlock()
+			return err
+		}
+		p.tmp = tmp
+	}
+	out := filepath.Join(p.tmp, fmt.Sprintf("app%d", len(p.binaries)+1))
+	p.mu.Unlock()
+	if err := platform.BuildGo(ctx, b.Dir, out, "", ""); err != nil {
+		return err
+	}
+	p.mu.Lock()
+	p.binaries[b] = out
+	p.binary = out
+	p.mu.Unlock()
+	return nil
+}
+
+// Info says whether limits are enforced and how.
+func (p *Platform) Info(ctx context.Context) platform.Info {
+	cg, why := p.cgroups()
+	if cg != nil {
+		return platform.Info{Notes: []string{"local processes; CPU and memory limits enforced with " + cg.String()}}
+	}
+	return platform.Info{Notes: []string{"local processes; CPU and memory limits are advisory (GOMAXPROCS, GOMEMLIMIT) because " + why}}
+}
+
+// Close removes the built binaries and this process's cgroup parent.
+func (p *Platform) Close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var errs []error
+	if p.tmp != "" {
+		errs = append(errs, os.RemoveAll(p.tmp))
+		p.tmp = ""
+		clear(p.binaries)
+	}
+	if p.cg != nil {
+		errs = append(errs, p.cg.close())
+		p.cg, p.detected = nil, false
+	}
+	return errors.Join(errs...)
+}
+
+// Up starts s.Replicas processes, each on a free loopback port, and waits until
+// every one answers s.Health. The command is s.Command with "{{.Port}}" replaced
+// by the port, else the binary Prepare built; it also gets PORT, ADDR
+// (127.0.0.1:PORT) and s.Env. Limits are enforced with cgroups where possible,
+// else passed as GOMAXPROCS and GOMEMLIMIT and the stack is Advisory. A replica's
+// output goes to s.Dir/NAME.log when s.Dir is set.
+func (p *Platform) Up(ctx context.Context, s platform.Spec) (platform.Stack, error) {
+	p.mu.Lock()
+	bin := p.binary
+	p.mu.Unlock()
+	if len(s.Command) == 0 && bin == "" {
+		return nil, fmt.Errorf("local: nothing to run for %s: no command and no Go main package prepared", s.Project)
+	}
+	if s.Project == "" {
+		return nil, errors.New("local: no project name")
+	}
+	n := max(s.Replicas, 1)
+	cg, _ := p.cgroups()
+	st := &Stack{spec: s, stopTimeout: p.opts.StopTimeout, prevCPU: map[int]cpuReading{}}
+	st.advisory = cg == nil && (s.CPUs > 0 || s.MemoryBytes > 0)
+	if s.Dir != "" {
+		if err := os.MkdirAll(s.Dir, 0o755); err != nil {
+			return nil, err
+		}
+	}
+	fail := func(err error) (platform.Stack, error) {
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		if derr := st.Down(dctx); derr != nil {
+			err = errors.Join(err, fmt.Errorf("and tearing down failed: %w", derr))
+		}
+		return nil, err
+	}
+	for i := range n {
+		r, err := st.start(cg, bin, i+1)
+		if err != nil {
+			return fail(err)
+		}
+		st.replicas = append(st.replicas, r)
+		st.eps = append(st.eps, platform.Endpoint{Name: r.name, URL: fmt.Sprintf("http://127.0.0.1:%d", r.port)})
+	}
+	exited := func(_ context.Context, i int) (bool, string) {
+		r := st.replicas[i]
+		select {
+		case <-r.done:
+			return true, r.how()
+		default:
+			return false, ""
+		}
+	}
+	if err := platform.WaitHealthy(ctx, st.eps, s.Health, s.HealthTimeout, exited); err != nil {
+		var he *platform.HealthError
+		if errors.As(err, &he) {
+			for _, r := range st.replicas {
+				if r.name == he.Replica {
+					he.Logs = r.log.tail()
+				}
+			}
+			st.addEvent(result.Event{Time: time.Now(), Container: he.Replica, Kind: result.EventHealth, Message: he.Reason})
+		}
+		return fail(fmt.Errorf("local %s: %w", s.Project, err))
+	}
+	_, _ = st.Sample(ctx) // primes the CPU counters
+	return st, nil
+}
+
+// freePort asks the kernel for a free loopback port.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// replica is one child process.
+type replica struct {
+	name string
+	port int
+	cmd  *exec.Cmd
+	cg   *cgroup
+	log  *logSink
+	done chan struct{}
+	// set before done is closed
+	state *os.ProcessState
+	werr  error
+}
+
+func (r *replica) how() string {
+	if r.state == nil {
+		return fmt.Sprintf("wait failed: %v", r.werr)
+	}
+	if ws, ok := r.state.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return "killed by signal " + ws.Signal().String()
+	}
+	return fmt.Sprintf("exit code %d", r.state.ExitCode())
+}
+
+func (st *Stack) start(cg *cgroupHost, bin string, i int) (*replica, error) {
+	s := st.spec
+	port, err := freePort()
+	if err != nil {
+		return nil, fmt.Errorf("no free port: %w", err)
+	}
+	r := &replica{name: fmt.Sprintf("%s-%d", s.Project, i), port: port, done: make(chan struct{})}
+	argv := []string{bin}
+	if len(s.Command) > 0 {
+		argv = make([]string, len(s.Command))
+		for j, a := range s.Command {
+			argv[j] = strings.ReplaceAll(a, "{{.Port}}", strconv.Itoa(port))
+		}
+	}
+	r.cmd = exec.Command(argv[0], argv[1:]...)
+	env := os.Environ()
+	for k, v := range s.Env {
+		env = append(env, k+"="+v)
+	}
+	env = append(env, EnvPort+"="+strconv.Itoa(port), EnvAddr+"="+fmt.Sprintf("127.0.0.1:%d", port),
+		EnvRun+"="+s.RunID, EnvProject+"="+s.Project)
+	if s.CPUs > 0 {
+		env = append(env, fmt.Sprintf("GOMAXPROCS=%d", int(math.Ceil(s.CPUs))))
+	}
+	if s.MemoryBytes > 0 && cg == nil {
+		env = append(env, fmt.Sprintf("GOMEMLIMIT=%d", s.MemoryBytes))
+	}
+	r.cmd.Env = env
+	r.cmd.Dir = s.Dir
+	r.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	var logFile io.WriteCloser
+	if s.Dir != "" {
+		f, err := os.Create(filepath.Join(s.Dir, r.name+".log"))
+		if err != nil {
+			return nil, err
+		}
+		logFile = f
+	}
+	r.log = newLogSink(logFile, 20)
+	r.cmd.Stdout, r.cmd.Stderr = r.log, r.log
+	if cg != nil {
+		if r.cg, err = cg.create(r.name, s.CPUs, s.MemoryBytes); err != nil {
+			r.log.Close()
+			return nil, err
+		}
+	}
+	if err := r.cmd.Start(); err != nil {
+		r.log.Close()
+		if r.cg != nil {
+			r.cg.remove()
+		}
+		return nil, fmt.Errorf("cannot start replica %s (%s): %w", r.name, argv[0], err)
+	}
+	if r.cg != nil {
+		// The process runs a few instructions outside its group before this write;
+		// it has not allocated its working set by then.
+		if err := r.cg.add(r.cmd.Process.Pid); err != nil {
+			_ = syscall.Kill(-r.cmd.Process.Pid, syscall.SIGKILL)
+			r.cmd.Wait()
+			r.log.Close()
+			r.cg.remove()
+			return nil, err
+		}
+	}
+	st.addEvent(result.Event{Time: time.Now(), Container: r.name, Kind: result.EventStart, Message: fmt.Sprintf("pid %d, port %d", r.cmd.Process.Pid, port)})
+	go func() {
+		err := r.cmd.Wait()
+		r.state, r.werr = r.cmd.ProcessState, err
+		st.exited(r)
+		close(r.done)
+	}()
+	return r, nil
+}
+
+// exited records the exit of a replica that was not being stopped.
+func (st *Stack) exited(r *replica) {
+	st.mu.Lock()
+	stopping := st.stopping
+	st.mu.Unlock()
+	if stopping {
+		return
+	}
+	now := time.Now()
+	if r.cg != nil && r.cg.oomKills() > 0 {
+		st.addEvent(result.Event{Time: now, Container: r.name, Kind: result.EventOOM, Message: "out of memory: the kernel killed the process (cgroup memory limit)"})
+	}
+	ev := result.Event{Time: now, Container: r.name, Kind: result.EventDie, Message: r.how()}
+	if r.state != nil {
+		code := r.state.ExitCode()
+		if ws, ok := r.state.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			code = 128 + int(ws.Signal()) // as Docker reports it
+		}
+		ev.ExitCode = &code
+	}
+	st.addEvent(ev)
+}
+
+type cpuReading struct {
+	at  time.Time
+	cpu time.Duration
+}
+
+// Stack is a set of running replica processes.
+type Stack struct {
+	spec        platform.Spec
+	advisory    bool
+	stopTimeout time.Duration
+	replicas    []*replica
+	eps         []platform.Endpoint
+
+	mu       sync.Mutex
+	events   []result.Event
+	stopping bool
+	down     bool
+	prevCPU  map[int]cpuReading
+}
+
+var _ platform.Stack = (*Stack)(nil)
+
+func (st *Stack) addEvent(ev result.Event) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.events = append(st.events, ev)
+}
+
+// Endpoints lists the replicas in start order.
+func (st *Stack) Endpoints() []platform.Endpoint { return st.eps }
+
+// Events returns starts, exits (with code) and OOM kills since Up.
+func (st *Stack) Events() []result.Event {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return append([]result.Event(nil), st.events...)
+}
+
+// Advisory is true when limits were asked for but cgroups could not enforce them.
+func (st *Stack) Advisory() bool { return st.advisory }
+
+// PIDs returns the replicas' process IDs.
+func (st *Stack) PIDs() []int {
+	out := make([]int, len(st.replicas))
+	for i, r := range st.replicas {
+		out[i] = r.cmd.Process.Pid
+	}
+	return out
+}
+
+// Sample reads every running replica's CPU (from /proc, as a % of one core),
+// memory (the cgroup's usage without inactive file cache, else the RSS), limit (the
+// cgroup's, else the advisory limit) and threads. Network counters are not kept per
+// process and stay 0.
+func (st *Stack) Sample(ctx context.Context) ([]result.Sample, error) {
+	now := time.Now()
+	var out []result.Sample
+	var errs []error
+	for _, r := range st.replicas {
+		select {
+		case <-r.done:
+			continue
+		default:
+		}
+		pid := r.cmd.Process.Pid
+		ps, err := readProc("/proc", pid)
+		if err != nil {
+			select {
+			case <-r.done: // exited meanwhile
+			default:
+				errs = append(errs, fmt.Errorf("%s: %w", r.name, err))
+			}
+			continue
+		}
+		x := result.Sample{Time: now, Container: r.name, MemBytes: ps.RSSBytes, MemLimitBytes: st.spec.MemoryBytes, PIDs: ps.Threads}
+		if r.cg != nil {
+			if usage, limit, err := r.cg.memory(); err == nil {
+				x.MemBytes, x.MemLimitBytes = usage, limit
+			}
+		}
+		st.mu.Lock()
+		prev, ok := st.prevCPU[pid]
+		st.prevCPU[pid] = cpuReading{at: now, cpu: ps.CPU}
+		st.mu.Unlock()
+		if ok && now.After(prev.at) {
+			x.CPUPct = 100 * float64(ps.CPU-prev.cpu) / float64(now.Sub(prev.at))
+		}
+		out = append(out, x)
+	}
+	return out, errors.Join(errs...)
+}
+
+// Down stops every replica: SIGTERM to its process group, SIGKILL after the stop
+// timeout (or when ctx ends), then removes the cgroups. Calling it again after it
+// succeeded does nothing.
+func (st *Stack) Down(ctx context.Context) error {
+	st.mu.Lock()
+	if st.down {
+		st.mu.Unlock()
+		return nil
+	}
+	st.stopping = true
+	st.mu.Unlock()
+	// Exits that happened before Down but were not yet reported are recorded by
+	// their goroutine only if not stopping; give just-finished ones a moment.
+	for _, r := range st.replicas {
+		_ = syscall.Kill(-r.cmd.Process.Pid, syscall.SIGTERM)
+	}
+	timer := time.NewTimer(st.stopTimeout)
+	defer timer.Stop()
+	var errs []error
+	for _, r := range st.replicas {
+		select {
+		case <-r.done:
+		case <-timer.C:
+			killAll(st.replicas)
+		case <-ctx.Done():
+			killAll(st.replicas)
+		}
+		select {
+		case <-r.done:
+		case <-time.After(5 * time.Second):
+			errs = append(errs, fmt.Errorf("replica %s (pid %d) did not exit after SIGKILL", r.name, r.cmd.Process.Pid))
+			continue
+		}
+		// Kill stragglers the service may have forked into its group.
+		_ = syscall.Kill(-r.cmd.Process.Pid, syscall.SIGKILL)
+		if r.cg != nil {
+			if err := r.cg.remove(); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		if err := r.log.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("cannot bring down %s: %w", st.spec.Project, errors.Join(errs...))
+	}
+	st.mu.Lock()
+	st.down = true
+	st.mu.Unlock()
+	return nil
+}
+
+func killAll(rs []*replica) {
+	for _, r := range rs {
+		_ = syscall.Kill(-r.cmd.Process.Pid, syscall.SIGKILL)
+	}
+}
+
+// Processes lists the PIDs of live processes whose environment has key=value,
+// e.g. Processes(EnvRun, runID): what a leak check looks for.
+func Processes(key, value string) ([]int, error) {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil, err
+	}
+	want := key + "=" + value
+	var out []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join("/proc", e.Name(), "environ"))
+		if err != nil {
+			continue
+		}
+		for _, kv := range strings.Split(string(data), "\x00") {
+			if kv == want {
+				if st, err := readProcState("/proc", pid); err == nil && st != "Z" {
+					out = append(out, pid)
+				}
+				break
+			}
+		}
+	}
+	return out, nil
+}
+
+func readProcState(procRoot string, pid int) (string, error) {
+	data, err := os.ReadFile(fmt.Sprintf("%s/%d/stat", procRoot, pid))
+	if err != nil {
+		return "", err
+	}
+	i := strings.LastIndexByte(string(data), ')')
+	f := strings.Fields(string(data[i+1:]))
+	if i < 0 || len(f) == 0 {
+		return "", errors.New("malformed stat")
+	}
+	return f[0], nil
+}
+
+// logSink keeps a replica's last lines and copies everything to a file.
+type logSink struct {
+	mu    sync.Mutex
+	f     io.WriteCloser
+	n     int
+	lines []string
+	part  string
+}
+
+func newLogSink(f io.WriteCloser, n int) *logSink { return &logSink{f: f, n: n} }
+
+func (l *logSink) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.f != nil {
+		if _, err := l.f.Write(p); err != nil {
+			l.f = nil // keep the tail even if the file fails
+		}
+	}
+	s := l.part + string(p)
+	parts := strings.Split(s, "\n")
+	l.part = parts[len(parts)-1]
+	l.lines = append(l.lines, parts[:len(parts)-1]...)
+	if len(l.lines) > l.n {
+		l.lines = l.lines[len(l.lines)-l.n:]
+	}
+	return len(p), nil
+}
+
+func (l *logSink) tail() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	lines := l.lines
+	if l.part != "" {
+		lines = append(lines[:len(lines):len(lines)], l.part)
+	}
+	if len(lines) > l.n {
+		lines = lines[len(lines)-l.n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Close closes the file; it is safe to call twice.
+func (l *logSink) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.f == nil {
+		return nil
+	}
+	err := l.f.Close()
+	l.f = nil
+	return err
+}

@@ -1,0 +1,43 @@
+// Package platforms opens a platform by the name a scenario file gives: compose,
+// local, or auto (compose when a Docker daemon answers and a compose tool is
+// installed, else local).
+package platforms
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/infergrid/runner/runner/platform"
+	"github.com/infergrid/runner/runner/platform/compose"
+	"github.com/infergrid/runner/runner/platform/docker"
+	"github.com/infergrid/runner/runner/platform/local"
+)
+
+// Options configure the platforms Open can return.
+type Options struct {
+	Compose compose.Options
+	Local   local.Options
+}
+
+// Open returns the platform called name. For auto, note says which one was chosen
+// and why; it is empty otherwise. An unknown name is an error.
+func Open(ctx context.Context, name string, o Options) (p platform.Platform, note string, err error) {
+	switch name {
+	case "compose":
+		return compose.New(o.Compose), "", nil
+	case "local":
+		return local.New(o.Local), "", nil
+	case "auto", "":
+		dc, err := docker.New(ctx)
+		if err != nil {
+			return local.New(o.Local), fmt.Sprintf("platform auto chose local: %v", err), nil
+		}
+		dc.Close()
+		tool, err := compose.Detect(ctx, o.Compose.Command)
+		if err != nil {
+			return local.New(o.Local), fmt.Sprintf("platform auto chose local: %v", err), nil
+		}
+		return compose.New(o.Compose), fmt.Sprintf("platform auto chose compose (%s)", tool), nil
+	}
+	return nil, "", fmt.Errorf("unknown platform %q: want auto, compose or local", name)
+}

@@ -1,0 +1,191 @@
+package preflight
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+
+	units "github.com/docker/go-units"
+
+	"github.com/infergrid/runner/runner/result"
+)
+
+// The load generator's memory allowance: a base plus a share per closed-model user
+// or per request/s of an open-model rate (each may hold a request in flight).
+const (
+	GeneratorBaseBytes    = 200 << 20
+	GeneratorPerUserBytes = 30 << 10
+)
+
+// Host is what a scenario must fit in.
+type Host struct {
+	// CPUs is the number of CPUs this process may use.
+	CPUs int
+	// MemAvailableBytes is the kernel's estimate of memory available to new work.
+	MemAvailableBytes int64
+}
+
+// ReadHost reads this machine's CPUs and MemAvailable (from /proc/meminfo).
+func ReadHost() (Host, error) {
+	h := Host{CPUs: runtime.NumCPU()}
+	f, err := os.Open("/proc/meminfo")
+	if err != nil {
+		return h, fmt.Errorf("cannot read available memory: %w", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		k, v, ok := strings.Cut(sc.Text(), ":")
+		if !ok || k != "MemAvailable" {
+			continue
+		}
+		kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+		if err != nil {
+			return h, fmt.Errorf("/proc/meminfo: MemAvailable: %w", err)
+		}
+		h.MemAvailableBytes = kb << 10
+		return h, nil
+	}
+	if err := sc.Err(); err != nil {
+		return h, err
+	}
+	return h, errors.New("/proc/meminfo has no MemAvailable")
+}
+
+// Options change how problems count.
+type Options struct {
+	// AllowOvercommit turns resource problems into warnings.
+	AllowOvercommit bool
+}
+
+// Problem is one reason a scenario may not fit.
+type Problem struct {
+	// Scenario is the scenario ID; empty for host-wide problems.
+	Scenario string `json:"scenario,omitempty"`
+	// Kind is memory, cpu or port.
+	Kind string `json:"kind"`
+	// Message says what is wrong and what to do.
+	Message string `json:"message"`
+	// Warning is true when the problem does not stop the run.
+	Warning bool `json:"warning"`
+}
+
+func (p Problem) String() string {
+	level := "error"
+	if p.Warning {
+		level = "warning"
+	}
+	if p.Scenario == "" {
+		return fmt.Sprintf("%s: %s", level, p.Message)
+	}
+	return fmt.Sprintf("%s: scenario %s: %s", level, p.Scenario, p.Message)
+}
+
+// Problems is the outcome of the checks.
+type Problems []Problem
+
+// Err joins the problems that are not warnings; nil when there are none.
+func (ps Problems) Err() error {
+	var errs []error
+	for _, p := range ps {
+		if !p.Warning {
+			errs = append(errs, errors.New(p.String()))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Warnings returns the problems that do not stop the run.
+func (ps Problems) Warnings() []Problem {
+	var out []Problem
+	for _, p := range ps {
+		if p.Warning {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// GeneratorBytes is the memory allowance of the load generator for s.
+func GeneratorBytes(s result.Scenario) int64 {
+	return GeneratorBaseBytes + int64(max(float64(s.Users), PeakRate(s.Rate)))*GeneratorPerUserBytes
+}
+
+// PeakRate returns the highest requests per second of an open-model rate as
+// written ("200/s", "10/s..2000/s", "600/m"); 0 when empty or unreadable.
+func PeakRate(rate string) float64 {
+	peak := 0.0
+	for _, part := range strings.Split(rate, "..") {
+		n, unit, ok := strings.Cut(strings.TrimSpace(part), "/")
+		if !ok {
+			continue
+		}
+		v, err := strconv.ParseFloat(n, 64)
+		if err != nil {
+			continue
+		}
+		switch strings.TrimLeft(unit, "1") {
+		case "s":
+		case "ms":
+			v *= 1000
+		case "m":
+			v /= 60
+		case "h":
+			v /= 3600
+		default:
+			continue
+		}
+		peak = max(peak, v)
+	}
+	return peak
+}
+
+// Check tells, for every scenario, whether its replicas' memory limits plus the
+// generator's allowance fit in the available memory, and its replicas' CPU limits
+// in the host's CPUs. Unlimited memory or CPUs are not checked.
+func Check(h Host, scenarios []result.Scenario, o Options) Problems {
+	var ps Problems
+	add := func(s result.Scenario, kind, msg string) {
+		ps = append(ps, Problem{Scenario: s.ID, Kind: kind, Message: msg, Warning: o.AllowOvercommit})
+	}
+	for _, s := range scenarios {
+		replicas := max(s.Replicas, 1)
+		if s.MemoryBytes > 0 && h.MemAvailableBytes > 0 {
+			gen := GeneratorBytes(s)
+			need := int64(replicas)*s.MemoryBytes + gen
+			if need > h.MemAvailableBytes {
+				add(s, "memory", fmt.Sprintf("needs %s (%d x %s for the service + %s for the load generator) but this host has %s available; lower memory or replicas, or allow overcommit",
+					size(need), replicas, size(s.MemoryBytes), size(gen), size(h.MemAvailableBytes)))
+			}
+		}
+		if s.CPUs > 0 && h.CPUs > 0 {
+			if need := float64(replicas) * s.CPUs; need > float64(h.CPUs)+1e-9 {
+				add(s, "cpu", fmt.Sprintf("needs %g CPUs (%d x %g) but this host has %d; the limits would not bind, lower cpus or replicas, or allow overcommit",
+					need, replicas, s.CPUs, h.CPUs))
+			}
+		}
+	}
+	return ps
+}
+
+func size(b int64) string { return units.BytesSize(float64(b)) }
+
+// PortsFree reports each of ports that cannot be bound on all interfaces (as
+// Docker publishes them) because something else holds it.
+func PortsFree(ports []int) Problems {
+	var ps Problems
+	for _, p := range ports {
+		l, err := net.Listen("tcp", fmt.Sprintf(":%d", p))
+		if err != nil {
+			ps = append(ps, Problem{Kind: "port", Message: fmt.Sprintf("port %d is taken: %v; free it or choose another port range", p, errors.Unwrap(err))})
+			continue
+		}
+		l.Close()
+	}
+	return ps
+}
