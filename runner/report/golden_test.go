@@ -75,6 +75,7 @@ var written = sync.OnceValues(func() (string, error) {
 	if err != nil {
 		return "", err
 	}
+	writtenTop = dir
 	dir = filepath.Join(dir, "fixture-20261128T120000Z")
 	if err := os.CopyFS(dir, os.DirFS("testdata/run")); err != nil {
 		return "", err
@@ -84,13 +85,16 @@ var written = sync.OnceValues(func() (string, error) {
 	return dir, err
 })
 
-var writtenProblems []string
+var (
+	writtenProblems []string
+	writtenTop      string // removed by TestMain
+)
 
 func TestMain(m *testing.M) {
 	flag.Parse()
 	code := m.Run()
-	if dir, err := written(); err == nil {
-		os.RemoveAll(filepath.Dir(dir))
+	if writtenTop != "" {
+		os.RemoveAll(writtenTop)
 	}
 	os.Exit(code)
 }
