@@ -8,8 +8,10 @@ import (
 	"image/color"
 	"math"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -83,20 +85,36 @@ func writePlots(d *Data) (written map[string]bool, problems []string) {
 		h := plotHeight + vg.Length(len(bl.Configs))*0.15*vg.Inch
 		jobs = append(jobs, job{blockPlotPath(bl.Name), h, func() (*plot.Plot, error) { return blockPlot(bl) }})
 	}
+	// Rasterising is CPU-bound: draw on every CPU, report in job order.
+	errs := make([]error, len(jobs))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(jobs)) {
+		wg.Go(func() {
+			for i := range next {
+				j := jobs[i]
+				p, err := j.draw()
+				if err == nil {
+					err = savePNG(p, j.height, filepath.Join(d.Dir, filepath.FromSlash(j.rel)))
+				}
+				errs[i] = err
+			}
+		})
+	}
+	for i := range jobs {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
 	written = map[string]bool{}
-	for _, j := range jobs {
-		p, err := j.draw()
-		if errors.Is(err, errNoData) {
-			continue
-		}
-		if err == nil {
-			err = savePNG(p, j.height, filepath.Join(d.Dir, filepath.FromSlash(j.rel)))
-		}
-		if err != nil {
+	for i, j := range jobs {
+		switch err := errs[i]; {
+		case errors.Is(err, errNoData):
+		case err != nil:
 			problems = append(problems, fmt.Sprintf("%s: cannot draw: %v", j.rel, err))
-			continue
+		default:
+			written[j.rel] = true
 		}
-		written[j.rel] = true
 	}
 	return written, problems
 }
