@@ -18,3 +18,20 @@ test: ## run every test (Docker tests skip without a daemon unless RUNNER_REQUIR
 
 run: build ## run the workshop study
 	bin/runner scenarios/workshop5.yaml
+
+# --- reports (runner/report, cmd/runner report.go and compare.go) ---
+.PHONY: compare report-golden
+RUN  ?=
+BASE ?=
+NEW  ?=
+
+report: ## rebuild report.md, results.csv, summary.json and plots of a run: make report RUN=runs/ID
+	@test -n "$(RUN)" || { echo "usage: make report RUN=runs/NAME-YYYYMMDDTHHMMSSZ"; exit 2; }
+	$(GO) run ./cmd/runner report $(RUN)
+
+compare: ## compare two runs (dirs or results.csv): make compare BASE=... NEW=...
+	@test -n "$(BASE)" -a -n "$(NEW)" || { echo "usage: make compare BASE=runs/A NEW=runs/B"; exit 2; }
+	$(GO) run ./cmd/runner compare $(BASE) $(NEW)
+
+report-golden: ## rewrite the report golden files after an intended format change
+	$(GO) test ./runner/report -run Golden -update

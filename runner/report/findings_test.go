@@ -236,3 +236,25 @@ func TestVerdict(t *testing.T) {
 		}
 	}
 }
+
+func TestLabels(t *testing.T) {
+	bytes := map[int64]string{0: "0B", 512: "512B", 1536: "1.5KiB", 700 << 20: "700MiB", 1000 << 20: "1000MiB",
+		10 << 30: "10GiB", 3<<30 + 1<<29: "3.5GiB", 699<<20 + 300<<10: "699MiB", 12<<20 + 350<<10: "12.3MiB", 1 << 40: "1TiB"}
+	for in, want := range bytes {
+		if got := bytesLabel(in); got != want {
+			t.Errorf("bytesLabel(%d) = %q, want %q", in, got, want)
+		}
+	}
+	rates := map[string]float64{"200/s": 200, "120/m": 2, "10/s..2000/s": 1005, "5/100ms": 50, "": 0, "x/s": 0, "5/bogus": 0}
+	for in, want := range rates {
+		if got := parseRate(in); got != want {
+			t.Errorf("parseRate(%q) = %v, want %v", in, got, want)
+		}
+	}
+	ms := map[time.Duration]string{1500 * time.Microsecond: "1.50", 12345 * time.Microsecond: "12.3", 4100 * time.Millisecond: "4100"}
+	for in, want := range ms {
+		if got := msLabel(in); got != want {
+			t.Errorf("msLabel(%v) = %q, want %q", in, got, want)
+		}
+	}
+}

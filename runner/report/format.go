@@ -137,16 +137,18 @@ func bytesLabel(b int64) string {
 		v /= 1024
 		i++
 	}
-	if v >= 1000 || v == math.Trunc(v) {
-		return strconv.FormatFloat(v, 'f', 0, 64) + units[i]
+	prec := 2 // three significant digits, trailing zeros dropped
+	switch {
+	case v >= 100:
+		prec = 0
+	case v >= 10:
+		prec = 1
 	}
-	if v >= 100 {
-		return strconv.FormatFloat(v, 'f', 0, 64) + units[i]
+	s := strconv.FormatFloat(v, 'f', prec, 64)
+	if prec > 0 {
+		s = strings.TrimSuffix(strings.TrimRight(s, "0"), ".")
 	}
-	if v >= 10 {
-		return strings.TrimSuffix(strings.TrimRight(strconv.FormatFloat(v, 'f', 1, 64), "0"), ".") + units[i]
-	}
-	return strings.TrimSuffix(strings.TrimRight(strconv.FormatFloat(v, 'f', 2, 64), "0"), ".") + units[i]
+	return s + units[i]
 }
 
 // msLabel formats a latency in milliseconds with three significant digits.
