@@ -155,6 +155,8 @@ type Delta struct {
 	Base, New Metrics
 	// Regressions say which thresholds NEW broke; empty when none.
 	Regressions []string
+	// NotCompared is true when neither side completed, so no threshold applies.
+	NotCompared bool
 	// Note explains a verdict that is not a plain pass or regression.
 	Note string
 }
@@ -248,7 +250,8 @@ func compareRow(id string, b, n Metrics, th Thresholds) Delta {
 		d.Regressions = append(d.Regressions, fmt.Sprintf("status %s → %s", b.Status, n.Status))
 		return d
 	case !bok && !nok:
-		d.Note = fmt.Sprintf("%s on both sides", n.Status)
+		d.NotCompared = true
+		d.Note = fmt.Sprintf("%s in BASE and NEW", n.Status)
 		return d
 	case !bok:
 		d.Note = fmt.Sprintf("%s in BASE, %s now", b.Status, n.Status)
@@ -282,6 +285,9 @@ func (c *Comparison) Markdown(w io.Writer) error {
 		var rows [][]string
 		for _, d := range c.Deltas {
 			verdict := "ok"
+			if d.NotCompared {
+				verdict = "not compared"
+			}
 			if len(d.Regressions) > 0 {
 				verdict = "**regression**: " + strings.Join(d.Regressions, "; ")
 			}

@@ -71,6 +71,9 @@ func TestCompareThresholds(t *testing.T) {
 			if got := c.Deltas[0].Regressions; !slices.Equal(got, tt.want) {
 				t.Errorf("regressions = %q, want %q", got, tt.want)
 			}
+			if both := strings.HasPrefix(tt.base, "s:failed") && strings.HasPrefix(tt.new, "s:failed"); c.Deltas[0].NotCompared != both {
+				t.Errorf("NotCompared = %v, want %v", c.Deltas[0].NotCompared, both)
+			}
 			if want := min(len(tt.want), 1); c.Regressions() != want {
 				t.Errorf("Regressions() = %d, want %d", c.Regressions(), want)
 			}
@@ -186,5 +189,23 @@ func TestParsePercent(t *testing.T) {
 		if (err == nil) != tt.ok || (tt.ok && got != tt.want) {
 			t.Errorf("ParsePercent(%q) = %v, %v; want %v, ok %v", tt.in, got, err, tt.want, tt.ok)
 		}
+	}
+}
+
+func TestCompareMarkdownGolden(t *testing.T) {
+	base := csvOf(t, "steady:ok:1000:0:100:50", "slower:ok:1000:0:100:50", "broke:ok:1000:0:100:50", "dead:failed:0:0::", "gone:ok:1:0:1:1")
+	new := csvOf(t, "steady:ok:1000:0:104:51", "slower:ok:1000:30:180:40", "broke:failed:0:0::", "dead:failed:0:0::", "fresh:ok:1:0:1:1")
+	base.Source, new.Source = "runs/base/results.csv", "runs/new/results.csv"
+	c, err := Compare(base, new, DefaultThresholds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := c.Markdown(&b); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "compare.md.golden", b.Bytes())
+	if c.Regressions() != 2 {
+		t.Errorf("Regressions() = %d, want 2", c.Regressions())
 	}
 }
