@@ -76,9 +76,9 @@ func TestBestConfig(t *testing.T) {
 				withSLO(oc("tiny-500", 1, 1, 500, "none", 500, 9000, 20), false, "p95 7.2s > 3s"),
 				failedHigh,
 			},
-			want: []string{"Closed model: the highest load that met the SLO was 500 users (10/s)",
+			want: []string{"Closed model: the highest load that met the SLO was 500 users, spawn 10/s",
 				"2 replicas × 1 CPU × 500MiB, balancer client (2 CPUs, 1000MiB in total)", "3 configurations met it at that load",
-				"Higher loads tried failed or missed the SLO (1000 users (10/s))"},
+				"Higher loads tried failed or missed the SLO (1000 users, spawn 10/s)"},
 			notWant: []string{"small-10"},
 		},
 		{
@@ -95,13 +95,13 @@ func TestBestConfig(t *testing.T) {
 				withSLO(oc("a-100", 1, 1, 100, "none", 100, 900, 10), false, "p95 4s > 3s"),
 				withSLO(oc("a-10", 1, 1, 100, "none", 10, 400, 10), false, "p95 3.2s > 3s"),
 			},
-			want: []string{"no configuration met the SLO; the closest at the lowest load tried was 1 replica × 1 CPU × 100MiB, balancer none at 10 users (10/s)", "p95 3.2s > 3s"},
+			want: []string{"no configuration met the SLO; the closest at the lowest load tried was 1 replica × 1 CPU × 100MiB, balancer none at 10 users, spawn 10/s", "p95 3.2s > 3s"},
 		},
 		{
 			name: "shortfall does not count, per model",
 			in:   []result.Outcome{short, open100, withSLO(oc("c", 1, 1, 100, "none", 10, 5, 10), true)},
 			want: []string{"Open model: the highest load that met the SLO was 100/s", "`open-400` (400/s) is not counted: its load generator fell short, sending 300/s",
-				"Closed model: the highest load that met the SLO was 10 users (10/s)"},
+				"Closed model: the highest load that met the SLO was 10 users, spawn 10/s"},
 		},
 	}
 	for _, tt := range tests {
@@ -192,7 +192,7 @@ func TestReplicaScaling(t *testing.T) {
 	}{
 		{name: "same total cpus, more replicas hurt", in: []result.Outcome{
 			oc("r2", 2, 1.5, 1000, "client", 500, 100, 80), oc("r6", 6, 0.5, 500, "client", 500, 200, 60)},
-			want: []string{"Same 3 CPUs in total, 500 users (10/s), balancer client: 6 replicas × 0.5 CPUs instead of 2 × 1.5 CPUs hurt: p99 200 ms vs 100 ms (+100.0%), throughput 60.0/s vs 80.0/s (-25.0%)"}},
+			want: []string{"Same 3 CPUs in total, 500 users, spawn 10/s, balancer client: 6 replicas × 0.5 CPUs instead of 2 × 1.5 CPUs hurt: p99 200 ms vs 100 ms (+100.0%), throughput 60.0/s vs 80.0/s (-25.0%)"}},
 		{name: "same total cpus, more replicas helped", in: []result.Outcome{
 			oc("r2", 2, 1.5, 1000, "client", 500, 200, 60), oc("r6", 6, 0.5, 500, "client", 500, 100, 80)},
 			want: []string{"instead of 2 × 1.5 CPUs helped"}},
@@ -201,7 +201,7 @@ func TestReplicaScaling(t *testing.T) {
 			want: []string{"made no clear difference"}},
 		{name: "scaling in a block beyond the host", host: 2, in: []result.Outcome{
 			oc("r2", 2, 1.5, 1000, "client", 500, 100, 80), oc("r4", 4, 1.5, 1000, "client", 500, 80, 84)},
-			want: []string{"More replicas at 1.5 CPUs and 1000MiB each (block b), 500 users (10/s), balancer client: 4 replicas instead of 2 helped",
+			want: []string{"More replicas at 1.5 CPUs and 1000MiB each (block b), 500 users, spawn 10/s, balancer client: 4 replicas instead of 2 helped",
 				"4 × 1.5 CPUs = 6 CPUs exceed the host's 2 CPUs"}},
 		{name: "none balancer says why", in: []result.Outcome{
 			oc("r2", 2, 1, 1000, "none", 10, 100, 80), oc("r4", 4, 1, 1000, "none", 10, 100, 80)},

@@ -18,7 +18,7 @@ const (
 
 // level is a scenario's load level: its model, a number to order levels by
 // (users for the closed model, requested requests per second for the open one),
-// and a label such as "500 users (50/s)" or "200/s".
+// and a label such as "500 users, spawn 50/s" or "200/s".
 type level struct {
 	Model string
 	Value float64
@@ -28,7 +28,7 @@ type level struct {
 // loadLevel describes the load of a scenario.
 func loadLevel(s result.Scenario, l result.Load) level {
 	if s.Users > 0 {
-		lb := fmt.Sprintf("%d users (%s/s)", s.Users, fnum(s.SpawnRate))
+		lb := fmt.Sprintf("%d users, spawn %s/s", s.Users, fnum(s.SpawnRate))
 		if s.Think != "" && s.Think != "0s" && s.Think != "0" {
 			lb += ", think " + s.Think
 		}

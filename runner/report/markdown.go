@@ -346,13 +346,13 @@ func resourcesTable(b *bytes.Buffer, d *Data) error {
 		s, r := o.Scenario, o.Resources
 		adv := ""
 		if r.Advisory {
-			adv = " (advisory)"
+			adv = ", advisory"
 		}
 		mem := "–"
 		if r.PeakMemBytes > 0 {
 			mem = bytesLabel(r.PeakMemBytes) + " / "
 			if s.MemoryBytes > 0 {
-				mem += fmt.Sprintf("%s%s (%.0f%%)", bytesLabel(s.MemoryBytes), adv, 100*float64(r.PeakMemBytes)/float64(s.MemoryBytes))
+				mem += fmt.Sprintf("%s (%.0f%%%s)", bytesLabel(s.MemoryBytes), 100*float64(r.PeakMemBytes)/float64(s.MemoryBytes), adv)
 			} else {
 				mem += "unlimited"
 			}
@@ -362,7 +362,7 @@ func resourcesTable(b *bytes.Buffer, d *Data) error {
 			cpu = fmt.Sprintf("%.1f%% / ", r.MeanCPUPct)
 			if s.CPUs > 0 {
 				limit := 100 * s.CPUs * float64(s.Replicas)
-				cpu += fmt.Sprintf("%.0f%%%s (%.0f%%)", limit, adv, 100*r.MeanCPUPct/limit)
+				cpu += fmt.Sprintf("%.0f%% (%.0f%%%s)", limit, 100*r.MeanCPUPct/limit, adv)
 			} else {
 				cpu += "unlimited"
 			}
