@@ -77,7 +77,10 @@ func BestConfig(outcomes []result.Outcome) []Finding {
 	}
 	value := func(o result.Outcome) float64 { return loadLevel(o.Scenario, o.Load).Value }
 	var out []Finding
-	for _, model := range []string{modelClosed, modelOpen} {
+	// Closed models (by think time) first, then open.
+	models := sortedKeys(byModel)
+	slices.SortStableFunc(models, func(a, b string) int { return cmp.Compare(modelRank(a), modelRank(b)) })
+	for _, model := range models {
 		all := byModel[model]
 		var pass, short, tried []result.Outcome
 		for _, o := range all {
@@ -94,7 +97,7 @@ func BestConfig(outcomes []result.Outcome) []Finding {
 		if len(pass) == 0 {
 			if len(tried) == 0 {
 				if len(all) > 0 && len(short) == 0 {
-					out = append(out, Finding{Rule: RuleBestConfig, Text: fmt.Sprintf("%s model: no scenario completed with measured requests, so no configuration can be recommended.", title(model))})
+					out = append(out, Finding{Rule: RuleBestConfig, Text: fmt.Sprintf("%s: no scenario completed with measured requests, so no configuration can be recommended.", modelTitle(model))})
 				}
 				continue
 			}
@@ -103,8 +106,8 @@ func BestConfig(outcomes []result.Outcome) []Finding {
 			})
 			out = append(out, Finding{
 				Rule: RuleBestConfig,
-				Text: fmt.Sprintf("%s model: no configuration met the SLO; the closest at the lowest load tried was %s at %s (p99 %s ms; missed: %s).",
-					title(model), configOf(best.Scenario), loadLevel(best.Scenario, best.Load).Label, msLabel(best.Load.Latency.P99), strings.Join(best.SLOFailures, ", ")),
+				Text: fmt.Sprintf("%s: no configuration met the SLO; the closest at the lowest load tried was %s at %s (p99 %s ms; missed: %s).",
+					modelTitle(model), configOf(best.Scenario), loadLevel(best.Scenario, best.Load).Label, msLabel(best.Load.Latency.P99), strings.Join(best.SLOFailures, ", ")),
 				Scenarios: []string{best.Scenario.ID},
 			})
 			continue
@@ -126,8 +129,8 @@ func BestConfig(outcomes []result.Outcome) []Finding {
 		b := at[0]
 		c := configOf(b.Scenario)
 		var sb strings.Builder
-		fmt.Fprintf(&sb, "%s model: the highest load that met the SLO was %s; the least resources that did so: %s",
-			title(model), topLevel.Label, c)
+		fmt.Fprintf(&sb, "%s: the highest load that met the SLO was %s; the least resources that did so: %s",
+			modelTitle(model), topLevel.Label, c)
 		if !math.IsInf(c.totalCPUs(), 1) || !math.IsInf(c.totalMem(), 1) {
 			fmt.Fprintf(&sb, " (%s, %s in total)", totalCPULabel(c), totalMemLabel(c))
 		}
@@ -172,11 +175,14 @@ func totalMemLabel(c config) string {
 	return bytesLabel(int64(c.totalMem()))
 }
 
-func title(s string) string {
-	if s == "" {
-		return s
+// modelTitle is "Closed model", "Closed model (think 1s)" or "Open model".
+func modelTitle(model string) string {
+	m, think, ok := strings.Cut(model, ", ")
+	t := strings.ToUpper(m[:1]) + m[1:] + " model"
+	if ok {
+		t += " (" + think + ")"
 	}
-	return strings.ToUpper(s[:1]) + s[1:]
+	return t
 }
 
 // Failures lists, per scenario, why it failed or degraded: a failed or skipped

@@ -258,3 +258,13 @@ func TestLabels(t *testing.T) {
 		}
 	}
 }
+
+func TestBestConfigKeepsThinkTimesApart(t *testing.T) {
+	thinking := withSLO(oc("think-1000", 1, 1, 100, "none", 1000, 50, 900), true)
+	thinking.Scenario.Think = "1s"
+	busy := withSLO(oc("busy-100", 1, 1, 100, "none", 100, 50, 900), true)
+	check(t, BestConfig([]result.Outcome{thinking, busy}), []string{
+		"Closed model: the highest load that met the SLO was 100 users, spawn 10/s;",
+		"Closed model (think 1s): the highest load that met the SLO was 1000 users, spawn 10/s, think 1s;",
+	}, nil)
+}

@@ -16,7 +16,8 @@ const (
 	modelOpen   = "open"
 )
 
-// level is a scenario's load level: its model, a number to order levels by
+// level is a scenario's load level: its model (closed, with its think time, or
+// open), a number to order levels by
 // (users for the closed model, requested requests per second for the open one),
 // and a label such as "500 users, spawn 50/s" or "200/s".
 type level struct {
@@ -29,10 +30,13 @@ type level struct {
 func loadLevel(s result.Scenario, l result.Load) level {
 	if s.Users > 0 {
 		lb := fmt.Sprintf("%d users, spawn %s/s", s.Users, fnum(s.SpawnRate))
+		model := modelClosed
 		if s.Think != "" && s.Think != "0s" && s.Think != "0" {
+			// Users with different think times are different loads: keep them apart.
 			lb += ", think " + s.Think
+			model += ", think " + s.Think
 		}
-		return level{Model: modelClosed, Value: float64(s.Users), Label: lb}
+		return level{Model: model, Value: float64(s.Users), Label: lb}
 	}
 	v := l.RequestedRPS
 	if v == 0 {
@@ -43,6 +47,14 @@ func loadLevel(s result.Scenario, l result.Load) level {
 		lb = "?"
 	}
 	return level{Model: modelOpen, Value: v, Label: lb}
+}
+
+// modelRank orders closed models before the open one.
+func modelRank(model string) int {
+	if model == modelOpen {
+		return 1
+	}
+	return 0
 }
 
 // parseRate reads "200/s", "12000/m" or a ramp "10/s..2000/s" (its mean) as

@@ -92,7 +92,7 @@ func blocks(d *Data) []*block {
 	// Columns from light to heavy load, closed model first; ties keep plan order.
 	for _, b := range out {
 		slices.SortStableFunc(b.Levels, func(x, y level) int {
-			return cmp.Or(cmp.Compare(y.Model, x.Model), cmp.Compare(x.Value, y.Value))
+			return cmp.Or(cmp.Compare(modelRank(x.Model), modelRank(y.Model)), strings.Compare(x.Model, y.Model), cmp.Compare(x.Value, y.Value))
 		})
 	}
 	return out
@@ -244,7 +244,7 @@ func writeFlags(b *bytes.Buffer, d *Data) {
 		o := sc.Outcome
 		id := code(o.Scenario.ID)
 		if o.Status != result.StatusOK {
-			lines = append(lines, fmt.Sprintf("%s **%s**: %s", id, o.Status, oneLine(cmp.Or(o.Error, "no reason recorded"))))
+			lines = append(lines, fmt.Sprintf("%s **%s**: %s.", id, o.Status, strings.TrimSuffix(oneLine(cmp.Or(o.Error, "no reason recorded")), ".")))
 		}
 		if o.Load.Shortfall {
 			lines = append(lines, fmt.Sprintf("%s: the load generator fell short, sending %s where %s was requested; its latencies understate the load asked for.",
