@@ -52,3 +52,20 @@ bin/docker-compose-v2:
 	cd $$(cd / && $(GO) mod download -json github.com/docker/compose/v2@$(COMPOSE_V2) | sed -n 's/.*"Dir": "\(.*\)".*/\1/p') && \
 	  CGO_ENABLED=0 GOFLAGS=-mod=mod $(GO) build -trimpath \
 	  -ldflags "-s -w -X github.com/docker/compose/v2/internal.Version=$(COMPOSE_V2)" -o $(CURDIR)/bin/docker-compose-v2 ./cmd
+
+# --- reports (runner/report, cmd/runner report.go and compare.go) ---
+.PHONY: compare report-golden
+RUN  ?=
+BASE ?=
+NEW  ?=
+
+report: ## rebuild report.md, results.csv, summary.json and plots of a run: make report RUN=runs/ID
+	@test -n "$(RUN)" || { echo "usage: make report RUN=runs/NAME-YYYYMMDDTHHMMSSZ"; exit 2; }
+	$(GO) run ./cmd/runner report $(RUN)
+
+compare: ## compare two runs (dirs or results.csv): make compare BASE=... NEW=...
+	@test -n "$(BASE)" -a -n "$(NEW)" || { echo "usage: make compare BASE=runs/A NEW=runs/B"; exit 2; }
+	$(GO) run ./cmd/runner compare $(BASE) $(NEW)
+
+report-golden: ## rewrite the report golden files after an intended format change
+	$(GO) test ./runner/report -run Golden -update

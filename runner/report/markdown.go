@@ -1,0 +1,538 @@
+package report
+
+import (
+	"bytes"
+	"cmp"
+	"fmt"
+	"io"
+	"math"
+	"net/url"
+	"path"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/renderer"
+	"github.com/olekukonko/tablewriter/tw"
+
+	"github.com/infergrid/runner/runner/result"
+)
+
+// block is one grid block of a run: its configurations (table rows) and load
+// levels (table columns) in order of first appearance in the plan.
+type block struct {
+	Name    string
+	Configs []config
+	Levels  []level
+	// Cells maps a configuration and a level label to the scenarios measured there.
+	Cells map[config]map[string][]*Scenario
+	// NotRun maps a configuration and level label to planned scenarios without an outcome.
+	NotRun map[config]map[string][]string
+}
+
+// blocks groups a run's scenarios by grid block, in plan order; configurations
+// keep plan order, load levels go from light to heavy.
+func blocks(d *Data) []*block {
+	var out []*block
+	byName := map[string]*block{}
+	get := func(name string) *block {
+		b, ok := byName[name]
+		if !ok {
+			b = &block{Name: name, Cells: map[config]map[string][]*Scenario{}, NotRun: map[config]map[string][]string{}}
+			byName[name] = b
+			out = append(out, b)
+		}
+		return b
+	}
+	place := func(b *block, c config, lv level) {
+		if !slices.Contains(b.Configs, c) {
+			b.Configs = append(b.Configs, c)
+		}
+		if !slices.ContainsFunc(b.Levels, func(l level) bool { return l.Label == lv.Label }) {
+			b.Levels = append(b.Levels, lv)
+		}
+	}
+	outcome := map[string]*Scenario{}
+	for i := range d.Scenarios {
+		outcome[d.Scenarios[i].Outcome.Scenario.ID] = &d.Scenarios[i]
+	}
+	missing := map[string]bool{}
+	for _, m := range d.Missing {
+		missing[m.ID] = true
+	}
+	visit := func(s result.Scenario) {
+		if sc, ok := outcome[s.ID]; ok {
+			o := sc.Outcome
+			b, c, lv := get(o.Scenario.Block), configOf(o.Scenario), loadLevel(o.Scenario, o.Load)
+			place(b, c, lv)
+			if b.Cells[c] == nil {
+				b.Cells[c] = map[string][]*Scenario{}
+			}
+			b.Cells[c][lv.Label] = append(b.Cells[c][lv.Label], sc)
+			delete(outcome, s.ID)
+			return
+		}
+		if missing[s.ID] && s.Replicas > 0 {
+			b, c, lv := get(s.Block), configOf(s), loadLevel(s, result.Load{})
+			place(b, c, lv)
+			if b.NotRun[c] == nil {
+				b.NotRun[c] = map[string][]string{}
+			}
+			b.NotRun[c][lv.Label] = append(b.NotRun[c][lv.Label], s.ID)
+			delete(missing, s.ID)
+		}
+	}
+	for _, s := range d.Plan {
+		visit(s)
+	}
+	for _, sc := range d.Scenarios {
+		visit(sc.Outcome.Scenario)
+	}
+	// Columns from light to heavy load, closed model first; ties keep plan order.
+	for _, b := range out {
+		slices.SortStableFunc(b.Levels, func(x, y level) int {
+			return cmp.Or(cmp.Compare(modelRank(x.Model), modelRank(y.Model)), strings.Compare(x.Model, y.Model), cmp.Compare(x.Value, y.Value))
+		})
+	}
+	return out
+}
+
+// Markdown renders report.md. plots holds the slash-separated paths, relative to
+// the run directory, of the plots that exist; only those are linked.
+func Markdown(w io.Writer, d *Data, findings []Finding, plots map[string]bool) error {
+	var b bytes.Buffer
+	r := d.Run
+	fmt.Fprintf(&b, "# Load-test report: %s\n\n", cmp.Or(r.Name, r.ID, path.Base(d.Dir)))
+	writeMeta(&b, d)
+
+	b.WriteString("## Findings\n\n")
+	for _, f := range findings {
+		fmt.Fprintf(&b, "- %s\n", f.Text)
+	}
+	if len(findings) == 0 {
+		b.WriteString("No scenario has results to draw findings from.\n")
+	}
+	b.WriteString("\n")
+
+	writeFlags(&b, d)
+
+	for _, bl := range blocks(d) {
+		name := cmp.Or(bl.Name, "(no block)")
+		fmt.Fprintf(&b, "## Block `%s`\n\n", name)
+		b.WriteString("Each cell: latency percentiles p50 · p95 · p99 in ms, successful requests per second and the share of failed requests")
+		if r.SLO != nil {
+			b.WriteString(", and whether the SLO was met (✓) or missed (✗)")
+		}
+		b.WriteString(".\n\n")
+		if err := blockTable(&b, bl); err != nil {
+			return err
+		}
+		if p := blockPlotPath(bl.Name); plots[p] {
+			fmt.Fprintf(&b, "\n![p99 latency vs load, block %s](%s)\n", name, link(p))
+		}
+		b.WriteString("\n")
+	}
+
+	if len(d.Scenarios) > 0 {
+		b.WriteString("## Resources\n\n")
+		b.WriteString("Peak memory is the highest of any one replica against the limit per replica; mean CPU is the sum over replicas (100% = one CPU) against the sum of their limits.\n\n")
+		if err := resourcesTable(&b, d); err != nil {
+			return err
+		}
+		b.WriteString("\n## Scenarios\n\n")
+		for i := range d.Scenarios {
+			writeScenario(&b, &d.Scenarios[i], plots)
+		}
+	}
+
+	if len(d.Problems) > 0 {
+		b.WriteString("## Problems reading the run directory\n\n")
+		for _, p := range d.Problems {
+			fmt.Fprintf(&b, "- %s\n", p)
+		}
+		b.WriteString("\n")
+	}
+	_, err := w.Write(bytes.TrimRight(b.Bytes(), "\n"))
+	if err == nil {
+		_, err = io.WriteString(w, "\n")
+	}
+	return err
+}
+
+func writeMeta(b *bytes.Buffer, d *Data) {
+	r, h := d.Run, d.Run.Host
+	item := func(k, v string) {
+		if v != "" {
+			fmt.Fprintf(b, "- **%s:** %s\n", k, v)
+		}
+	}
+	item("Run", code(r.ID))
+	file := code(r.File)
+	if r.GitCommit != "" {
+		file += " at commit " + code(r.GitCommit)
+	}
+	item("Scenario file", file)
+	item("Platform", r.Platform)
+	host := h.Hostname
+	if h.OS != "" {
+		host = strings.TrimSpace(host + " (" + strings.TrimSpace(h.OS+" "+h.Kernel) + ")")
+	}
+	item("Host", host)
+	if h.CPUs > 0 || h.MemoryBytes > 0 {
+		item("Host resources", fmt.Sprintf("%s, %s memory", plural(h.CPUs, "CPU", "CPUs"), bytesLabel(h.MemoryBytes)))
+	}
+	item("Docker", h.DockerVersion)
+	item("Compose", h.ComposeVersion)
+	item("Runner", r.RunnerVersion)
+	if !r.Started.IsZero() {
+		span := r.Started.UTC().Format(time.RFC3339)
+		if !r.Ended.IsZero() {
+			span += " to " + r.Ended.UTC().Format(time.RFC3339) + " (" + r.Ended.Sub(r.Started).Round(time.Second).String() + ")"
+		}
+		item("Time", span)
+	}
+	if r.SLO != nil {
+		item("SLO", sloLabel(*r.SLO))
+	}
+	counts := map[string]int{}
+	for _, s := range d.Scenarios {
+		counts[s.Outcome.Status]++
+	}
+	var parts []string
+	for _, st := range sortedKeys(counts) {
+		parts = append(parts, fmt.Sprintf("%d %s", counts[st], st))
+	}
+	if len(d.Missing) > 0 {
+		parts = append(parts, fmt.Sprintf("%d not run", len(d.Missing)))
+	}
+	item("Scenarios", strings.Join(parts, ", "))
+	for _, n := range r.PlatformNotes {
+		item("Note", n)
+	}
+	b.WriteString("\n")
+}
+
+// sloLabel is e.g. "p95 ≤ 3s, error rate ≤ 1.0%".
+func sloLabel(s result.SLO) string {
+	var parts []string
+	for _, p := range []struct {
+		name string
+		d    time.Duration
+	}{{"p50", s.P50}, {"p95", s.P95}, {"p99", s.P99}} {
+		if p.d > 0 {
+			parts = append(parts, p.name+" ≤ "+p.d.String())
+		}
+	}
+	if s.ErrorRate != nil {
+		parts = append(parts, "error rate ≤ "+pctLabel(*s.ErrorRate))
+	}
+	if s.MinThroughputRPS > 0 {
+		parts = append(parts, "throughput ≥ "+rpsLabel(s.MinThroughputRPS))
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// writeFlags lists scenarios whose numbers need a caveat: failed ones, a load
+// generator that fell short of the requested rate, limits that were only advisory.
+func writeFlags(b *bytes.Buffer, d *Data) {
+	var lines []string
+	for _, sc := range d.Scenarios {
+		o := sc.Outcome
+		id := code(o.Scenario.ID)
+		if o.Status != result.StatusOK {
+			lines = append(lines, fmt.Sprintf("%s **%s**: %s.", id, o.Status, strings.TrimSuffix(oneLine(cmp.Or(o.Error, "no reason recorded")), ".")))
+		}
+		if o.Load.Shortfall {
+			lines = append(lines, fmt.Sprintf("%s: the load generator fell short, sending %s where %s was requested; its latencies understate the load asked for.",
+				id, rpsLabel(o.Load.RateRPS), rpsLabel(o.Load.RequestedRPS)))
+		}
+		if o.Resources.Advisory {
+			lines = append(lines, fmt.Sprintf("%s: limits were advisory (GOMAXPROCS/GOMEMLIMIT only, not enforced), so CPU and memory may exceed them.", id))
+		}
+	}
+	for _, m := range d.Missing {
+		lines = append(lines, fmt.Sprintf("%s: not run (no readable outcome).", code(m.ID)))
+	}
+	if len(lines) == 0 {
+		return
+	}
+	b.WriteString("## Flags\n\n")
+	for _, l := range lines {
+		fmt.Fprintf(b, "- %s\n", l)
+	}
+	b.WriteString("\n")
+}
+
+func blockTable(b *bytes.Buffer, bl *block) error {
+	header := []string{"replicas", "CPUs", "memory", "balancer"}
+	for _, lv := range bl.Levels {
+		header = append(header, lv.Label)
+	}
+	var rows [][]string
+	for _, c := range bl.Configs {
+		row := []string{fmt.Sprint(c.Replicas), cpusCell(c.CPUs), memCell(c.MemoryBytes), c.Balancer}
+		for _, lv := range bl.Levels {
+			var cells []string
+			for _, sc := range bl.Cells[c][lv.Label] {
+				cells = append(cells, blockCell(sc.Outcome))
+			}
+			for range bl.NotRun[c][lv.Label] {
+				cells = append(cells, "not run")
+			}
+			row = append(row, strings.Join(cells, "<br>"))
+		}
+		rows = append(rows, row)
+	}
+	return table(b, header, rows)
+}
+
+func cpusCell(c float64) string {
+	if c <= 0 {
+		return "unlimited"
+	}
+	return fnum(c)
+}
+
+func memCell(m int64) string {
+	if m <= 0 {
+		return "unlimited"
+	}
+	return bytesLabel(m)
+}
+
+// blockCell is one scenario in a block table.
+func blockCell(o result.Outcome) string {
+	l := o.Load
+	if o.Status != result.StatusOK && l.Requests == 0 {
+		return "**" + o.Status + "**: " + truncate(oneLine(cmp.Or(o.Error, "no reason recorded")), 60)
+	}
+	s := fmt.Sprintf("%s · %s · %s<br>%s · %s err", msLabel(l.Latency.P50), msLabel(l.Latency.P95), msLabel(l.Latency.P99),
+		rpsLabel(l.ThroughputRPS), pctLabel(errorRate(l)))
+	if o.SLOPass != nil {
+		if *o.SLOPass {
+			s += " · ✓"
+		} else {
+			s += " · ✗"
+		}
+	}
+	var marks []string
+	if o.Status != result.StatusOK {
+		marks = append(marks, o.Status)
+	}
+	if o.Resources.OOMKills > 0 {
+		marks = append(marks, "OOM")
+	}
+	if l.Shortfall {
+		marks = append(marks, "short")
+	}
+	if o.Resources.Advisory {
+		marks = append(marks, "advisory")
+	}
+	if len(marks) > 0 {
+		s += "<br>⚠ " + strings.Join(marks, ", ")
+	}
+	return s
+}
+
+func resourcesTable(b *bytes.Buffer, d *Data) error {
+	header := []string{"scenario", "peak memory / limit", "mean CPU / limit", "OOM kills", "restarts", "request share", "CPU per replica"}
+	var rows [][]string
+	for _, sc := range d.Scenarios {
+		o := sc.Outcome
+		s, r := o.Scenario, o.Resources
+		adv := ""
+		if r.Advisory {
+			adv = ", advisory"
+		}
+		mem := "–"
+		if r.PeakMemBytes > 0 {
+			mem = bytesLabel(r.PeakMemBytes) + " / "
+			if s.MemoryBytes > 0 {
+				mem += fmt.Sprintf("%s (%.0f%%%s)", bytesLabel(s.MemoryBytes), 100*float64(r.PeakMemBytes)/float64(s.MemoryBytes), adv)
+			} else {
+				mem += "unlimited"
+			}
+		}
+		cpu := "–"
+		if len(r.Containers) > 0 || r.MeanCPUPct > 0 {
+			cpu = fmt.Sprintf("%.1f%% / ", r.MeanCPUPct)
+			if s.CPUs > 0 {
+				limit := 100 * s.CPUs * float64(s.Replicas)
+				cpu += fmt.Sprintf("%.0f%% (%.0f%%%s)", limit, 100*r.MeanCPUPct/limit, adv)
+			} else {
+				cpu += "unlimited"
+			}
+		}
+		var shares []string
+		for _, e := range o.Load.Endpoints {
+			shares = append(shares, fmt.Sprintf("%.0f%%", 100*share(e.Requests, o.Load.Endpoints)))
+		}
+		var cpus []string
+		for _, c := range r.Containers {
+			cpus = append(cpus, fmt.Sprintf("%.1f%%", c.MeanCPUPct))
+		}
+		rows = append(rows, []string{code(s.ID), mem, cpu, fmt.Sprint(r.OOMKills), fmt.Sprint(r.Restarts),
+			cmp.Or(strings.Join(shares, " · "), "–"), cmp.Or(strings.Join(cpus, " · "), "–")})
+	}
+	return table(b, header, rows)
+}
+
+func writeScenario(b *bytes.Buffer, sc *Scenario, plots map[string]bool) {
+	o := sc.Outcome
+	s, l := o.Scenario, o.Load
+	fmt.Fprintf(b, "### `%s`\n\n", s.ID)
+	fmt.Fprintf(b, "%s; %s for %s", configOf(s), loadLevel(s, l).Label, s.Duration)
+	if s.Warmup > 0 {
+		fmt.Fprintf(b, " after a %s warm-up", s.Warmup)
+	}
+	fmt.Fprintf(b, ". Status: **%s**", o.Status)
+	if o.Error != "" {
+		fmt.Fprintf(b, " (%s)", oneLine(o.Error))
+	}
+	b.WriteString(".\n\n")
+	if l.Requests > 0 {
+		fmt.Fprintf(b, "- %d requests (%d in warm-up, excluded), %s sent, %s successful, %s failed.\n",
+			l.Requests, l.WarmupRequests, rpsLabel(l.RateRPS), rpsLabel(l.ThroughputRPS), pctLabel(errorRate(l)))
+		fmt.Fprintf(b, "- Latency ms: mean %s, p50 %s, p90 %s, p95 %s, p99 %s, max %s", msLabel(l.Latency.Mean), msLabel(l.Latency.P50),
+			msLabel(l.Latency.P90), msLabel(l.Latency.P95), msLabel(l.Latency.P99), msLabel(l.Latency.Max))
+		b.WriteString(".\n")
+		if l.LatencyFrom != "" {
+			fmt.Fprintf(b, "- Latency measured from: %s.\n", l.LatencyFrom)
+		}
+	}
+	if o.SLOPass != nil {
+		if *o.SLOPass {
+			b.WriteString("- SLO met.\n")
+		} else {
+			fmt.Fprintf(b, "- SLO missed: %s.\n", strings.Join(o.SLOFailures, ", "))
+		}
+	}
+	if len(l.StatusCodes) > 0 {
+		var parts []string
+		for _, c := range sortedKeys(l.StatusCodes) {
+			parts = append(parts, fmt.Sprintf("%s: %d", c, l.StatusCodes[c]))
+		}
+		fmt.Fprintf(b, "- Status codes: %s.\n", strings.Join(parts, ", "))
+	}
+	if len(l.Errors) > 0 {
+		msgs := sortedKeys(l.Errors)
+		slices.SortStableFunc(msgs, func(a, c string) int { return cmp.Compare(l.Errors[c], l.Errors[a]) })
+		var parts []string
+		for i, m := range msgs {
+			if i == 5 {
+				parts = append(parts, fmt.Sprintf("%d more", len(msgs)-5))
+				break
+			}
+			parts = append(parts, fmt.Sprintf("%s (%d×)", code(truncate(oneLine(m), 100)), l.Errors[m]))
+		}
+		fmt.Fprintf(b, "- Errors: %s.\n", strings.Join(parts, ", "))
+	}
+	if l.GeneratorCPU > 0 || l.PeakInFlight > 0 {
+		fmt.Fprintf(b, "- Load generator: %.2f CPU-seconds (%.0f%% of a CPU), peak %d requests in flight", l.GeneratorCPU.Seconds(),
+			100*l.GeneratorCPU.Seconds()/math.Max(l.Elapsed.Seconds(), 1e-9), l.PeakInFlight)
+		if l.GeneratorPeakRSSBytes > 0 {
+			fmt.Fprintf(b, ", peak RSS %s", bytesLabel(l.GeneratorPeakRSSBytes))
+		}
+		b.WriteString(".\n")
+	}
+	for _, n := range l.Notes {
+		fmt.Fprintf(b, "- Note: %s\n", n)
+	}
+	if p := o.Phases; p != (result.Phases{}) {
+		fmt.Fprintf(b, "- Phases: build %s, up %s, healthy %s, load %s, down %s.\n", phase(p.Build), phase(p.Up), phase(p.Healthy), phase(p.Load), phase(p.Down))
+	}
+	var evs []string
+	for _, e := range sc.Events {
+		if e.Kind == result.EventStart {
+			continue
+		}
+		s := e.Time.UTC().Format("15:04:05") + " " + e.Kind
+		if e.Container != "" {
+			s += " " + code(e.Container)
+		}
+		if e.ExitCode != nil {
+			s += fmt.Sprintf(" exit %d", *e.ExitCode)
+		}
+		if e.Message != "" {
+			s += ": " + truncate(oneLine(e.Message), 100)
+		}
+		evs = append(evs, s)
+	}
+	if len(evs) > 0 {
+		fmt.Fprintf(b, "- Events: %s.\n", strings.Join(evs, "; "))
+	}
+	b.WriteString("\n")
+	var imgs []string
+	for _, p := range scenarioPlots(s.ID) {
+		if plots[p.path] {
+			imgs = append(imgs, fmt.Sprintf("![%s](%s)", p.alt, link(p.path)))
+		}
+	}
+	if len(imgs) > 0 {
+		b.WriteString(strings.Join(imgs, "\n") + "\n\n")
+	}
+}
+
+func phase(d time.Duration) string { return d.Round(time.Millisecond).String() }
+
+// table renders a Markdown table with tablewriter.
+func table(w io.Writer, header []string, rows [][]string) error {
+	t := tablewriter.NewTable(w,
+		tablewriter.WithRenderer(renderer.NewMarkdown()),
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithHeaderAutoWrap(tw.WrapNone),
+		tablewriter.WithRowAutoWrap(tw.WrapNone),
+		tablewriter.WithHeaderAlignment(tw.AlignLeft),
+		tablewriter.WithRowAlignment(tw.AlignLeft),
+	)
+	esc := func(cells []string) []string {
+		out := make([]string, len(cells))
+		for i, c := range cells {
+			out[i] = strings.ReplaceAll(oneLine(c), "|", `\|`)
+		}
+		return out
+	}
+	t.Header(esc(header))
+	for _, r := range rows {
+		if err := t.Append(esc(r)); err != nil {
+			return fmt.Errorf("table row: %w", err)
+		}
+	}
+	return t.Render()
+}
+
+// code wraps s in backticks, or returns "" for "".
+func code(s string) string {
+	if s == "" {
+		return ""
+	}
+	if strings.Contains(s, "`") {
+		return "`` " + s + " ``"
+	}
+	return "`" + s + "`"
+}
+
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+// link turns a slash-separated relative path into a Markdown link target.
+func link(p string) string {
+	parts := strings.Split(p, "/")
+	for i, s := range parts {
+		parts[i] = url.PathEscape(s)
+	}
+	return strings.Join(parts, "/")
+}

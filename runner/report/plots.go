@@ -1,0 +1,340 @@
+package report
+
+import (
+	"bytes"
+	"cmp"
+	"errors"
+	"fmt"
+	"image/color"
+	"math"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+
+	"github.com/infergrid/runner/runner/result"
+)
+
+// Plot size: 7 × 3.5 inches, 672 × 336 pixels at the PNG default of 96 DPI.
+const (
+	plotWidth  = 7 * vg.Inch
+	plotHeight = 3.5 * vg.Inch
+)
+
+// errNoData is returned by a plot function that has nothing to draw.
+var errNoData = errors.New("no data to plot")
+
+type plotFile struct {
+	path string // slash-separated, relative to the run directory
+	alt  string
+}
+
+// scenarioPlots are the plots of one scenario.
+func scenarioPlots(id string) []plotFile {
+	dir := ScenariosDir + "/" + id + "/"
+	return []plotFile{
+		{dir + "latency.png", "latency p50 and p99 over time, " + id},
+		{dir + "throughput.png", "requests and errors per second, " + id},
+		{dir + "memory.png", "memory per replica over time, " + id},
+	}
+}
+
+// blockPlotPath is the p99-vs-load plot of a grid block.
+func blockPlotPath(name string) string {
+	return PlotsDir + "/block-" + safeName(name) + "-p99.png"
+}
+
+// safeName keeps letters, digits, dot, dash and underscore of a name.
+func safeName(s string) string {
+	if s == "" {
+		return "_"
+	}
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '-', r == '_':
+			return r
+		}
+		return '_'
+	}, s)
+}
+
+// writePlots renders every plot of the run into d.Dir. It returns the plots written
+// and one problem per plot that failed; plots without data are skipped silently.
+func writePlots(d *Data) (written map[string]bool, problems []string) {
+	type job struct {
+		rel    string
+		height vg.Length
+		draw   func() (*plot.Plot, error)
+	}
+	var jobs []job
+	for _, sc := range d.Scenarios {
+		ps := scenarioPlots(sc.Outcome.Scenario.ID)
+		jobs = append(jobs,
+			job{ps[0].path, plotHeight, func() (*plot.Plot, error) { return latencyPlot(sc.Outcome) }},
+			job{ps[1].path, plotHeight, func() (*plot.Plot, error) { return throughputPlot(sc.Outcome) }},
+			job{ps[2].path, plotHeight, func() (*plot.Plot, error) { return memoryPlot(sc) }})
+	}
+	for _, bl := range blocks(d) {
+		// Room for one legend row per configuration.
+		h := plotHeight + vg.Length(len(bl.Configs))*0.15*vg.Inch
+		jobs = append(jobs, job{blockPlotPath(bl.Name), h, func() (*plot.Plot, error) { return blockPlot(bl) }})
+	}
+	// Rasterising is CPU-bound: draw on every CPU, report in job order.
+	errs := make([]error, len(jobs))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(jobs)) {
+		wg.Go(func() {
+			for i := range next {
+				j := jobs[i]
+				p, err := j.draw()
+				if err == nil {
+					err = savePNG(p, j.height, filepath.Join(d.Dir, filepath.FromSlash(j.rel)))
+				}
+				errs[i] = err
+			}
+		})
+	}
+	for i := range jobs {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	written = map[string]bool{}
+	for i, j := range jobs {
+		switch err := errs[i]; {
+		case errors.Is(err, errNoData):
+		case err != nil:
+			problems = append(problems, fmt.Sprintf("%s: cannot draw: %v", j.rel, err))
+		default:
+			written[j.rel] = true
+		}
+	}
+	return written, problems
+}
+
+func savePNG(p *plot.Plot, height vg.Length, path string) error {
+	wt, err := p.WriterTo(plotWidth, height, "png")
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if _, err := wt.WriteTo(&buf); err != nil {
+		return err
+	}
+	return writeFile(path, buf.Bytes())
+}
+
+func newPlot(title, x, y string) *plot.Plot {
+	p := plot.New()
+	p.Title.Text = title
+	p.X.Label.Text = x
+	p.Y.Label.Text = y
+	p.Legend.Top = true
+	p.Add(plotter.NewGrid())
+	return p
+}
+
+func addLine(p *plot.Plot, name string, i int, xys plotter.XYs, dashed bool) error {
+	l, err := plotter.NewLine(xys)
+	if err != nil {
+		return err
+	}
+	l.Color = plotutil.Color(i)
+	l.Width = vg.Points(1.5)
+	if dashed {
+		l.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+	}
+	p.Add(l)
+	p.Legend.Add(name, l)
+	return nil
+}
+
+// latencyPlot draws p50 and p99 per second of the measured window.
+func latencyPlot(o result.Outcome) (*plot.Plot, error) {
+	s := o.Load.Series
+	if len(s) == 0 {
+		return nil, errNoData
+	}
+	p50, p99 := make(plotter.XYs, len(s)), make(plotter.XYs, len(s))
+	for i, x := range s {
+		p50[i] = plotter.XY{X: float64(x.T), Y: msFloat(x.P50)}
+		p99[i] = plotter.XY{X: float64(x.T), Y: msFloat(x.P99)}
+	}
+	p := newPlot("Latency: "+o.Scenario.ID, "seconds", "ms")
+	p.Y.Min = 0
+	if err := addLine(p, "p99", 1, p99, false); err != nil {
+		return nil, err
+	}
+	if err := addLine(p, "p50", 0, p50, false); err != nil {
+		return nil, err
+	}
+	headroom(p, 2)
+	return p, nil
+}
+
+// throughputPlot draws requests and errors per second, and closed-model users.
+func throughputPlot(o result.Outcome) (*plot.Plot, error) {
+	s := o.Load.Series
+	if len(s) == 0 {
+		return nil, errNoData
+	}
+	req, errs := make(plotter.XYs, len(s)), make(plotter.XYs, len(s))
+	for i, x := range s {
+		req[i] = plotter.XY{X: float64(x.T), Y: float64(x.Requests)}
+		errs[i] = plotter.XY{X: float64(x.T), Y: float64(x.Errors)}
+	}
+	p := newPlot("Throughput: "+o.Scenario.ID, "seconds", "per second")
+	p.Y.Min = 0
+	if err := addLine(p, "requests/s", 0, req, false); err != nil {
+		return nil, err
+	}
+	if err := addLine(p, "errors/s", 1, errs, false); err != nil {
+		return nil, err
+	}
+	headroom(p, 2)
+	return p, nil
+}
+
+// memoryPlot draws each container's memory over time, and the limit.
+func memoryPlot(sc Scenario) (*plot.Plot, error) {
+	if len(sc.Samples) == 0 {
+		return nil, errNoData
+	}
+	t0 := sc.Samples[0].Time
+	byName := map[string]plotter.XYs{}
+	var limit int64
+	for _, s := range sc.Samples {
+		if s.Time.Before(t0) {
+			t0 = s.Time
+		}
+		limit = max(limit, s.MemLimitBytes)
+	}
+	for _, s := range sc.Samples {
+		byName[s.Container] = append(byName[s.Container], plotter.XY{X: s.Time.Sub(t0).Seconds(), Y: mib(s.MemBytes)})
+	}
+	if l := sc.Outcome.Scenario.MemoryBytes; l > 0 {
+		limit = l
+	}
+	p := newPlot("Memory per replica: "+sc.Outcome.Scenario.ID, "seconds", "MiB")
+	p.Y.Min = 0
+	names := sortedKeys(byName)
+	tmax := 0.0
+	for i, n := range names {
+		xys := byName[n]
+		slices.SortStableFunc(xys, func(a, b plotter.XY) int { return cmp.Compare(a.X, b.X) })
+		tmax = max(tmax, xys[len(xys)-1].X)
+		if err := addLine(p, n, i, xys, false); err != nil {
+			return nil, err
+		}
+	}
+	// A limit far above the usage (e.g. the host's memory) would flatten the lines.
+	if limit > 0 && limit < math.MaxInt64/2 && mib(limit) < 4*maxY(byName) {
+		l, err := plotter.NewLine(plotter.XYs{{X: 0, Y: mib(limit)}, {X: tmax, Y: mib(limit)}})
+		if err != nil {
+			return nil, err
+		}
+		l.Color = color.Black
+		l.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+		p.Add(l)
+		p.Legend.Add("limit "+bytesLabel(limit), l)
+	}
+	headroom(p, len(names)+1)
+	return p, nil
+}
+
+// blockPlot draws p99 latency against the load levels of a block, one line per
+// configuration; failed cells are left out.
+func blockPlot(bl *block) (*plot.Plot, error) {
+	p := newPlot("p99 latency vs load, block "+bl.Name, "load", "p99 ms")
+	names := make([]string, len(bl.Levels))
+	for i, lv := range bl.Levels {
+		names[i] = lv.Label
+	}
+	lo, hi := math.Inf(1), 0.0
+	var lines []plotter.XYs
+	for _, c := range bl.Configs {
+		var xys plotter.XYs
+		for i, lv := range bl.Levels {
+			for _, sc := range bl.Cells[c][lv.Label] {
+				if measured(sc.Outcome) {
+					y := msFloat(sc.Outcome.Load.Latency.P99)
+					xys = append(xys, plotter.XY{X: float64(i), Y: y})
+					lo, hi = min(lo, y), max(hi, y)
+					break
+				}
+			}
+		}
+		lines = append(lines, xys)
+	}
+	if hi == 0 {
+		return nil, errNoData
+	}
+	if lo > 0 && hi/lo > 50 {
+		p.Y.Scale = plot.LogScale{}
+		p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+		p.Y.Label.Text = "p99 ms (log scale)"
+	} else {
+		p.Y.Min = 0
+	}
+	for i, xys := range lines {
+		if len(xys) == 0 {
+			continue
+		}
+		l, s, err := plotter.NewLinePoints(xys)
+		if err != nil {
+			return nil, err
+		}
+		l.Color, s.Color = plotutil.Color(i), plotutil.Color(i)
+		s.Shape = plotutil.Shape(i)
+		s.Radius = vg.Points(3)
+		p.Add(l, s)
+		p.Legend.Add(shortConfig(bl.Configs[i]), l, s)
+	}
+	p.NominalX(names...)
+	p.X.Min, p.X.Max = -0.3, float64(len(names))-0.7
+	p.X.Padding = vg.Points(20)
+	p.Legend.Left = true
+	p.Legend.Padding = vg.Points(2)
+	p.Legend.TextStyle.Font.Size = vg.Points(8)
+	headroom(p, len(bl.Configs))
+	return p, nil
+}
+
+// shortConfig is a compact configuration label for legends.
+func shortConfig(c config) string {
+	return fmt.Sprintf("%d× %s CPU %s %s", c.Replicas, cpusCell(c.CPUs), memCell(c.MemoryBytes), c.Balancer)
+}
+
+func msFloat(d interface{ Seconds() float64 }) float64 { return d.Seconds() * 1000 }
+
+func mib(b int64) float64 { return float64(b) / (1 << 20) }
+
+func maxY(m map[string]plotter.XYs) float64 {
+	v := 0.0
+	for _, xys := range m {
+		for _, xy := range xys {
+			v = max(v, xy.Y)
+		}
+	}
+	return v
+}
+
+// headroom raises the top of the Y axis above the data so the legend (entries
+// rows, at the top) does not cover it.
+func headroom(p *plot.Plot, entries int) {
+	f := 0.09 * float64(entries+1)
+	switch {
+	case p.Y.Max <= 0:
+	case p.Y.Scale == (plot.LogScale{}) && p.Y.Min > 0:
+		p.Y.Max *= math.Pow(p.Y.Max/p.Y.Min, f)
+	default:
+		p.Y.Max *= 1 + f
+	}
+}

@@ -1,0 +1,235 @@
+package report
+
+import (
+	"encoding/json"
+	"io"
+	"slices"
+	"time"
+
+	"github.com/infergrid/runner/runner/result"
+)
+
+// Summary is summary.json: the run's metadata, every scenario's numbers (the same,
+// equally rounded, as in results.csv), the findings and the problems met reading the
+// run directory.
+type Summary struct {
+	Run       SummaryRun        `json:"run"`
+	Scenarios []SummaryScenario `json:"scenarios"`
+	// Missing lists planned scenarios without a readable outcome.
+	Missing  []string  `json:"missing,omitempty"`
+	Findings []Finding `json:"findings"`
+	Problems []string  `json:"problems,omitempty"`
+}
+
+// SummaryRun is the run metadata of summary.json.
+type SummaryRun struct {
+	ID            string      `json:"id"`
+	Name          string      `json:"name"`
+	File          string      `json:"file"`
+	GitCommit     string      `json:"git_commit,omitempty"`
+	Platform      string      `json:"platform"`
+	PlatformNotes []string    `json:"platform_notes,omitempty"`
+	Host          result.Host `json:"host"`
+	RunnerVersion string      `json:"runner_version"`
+	Started       time.Time   `json:"started"`
+	Ended         time.Time   `json:"ended"`
+	SLO           *SummarySLO `json:"slo,omitempty"`
+}
+
+// SummarySLO is the run's SLO in milliseconds and ratios.
+type SummarySLO struct {
+	P50Ms            float64  `json:"p50_ms,omitempty"`
+	P95Ms            float64  `json:"p95_ms,omitempty"`
+	P99Ms            float64  `json:"p99_ms,omitempty"`
+	ErrorRate        *float64 `json:"error_rate,omitempty"`
+	MinThroughputRPS float64  `json:"min_throughput_rps,omitempty"`
+}
+
+// SummaryScenario is one scenario of summary.json.
+type SummaryScenario struct {
+	Scenario    string           `json:"scenario"`
+	Block       string           `json:"block"`
+	Status      string           `json:"status"`
+	Error       string           `json:"error,omitempty"`
+	Config      SummaryConfig    `json:"config"`
+	Load        SummaryLoad      `json:"load"`
+	Resources   SummaryResources `json:"resources"`
+	PhasesS     SummaryPhases    `json:"phases_s"`
+	SLOPass     *bool            `json:"slo_pass,omitempty"`
+	SLOFailures []string         `json:"slo_failures,omitempty"`
+	Started     time.Time        `json:"started"`
+	Ended       time.Time        `json:"ended"`
+}
+
+// SummaryConfig is what was asked for; zero CPUs or memory mean unlimited.
+type SummaryConfig struct {
+	Replicas    int     `json:"replicas"`
+	CPUs        float64 `json:"cpus"`
+	MemoryBytes int64   `json:"memory_bytes"`
+	Balancer    string  `json:"balancer"`
+	Users       int     `json:"users,omitempty"`
+	SpawnRate   float64 `json:"spawn_rate,omitempty"`
+	Think       string  `json:"think,omitempty"`
+	Rate        string  `json:"rate,omitempty"`
+	DurationS   float64 `json:"duration_s"`
+	WarmupS     float64 `json:"warmup_s"`
+}
+
+// SummaryLoad is what the load engine measured.
+type SummaryLoad struct {
+	Requests       uint64            `json:"requests"`
+	WarmupRequests uint64            `json:"warmup_requests"`
+	Errors         uint64            `json:"errors"`
+	ErrorRate      float64           `json:"error_rate"`
+	ThroughputRPS  float64           `json:"throughput_rps"`
+	RateRPS        float64           `json:"rate_rps"`
+	RequestedRPS   float64           `json:"requested_rps,omitempty"`
+	Shortfall      bool              `json:"shortfall"`
+	SuccessRatio   float64           `json:"success_ratio"`
+	LatencyMs      SummaryLatency    `json:"latency_ms"`
+	StatusCodes    map[string]uint64 `json:"status_codes,omitempty"`
+	ErrorMessages  map[string]uint64 `json:"error_messages,omitempty"`
+	Endpoints      []SummaryEndpoint `json:"endpoints,omitempty"`
+	GeneratorCPUS  float64           `json:"generator_cpu_s"`
+	GeneratorRSS   int64             `json:"generator_peak_rss_bytes"`
+	LatencyFrom    string            `json:"latency_from,omitempty"`
+	PeakInFlight   int               `json:"peak_in_flight"`
+	Notes          []string          `json:"notes,omitempty"`
+}
+
+// SummaryLatency holds latency percentiles in milliseconds.
+type SummaryLatency struct {
+	Mean float64 `json:"mean"`
+	P50  float64 `json:"p50"`
+	P90  float64 `json:"p90"`
+	P95  float64 `json:"p95"`
+	P99  float64 `json:"p99"`
+	Max  float64 `json:"max"`
+}
+
+// SummaryEndpoint is one replica's share of the requests.
+type SummaryEndpoint struct {
+	URL      string  `json:"url"`
+	Requests uint64  `json:"requests"`
+	Errors   uint64  `json:"errors"`
+	Share    float64 `json:"share"`
+}
+
+// SummaryResources is what the containers used.
+type SummaryResources struct {
+	PeakMemBytes int64                     `json:"peak_mem_bytes"`
+	MeanCPUPct   float64                   `json:"mean_cpu_pct"`
+	PeakCPUPct   float64                   `json:"peak_cpu_pct"`
+	OOMKills     int                       `json:"oom_kills"`
+	Restarts     int                       `json:"restarts"`
+	Advisory     bool                      `json:"advisory"`
+	Containers   []result.ContainerSummary `json:"containers,omitempty"`
+	Events       []result.Event            `json:"events,omitempty"`
+}
+
+// SummaryPhases are the orchestration phase wall times in seconds.
+type SummaryPhases struct {
+	Build   float64 `json:"build"`
+	Up      float64 `json:"up"`
+	Healthy float64 `json:"healthy"`
+	Load    float64 `json:"load"`
+	Down    float64 `json:"down"`
+}
+
+// NewSummary builds summary.json's content from a run directory's data.
+func NewSummary(d *Data, findings []Finding) Summary {
+	r := d.Run
+	s := Summary{
+		Run: SummaryRun{
+			ID: r.ID, Name: r.Name, File: r.File, GitCommit: r.GitCommit, Platform: r.Platform,
+			PlatformNotes: r.PlatformNotes, Host: r.Host, RunnerVersion: r.RunnerVersion,
+			Started: r.Started, Ended: r.Ended,
+		},
+		Scenarios: []SummaryScenario{},
+		Findings:  findings,
+		Problems:  d.Problems,
+	}
+	if s.Findings == nil {
+		s.Findings = []Finding{}
+	}
+	if r.SLO != nil {
+		s.Run.SLO = &SummarySLO{
+			P50Ms: msf(r.SLO.P50), P95Ms: msf(r.SLO.P95), P99Ms: msf(r.SLO.P99),
+			ErrorRate: r.SLO.ErrorRate, MinThroughputRPS: r.SLO.MinThroughputRPS,
+		}
+	}
+	for _, m := range d.Missing {
+		s.Missing = append(s.Missing, m.ID)
+	}
+	for _, sc := range d.Scenarios {
+		s.Scenarios = append(s.Scenarios, summaryScenario(sc))
+	}
+	return s
+}
+
+func summaryScenario(sc Scenario) SummaryScenario {
+	o := sc.Outcome
+	c, l, r, p := o.Scenario, o.Load, o.Resources, o.Phases
+	out := SummaryScenario{
+		Scenario: c.ID, Block: c.Block, Status: o.Status, Error: o.Error,
+		Config: SummaryConfig{
+			Replicas: c.Replicas, CPUs: c.CPUs, MemoryBytes: c.MemoryBytes, Balancer: c.Balancer,
+			Users: c.Users, SpawnRate: c.SpawnRate, Think: c.Think, Rate: c.Rate,
+			DurationS: seconds(c.Duration), WarmupS: seconds(c.Warmup),
+		},
+		Load: SummaryLoad{
+			Requests: l.Requests, WarmupRequests: l.WarmupRequests,
+			Errors: failed(l), ErrorRate: round(errorRate(l), 4),
+			ThroughputRPS: round(l.ThroughputRPS, 2), RateRPS: round(l.RateRPS, 2),
+			RequestedRPS: round(l.RequestedRPS, 2), Shortfall: l.Shortfall,
+			SuccessRatio: round(l.SuccessRatio, 4),
+			LatencyMs: SummaryLatency{
+				Mean: msf(l.Latency.Mean), P50: msf(l.Latency.P50), P90: msf(l.Latency.P90),
+				P95: msf(l.Latency.P95), P99: msf(l.Latency.P99), Max: msf(l.Latency.Max),
+			},
+			StatusCodes: l.StatusCodes, ErrorMessages: l.Errors,
+			GeneratorCPUS: round(seconds(l.GeneratorCPU), 3), GeneratorRSS: l.GeneratorPeakRSSBytes,
+			LatencyFrom: l.LatencyFrom, PeakInFlight: l.PeakInFlight, Notes: l.Notes,
+		},
+		Resources: SummaryResources{
+			PeakMemBytes: r.PeakMemBytes, MeanCPUPct: round(r.MeanCPUPct, 2), PeakCPUPct: round(r.PeakCPUPct, 2),
+			OOMKills: r.OOMKills, Restarts: r.Restarts, Advisory: r.Advisory,
+			Containers: slices.Clone(r.Containers), Events: sc.Events,
+		},
+		PhasesS: SummaryPhases{
+			Build: round(seconds(p.Build), 3), Up: round(seconds(p.Up), 3), Healthy: round(seconds(p.Healthy), 3),
+			Load: round(seconds(p.Load), 3), Down: round(seconds(p.Down), 3),
+		},
+		SLOPass: o.SLOPass, SLOFailures: o.SLOFailures,
+		Started: o.Started, Ended: o.Ended,
+	}
+	for i := range out.Resources.Containers {
+		c := &out.Resources.Containers[i]
+		c.MeanCPUPct, c.PeakCPUPct = round(c.MeanCPUPct, 2), round(c.PeakCPUPct, 2)
+	}
+	for _, e := range l.Endpoints {
+		out.Load.Endpoints = append(out.Load.Endpoints, SummaryEndpoint{
+			URL: e.URL, Requests: e.Requests, Errors: e.Errors, Share: round(share(e.Requests, l.Endpoints), 4),
+		})
+	}
+	return out
+}
+
+// share is one endpoint's fraction of all endpoints' requests.
+func share(n uint64, eps []result.EndpointCount) float64 {
+	var total uint64
+	for _, e := range eps {
+		total += e.Requests
+	}
+	if total == 0 {
+		return 0
+	}
+	return float64(n) / float64(total)
+}
+
+// WriteSummary writes s as indented JSON.
+func WriteSummary(w io.Writer, s Summary) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(s)
+}
