@@ -238,7 +238,7 @@ type jsonModel struct {
 		Attributes       map[string]string `json:"attributes"`
 		FeatureNames     []string          `json:"feature_names"`
 		FeatureTypes     []string          `json:"feature_types"`
-		GradientBooster  json.RawMessage   `json:"gradient_booster"`
+		GradientBooster  *jsonBooster      `json:"-"`
 		LearnerModelParm struct {
 			BaseScore string `json:"base_score"`
 			NumClass  string `json:"num_class"`
@@ -262,9 +262,9 @@ type jsonBooster struct {
 type jsonGBTree struct {
 	Params struct {
 		SizeLeafVector string `json:"size_leaf_vector"`
-	} `json:"gbtree_model_param"`
-	TreeInfo []int32    `json:"tree_info"`
-	Trees    []jsonTree `json:"trees"`
+	}
+	TreeInfo []int32
+	Trees    []jsonTree
 }
 
 type jsonTree struct {
@@ -274,7 +274,6 @@ type jsonTree struct {
 	SplitConditions []float32 `json:"split_conditions"`
 	DefaultLeft     []uint8   `json:"default_left"`
 	SplitType       []uint8   `json:"split_type"`
-	BaseWeights     []float32 `json:"base_weights"`
 	TreeParam       struct {
 		NumNodes       string `json:"num_nodes"`
 		SizeLeafVector string `json:"size_leaf_vector"`
@@ -296,8 +295,7 @@ func ReadModel(name string, r io.Reader) (*Model, error) {
 		src = zr
 	}
 	var jm jsonModel
-	dec := json.NewDecoder(src)
-	if err := dec.Decode(&jm); err != nil {
+	if err := decodeModel(json.NewDecoder(src), &jm); err != nil {
 		return nil, fmt.Errorf("cannot parse model %s as XGBoost JSON: %w", name, err)
 	}
 	m, err := build(name, &jm)
@@ -409,10 +407,10 @@ func build(name string, jm *jsonModel) (*Model, error) {
 		m.base[i] = probToMargin(tr, b)
 	}
 
-	var gb jsonBooster
-	if err := json.Unmarshal(l.GradientBooster, &gb); err != nil {
-		return nil, fmt.Errorf("cannot parse gradient_booster: %w", err)
+	if l.GradientBooster == nil {
+		return nil, errors.New("no learner.gradient_booster")
 	}
+	gb := *l.GradientBooster
 	m.Booster = gb.Name
 	var weights []float32
 	switch gb.Name {
