@@ -436,7 +436,8 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	body := `{"features":[0,0,5,13,9,1,0,0,0,0,13,15,10,15,5,0,0,3,15,2,0,11,8,0,0,4,12,0,0,8,8,0,0,5,8,0,0,9,8,0,0,4,11,0,1,12,7,0,0,2,14,5,10,12,0,0,0,0,6,13,10,0,0,0]}`
+	// A handwritten 2 from the digits test split (testdata/predict.json).
+	body := `{"features":[0,0,7,16,14,3,0,0,0,0,9,14,11,15,0,0,0,0,1,5,0,15,5,0,0,0,0,0,0,16,5,0,0,0,0,0,3,16,4,0,0,0,0,1,12,14,1,0,0,0,5,12,16,16,14,1,0,0,8,16,14,10,13,3]}`
 	req := httptest.NewRequest("POST", "/predict", strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	rec := httptest.NewRecorder()
@@ -444,7 +445,7 @@ func Example() {
 	var p struct{ Class int }
 	json.Unmarshal(rec.Body.Bytes(), &p)
 	fmt.Println(rec.Code, "class", p.Class)
-	// Output: 200 class 0
+	// Output: 200 class 2
 }
 
 // BenchmarkHandler measures the whole request path: in process (decode, predict,

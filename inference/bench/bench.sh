@@ -104,13 +104,15 @@ rows = [json.loads(l) for l in open(sys.argv[1])]
 cases = {}
 for r in rows:
     cases.setdefault((r["model"], r["body"]), []).append(r)
-print("| model | request | predictions/s (1 core) | requests/s | p50 ms | p99 ms | service CPU % | RSS under load MiB | errors |")
-print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+print("| model | request | predictions/s (1 core) | predictions per CPU-second | requests/s | p50 ms | p99 ms | service CPU % | RSS under load MiB | errors |")
+print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 for (model, body), rs in cases.items():
     med = lambda k: statistics.median(r[k] for r in rs)
     req = "single" if rs[0]["instances"] == 1 else "batch of %d" % rs[0]["instances"]
-    print("| %s | %s | %.0f | %.0f | %.2f | %.2f | %.0f | %.1f | %d |" % (
-        model, req, med("pps"), med("rps"), med("p50_ms"), med("p99_ms"), med("cpu_pct"), med("rss_mib"),
+    per_cpu = statistics.median(r["pps"] / max(r["cpu_pct"], 1e-9) * 100 for r in rs)
+    print("| %s | %s | %.0f | %.0f | %.0f | %.2f | %.2f | %.0f | %.1f | %d |" % (
+        model, req, med("pps"), per_cpu, med("rps"), med("p50_ms"), med("p99_ms"), med("cpu_pct"), med("rss_mib"),
         sum(r["errors"] for r in rs)))
-print("\nMedians of %d runs per case." % len(next(iter(cases.values()))))
+print("\nMedians of %d runs per case. Predictions per CPU-second divide by the CPU time the"
+      " service got, which is the per-core capacity when other processes share the core." % len(next(iter(cases.values()))))
 EOF
