@@ -69,3 +69,20 @@ compare: ## compare two runs (dirs or results.csv): make compare BASE=... NEW=..
 
 report-golden: ## rewrite the report golden files after an intended format change
 	$(GO) test ./runner/report -run Golden -update
+
+# --- inference service (inference/, cmd/inference) ---
+.PHONY: model images bench-inference
+INFERENCE_IMAGE ?= runner-inference:latest
+
+model: ## retrain the embedded models and test vectors (needs python3-sklearn, python3-xgboost)
+	/usr/bin/python3 inference/train/train.py
+
+images: ## build bin/inference and the FROM scratch image runner-inference:latest
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/inference ./cmd/inference
+	rm -rf bin/image && mkdir -p bin/image && cp bin/inference bin/image/inference
+	docker build -f inference/Dockerfile --label dev.infergrid.runner=true -t $(INFERENCE_IMAGE) bin/image
+	@docker image inspect --format 'image $(INFERENCE_IMAGE): {{.Size}} bytes' $(INFERENCE_IMAGE)
+
+bench-inference: ## predictions/s per core over loopback (wrk, taskset) and RSS under load
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/inference ./cmd/inference
+	inference/bench/bench.sh
