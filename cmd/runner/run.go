@@ -2,33 +2,404 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/mattn/go-isatty"
+
+	"github.com/infergrid/runner/runner/load"
+	"github.com/infergrid/runner/runner/platform"
+	"github.com/infergrid/runner/runner/platform/platforms"
+	"github.com/infergrid/runner/runner/preflight"
+	"github.com/infergrid/runner/runner/render"
+	"github.com/infergrid/runner/runner/report"
+	"github.com/infergrid/runner/runner/result"
+	"github.com/infergrid/runner/runner/run"
+	"github.com/infergrid/runner/runner/spec"
 )
 
-// cmdRun is replaced by the run orchestrator; until it lands it validates the file
-// and says that this build cannot run it.
-func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("run", `Usage: runner run FILE
+const runUsage = `Usage: runner [run] FILE [--out DIR] [--only PATTERN] [--platform P] [--resume[=RUN_DIR]] [--dry-run]
 
-Runs every scenario of FILE.
+Runs every scenario of FILE: for each, renders its compose file, brings the stack up
+under its limits, waits until every replica is healthy, drives the load, samples the
+containers, and tears the stack down (also on Ctrl-C). Results are written to
+DIR/NAME-YYYYMMDDTHHMMSSZ/ as each scenario finishes; report.md, results.csv and
+summary.json are written at the end.
+
+Exit status: 0 all scenarios ran and met the SLO; 1 a scenario failed or missed
+the SLO; 2 bad usage, an invalid file, or a grid that does not fit this host;
+3 the platform failed; 130 interrupted (finished scenarios are kept).
 
 Options:
 OPTIONS
 Examples:
-  runner run scenarios/smoke.yaml
-`, stdout)
+  runner scenarios/smoke.yaml
+  runner run scenarios/workshop5.yaml --only 'replicas-*' --out /tmp/runs
+  runner run scenarios/workshop5.yaml --dry-run
+  runner run scenarios/workshop5.yaml --resume          # finish the latest interrupted run
+  runner run scenarios/external.yaml --platform external
+`
+
+// exitInterrupted is the conventional status of a command stopped by SIGINT.
+const exitInterrupted = 130
+
+// resumeFlag is --resume (the latest run of the file under --out) or
+// --resume=RUN_DIR.
+type resumeFlag struct {
+	set bool
+	dir string
+}
+
+func (r *resumeFlag) String() string   { return r.dir }
+func (r *resumeFlag) IsBoolFlag() bool { return true }
+func (r *resumeFlag) Set(v string) error {
+	r.set = v != "false"
+	if v != "true" && v != "false" {
+		r.dir = v
+	}
+	return nil
+}
+
+// runOptions are the flags of runner run.
+type runOptions struct {
+	file, out, only, platform string
+	resume                    resumeFlag
+	dryRun, allowOvercommit   bool
+	ignoreSLO                 bool
+	interval                  time.Duration
+}
+
+func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "run" {
+		args = args[1:]
+	}
+	fs := newFlags("run", runUsage, stdout)
+	var o runOptions
+	fs.StringVar(&o.out, "out", "runs", "write run directories under `DIR`")
+	fs.StringVar(&o.only, "only", "", "run only scenarios whose ID matches `PATTERN` (a glob, or a substring)")
+	fs.StringVar(&o.platform, "platform", "", "override the file's platform: auto, compose, local or external")
+	fs.Var(&o.resume, "resume", "skip the finished scenarios of an interrupted run: the latest of this file under --out, or --resume=`RUN_DIR`")
+	fs.BoolVar(&o.dryRun, "dry-run", false, "print what would be done, and start nothing")
+	fs.BoolVar(&o.allowOvercommit, "allow-overcommit", false, "run scenarios whose memory limits exceed this host's available memory (warn instead of refusing)")
+	fs.BoolVar(&o.ignoreSLO, "ignore-slo", false, "exit 0 even when a scenario fails or misses the SLO")
+	fs.DurationVar(&o.interval, "interval", time.Second, "container telemetry sampling `interval`")
 	pos, code, ok := parse(fs, args, stderr)
 	if !ok {
 		return code
 	}
-	path, ok := oneFile(fs, pos, stderr)
+	file, ok := oneFile(fs, pos, stderr)
 	if !ok {
 		return exitUsage
 	}
-	if _, code := loadFile(path, stderr); code != exitOK {
+	o.file = file
+	return runFile(ctx, o, stdout, stderr)
+}
+
+func runFile(ctx context.Context, o runOptions, stdout, stderr io.Writer) int {
+	f, code := loadFile(o.file, stderr)
+	if code != exitOK {
 		return code
 	}
-	fmt.Fprintln(stderr, "runner run: the run engine is not in this build yet")
-	return exitPlatform
+	name := f.Platform
+	if o.platform != "" {
+		name = o.platform
+	}
+	if name == "external" && f.Platform != "external" {
+		fmt.Fprintf(stderr, "runner run: --platform external needs a file with targets (platform: external); %s starts its own service\n", o.file)
+		return exitUsage
+	}
+	if name != "external" && f.Platform == "external" {
+		fmt.Fprintf(stderr, "runner run: %s lists external targets; it cannot run on platform %s\n", o.file, name)
+		return exitUsage
+	}
+	scenarios, err := selectScenarios(f.Scenarios(), o.only)
+	if err != nil {
+		fmt.Fprintf(stderr, "runner run: %v\n", err)
+		return exitUsage
+	}
+	plan := make([]result.Scenario, len(scenarios))
+	for i, s := range scenarios {
+		plan[i] = s.Result()
+	}
+
+	// Preflight: refuse a grid that does not fit before anything starts.
+	host, err := preflight.ReadHost()
+	if err != nil {
+		fmt.Fprintf(stderr, "runner run: warning: %v; memory fit not checked\n", err)
+	}
+	problems := preflight.Check(host, plan, preflight.Options{AllowOvercommit: o.allowOvercommit})
+	for _, p := range problems.Warnings() {
+		fmt.Fprintf(stderr, "runner run: %s\n", p)
+	}
+	if err := problems.Err(); err != nil {
+		fmt.Fprintf(stderr, "runner run: %v\nNothing was started. Use --allow-overcommit to run anyway, or --only to pick the scenarios that fit.\n", err)
+		return exitUsage
+	}
+
+	if o.dryRun {
+		return dryRun(f, scenarios, name, o, stdout)
+	}
+
+	dir, err := runDir(f, o)
+	if err != nil {
+		fmt.Fprintf(stderr, "runner run: %v\n", err)
+		return exitUsage
+	}
+	meta := result.Run{
+		ID: filepath.Base(dir), Name: f.Name, File: o.file, GitCommit: gitCommit(f.Dir),
+		RunnerVersion: versionString(), Started: time.Now(), SLO: f.SLO.Result(),
+		Host: result.Host{OS: runtime.GOOS + "/" + runtime.GOARCH, CPUs: host.CPUs, MemoryBytes: host.MemAvailableBytes},
+	}
+	meta.Host.Hostname, _ = os.Hostname()
+	meta.Host.Kernel = kernel()
+
+	var p platform.Platform
+	if name != "external" {
+		var note string
+		p, note, err = platforms.Open(ctx, name, platforms.Options{})
+		if err != nil {
+			fmt.Fprintf(stderr, "runner run: %v\n", err)
+			return exitUsage
+		}
+		defer p.Close()
+		if note != "" {
+			fmt.Fprintf(stderr, "runner run: %s\n", note)
+			meta.PlatformNotes = append(meta.PlatformNotes, note)
+		}
+		info := p.Info(ctx)
+		meta.Host.DockerVersion, meta.Host.ComposeVersion = info.DockerVersion, info.ComposeVersion
+		meta.PlatformNotes = append(meta.PlatformNotes, info.Notes...)
+		name = p.Name()
+	}
+	meta.Platform = name
+
+	jobs, err := newJobs(f, scenarios, meta.ID, name)
+	if err != nil {
+		fmt.Fprintf(stderr, "runner run: %v\n", err)
+		return exitUsage
+	}
+	var build platform.Build
+	if f.Service != nil {
+		build = platform.Build{Dir: f.Service.Build, Image: scenarios[0].Image, RunID: meta.ID}
+	}
+	fmt.Fprintf(stdout, "run %s: %d scenarios on %s, results in %s\n", meta.ID, len(jobs), name, dir)
+	tty := false
+	if fd, ok := stdout.(interface{ Fd() uintptr }); ok {
+		tty = isatty.IsTerminal(fd.Fd())
+	}
+	ran, runErr := run.Execute(ctx, meta, jobs, run.Options{
+		Dir: dir, Resume: o.resume.set, Platform: p, Build: build, SLO: meta.SLO,
+		Interval: o.interval, Progress: run.NewProgress(stdout, tty),
+	})
+
+	// The report is written whatever happened, from what is on disk.
+	if probs, err := report.Write(dir); err != nil {
+		fmt.Fprintf(stderr, "runner run: cannot write the report: %v\n", err)
+	} else {
+		for _, pr := range probs {
+			fmt.Fprintf(stderr, "runner run: report: %s\n", pr)
+		}
+		fmt.Fprintf(stdout, "report: %s\n", filepath.Join(dir, "report.md"))
+	}
+	return exitStatus(ctx, ran, runErr, o, stdout, stderr)
+}
+
+// exitStatus prints the end of the run and maps it to the exit code.
+func exitStatus(ctx context.Context, ran result.Run, runErr error, o runOptions, stdout, stderr io.Writer) int {
+	var failed, missed int
+	for _, sc := range ran.Scenarios {
+		switch {
+		case sc.Status == result.StatusFailed:
+			failed++
+		case sc.SLOPass != nil && !*sc.SLOPass:
+			missed++
+		}
+	}
+	switch {
+	case ctx.Err() != nil:
+		fmt.Fprintf(stderr, "runner run: interrupted; the stack was torn down and finished scenarios are kept: resume with\n  runner run %s --resume=%s\n", o.file, filepath.Join(o.out, ran.ID))
+		return exitInterrupted
+	case runErr != nil:
+		fmt.Fprintf(stderr, "runner run: %v\n", runErr)
+		if errors.Is(runErr, platform.ErrUnavailable) {
+			fmt.Fprintln(stderr, "Is the Docker daemon running? `--platform local` runs without Docker.")
+		}
+		return exitPlatform
+	case failed+missed > 0 && !o.ignoreSLO:
+		fmt.Fprintf(stdout, "%d of %d scenarios failed, %d missed the SLO\n", failed, len(ran.Scenarios), missed)
+		return exitSLO
+	}
+	return exitOK
+}
+
+// selectScenarios keeps the scenarios whose ID matches pattern: a glob when it has
+// glob characters, else a substring.
+func selectScenarios(all []spec.Scenario, pattern string) ([]spec.Scenario, error) {
+	if pattern == "" {
+		return all, nil
+	}
+	glob := strings.ContainsAny(pattern, "*?[")
+	var out []spec.Scenario
+	for _, s := range all {
+		match := strings.Contains(s.ID, pattern)
+		if glob {
+			var err error
+			if match, err = path.Match(pattern, s.ID); err != nil {
+				return nil, fmt.Errorf("--only %q: %v", pattern, err)
+			}
+		}
+		if match {
+			out = append(out, s)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("--only %q matches none of the %d scenarios; `runner plan FILE` lists their IDs", pattern, len(all))
+	}
+	return out, nil
+}
+
+// runDir is the run directory: a new one under --out, or the one to resume.
+func runDir(f *spec.File, o runOptions) (string, error) {
+	if !o.resume.set {
+		dir := filepath.Join(o.out, run.ID(f.Name, time.Now()))
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return "", fmt.Errorf("cannot create the run directory: %w", err)
+		}
+		return dir, nil
+	}
+	if o.resume.dir != "" {
+		if _, err := os.Stat(filepath.Join(o.resume.dir, "plan.json")); err != nil {
+			return "", fmt.Errorf("--resume=%s is not a run directory (no plan.json)", o.resume.dir)
+		}
+		return o.resume.dir, nil
+	}
+	matches, _ := filepath.Glob(filepath.Join(o.out, f.Name+"-*T*Z"))
+	if len(matches) == 0 {
+		return "", fmt.Errorf("--resume: no run of %s under %s", f.Name, o.out)
+	}
+	return matches[len(matches)-1], nil // IDs sort by time
+}
+
+// newJobs turns scenarios into what run.Execute runs.
+func newJobs(f *spec.File, scenarios []spec.Scenario, runID, platformName string) ([]run.Job, error) {
+	jobs := make([]run.Job, len(scenarios))
+	for i, s := range scenarios {
+		j := run.Job{Scenario: s.Result(), Load: loader(s)}
+		if platformName == "external" {
+			for k, t := range s.Targets {
+				j.Targets = append(j.Targets, platform.Endpoint{Name: fmt.Sprintf("target-%d", k+1), URL: t})
+			}
+			jobs[i] = j
+			continue
+		}
+		project := render.Project(runID, s.ID)
+		spc := &platform.Spec{
+			Project: project, RunID: runID, ScenarioID: s.ID, Service: render.Service,
+			Command: s.Service.Command, Env: s.Service.Env, Port: s.Service.Port,
+			Replicas: s.Replicas, CPUs: s.CPUs, MemoryBytes: s.MemoryBytes,
+			Health: s.Service.Health, HealthTimeout: s.Service.HealthTimeout.Duration, Network: s.Network,
+		}
+		if platformName != "local" {
+			ports, err := render.FreePorts(s.Service.HostPorts, s.Replicas)
+			if err != nil {
+				return nil, fmt.Errorf("scenario %s: %w; widen service.host_ports", s.ID, err)
+			}
+			if spc.Compose, err = render.Render(s, render.Params{RunID: runID, Project: project, Ports: ports}); err != nil {
+				return nil, err
+			}
+		}
+		j.Stack = spc
+		jobs[i] = j
+	}
+	return jobs, nil
+}
+
+// loader returns the load of scenario s as a run.Job's Load function.
+func loader(s spec.Scenario) func(ctx context.Context, eps []platform.Endpoint, resultsPath string, status func(string)) (result.Load, error) {
+	return func(ctx context.Context, eps []platform.Endpoint, resultsPath string, status func(string)) (result.Load, error) {
+		w := s.Load
+		c := load.Config{
+			Balancer: s.Balancer, Method: s.Request.Method, Path: s.Request.Path,
+			Header: http.Header{}, Bodies: s.Request.Bodies,
+			Rate: w.Rate, RampFrom: w.RateFrom, RampTo: w.RateTo, MaxWorkers: uint64(w.MaxWorkers),
+			Users: w.Users, SpawnRate: w.SpawnRate, ThinkMin: w.ThinkMin, ThinkMax: w.ThinkMax,
+			Duration: w.Duration, Warmup: w.Warmup, Timeout: w.Timeout,
+			ResultsPath: resultsPath,
+			Progress:    func(p load.Progress) { status(progressLine(p)) },
+		}
+		for k, v := range s.Request.Headers {
+			c.Header.Set(k, v)
+		}
+		for _, e := range eps {
+			c.Targets = append(c.Targets, e.URL)
+		}
+		return load.Run(ctx, c)
+	}
+}
+
+// progressLine is the live status of a running load.
+func progressLine(p load.Progress) string {
+	s := fmt.Sprintf("%s/%s %s: %d req, %.0f/s, %d err, p99 %s",
+		p.Elapsed.Round(time.Second), p.Total.Round(time.Second), p.Phase, p.Requests, p.RatePerSecond, p.Errors, p.P99.Round(100*time.Microsecond))
+	if p.Users > 0 {
+		s += fmt.Sprintf(", %d users", p.Users)
+	}
+	return s
+}
+
+// dryRun prints what a run would do.
+func dryRun(f *spec.File, scenarios []spec.Scenario, platformName string, o runOptions, stdout io.Writer) int {
+	fmt.Fprintf(stdout, "dry run of %s: %d scenarios on platform %s; results would go to %s\n", o.file, len(scenarios), platformName, filepath.Join(o.out, f.Name+"-YYYYMMDDTHHMMSSZ"))
+	if f.Service != nil {
+		if f.Service.Build != "" {
+			fmt.Fprintf(stdout, "build %s from %s once\n", scenarios[0].Image, f.Service.Build)
+		} else {
+			fmt.Fprintf(stdout, "use image %s\n", scenarios[0].Image)
+		}
+	}
+	var total time.Duration
+	for i, s := range scenarios {
+		total += s.Estimate()
+		if platformName == "external" {
+			fmt.Fprintf(stdout, "%d. %s: load %s against %s\n", i+1, s.ID, s.Load, strings.Join(s.Targets, ", "))
+			continue
+		}
+		fmt.Fprintf(stdout, "%d. %s: up %d replica(s) (cpus %s, memory %s, balancer %s), wait for %s, load %s, down\n",
+			i+1, s.ID, s.Replicas, orUnlimited(s.CPUs > 0, fmt.Sprint(s.CPUs)), orUnlimited(s.MemoryBytes > 0, render.Bytes(s.MemoryBytes)), s.Balancer, s.Service.Health, s.Load)
+	}
+	fmt.Fprintf(stdout, "estimated time: %s; nothing was started\n", total.Round(time.Second))
+	return exitOK
+}
+
+func orUnlimited(set bool, v string) string {
+	if !set {
+		return "unlimited"
+	}
+	return v
+}
+
+// gitCommit is the commit of the repository holding dir, if any.
+func gitCommit(dir string) string {
+	out, err := exec.Command("git", "-C", dir, "rev-parse", "--short", "HEAD").Output()
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(out))
+}
+
+func kernel() string {
+	b, err := os.ReadFile("/proc/sys/kernel/osrelease")
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
 }

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/infergrid/runner/runner/monitor"
 	"github.com/infergrid/runner/runner/platform"
 	"github.com/infergrid/runner/runner/result"
 )
@@ -27,12 +28,6 @@ type Job struct {
 	Load func(ctx context.Context, eps []platform.Endpoint, resultsPath string, status func(string)) (result.Load, error)
 }
 
-// Monitor watches a stack while its load runs.
-type Monitor interface {
-	// Watch samples s into stats until ctx is done and summarises what it saw.
-	Watch(ctx context.Context, s platform.Stack, stats *result.StatsWriter) result.Resources
-}
-
 // Options configure Execute.
 type Options struct {
 	// Dir is the run directory (OUT/RUN_ID); it is created, or reused by a resume.
@@ -43,8 +38,8 @@ type Options struct {
 	Platform platform.Platform
 	// Build is prepared once, before the first scenario.
 	Build platform.Build
-	// Monitor watches each stack during its load; nil samples nothing.
-	Monitor Monitor
+	// Interval is the telemetry sampling interval; 0 means monitor.DefaultInterval.
+	Interval time.Duration
 	// SLO is checked against every finished scenario; nil checks nothing.
 	SLO *result.SLO
 	// Progress is told what happens; nil is silent.
@@ -174,6 +169,7 @@ func execute(ctx context.Context, k, n int, j Job, opt Options) (o result.Outcom
 
 	eps := j.Targets
 	var stack platform.Stack
+	var series monitor.Series
 	if j.Stack != nil {
 		if opt.Platform == nil {
 			return fail(errors.New("scenario needs a platform, none is configured"))
@@ -203,7 +199,10 @@ func execute(ctx context.Context, k, n int, j Job, opt Options) (o result.Outcom
 			if err != nil && o.Error == "" {
 				o.Status, o.Error = result.StatusFailed, fmt.Sprintf("teardown: %v", err)
 			}
-			if err := writeEvents(dir, stack.Events()); err != nil && o.Error == "" {
+			// Summarise after Down: it records the final state (OOM kills) of every replica.
+			events := monitor.Merge(stack.Events(), series.Errors)
+			o.Resources = monitor.Summarize(series.Samples, events, stack.Advisory())
+			if err := monitor.WriteEvents(filepath.Join(dir, "events.json"), events); err != nil && o.Error == "" {
 				o.Status, o.Error = result.StatusFailed, err.Error()
 			}
 		}()
@@ -211,10 +210,10 @@ func execute(ctx context.Context, k, n int, j Job, opt Options) (o result.Outcom
 	}
 
 	opt.Progress.Phase(k, n, j.Scenario.ID, "load")
-	watched := make(chan result.Resources, 1)
+	watched := make(chan monitor.Series, 1)
 	wctx, stopWatch := context.WithCancel(ctx)
 	defer stopWatch()
-	if stack != nil && opt.Monitor != nil {
+	if stack != nil {
 		f, err := os.Create(filepath.Join(dir, "stats.csv"))
 		if err != nil {
 			return fail(err)
@@ -224,7 +223,13 @@ func execute(ctx context.Context, k, n int, j Job, opt Options) (o result.Outcom
 		if err != nil {
 			return fail(fmt.Errorf("stats.csv: %w", err))
 		}
-		go func() { watched <- opt.Monitor.Watch(wctx, stack, sw) }()
+		go func() {
+			series, err := monitor.Run(wctx, stack, opt.Interval, sw)
+			if err != nil {
+				series.Errors = append(series.Errors, result.Event{Time: time.Now(), Kind: result.EventPlatform, Message: err.Error()})
+			}
+			watched <- series
+		}()
 	} else {
 		close(watched)
 	}
@@ -233,10 +238,7 @@ func execute(ctx context.Context, k, n int, j Job, opt Options) (o result.Outcom
 	o.Phases.Load = time.Since(start)
 	o.Load = l
 	stopWatch()
-	o.Resources = <-watched
-	if stack != nil {
-		o.Resources.Advisory = o.Resources.Advisory || stack.Advisory()
-	}
+	series = <-watched
 	switch {
 	case ctx.Err() != nil:
 		return fail(errors.New("interrupted during the load; the results so far are kept"))
@@ -244,13 +246,6 @@ func execute(ctx context.Context, k, n int, j Job, opt Options) (o result.Outcom
 		return fail(fmt.Errorf("load: %w", err))
 	}
 	return o
-}
-
-func writeEvents(dir string, events []result.Event) error {
-	if events == nil {
-		events = []result.Event{}
-	}
-	return result.WriteJSON(filepath.Join(dir, "events.json"), events)
 }
 
 // Progress is told what a run is doing.

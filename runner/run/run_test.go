@@ -30,6 +30,7 @@ func (f *fakePlatform) Prepare(context.Context, platform.Build) error {
 	return f.prepErr
 }
 func (f *fakePlatform) Info(context.Context) platform.Info { return platform.Info{} }
+func (f *fakePlatform) Close() error                       { return nil }
 func (f *fakePlatform) Up(_ context.Context, s platform.Spec) (platform.Stack, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -44,8 +45,9 @@ func (f *fakePlatform) Up(_ context.Context, s platform.Spec) (platform.Stack, e
 }
 
 type fakeStack struct {
-	p  *fakePlatform
-	id string
+	p    *fakePlatform
+	id   string
+	down bool // an OOM kill is found only at Down, as compose does
 }
 
 func (s *fakeStack) Endpoints() []platform.Endpoint {
@@ -55,7 +57,11 @@ func (s *fakeStack) Sample(context.Context) ([]result.Sample, error) {
 	return []result.Sample{{Time: time.Now(), Container: s.id + "-1", MemBytes: 42}}, nil
 }
 func (s *fakeStack) Events() []result.Event {
-	return []result.Event{{Kind: result.EventStart, Container: s.id + "-1"}}
+	evs := []result.Event{{Kind: result.EventStart, Container: s.id + "-1"}}
+	if s.down {
+		evs = append(evs, result.Event{Kind: result.EventOOM, Container: s.id + "-1"})
+	}
+	return evs
 }
 func (s *fakeStack) Advisory() bool { return false }
 func (s *fakeStack) Down(ctx context.Context) error {
@@ -65,17 +71,8 @@ func (s *fakeStack) Down(ctx context.Context) error {
 	s.p.mu.Lock()
 	defer s.p.mu.Unlock()
 	s.p.down = append(s.p.down, s.id)
+	s.down = true
 	return nil
-}
-
-// sampleOnce is a Monitor that samples once and waits for the end of the load.
-type sampleOnce struct{}
-
-func (sampleOnce) Watch(ctx context.Context, s platform.Stack, w *result.StatsWriter) result.Resources {
-	samples, _ := s.Sample(ctx)
-	_ = w.Write(samples...)
-	<-ctx.Done()
-	return result.Resources{PeakMemBytes: samples[0].MemBytes}
 }
 
 func job(id string, load func(ctx context.Context) (result.Load, error)) Job {
@@ -111,7 +108,7 @@ func TestExecuteWritesEveryScenarioAndGoesOnAfterFailure(t *testing.T) {
 	var out bytes.Buffer
 	slo := &result.SLO{P95: 500 * time.Microsecond}
 	run, err := Execute(t.Context(), result.Run{ID: "run-1"}, jobs, Options{
-		Dir: dir, Platform: p, Monitor: sampleOnce{}, SLO: slo, Progress: NewProgress(&out, false),
+		Dir: dir, Platform: p, Interval: time.Hour, SLO: slo, Progress: NewProgress(&out, false),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -140,6 +137,9 @@ func TestExecuteWritesEveryScenarioAndGoesOnAfterFailure(t *testing.T) {
 	}
 	if got := run.Scenarios[0].Resources.PeakMemBytes; got != 42 {
 		t.Errorf("a: peak mem %d, want 42 from the monitor", got)
+	}
+	if got := run.Scenarios[0].Resources.OOMKills; got != 1 {
+		t.Errorf("a: %d OOM kills, want the one the stack reported at Down", got)
 	}
 	if strings.Join(p.down, ",") != "a,c,d" {
 		t.Errorf("torn down %v, want every stack that came up", p.down)
