@@ -170,8 +170,11 @@ func Quote(v any) string {
 	return b.String()
 }
 
-// Default returns the embedded default template (parsed once).
-var Default = sync.OnceValue(func() *Template {
+// Default returns the embedded default template.
+func Default() *Template { return defaultTemplate() }
+
+// defaultTemplate parses the embedded template once.
+var defaultTemplate = sync.OnceValue(func() *Template {
 	t, err := parse(composetemplates.Default, composetemplates.FS)
 	if err != nil {
 		panic(err) // the embedded template is tested
