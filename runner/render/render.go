@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"os"
 	"strconv"
@@ -135,18 +134,47 @@ type Template struct {
 // funcs are the functions templates may use.
 var funcs = template.FuncMap{"quote": Quote}
 
-// Quote writes s as a double-quoted YAML string in which compose interpolation
-// cannot happen ('$' is doubled).
+// Quote writes v as a double-quoted YAML string in which compose interpolation
+// cannot happen ('$' is doubled) and every character YAML does not allow raw is
+// escaped.
 func Quote(v any) string {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(fmt.Sprint(v)) // a string always encodes
-	return strings.ReplaceAll(strings.TrimSuffix(b.String(), "\n"), "$", "$$")
+	s := fmt.Sprint(v)
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s { // invalid UTF-8 arrives as U+FFFD
+		switch {
+		case r == '"':
+			b.WriteString(`\"`)
+		case r == '\\':
+			b.WriteString(`\\`)
+		case r == '$':
+			b.WriteString("$$")
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r >= 0x20 && r <= 0x7e, r >= 0xa0 && r <= 0xd7ff && r != 0x2028 && r != 0x2029,
+			r >= 0xe000 && r <= 0xfffd && r != 0xfeff, r >= 0x10000 && r <= 0x10ffff:
+			b.WriteRune(r)
+		case r <= 0xff:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case r <= 0xffff:
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			fmt.Fprintf(&b, `\U%08x`, r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
 }
 
-// Default returns the embedded default template (parsed once).
-var Default = sync.OnceValue(func() *Template {
+// Default returns the embedded default template.
+func Default() *Template { return defaultTemplate() }
+
+// defaultTemplate parses the embedded template once.
+var defaultTemplate = sync.OnceValue(func() *Template {
 	t, err := parse(composetemplates.Default, composetemplates.FS)
 	if err != nil {
 		panic(err) // the embedded template is tested

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 
@@ -337,4 +338,25 @@ func TestFreePorts(t *testing.T) {
 	if _, err := FreePorts(spec.PortRange{Lo: 18000, Hi: 18010}, 0); err == nil {
 		t.Error("0 ports reserved")
 	}
+}
+
+// FuzzQuote checks that any scenario value written through quote stays one YAML
+// string: it never adds keys and reads back unchanged (with '$' doubled).
+func FuzzQuote(f *testing.F) {
+	for _, s := range []string{"plain", "a\": b", "x\n  privileged: true", "${HOME}", "\u2028", "\x00", "'\\"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		if !utf8.ValidString(v) {
+			v = string([]rune(v)) // each invalid byte becomes U+FFFD, as in Quote
+		}
+		doc := "k: " + Quote(v) + "\n"
+		var m map[string]string
+		if err := yaml.Unmarshal([]byte(doc), &m); err != nil {
+			t.Fatalf("%q does not parse: %v", doc, err)
+		}
+		if len(m) != 1 || strings.ReplaceAll(m["k"], "$$", "$") != v {
+			t.Fatalf("%q read back as %q", v, m)
+		}
+	})
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"go/parser"
+	"go/token"
 	"io"
 	"net/url"
 	"os"
@@ -241,8 +243,25 @@ func buildKind(dir string) (string, error) {
 	if _, err := os.Stat(filepath.Join(dir, "Dockerfile")); err == nil {
 		return "dockerfile", nil
 	}
-	if gos, _ := filepath.Glob(filepath.Join(dir, "*.go")); len(gos) > 0 {
-		return "go", nil
+	gos, _ := filepath.Glob(filepath.Join(dir, "*.go"))
+	var pkgs []string
+	for _, g := range gos {
+		if strings.HasSuffix(g, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), g, nil, parser.PackageClauseOnly)
+		if err != nil {
+			continue
+		}
+		if f.Name.Name == "main" {
+			return "go", nil
+		}
+		if !slices.Contains(pkgs, f.Name.Name) {
+			pkgs = append(pkgs, f.Name.Name)
+		}
+	}
+	if len(pkgs) > 0 {
+		return "", fmt.Errorf("build folder %s holds Go package %s, not a main package (or add a Dockerfile)", dir, strings.Join(pkgs, ", "))
 	}
 	return "", fmt.Errorf("build folder %s has neither a Dockerfile nor Go files", dir)
 }

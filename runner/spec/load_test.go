@@ -22,6 +22,7 @@ func fixture(t *testing.T) string {
 		"body2.json":      `{"features": [3, 4]}`,
 		"compose.tmpl":    "services: {}\n",
 		"notjson.txt":     "hello\n",
+		"lib/lib.go":      "package lib\n",
 	})
 }
 
@@ -101,6 +102,7 @@ func TestValidation(t *testing.T) {
 		{"service without build or image", "name: t\nservice: {port: 80}\ngrid: [{name: a, load: [{rate: 1/s}]}]\n", []string{"f.yaml:2:10: service: service needs build"}},
 		{"missing build folder", "name: t\nservice: {build: nope}\ngrid: [{name: a, load: [{rate: 1/s}]}]\n", []string{"service.build: build folder " + filepath.Join(dir, "nope") + " does not exist"}},
 		{"build folder without sources", "name: t\nservice: {build: empty}\ngrid: [{name: a, load: [{rate: 1/s}]}]\n", []string{"has neither a Dockerfile nor Go files"}},
+		{"build folder without a main package", "name: t\nservice: {build: lib}\ngrid: [{name: a, load: [{rate: 1/s}]}]\n", []string{"service.build: build folder " + filepath.Join(dir, "lib") + " holds Go package lib, not a main package"}},
 		{"missing template", "name: t\nservice: {image: x:1, template: nope.tmpl}\ngrid: [{name: a, load: [{rate: 1/s}]}]\n", []string{"service.template: template file"}},
 		{"bad port and health", "name: t\nservice: {image: x:1, port: 70000, health: health}\ngrid: [{name: a, load: [{rate: 1/s}]}]\n", []string{"service.port: 70000 is not a port", `service.health: "health" must be a path`}},
 		{"bad image", "name: t\nservice: {image: 'Bad Image'}\ngrid: [{name: a, load: [{rate: 1/s}]}]\n", []string{`service.image: "Bad Image" is not an image reference`}},
