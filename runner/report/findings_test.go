@@ -268,3 +268,23 @@ func TestBestConfigKeepsThinkTimesApart(t *testing.T) {
 		"Closed model (think 1s): the highest load that met the SLO was 1000 users, spawn 10/s, think 1s;",
 	}, nil)
 }
+
+func TestMarkdownShowsEveryRule(t *testing.T) {
+	d, err := Read("testdata/run")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := append(Findings(d.Run, d.Outcomes()), Finding{Rule: "capacity", Text: "a finding of a rule added later"})
+	var b strings.Builder
+	if err := Markdown(&b, d, fs, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range fs {
+		if !strings.Contains(b.String(), f.Text) {
+			t.Errorf("report.md lacks finding %q", f.Text)
+		}
+	}
+	if strings.Contains(b.String(), ".png") {
+		t.Error("report.md links plots that were not drawn")
+	}
+}

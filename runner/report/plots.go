@@ -303,6 +303,7 @@ func blockPlot(bl *block) (*plot.Plot, error) {
 	p.Legend.Left = true
 	p.Legend.Padding = vg.Points(2)
 	p.Legend.TextStyle.Font.Size = vg.Points(8)
+	p.Legend.YOffs = -vg.Points(6) // clear of the title
 	headroom(p, len(bl.Configs))
 	return p, nil
 }
