@@ -37,7 +37,7 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, reportUsage) }
 	noPlots := fs.Bool("no-plots", false, "skip the PNG plots")
-	pos, err := parseArgs(fs, args)
+	pos, err := parseReportFlags(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		fmt.Fprint(stdout, reportUsage)
 		return 0
@@ -70,9 +70,9 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	return 0
 }
 
-// parseArgs parses flags that may come before, between or after the
+// parseReportFlags parses flags that may come before, between or after the
 // positional arguments, and returns the positional ones.
-func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+func parseReportFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {

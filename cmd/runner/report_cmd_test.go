@@ -10,8 +10,8 @@ import (
 	"github.com/infergrid/runner/runner/report"
 )
 
-// fixtureRun copies the report package's fixture run directory.
-func fixtureRun(t *testing.T) string {
+// reportFixtureRun copies the report package's fixture run directory.
+func reportFixtureRun(t *testing.T) string {
 	t.Helper()
 	dst := filepath.Join(t.TempDir(), "fixture-20261128T120000Z")
 	if err := os.CopyFS(dst, os.DirFS("../../runner/report/testdata/run")); err != nil {
@@ -21,7 +21,7 @@ func fixtureRun(t *testing.T) string {
 }
 
 func TestCmdReport(t *testing.T) {
-	run := fixtureRun(t)
+	run := reportFixtureRun(t)
 	notRun := t.TempDir()
 	tests := []struct {
 		name       string
@@ -68,7 +68,7 @@ func TestCmdReport(t *testing.T) {
 }
 
 func TestCmdCompare(t *testing.T) {
-	run := fixtureRun(t) // no results.csv: compare builds it from the outcomes
+	run := reportFixtureRun(t) // no results.csv: compare builds it from the outcomes
 	dir := t.TempDir()
 	write := func(name, content string) string {
 		p := filepath.Join(dir, name)

@@ -224,11 +224,11 @@ func Failures(outcomes []result.Outcome) []Finding {
 		}
 		if len(why) > 0 {
 			out = append(out, Finding{Rule: RuleFailures, Text: fmt.Sprintf("`%s` (%s, %s): %s.", o.Scenario.ID,
-				configOf(o.Scenario), loadLevel(o.Scenario, o.Load).Label, strings.Join(why, "; ")), Scenarios: []string{o.Scenario.ID}})
+				configOf(o.Scenario), loadLevel(o.Scenario, o.Load).Label, strings.TrimSuffix(strings.Join(why, "; "), ".")), Scenarios: []string{o.Scenario.ID}})
 		}
 	}
 	if len(out) == 0 && len(outcomes) > 0 {
-		out = append(out, Finding{Rule: RuleFailures, Text: fmt.Sprintf("All %s completed without failure, OOM kill, restart, failed requests or missed SLO.", plural(len(outcomes), "scenario", "scenarios"))})
+		out = append(out, Finding{Rule: RuleFailures, Text: fmt.Sprintf("All %s completed with no failure, OOM kill, restart or missed SLO, and under 0.1%% failed requests.", plural(len(outcomes), "scenario", "scenarios"))})
 	}
 	return out
 }

@@ -127,7 +127,7 @@ func TestFailures(t *testing.T) {
 		want, notWant []string
 	}{
 		{name: "all fine", in: []result.Outcome{oc("a", 1, 1, 100, "none", 10, 5, 10), tiny},
-			want: []string{"All 2 scenarios completed without failure"}, notWant: []string{"tiny-errors`"}},
+			want: []string{"All 2 scenarios completed with no failure, OOM kill, restart or missed SLO, and under 0.1% failed requests."}, notWant: []string{"tiny-errors`"}},
 		{name: "oom with errors", in: []result.Outcome{oom},
 			want: []string{"`oom`", "failed: replica x was OOM-killed", "2 OOM kills at a 700MiB memory limit (peak 699MiB)", `10.0% of 1000 requests failed, most often "connection refused" (80×)`}},
 		{name: "slo missed", in: []result.Outcome{slo}, want: []string{"missed the SLO: p95 4s > 3s"}},
@@ -267,4 +267,24 @@ func TestBestConfigKeepsThinkTimesApart(t *testing.T) {
 		"Closed model: the highest load that met the SLO was 100 users, spawn 10/s;",
 		"Closed model (think 1s): the highest load that met the SLO was 1000 users, spawn 10/s, think 1s;",
 	}, nil)
+}
+
+func TestMarkdownShowsEveryRule(t *testing.T) {
+	d, err := Read("testdata/run")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := append(Findings(d.Run, d.Outcomes()), Finding{Rule: "capacity", Text: "a finding of a rule added later"})
+	var b strings.Builder
+	if err := Markdown(&b, d, fs, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range fs {
+		if !strings.Contains(b.String(), f.Text) {
+			t.Errorf("report.md lacks finding %q", f.Text)
+		}
+	}
+	if strings.Contains(b.String(), ".png") {
+		t.Error("report.md links plots that were not drawn")
+	}
 }

@@ -107,13 +107,30 @@ func Markdown(w io.Writer, d *Data, findings []Finding, plots map[string]bool) e
 	writeMeta(&b, d)
 
 	b.WriteString("## Findings\n\n")
+	rules := []struct{ rule, title string }{
+		{RuleBestConfig, "Best configuration"}, {RuleFailures, "Failures"},
+		{RuleImbalance, "Balancing"}, {RuleReplicas, "Replicas"},
+	}
+	// Rules this list does not know yet still get their findings shown.
 	for _, f := range findings {
-		fmt.Fprintf(&b, "- %s\n", f.Text)
+		if !slices.ContainsFunc(rules, func(r struct{ rule, title string }) bool { return r.rule == f.Rule }) {
+			rules = append(rules, struct{ rule, title string }{f.Rule, f.Rule})
+		}
+	}
+	for _, rule := range rules {
+		var items []string
+		for _, f := range findings {
+			if f.Rule == rule.rule {
+				items = append(items, "- "+f.Text+"\n")
+			}
+		}
+		if len(items) > 0 {
+			fmt.Fprintf(&b, "**%s**\n\n%s\n", rule.title, strings.Join(items, ""))
+		}
 	}
 	if len(findings) == 0 {
-		b.WriteString("No scenario has results to draw findings from.\n")
+		b.WriteString("No scenario has results to draw findings from.\n\n")
 	}
-	b.WriteString("\n")
 
 	writeFlags(&b, d)
 

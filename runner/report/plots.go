@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -303,6 +304,7 @@ func blockPlot(bl *block) (*plot.Plot, error) {
 	p.Legend.Left = true
 	p.Legend.Padding = vg.Points(2)
 	p.Legend.TextStyle.Font.Size = vg.Points(8)
+	p.Legend.YOffs = -vg.Points(6) // clear of the title
 	headroom(p, len(bl.Configs))
 	return p, nil
 }
@@ -312,7 +314,7 @@ func shortConfig(c config) string {
 	return fmt.Sprintf("%d× %s CPU %s %s", c.Replicas, cpusCell(c.CPUs), memCell(c.MemoryBytes), c.Balancer)
 }
 
-func msFloat(d interface{ Seconds() float64 }) float64 { return d.Seconds() * 1000 }
+func msFloat(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 func mib(b int64) float64 { return float64(b) / (1 << 20) }
 
