@@ -32,14 +32,15 @@ type command struct {
 	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) int
 }
 
-// commands lists the subcommands in the order `runner help` shows them. The report
-// and compare commands join this table when their packages land.
+// commands lists the subcommands in the order `runner help` shows them.
 func commands() []command {
 	return []command{
 		{"run", "run every scenario of a file and write the report (default: runner FILE)", cmdRun},
 		{"validate", "check scenario files; print every problem as FILE:LINE:COL", cmdValidate},
 		{"plan", "list the expanded scenarios, the estimated time and whether they fit this host", cmdPlan},
 		{"render", "write the compose file of every scenario, starting nothing", cmdRender},
+		{"report", "rebuild report.md, results.csv, summary.json and plots of a run directory", cmdReport},
+		{"compare", "compare two runs; exit 1 on a regression", cmdCompare},
 		{"schema", "print the JSON Schema of the scenario format", cmdSchema},
 		{"version", "print the version", cmdVersion},
 		{"help", "show help for a command", cmdHelp},
