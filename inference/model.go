@@ -1,9 +1,9 @@
 package inference
 
 import (
-	"bufio"
+	"bytes"
 	"compress/gzip"
-	"encoding/json"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -283,48 +283,51 @@ type jsonTree struct {
 // ReadModel parses an XGBoost JSON model (as written by Booster.save_model("x.json")),
 // optionally gzip-compressed. name is recorded as [Model.Name].
 func ReadModel(name string, r io.Reader) (*Model, error) {
-	cr := &countingReader{r: r}
-	br := bufio.NewReader(cr)
-	var src io.Reader = br
-	if magic, err := br.Peek(2); err == nil && magic[0] == 0x1f && magic[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read model %s: %w", name, err)
+	}
+	return readModelBytes(name, b)
+}
+
+func readModelBytes(name string, b []byte) (*Model, error) {
+	data := b
+	if len(b) > 18 && b[0] == 0x1f && b[1] == 0x8b {
+		zr, err := gzip.NewReader(bytes.NewReader(b))
 		if err != nil {
 			return nil, fmt.Errorf("cannot read gzip model %s: %w", name, err)
 		}
-		defer zr.Close()
-		src = zr
+		// The gzip trailer holds the uncompressed size: read into a buffer of that size
+		// rather than doubling one (a large model is 11.6 MB of text).
+		size := int(binary.LittleEndian.Uint32(b[len(b)-4:]))
+		// It is only a hint: a corrupt trailer must not allocate a gigabyte.
+		buf := bytes.NewBuffer(make([]byte, 0, min(size, 32*len(b))+bytes.MinRead))
+		_, err = buf.ReadFrom(zr)
+		zr.Close()
+		if err != nil {
+			return nil, fmt.Errorf("cannot read gzip model %s: %w", name, err)
+		}
+		data = buf.Bytes()
 	}
 	var jm jsonModel
-	if err := decodeModel(json.NewDecoder(src), &jm); err != nil {
+	if err := decodeModel(data, &jm); err != nil {
 		return nil, fmt.Errorf("cannot parse model %s as XGBoost JSON: %w", name, err)
 	}
 	m, err := build(name, &jm)
 	if err != nil {
 		return nil, fmt.Errorf("model %s: %w", name, err)
 	}
-	m.SizeBytes = cr.n
+	m.SizeBytes = int64(len(b))
 	return m, nil
 }
 
 // LoadModelFile reads an XGBoost JSON model file (.json, or gzip-compressed .json.gz).
 func LoadModelFile(path string) (*Model, error) {
-	f, err := os.Open(path)
+	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("cannot open model: %w", err)
+		return nil, fmt.Errorf("cannot read model: %w", err)
 	}
-	defer f.Close()
-	return ReadModel(path, f)
-}
-
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
+	return readModelBytes(path, b)
 }
 
 func build(name string, jm *jsonModel) (*Model, error) {
