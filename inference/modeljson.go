@@ -361,10 +361,20 @@ func decodeBooster(s *scanner) (*jsonBooster, error) {
 				case "tree_info":
 					return s.ints(&gb.Model.TreeInfo)
 				case "trees":
+					var t jsonTree // reused: only the evaluator's layout is kept
+					f := &gb.Model.Forest
 					return s.array(func() error {
-						gb.Model.Trees = append(gb.Model.Trees, jsonTree{})
-						if err := decodeTree(s, &gb.Model.Trees[len(gb.Model.Trees)-1]); err != nil {
-							return fmt.Errorf("tree %d: %w", len(gb.Model.Trees)-1, err)
+						t = jsonTree{
+							LeftChildren: t.LeftChildren[:0], RightChildren: t.RightChildren[:0],
+							SplitIndices: t.SplitIndices[:0], SplitConditions: t.SplitConditions[:0],
+							DefaultLeft: t.DefaultLeft[:0], SplitType: t.SplitType[:0],
+						}
+						err := decodeTree(s, &t)
+						if err == nil {
+							err = f.add(&t)
+						}
+						if err != nil {
+							return fmt.Errorf("tree %d: %w", len(f.roots), err)
 						}
 						return nil
 					})
