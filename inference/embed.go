@@ -1,7 +1,6 @@
 package inference
 
 import (
-	"bytes"
 	"embed"
 	"fmt"
 	"sort"
@@ -43,7 +42,7 @@ func LoadModel(name string) (*Model, error) {
 		if err != nil {
 			return nil, fmt.Errorf("cannot read embedded model %s: %w", name, err)
 		}
-		return ReadModel(name, bytes.NewReader(b))
+		return readModelBytes(name, b)
 	}))
 	return load.(func() (*Model, error))()
 }

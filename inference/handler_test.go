@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -483,5 +484,29 @@ func BenchmarkHandler(b *testing.B) {
 			})
 			srv.Close()
 		}
+	}
+}
+
+// TestPanicIsA500 serves a corrupted model: the panic is recovered into a 500 JSON
+// answer and logged, and the handler keeps serving.
+func TestPanicIsA500(t *testing.T) {
+	broken := *smallModel(t)
+	broken.roots = []int32{99} // no such node
+	var logs strings.Builder
+	h := newTestHandler(t, Config{Loaded: &broken, Logger: slog.New(slog.NewTextHandler(&syncWriter{w: &logs}, nil))})
+	var e apiError
+	res := do(t, h, "POST", "/predict", "application/json", `{"features":[1,2,3]}`, &e)
+	if res.StatusCode != 500 || e.Code != "internal" {
+		t.Fatalf("got %d %+v, want 500 internal", res.StatusCode, e)
+	}
+	if !strings.Contains(logs.String(), "panic serving request") {
+		t.Errorf("the panic was not logged:\n%s", logs.String())
+	}
+	if res := do(t, h, "GET", "/health", "", "", &struct{}{}); res.StatusCode != 200 {
+		t.Errorf("health after a panic: %d", res.StatusCode)
+	}
+	raw, _ := io.ReadAll(do(t, h, "GET", "/metrics", "", "", nil).Body)
+	if !strings.Contains(string(raw), `inference_http_requests_total{handler="/predict",code="500"} 1`) {
+		t.Errorf("the 500 is not counted:\n%s", raw)
 	}
 }

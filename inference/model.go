@@ -1,9 +1,9 @@
 package inference
 
 import (
-	"bufio"
+	"bytes"
 	"compress/gzip"
-	"encoding/json"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -264,7 +264,7 @@ type jsonGBTree struct {
 		SizeLeafVector string `json:"size_leaf_vector"`
 	}
 	TreeInfo []int32
-	Trees    []jsonTree
+	Forest   forest // the trees, decoded one at a time
 }
 
 type jsonTree struct {
@@ -283,48 +283,51 @@ type jsonTree struct {
 // ReadModel parses an XGBoost JSON model (as written by Booster.save_model("x.json")),
 // optionally gzip-compressed. name is recorded as [Model.Name].
 func ReadModel(name string, r io.Reader) (*Model, error) {
-	cr := &countingReader{r: r}
-	br := bufio.NewReader(cr)
-	var src io.Reader = br
-	if magic, err := br.Peek(2); err == nil && magic[0] == 0x1f && magic[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read model %s: %w", name, err)
+	}
+	return readModelBytes(name, b)
+}
+
+func readModelBytes(name string, b []byte) (*Model, error) {
+	data := b
+	if len(b) > 18 && b[0] == 0x1f && b[1] == 0x8b {
+		zr, err := gzip.NewReader(bytes.NewReader(b))
 		if err != nil {
 			return nil, fmt.Errorf("cannot read gzip model %s: %w", name, err)
 		}
-		defer zr.Close()
-		src = zr
+		// The gzip trailer holds the uncompressed size: read into a buffer of that size
+		// rather than doubling one (a large model is 11.6 MB of text).
+		size := int(binary.LittleEndian.Uint32(b[len(b)-4:]))
+		// It is only a hint: a corrupt trailer must not allocate a gigabyte.
+		buf := bytes.NewBuffer(make([]byte, 0, min(size, 32*len(b))+bytes.MinRead))
+		_, err = buf.ReadFrom(zr)
+		zr.Close()
+		if err != nil {
+			return nil, fmt.Errorf("cannot read gzip model %s: %w", name, err)
+		}
+		data = buf.Bytes()
 	}
 	var jm jsonModel
-	if err := decodeModel(json.NewDecoder(src), &jm); err != nil {
+	if err := decodeModel(data, &jm); err != nil {
 		return nil, fmt.Errorf("cannot parse model %s as XGBoost JSON: %w", name, err)
 	}
 	m, err := build(name, &jm)
 	if err != nil {
 		return nil, fmt.Errorf("model %s: %w", name, err)
 	}
-	m.SizeBytes = cr.n
+	m.SizeBytes = int64(len(b))
 	return m, nil
 }
 
 // LoadModelFile reads an XGBoost JSON model file (.json, or gzip-compressed .json.gz).
 func LoadModelFile(path string) (*Model, error) {
-	f, err := os.Open(path)
+	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("cannot open model: %w", err)
+		return nil, fmt.Errorf("cannot read model: %w", err)
 	}
-	defer f.Close()
-	return ReadModel(path, f)
-}
-
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
+	return readModelBytes(path, b)
 }
 
 func build(name string, jm *jsonModel) (*Model, error) {
@@ -436,108 +439,116 @@ func build(name string, jm *jsonModel) (*Model, error) {
 }
 
 func (m *Model) addTrees(g *jsonGBTree, weights []float32) error {
-	if len(g.TreeInfo) != len(g.Trees) {
-		return fmt.Errorf("%d entries in tree_info for %d trees", len(g.TreeInfo), len(g.Trees))
+	f := &g.Forest
+	n := len(f.roots)
+	if len(g.TreeInfo) != n {
+		return fmt.Errorf("%d entries in tree_info for %d trees", len(g.TreeInfo), n)
 	}
-	if weights != nil && len(weights) != len(g.Trees) {
-		return fmt.Errorf("%d dart weight_drop entries for %d trees", len(weights), len(g.Trees))
+	if weights != nil && len(weights) != n {
+		return fmt.Errorf("%d dart weight_drop entries for %d trees", len(weights), n)
 	}
 	if s := g.Params.SizeLeafVector; s != "" && s != "0" {
 		return fmt.Errorf("%w: vector leaves (multi_strategy)", ErrUnsupportedModel)
 	}
-	total := 0
-	for i := range g.Trees {
-		total += len(g.Trees[i].LeftChildren)
-	}
-	m.nodes = make([]node, 0, total)
-	m.roots = make([]int32, 0, len(g.Trees))
-	m.treeGroup = make([]int32, 0, len(g.Trees))
-	for i := range g.Trees {
-		grp := g.TreeInfo[i]
+	for i, grp := range g.TreeInfo {
 		if grp < 0 || int(grp) >= m.groups {
 			return fmt.Errorf("tree %d: output group %d, model has %d", i, grp, m.groups)
 		}
-		w := float32(1)
-		if weights != nil {
-			w = weights[i]
-		}
-		root, depth, err := m.addTree(&g.Trees[i], w)
-		if err != nil {
-			return fmt.Errorf("tree %d: %w", i, err)
-		}
-		m.roots = append(m.roots, root)
-		m.treeGroup = append(m.treeGroup, grp)
-		m.MaxDepth = max(m.MaxDepth, depth)
 	}
-	m.NumTrees = len(m.roots)
-	m.NumNodes = len(m.nodes)
-	if len(m.nodes) > math.MaxInt32 {
-		return errors.New("too many nodes")
+	for i, r := range f.roots {
+		end := int32(len(f.nodes))
+		if i+1 < n {
+			end = f.roots[i+1]
+		}
+		for j := r; j < end; j++ {
+			nd := &f.nodes[j]
+			switch {
+			case nd.left < 0 && weights != nil:
+				nd.value *= weights[i] // dart: scale the leaves once, here
+			case nd.left >= 0 && int(nd.feat&^defaultLeft) >= m.NumFeatures:
+				return fmt.Errorf("tree %d splits on feature %d, model has %d", i, nd.feat&^defaultLeft, m.NumFeatures)
+			}
+		}
 	}
+	m.nodes, m.roots, m.treeGroup = f.nodes, f.roots, g.TreeInfo
+	m.NumTrees, m.NumNodes, m.MaxDepth = n, len(f.nodes), f.maxDepth
 	return nil
 }
 
-// addTree appends one tree in breadth-first order with sibling pairs adjacent and
-// returns the index of its root and its depth. weight scales the leaves (dart).
-func (m *Model) addTree(t *jsonTree, weight float32) (int32, int, error) {
+// forest accumulates trees as they are decoded, one at a time, in the evaluator's
+// layout: breadth-first, sibling pairs adjacent, each tree's nodes contiguous.
+type forest struct {
+	nodes    []node
+	roots    []int32
+	maxDepth int
+	queue    []forestItem // scratch
+	seen     []bool       // scratch
+}
+
+type forestItem struct{ src, dst, depth int }
+
+// add appends one decoded tree. Feature indexes are checked against the model later,
+// once the learner's parameters are known.
+func (f *forest) add(t *jsonTree) error {
 	n := len(t.LeftChildren)
 	if n == 0 {
-		return 0, 0, errors.New("no nodes")
+		return errors.New("no nodes")
 	}
 	if len(t.RightChildren) != n || len(t.SplitIndices) != n || len(t.SplitConditions) != n ||
 		len(t.DefaultLeft) != n {
-		return 0, 0, errors.New("node arrays of different lengths")
+		return errors.New("node arrays of different lengths")
 	}
 	if len(t.SplitType) != 0 && len(t.SplitType) != n {
-		return 0, 0, errors.New("split_type of wrong length")
+		return errors.New("split_type of wrong length")
 	}
 	if s := t.TreeParam.SizeLeafVector; s != "" && s != "0" && s != "1" {
-		return 0, 0, fmt.Errorf("%w: vector leaves", ErrUnsupportedModel)
+		return fmt.Errorf("%w: vector leaves", ErrUnsupportedModel)
 	}
-	if len(m.nodes)+n > math.MaxInt32 {
-		return 0, 0, errors.New("too many nodes")
+	if len(f.nodes)+n > math.MaxInt32 {
+		return errors.New("too many nodes")
 	}
-	root := int32(len(m.nodes))
-	m.nodes = append(m.nodes, node{})
-	// queue of (source node, destination index, depth)
-	type item struct{ src, dst, depth int }
-	queue := []item{{0, int(root), 0}}
-	seen := make([]bool, n)
+	root := int32(len(f.nodes))
+	f.nodes = append(f.nodes, node{})
+	queue := append(f.queue[:0], forestItem{0, int(root), 0})
+	seen := f.seen[:0]
+	for range n {
+		seen = append(seen, false)
+	}
 	seen[0] = true
-	depth := 0
-	for len(queue) > 0 {
-		it := queue[0]
-		queue = queue[1:]
-		depth = max(depth, it.depth)
+	defer func() { f.queue, f.seen = queue[:0], seen[:0] }()
+	for q := 0; q < len(queue); q++ {
+		it := queue[q]
+		f.maxDepth = max(f.maxDepth, it.depth)
 		l, r := t.LeftChildren[it.src], t.RightChildren[it.src]
 		if l == -1 {
 			if r != -1 {
-				return 0, 0, fmt.Errorf("node %d has only a right child", it.src)
+				return fmt.Errorf("node %d has only a right child", it.src)
 			}
-			m.nodes[it.dst] = node{value: t.SplitConditions[it.src] * weight, left: -1}
+			f.nodes[it.dst] = node{value: t.SplitConditions[it.src], left: -1}
 			continue
 		}
 		if l < 0 || int(l) >= n || r < 0 || int(r) >= n || seen[l] || seen[r] || l == r {
-			return 0, 0, fmt.Errorf("node %d has invalid children %d and %d", it.src, l, r)
+			return fmt.Errorf("node %d has invalid children %d and %d", it.src, l, r)
 		}
 		seen[l], seen[r] = true, true
 		if len(t.SplitType) != 0 && t.SplitType[it.src] != 0 {
-			return 0, 0, fmt.Errorf("%w: categorical split at node %d", ErrUnsupportedModel, it.src)
+			return fmt.Errorf("%w: categorical split at node %d", ErrUnsupportedModel, it.src)
 		}
-		f := t.SplitIndices[it.src]
-		if f < 0 || f >= int64(m.NumFeatures) {
-			return 0, 0, fmt.Errorf("node %d splits on feature %d, model has %d", it.src, f, m.NumFeatures)
+		feat := t.SplitIndices[it.src]
+		if feat < 0 || feat >= 1<<20 {
+			return fmt.Errorf("node %d splits on feature %d", it.src, feat)
 		}
-		feat := uint32(f)
+		bits := uint32(feat)
 		if t.DefaultLeft[it.src] != 0 {
-			feat |= defaultLeft
+			bits |= defaultLeft
 		}
-		left := len(m.nodes)
-		m.nodes = append(m.nodes, node{}, node{})
-		m.nodes[it.dst] = node{value: t.SplitConditions[it.src], feat: feat, left: int32(left)}
-		queue = append(queue, item{int(l), left, it.depth + 1}, item{int(r), left + 1, it.depth + 1})
+		left := len(f.nodes)
+		f.nodes = append(f.nodes, node{}, node{})
+		f.nodes[it.dst] = node{value: t.SplitConditions[it.src], feat: bits, left: int32(left)}
+		queue = append(queue, forestItem{int(l), left, it.depth + 1}, forestItem{int(r), left + 1, it.depth + 1})
 	}
-	return root, depth, nil
+	f.roots = append(f.roots, root)
+	return nil
 }
 
 func atoiParam(name, s string) (int, error) {

@@ -408,3 +408,29 @@ func BenchmarkLoadModel(b *testing.B) {
 		})
 	}
 }
+
+// FuzzReadModel feeds arbitrary bytes to the model reader: it must return a model or an
+// error, never panic, and a model it returns must predict without panicking.
+func FuzzReadModel(f *testing.F) {
+	tiny, _ := json.Marshal(tinyModel())
+	f.Add(tiny)
+	for _, name := range []string{"binary", "dart"} {
+		if b, err := os.ReadFile(filepath.Join("testdata", name+".json")); err == nil && len(b) < 40000 {
+			f.Add(b)
+		}
+	}
+	f.Add([]byte(`{"learner":{"gradient_booster":{"name":"gbtree","model":{"trees":[{"left_children":[1e99]}]}}}}`))
+	f.Add([]byte(`{"a":"\u00e9\"","b":[[[{}]]],"learner":[]}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, err := ReadModel("fuzz", bytes.NewReader(b))
+		if err != nil {
+			return
+		}
+		x := make([]float32, m.NumFeatures)
+		for i := range x {
+			x[i] = float32(i % 3)
+		}
+		x[0] = float32(math.NaN())
+		m.Predict(x, make([]float32, m.Groups()), make([]float64, max(m.Groups(), m.Outputs())))
+	})
+}
