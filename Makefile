@@ -21,4 +21,4 @@ run: build ## run the workshop study
 
 # --- load engine (runner/load) ---
 bench-load: ## benchmark the load engine against vegeta, wrk and hey on loopback (RUNS=3 OUT=dir)
-	scripts/bench-load.sh
+	@scripts/bench-load.sh
