@@ -55,39 +55,46 @@ func (s *connSet) closeAll() {
 	}
 }
 
-// newClient returns an HTTP client whose connections all close when stop is
-// cancelled. maxIdle bounds idle connections per host, maxConns (0: no bound) all
-// connections per host.
-func newClient(stop context.Context, timeout time.Duration, maxIdle, maxConns int) (*http.Client, *connSet) {
+// newDialer returns a dial function whose connections all close when stop is
+// cancelled, and the set that tracks them.
+func newDialer(stop context.Context) (func(ctx context.Context, network, addr string) (net.Conn, error), *connSet) {
 	set := &connSet{conns: map[*trackedConn]struct{}{}}
+	context.AfterFunc(stop, set.closeAll)
 	dialer := &net.Dialer{KeepAlive: 30 * time.Second}
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		unhook := context.AfterFunc(stop, cancel)
+		defer unhook()
+		c, err := dialer.DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		tc, ok := set.add(c)
+		if !ok {
+			_ = c.Close()
+			return nil, context.Canceled
+		}
+		return tc, nil
+	}, set
+}
+
+// newClient returns the open model's HTTP client (for vegeta), whose
+// connections all close when stop is cancelled. maxIdle bounds idle connections
+// per host.
+func newClient(stop context.Context, timeout time.Duration, maxIdle int) *http.Client {
+	dial, _ := newDialer(stop)
 	tr := &http.Transport{
-		Proxy: http.ProxyFromEnvironment,
-		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			ctx, cancel := context.WithCancel(ctx)
-			defer cancel()
-			unhook := context.AfterFunc(stop, cancel)
-			defer unhook()
-			c, err := dialer.DialContext(ctx, network, addr)
-			if err != nil {
-				return nil, err
-			}
-			tc, ok := set.add(c)
-			if !ok {
-				_ = c.Close()
-				return nil, context.Canceled
-			}
-			return tc, nil
-		},
+		Proxy:               http.ProxyFromEnvironment,
+		DialContext:         dial,
 		MaxIdleConns:        0,
 		MaxIdleConnsPerHost: maxIdle,
-		MaxConnsPerHost:     maxConns,
 		IdleConnTimeout:     90 * time.Second,
 		// Small buffers: a load generator keeps many connections whose request
 		// and response headers are small (longer lines are still read whole);
-		// 4 KiB each (the default) would dominate its memory with 10,000 users.
+		// 4 KiB each (the default) would dominate its memory with many workers.
 		WriteBufferSize: 1 << 10,
 		ReadBufferSize:  1 << 10,
 	}
-	return &http.Client{Transport: tr, Timeout: timeout}, set
+	return &http.Client{Transport: tr, Timeout: timeout}
 }

@@ -1,10 +1,7 @@
 package load
 
 import (
-	"bytes"
-	"io"
 	"math/rand/v2"
-	"net/http"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -132,50 +129,18 @@ func (u *user) wake() {
 // Attacker fills in.
 func (e *engine) hit(seq *atomic.Uint64) item {
 	i, body := e.pick()
-	r := &vegeta.Result{Method: e.c.Method, URL: e.urls[i], Seq: seq.Add(1) - 1}
-	var rd io.Reader
-	if len(body) > 0 {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequest(e.c.Method, r.URL, rd)
-	if err != nil {
-		r.Timestamp = time.Now()
-		r.Error = err.Error()
-		return e.label(r)
-	}
-	for k, vs := range e.c.Header {
-		req.Header[k] = append([]string(nil), vs...)
-	}
-	if host := req.Header.Get("Host"); host != "" {
-		req.Host = host
-	}
+	r := &vegeta.Result{Method: e.c.Method, URL: e.urls[i], Seq: seq.Add(1) - 1, BytesOut: uint64(len(body))}
 	e.begin()
-	defer e.inFlight.Add(-1)
 	r.Timestamp = time.Now()
-	resp, err := e.client.Do(req)
-	if err != nil {
-		r.Latency = time.Since(r.Timestamp)
-		r.Error = err.Error()
-		return e.label(r)
-	}
-	r.Code = uint16(resp.StatusCode)
-	if r.Code < 200 || r.Code >= 400 {
-		r.Error = resp.Status
-		r.Body, err = io.ReadAll(io.LimitReader(resp.Body, keptBodyBytes))
-		r.BytesIn = uint64(len(r.Body))
-	}
-	n, err2 := io.Copy(io.Discard, resp.Body)
-	r.BytesIn += uint64(n)
-	if err == nil {
-		err = err2
-	}
-	_ = resp.Body.Close()
+	code, status, in, kept, err := e.pools[i].do(body, keptBodyBytes)
 	r.Latency = time.Since(r.Timestamp)
-	if err != nil {
+	e.inFlight.Add(-1)
+	r.Code, r.BytesIn, r.Body = uint16(code), in, kept
+	switch {
+	case err != nil:
 		r.Error = err.Error()
-	}
-	if req.ContentLength > 0 {
-		r.BytesOut = uint64(req.ContentLength)
+	case code < 200 || code >= 400:
+		r.Error = status
 	}
 	return e.label(r)
 }

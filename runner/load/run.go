@@ -39,8 +39,8 @@ type engine struct {
 	bases, urls  []string
 	start        time.Time
 	measureStart time.Time
-	client       *http.Client
-	conns        *connSet
+	client       *http.Client // open model
+	pools        []*pool      // closed model, one per endpoint
 	out          chan item
 
 	nextTarget, nextBody atomic.Uint64
@@ -113,15 +113,22 @@ func Run(ctx context.Context, c Config) (result.Load, error) {
 		e.urls = append(e.urls, base+c.Path)
 	}
 	if c.closed() {
-		e.client, e.conns = newClient(connCtx, c.Timeout, c.Users, c.Users)
+		dial, _ := newDialer(connCtx)
+		for _, u := range e.urls {
+			p, err := newPool(u, c.Method, c.Header, c.Timeout, c.Users, dial)
+			if err != nil {
+				return result.Load{}, fmt.Errorf("invalid target %s: %w", u, err)
+			}
+			e.pools = append(e.pools, p)
+			defer p.closeIdle()
+		}
 	} else {
 		idle := vegeta.DefaultConnections
 		if c.MaxWorkers > 0 && c.MaxWorkers < uint64(idle) {
 			idle = int(c.MaxWorkers)
 		}
-		e.client, e.conns = newClient(connCtx, c.Timeout, idle, 0)
+		e.client = newClient(connCtx, c.Timeout, idle)
 	}
-	context.AfterFunc(connCtx, e.conns.closeAll)
 
 	e.start = time.Now()
 	e.measureStart = e.start.Add(c.Warmup)

@@ -1,0 +1,255 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"image/png"
+	"io"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/infergrid/runner/inference"
+	"github.com/infergrid/runner/internal/dockertest"
+	"github.com/infergrid/runner/runner/label"
+	"github.com/infergrid/runner/runner/report"
+	"github.com/infergrid/runner/runner/result"
+)
+
+// onlyRun returns the one run directory under out.
+func onlyRun(t *testing.T, out string) string {
+	t.Helper()
+	dirs, _ := filepath.Glob(filepath.Join(out, "*-*T*Z"))
+	if len(dirs) != 1 {
+		t.Fatalf("run directories under %s: %v, want one", out, dirs)
+	}
+	return dirs[0]
+}
+
+// checkRunDir checks every file a finished run must hold, and returns its outcomes.
+// A run that started its service (stack) also watched it; compose runs keep the
+// compose file.
+func checkRunDir(t *testing.T, dir string, stack, compose bool) []result.Outcome {
+	t.Helper()
+	for _, f := range []string{"run.json", "plan.json", "report.md", "results.csv", "summary.json"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("missing %s", f)
+		}
+	}
+	rows := readCSV(t, filepath.Join(dir, "results.csv"))
+	if got, want := rows[0][:len(report.DesignColumns)], report.DesignColumns; strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("results.csv header %v, want the design's %v", got, want)
+	}
+	var plan []result.Scenario
+	if err := result.ReadJSON(filepath.Join(dir, "plan.json"), &plan); err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != len(plan)+1 {
+		t.Errorf("results.csv has %d rows for %d scenarios", len(rows)-1, len(plan))
+	}
+	var outcomes []result.Outcome
+	for _, s := range plan {
+		sd := filepath.Join(dir, "scenarios", s.ID)
+		files := []string{"outcome.json", "results.gob", "latency.png", "throughput.png"}
+		if stack {
+			files = append(files, "stats.csv", "events.json", "memory.png")
+		}
+		if compose {
+			files = append(files, "compose.yml")
+		}
+		for _, f := range files {
+			if _, err := os.Stat(filepath.Join(sd, f)); err != nil {
+				t.Errorf("%s: missing %s", s.ID, f)
+			}
+		}
+		pngs, _ := filepath.Glob(filepath.Join(sd, "*.png"))
+		for _, p := range pngs {
+			f, err := os.Open(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			img, err := png.Decode(f)
+			f.Close()
+			if err != nil || img.Bounds().Dx() < 100 {
+				t.Errorf("%s is not a valid plot: %v", p, err)
+			}
+		}
+		var o result.Outcome
+		if err := result.ReadJSON(filepath.Join(sd, "outcome.json"), &o); err != nil {
+			t.Fatal(err)
+		}
+		outcomes = append(outcomes, o)
+	}
+	return outcomes
+}
+
+func readCSV(t *testing.T, path string) [][]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
+
+// TestRunExternal runs both load models against an inference service already
+// serving, as platform external does.
+func TestRunExternal(t *testing.T) {
+	h, err := inference.NewHandler(inference.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "ext.yaml")
+	body, err := os.ReadFile("../../scenarios/payloads/predict.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "predict.json"), body, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	yaml := fmt.Sprintf(`name: ext
+platform: external
+targets: [%s]
+request: {method: POST, path: /predict, headers: {Content-Type: application/json}, body_file: predict.json}
+defaults: {duration: 2s, warmup: 500ms}
+slo: {p99: 2s, error_rate: 1%%}
+grid:
+  - name: closed
+    load: [{users: 4, spawn_rate: 8}]
+  - name: open
+    load: [{rate: 100/s}]
+`, srv.URL)
+	if err := os.WriteFile(file, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "runs")
+	var stdout, stderr bytes.Buffer
+	if code := Main([]string{file, "--out", out}, &stdout, &stderr); code != exitOK {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
+	}
+	outcomes := checkRunDir(t, onlyRun(t, out), false, false)
+	for _, o := range outcomes {
+		if o.Status != result.StatusOK || o.Load.Requests == 0 || o.Load.SuccessRatio != 1 {
+			t.Errorf("%s: %s, %d requests, success %v: %s", o.Scenario.ID, o.Status, o.Load.Requests, o.Load.SuccessRatio, o.Error)
+		}
+	}
+	if !strings.Contains(stdout.String(), "[2/2] open-client-rate100") || !strings.Contains(stdout.String(), "report: ") {
+		t.Errorf("stdout lacks progress or the report path:\n%s", stdout.String())
+	}
+}
+
+// TestRunLocal runs a scenario as child processes, without Docker.
+func TestRunLocal(t *testing.T) {
+	out := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	code := Main([]string{"run", "../../scenarios/smoke.yaml", "--platform", "local", "--only", "pair-*", "--out", out}, &stdout, &stderr)
+	if code != exitOK {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
+	}
+	outcomes := checkRunDir(t, onlyRun(t, out), true, false)
+	if len(outcomes) != 1 || outcomes[0].Status != result.StatusOK || len(outcomes[0].Resources.Containers) != 2 {
+		t.Errorf("outcome %+v, want one ok scenario watched on 2 replicas", outcomes)
+	}
+	if eps := outcomes[0].Load.Endpoints; len(eps) != 2 || eps[0].Requests == 0 || eps[1].Requests == 0 {
+		t.Errorf("client balancing over the local replicas: %+v", eps)
+	}
+}
+
+// TestRunCompose runs the smoke grid on Docker, end to end.
+func TestRunCompose(t *testing.T) {
+	dockertest.Require(t)
+	out := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	code := Main([]string{"../../scenarios/smoke.yaml", "--platform", "compose", "--out", out}, &stdout, &stderr)
+	if code != exitOK {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
+	}
+	dir := onlyRun(t, out)
+	dockertest.NoLeftovers(t, label.Run+"="+filepath.Base(dir))
+	for _, o := range checkRunDir(t, dir, true, true) {
+		if o.Status != result.StatusOK || o.Load.Requests == 0 {
+			t.Errorf("%s: %s: %s", o.Scenario.ID, o.Status, o.Error)
+		}
+		if o.Resources.PeakMemBytes == 0 || len(o.Resources.Containers) != o.Scenario.Replicas {
+			t.Errorf("%s: telemetry %+v, want memory of %d replicas", o.Scenario.ID, o.Resources, o.Scenario.Replicas)
+		}
+	}
+}
+
+// TestRunInterruptAndResume sends SIGINT to a runner process during the second
+// scenario's load: the stack must be gone, the first scenario's results kept, and
+// --resume must finish the rest.
+func TestRunInterruptAndResume(t *testing.T) {
+	dockertest.Require(t)
+	out := t.TempDir()
+	runner := func(args ...string) *exec.Cmd {
+		cmd := exec.Command(os.Args[0], args...)
+		cmd.Env = append(os.Environ(), "RUNNER_TEST_MAIN=1")
+		return cmd
+	}
+	cmd := runner("../../scenarios/smoke.yaml", "--platform", "compose", "--out", out)
+	pipe, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var seen strings.Builder
+	sc := bufio.NewScanner(pipe)
+	for sc.Scan() {
+		seen.WriteString(sc.Text() + "\n")
+		if strings.HasPrefix(sc.Text(), "[2/3]") && strings.Contains(sc.Text(), " load") {
+			time.Sleep(500 * time.Millisecond)
+			if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+				t.Fatal(err)
+			}
+			break
+		}
+	}
+	_, _ = io.Copy(&seen, pipe)
+	err = cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitInterrupted {
+		t.Fatalf("runner exited with %v, want %d\nstdout:\n%s\nstderr:\n%s", err, exitInterrupted, seen.String(), stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "--resume=") {
+		t.Errorf("no resume hint in stderr:\n%s", stderr.String())
+	}
+	dir := onlyRun(t, out)
+	dockertest.NoLeftovers(t, label.Run+"="+filepath.Base(dir))
+	var first result.Outcome
+	if err := result.ReadJSON(filepath.Join(dir, "scenarios", "single-r1-cpu0_5-mem256m-client-u5s5", "outcome.json"), &first); err != nil || first.Status != result.StatusOK {
+		t.Fatalf("first scenario after the interrupt: %v, %+v", err, first.Status)
+	}
+
+	res := runner("../../scenarios/smoke.yaml", "--platform", "compose", "--out", out, "--resume")
+	if b, err := res.CombinedOutput(); err != nil {
+		t.Fatalf("resume: %v\n%s", err, b)
+	}
+	dockertest.NoLeftovers(t, label.Run+"="+filepath.Base(dir))
+	for _, o := range checkRunDir(t, dir, true, true) {
+		if o.Status != result.StatusOK {
+			t.Errorf("%s after resume: %s: %s", o.Scenario.ID, o.Status, o.Error)
+		}
+	}
+	if o := checkRunDir(t, dir, true, true)[0]; !o.Started.Equal(first.Started) {
+		t.Errorf("resume ran the finished first scenario again")
+	}
+}
