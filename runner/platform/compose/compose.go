@@ -172,7 +172,11 @@ func (p *Platform) Up(ctx context.Context, s platform.Spec) (platform.Stack, err
 		}
 		return nil, err
 	}
-	if _, err := tool.run(ctx, st.project, file, "up", "--detach", "--no-build"); err != nil {
+	upArgs := []string{"up", "--detach", "--no-build"}
+	if !tool.V1 {
+		upArgs = append(upArgs, "--pull", "never") // v1 lacks the flag; it pulls only missing images, and Prepare made sure none is
+	}
+	if _, err := tool.run(ctx, st.project, file, upArgs...); err != nil {
 		return fail(fmt.Errorf("cannot start project %s: %w", s.Project, err))
 	}
 	cs, err := dc.Containers(ctx, docker.Filter{docker.ComposeProject: st.project, docker.ComposeService: s.Service})
@@ -216,9 +220,7 @@ func (p *Platform) Up(ctx context.Context, s platform.Spec) (platform.Stack, err
 		}
 		return fail(fmt.Errorf("project %s: %w", s.Project, err))
 	}
-	st.sampler = dc.NewSampler()
-	// A first reading primes the CPU counters, so the first Sample has a CPU %.
-	_, _ = st.sampler.Sample(ctx, st.targets)
+	st.sampler = dc.NewSampler(st.targets)
 	return st, nil
 }
 
@@ -262,9 +264,11 @@ func (st *Stack) Endpoints() []platform.Endpoint { return st.eps }
 // Containers returns the replicas as inspected at Up (IDs, limits, ports).
 func (st *Stack) Containers() []docker.Container { return st.containers }
 
-// Sample reads every replica's stats once, concurrently.
+// Sample returns every running replica's latest stats. The daemon collects them
+// once a second; the first call after Up waits (within ctx) for two readings, so
+// that the CPU % is defined.
 func (st *Stack) Sample(ctx context.Context) ([]result.Sample, error) {
-	return st.sampler.Sample(ctx, st.targets)
+	return st.sampler.Sample(ctx)
 }
 
 // Events returns the container events seen since Up, in time order.
@@ -284,6 +288,9 @@ func (st *Stack) Down(ctx context.Context) error {
 		return nil
 	}
 	var errs []error
+	if st.sampler != nil {
+		st.sampler.Close()
+	}
 	if !st.watchOver {
 		if err := st.watch.Stop(ctx); err != nil {
 			st.watch.Add(result.Event{Time: time.Now(), Kind: result.EventPlatform, Message: "event stream: " + err.Error()})

@@ -262,12 +262,24 @@ func TestUpLimitsPortsStatsDown(t *testing.T) {
 					t.Errorf("docker inspect %s: %q (err %v), want memory 67108864 and NanoCpus 500000000", c.Name, got, err)
 				}
 			}
-			for _, ep := range eps {
-				post(t, ep.URL+"/burn?ms=300")
+			// The first Sample waits for two readings; readings after it see the burn.
+			if _, err := st.Sample(t.Context()); err != nil {
+				t.Fatal(err)
 			}
-			samples, err := st.Sample(t.Context())
-			if err != nil || len(samples) != 2 {
-				t.Fatalf("Sample: %d samples, err %v", len(samples), err)
+			for _, ep := range eps {
+				post(t, ep.URL+"/burn?ms=600")
+			}
+			// The daemon collects once a second: wait for readings taken after the burn.
+			var samples []result.Sample
+			for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+				var err error
+				samples, err = st.Sample(t.Context())
+				if err != nil || len(samples) != 2 {
+					t.Fatalf("Sample: %d samples, err %v", len(samples), err)
+				}
+				if samples[0].CPUPct > 0 && samples[1].CPUPct > 0 {
+					break
+				}
 			}
 			for _, x := range samples {
 				if x.MemBytes <= 0 || x.MemLimitBytes != 64<<20 || x.PIDs == 0 || x.CPUPct <= 0 || x.NetRxBytes == 0 {
@@ -333,8 +345,8 @@ func TestOOMKillRecorded(t *testing.T) {
 	if sum := monitor.Summarize(nil, st.Events(), false); sum.OOMKills != 1 || sum.Restarts != 0 {
 		t.Errorf("summary %+v: want 1 OOM kill, no restart", sum)
 	}
-	if ooms != 1 || dies < 1 {
-		t.Errorf("events %+v: want one oom and a die with 137", st.Events())
+	if ooms < 1 || dies < 1 {
+		t.Errorf("events %+v: want an oom and a die with 137", st.Events())
 	}
 	assertGone(t, dc, s.Project)
 }
