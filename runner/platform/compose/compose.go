@@ -176,6 +176,7 @@ func (p *Platform) Up(ctx context.Context, s platform.Spec) (platform.Stack, err
 	if !tool.V1 {
 		upArgs = append(upArgs, "--pull", "never") // v1 lacks the flag; it pulls only missing images, and Prepare made sure none is
 	}
+	t0 := time.Now()
 	if _, err := tool.run(ctx, st.project, file, upArgs...); err != nil {
 		return fail(fmt.Errorf("cannot start project %s: %w", s.Project, err))
 	}
@@ -201,6 +202,8 @@ func (p *Platform) Up(ctx context.Context, s platform.Spec) (platform.Stack, err
 		st.eps = append(st.eps, platform.Endpoint{Name: c.Name, URL: fmt.Sprintf("http://127.0.0.1:%d", hp)})
 		st.targets = append(st.targets, docker.Target{ID: c.ID, Name: c.Name})
 	}
+	st.startTime = time.Since(t0)
+	t1 := time.Now()
 	exited := func(ctx context.Context, i int) (bool, string) {
 		c, err := dc.Inspect(ctx, cs[i].ID)
 		if err != nil || c.Running {
@@ -220,6 +223,7 @@ func (p *Platform) Up(ctx context.Context, s platform.Spec) (platform.Stack, err
 		}
 		return fail(fmt.Errorf("project %s: %w", s.Project, err))
 	}
+	st.healthyTime = time.Since(t1)
 	st.sampler = dc.NewSampler(st.targets)
 	return st, nil
 }
@@ -249,6 +253,8 @@ type Stack struct {
 	containers     []docker.Container
 	eps            []platform.Endpoint
 	targets        []docker.Target
+	startTime      time.Duration
+	healthyTime    time.Duration
 
 	mu          sync.Mutex
 	watchOver   bool
@@ -273,6 +279,10 @@ func (st *Stack) Sample(ctx context.Context) ([]result.Sample, error) {
 
 // Events returns the container events seen since Up, in time order.
 func (st *Stack) Events() []result.Event { return st.watch.Events() }
+
+// UpTimes returns how long `compose up` plus port discovery took, and then the
+// health wait.
+func (st *Stack) UpTimes() (start, healthy time.Duration) { return st.startTime, st.healthyTime }
 
 // Advisory is false: Docker enforces the limits.
 func (st *Stack) Advisory() bool { return false }

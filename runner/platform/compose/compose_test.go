@@ -256,6 +256,9 @@ func TestUpLimitsPortsStatsDown(t *testing.T) {
 			if len(eps) != 2 || eps[0].URL == eps[1].URL {
 				t.Fatalf("endpoints %v: want 2 distinct", eps)
 			}
+			if start, healthy := st.UpTimes(); start <= 0 || healthy <= 0 {
+				t.Errorf("UpTimes = %s, %s", start, healthy)
+			}
 			for _, c := range st.Containers() {
 				out, err := exec.Command("docker", "inspect", "-f", "{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}}", c.ID).CombinedOutput()
 				if got := strings.TrimSpace(string(out)); err != nil || got != "67108864 500000000" {

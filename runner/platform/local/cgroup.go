@@ -19,6 +19,9 @@ import (
 // dependency tree (containerd/cgroups pulls in systemd, D-Bus and eBPF packages)
 // for a few dozen lines.
 
+// cgroupPrefix starts the name of a runner's parent group, followed by its PID.
+const cgroupPrefix = "infergrid-runner-"
+
 const (
 	cgroup2Magic = 0x63677270
 	cgroup1Magic = 0x27e0eb
@@ -62,6 +65,7 @@ func newCgroupHost(version int, root, self, name string) (*cgroupHost, error) {
 	if version == 2 {
 		// The parent goes right under the root: our own group holds processes, so
 		// (no internal processes) it cannot delegate controllers to children.
+		removeStale(root)
 		base := filepath.Join(root, name)
 		if err := os.Mkdir(base, 0o755); err != nil {
 			return nil, fmt.Errorf("cannot create cgroup %s: %w", base, err)
@@ -80,6 +84,8 @@ func newCgroupHost(version int, root, self, name string) (*cgroupHost, error) {
 	paths := selfPaths(self)
 	h.memBase = filepath.Join(root, "memory", paths["memory"], name)
 	h.cpuBase = filepath.Join(root, "cpu", paths["cpu"], name)
+	removeStale(filepath.Dir(h.memBase))
+	removeStale(filepath.Dir(h.cpuBase))
 	for _, d := range []string{h.memBase, h.cpuBase} {
 		if err := os.Mkdir(d, 0o755); err != nil {
 			h.close()
@@ -87,6 +93,29 @@ func newCgroupHost(version int, root, self, name string) (*cgroupHost, error) {
 		}
 	}
 	return h, nil
+}
+
+// removeStale removes the (empty) groups a runner left in dir when it was killed:
+// infergrid-runner-PID folders whose process is gone. Only empty groups can be
+// removed, so a live run's groups are never touched.
+func removeStale(dir string) {
+	matches, _ := filepath.Glob(filepath.Join(dir, cgroupPrefix+"*"))
+	for _, m := range matches {
+		pid, err := strconv.Atoi(strings.TrimPrefix(filepath.Base(m), cgroupPrefix))
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		if _, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); err == nil {
+			continue
+		}
+		entries, _ := os.ReadDir(m)
+		for _, e := range entries {
+			if e.IsDir() {
+				_ = os.Remove(filepath.Join(m, e.Name()))
+			}
+		}
+		_ = os.Remove(m)
+	}
 }
 
 // selfPaths maps v1 controllers to this process's group paths, from the content of

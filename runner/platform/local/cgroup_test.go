@@ -1,6 +1,7 @@
 package local
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -107,6 +108,25 @@ func TestCgroupFiles(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
+	}
+}
+
+func TestRemoveStale(t *testing.T) {
+	dir := t.TempDir()
+	dead := filepath.Join(dir, cgroupPrefix+"999999999")
+	live := filepath.Join(dir, fmt.Sprintf("%s%d", cgroupPrefix, os.Getppid()))
+	other := filepath.Join(dir, "someone-else")
+	for _, d := range []string{filepath.Join(dead, "proj-1"), live, other} {
+		os.MkdirAll(d, 0o755)
+	}
+	removeStale(dir)
+	if _, err := os.Stat(dead); !os.IsNotExist(err) {
+		t.Errorf("group of a dead runner kept: %v", err)
+	}
+	for _, d := range []string{live, other} {
+		if _, err := os.Stat(d); err != nil {
+			t.Errorf("%s removed: %v", d, err)
+		}
 	}
 }
 
