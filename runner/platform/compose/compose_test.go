@@ -329,6 +329,13 @@ func TestOOMKillRecorded(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+	// A dead replica gives no sample, and no error.
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	samples, err := st.Sample(ctx)
+	cancel()
+	if len(samples) != 0 || err != nil {
+		t.Errorf("Sample after the OOM kill: %+v, %v; want nothing", samples, err)
+	}
 	if err := st.Down(t.Context()); err != nil {
 		t.Fatal(err)
 	}
