@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -63,23 +64,19 @@ func isMount(dir string, magic int64) bool {
 func newCgroupHost(version int, root, self, name string) (*cgroupHost, error) {
 	h := &cgroupHost{version: version}
 	if version == 2 {
-		// The parent goes right under the root: our own group holds processes, so
-		// (no internal processes) it cannot delegate controllers to children.
-		removeStale(root)
-		base := filepath.Join(root, name)
-		if err := os.Mkdir(base, 0o755); err != nil {
-			return nil, fmt.Errorf("cannot create cgroup %s: %w", base, err)
+		// Our own group holds processes, so (no internal processes) it cannot
+		// delegate controllers to children: the parent goes right under the root
+		// (as root), else next to our own group (a systemd user delegation).
+		var errs []error
+		for _, parent := range v2Parents(root, self) {
+			base, err := v2Base(parent, name)
+			if err == nil {
+				h.memBase, h.cpuBase = base, base
+				return h, nil
+			}
+			errs = append(errs, err)
 		}
-		h.memBase, h.cpuBase = base, base
-		if err := os.WriteFile(filepath.Join(root, "cgroup.subtree_control"), []byte("+memory +cpu"), 0o644); err != nil {
-			h.close()
-			return nil, fmt.Errorf("cannot enable the memory and cpu controllers in %s: %w", root, err)
-		}
-		if err := os.WriteFile(filepath.Join(base, "cgroup.subtree_control"), []byte("+memory +cpu"), 0o644); err != nil {
-			h.close()
-			return nil, fmt.Errorf("cannot enable the memory and cpu controllers in %s: %w", base, err)
-		}
-		return h, nil
+		return nil, errors.Join(errs...)
 	}
 	paths := selfPaths(self)
 	h.memBase = filepath.Join(root, "memory", paths["memory"], name)
@@ -93,6 +90,52 @@ func newCgroupHost(version int, root, self, name string) (*cgroupHost, error) {
 		}
 	}
 	return h, nil
+}
+
+// v2Parents lists where a v2 parent group may go: the root, then the folder that
+// holds this process's own group.
+func v2Parents(root, self string) []string {
+	out := []string{root}
+	if own := selfPaths(self)[""]; own != "" && own != "/" {
+		if p := filepath.Join(root, filepath.Dir(own)); p != root {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// v2Base creates parent/name with the memory and cpu controllers enabled for its
+// children.
+func v2Base(parent, name string) (string, error) {
+	removeStale(parent)
+	if err := enableControllers(parent); err != nil {
+		return "", err
+	}
+	base := filepath.Join(parent, name)
+	if err := os.Mkdir(base, 0o755); err != nil {
+		return "", fmt.Errorf("cannot create cgroup %s: %w", base, err)
+	}
+	if err := enableControllers(base); err != nil {
+		rmdir(base)
+		return "", err
+	}
+	return base, nil
+}
+
+// enableControllers makes the memory and cpu controllers available to dir's
+// children, unless they already are.
+func enableControllers(dir string) error {
+	file := filepath.Join(dir, "cgroup.subtree_control")
+	if cur, err := os.ReadFile(file); err == nil {
+		f := strings.Fields(string(cur))
+		if slices.Contains(f, "memory") && slices.Contains(f, "cpu") {
+			return nil
+		}
+	}
+	if err := os.WriteFile(file, []byte("+memory +cpu"), 0o644); err != nil {
+		return fmt.Errorf("cannot enable the memory and cpu controllers in %s: %w", dir, err)
+	}
+	return nil
 }
 
 // removeStale removes the (empty) groups a runner left in dir when it was killed:
