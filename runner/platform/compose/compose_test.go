@@ -64,9 +64,17 @@ func needDocker(t testing.TB) *docker.Client {
 }
 
 // tools lists the compose tools on this host: docker-compose v1 and/or v2 (the
-// plugin, or a v2 binary named by RUNNER_TEST_COMPOSE_V2).
+// plugin, or a v2 binary named by RUNNER_TEST_COMPOSE_V2). RUNNER_TEST_COMPOSE
+// (e.g. "docker-compose") restricts the tests to one tool.
 func tools(t testing.TB) []Tool {
 	t.Helper()
+	if only := strings.Fields(os.Getenv("RUNNER_TEST_COMPOSE")); len(only) > 0 {
+		tool, err := Detect(t.Context(), only)
+		if err != nil {
+			t.Fatalf("RUNNER_TEST_COMPOSE=%s: %v", os.Getenv("RUNNER_TEST_COMPOSE"), err)
+		}
+		return []Tool{tool}
+	}
 	var out []Tool
 	for _, c := range [][]string{{"docker", "compose"}, {"docker-compose"}, {os.Getenv("RUNNER_TEST_COMPOSE_V2")}} {
 		if c[0] == "" {
