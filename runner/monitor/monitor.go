@@ -46,8 +46,9 @@ func Run(ctx context.Context, s Sampler, interval time.Duration, w *result.Stats
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {
-		// Bound one reading by the interval, so a hung daemon cannot stall the loop.
-		sctx, cancel := context.WithTimeout(ctx, max(interval, time.Second))
+		// Bound one reading, so a hung daemon cannot stall the loop; Docker's first
+		// reading takes up to two of its one-second collections.
+		sctx, cancel := context.WithTimeout(ctx, max(interval, 3*time.Second))
 		samples, err := s.Sample(sctx)
 		cancel()
 		if err != nil && ctx.Err() == nil {
@@ -78,7 +79,8 @@ func Run(ctx context.Context, s Sampler, interval time.Duration, w *result.Stats
 
 // Summarize computes a scenario's resource summary: the peak memory of any one
 // replica, the mean and peak over readings of the summed CPU % of all replicas
-// (readings taken together share a Time), OOM kills (oom events), restarts (a start
+// (readings taken together share a Time), OOM kills (containers' lives with an oom
+// event: Docker can send several for one kill), restarts (a start
 // of a container that had died before, or a restart event without such a start)
 // and a summary per container in name order.
 func Summarize(samples []result.Sample, events []result.Event, advisory bool) result.Resources {
@@ -122,13 +124,20 @@ func countEvents(events []result.Event) (ooms, restarts int) {
 	slices.SortStableFunc(evs, func(a, b result.Event) int { return a.Time.Compare(b.Time) })
 	died := map[string]bool{}
 	restartPending := map[string]bool{}
+	oomSeen := map[string]bool{}
 	for _, ev := range evs {
 		switch ev.Kind {
 		case result.EventOOM:
-			ooms++
+			// The kernel may signal several OOM conditions for one kill: count one
+			// per container life.
+			if !oomSeen[ev.Container] {
+				ooms++
+				oomSeen[ev.Container] = true
+			}
 		case result.EventDie:
 			died[ev.Container] = true
 		case result.EventStart:
+			oomSeen[ev.Container] = false
 			if died[ev.Container] {
 				restarts++
 				died[ev.Container] = false

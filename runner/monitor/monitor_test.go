@@ -51,15 +51,17 @@ func TestSummarize(t *testing.T) {
 			events: []result.Event{
 				{Time: at(0), Container: "a", Kind: result.EventStart},
 				{Time: at(5), Container: "a", Kind: result.EventOOM},
+				{Time: at(5), Container: "a", Kind: result.EventOOM}, // a second notice of the same kill
 				{Time: at(5), Container: "a", Kind: result.EventDie, ExitCode: &code},
 				{Time: at(6), Container: "a", Kind: result.EventStart}, // restart policy
+				{Time: at(7), Container: "a", Kind: result.EventOOM},   // killed again in its second life
 				{Time: at(8), Container: "b", Kind: result.EventKill},
 				{Time: at(8), Container: "b", Kind: result.EventDie},
 				{Time: at(8), Container: "b", Kind: result.EventStart},
 				{Time: at(8), Container: "b", Kind: result.EventRestart}, // docker restart: counted once
 				{Time: at(9), Container: "c", Kind: result.EventDie},     // exited, never back
 			},
-			want: result.Resources{OOMKills: 1, Restarts: 2, Containers: []result.ContainerSummary{}},
+			want: result.Resources{OOMKills: 2, Restarts: 2, Containers: []result.ContainerSummary{}},
 		},
 	}
 	for _, tt := range tests {

@@ -42,17 +42,20 @@ type Spec struct {
 	// Service is the name of the service under test in Compose.
 	Service string
 	// Command is the local platform's command line; "{{.Port}}" is replaced by the
-	// replica's port. Empty means the binary prepared by Build.
+	// replica's port. Empty means the binary prepared by Build. Compose ignores it:
+	// the compose file says what runs.
 	Command []string
-	// Env is extra environment for the service.
+	// Env is extra environment for the service (local platform; compose takes the
+	// environment from the compose file).
 	Env map[string]string
 	// Port is the port the service listens on inside its container.
 	Port int
 	// Replicas is the number of replicas.
 	Replicas int
-	// CPUs per replica; 0 means unlimited.
+	// CPUs per replica; 0 means unlimited. Compose checks that the replicas run
+	// with it; local enforces it.
 	CPUs float64
-	// MemoryBytes per replica; 0 means unlimited.
+	// MemoryBytes per replica; 0 means unlimited. As CPUs.
 	MemoryBytes int64
 	// Health is the HTTP path polled until every replica answers 2xx.
 	Health string
@@ -107,6 +110,9 @@ type Stack interface {
 	Events() []result.Event
 	// Advisory is true when limits are not enforced, only hinted to the service.
 	Advisory() bool
+	// UpTimes says how long Up took to start the replicas (e.g. compose up) and
+	// then to see every one healthy: the scenario's Up and Healthy phases.
+	UpTimes() (start, healthy time.Duration)
 	// Down removes everything Up created. It is safe to call more than once.
 	Down(ctx context.Context) error
 }

@@ -172,7 +172,12 @@ func (p *Platform) Up(ctx context.Context, s platform.Spec) (platform.Stack, err
 		}
 		return nil, err
 	}
-	if _, err := tool.run(ctx, st.project, file, "up", "--detach", "--no-build"); err != nil {
+	upArgs := []string{"up", "--detach", "--no-build"}
+	if !tool.V1 {
+		upArgs = append(upArgs, "--pull", "never") // v1 lacks the flag; it pulls only missing images, and Prepare made sure none is
+	}
+	t0 := time.Now()
+	if _, err := tool.run(ctx, st.project, file, upArgs...); err != nil {
 		return fail(fmt.Errorf("cannot start project %s: %w", s.Project, err))
 	}
 	cs, err := dc.Containers(ctx, docker.Filter{docker.ComposeProject: st.project, docker.ComposeService: s.Service})
@@ -197,6 +202,8 @@ func (p *Platform) Up(ctx context.Context, s platform.Spec) (platform.Stack, err
 		st.eps = append(st.eps, platform.Endpoint{Name: c.Name, URL: fmt.Sprintf("http://127.0.0.1:%d", hp)})
 		st.targets = append(st.targets, docker.Target{ID: c.ID, Name: c.Name})
 	}
+	st.startTime = time.Since(t0)
+	t1 := time.Now()
 	exited := func(ctx context.Context, i int) (bool, string) {
 		c, err := dc.Inspect(ctx, cs[i].ID)
 		if err != nil || c.Running {
@@ -216,9 +223,8 @@ func (p *Platform) Up(ctx context.Context, s platform.Spec) (platform.Stack, err
 		}
 		return fail(fmt.Errorf("project %s: %w", s.Project, err))
 	}
-	st.sampler = dc.NewSampler()
-	// A first reading primes the CPU counters, so the first Sample has a CPU %.
-	_, _ = st.sampler.Sample(ctx, st.targets)
+	st.healthyTime = time.Since(t1)
+	st.sampler = dc.NewSampler(st.targets)
 	return st, nil
 }
 
@@ -247,6 +253,8 @@ type Stack struct {
 	containers     []docker.Container
 	eps            []platform.Endpoint
 	targets        []docker.Target
+	startTime      time.Duration
+	healthyTime    time.Duration
 
 	mu          sync.Mutex
 	watchOver   bool
@@ -262,13 +270,19 @@ func (st *Stack) Endpoints() []platform.Endpoint { return st.eps }
 // Containers returns the replicas as inspected at Up (IDs, limits, ports).
 func (st *Stack) Containers() []docker.Container { return st.containers }
 
-// Sample reads every replica's stats once, concurrently.
+// Sample returns every running replica's latest stats. The daemon collects them
+// once a second; the first call after Up waits (within ctx) for two readings, so
+// that the CPU % is defined.
 func (st *Stack) Sample(ctx context.Context) ([]result.Sample, error) {
-	return st.sampler.Sample(ctx, st.targets)
+	return st.sampler.Sample(ctx)
 }
 
 // Events returns the container events seen since Up, in time order.
 func (st *Stack) Events() []result.Event { return st.watch.Events() }
+
+// UpTimes returns how long `compose up` plus port discovery took, and then the
+// health wait.
+func (st *Stack) UpTimes() (start, healthy time.Duration) { return st.startTime, st.healthyTime }
 
 // Advisory is false: Docker enforces the limits.
 func (st *Stack) Advisory() bool { return false }
@@ -284,6 +298,9 @@ func (st *Stack) Down(ctx context.Context) error {
 		return nil
 	}
 	var errs []error
+	if st.sampler != nil {
+		st.sampler.Close()
+	}
 	if !st.watchOver {
 		if err := st.watch.Stop(ctx); err != nil {
 			st.watch.Add(result.Event{Time: time.Now(), Kind: result.EventPlatform, Message: "event stream: " + err.Error()})

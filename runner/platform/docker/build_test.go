@@ -16,6 +16,19 @@ import (
 
 var testRun = fmt.Sprintf("docker-test-%d", os.Getpid())
 
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if c, err := New(context.Background()); err == nil {
+		left, err := c.Leftovers(context.Background(), Filter{label.Run: testRun})
+		if err != nil || len(left) > 0 {
+			fmt.Fprintf(os.Stderr, "leak check: left behind %v (err %v)\n", left, err)
+			code = 1
+		}
+		c.Close()
+	}
+	os.Exit(code)
+}
+
 func needDocker(t *testing.T) *Client {
 	t.Helper()
 	c, err := New(t.Context())

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"sync"
 	"time"
 
@@ -14,85 +15,149 @@ import (
 	"github.com/infergrid/runner/runner/result"
 )
 
-// ErrNotRunning is returned by Stats for a container that has stopped.
-var ErrNotRunning = errors.New("container is not running")
-
-// Stats reads a container's current counters once. It asks for one-shot stats
-// (API 1.41+), which answer at once instead of waiting a second for a previous
-// sample; CPU % is computed by Sampler from two successive readings.
-func (c *Client) Stats(ctx context.Context, id string) (container.StatsResponse, error) {
-	res, err := c.api.ContainerStats(ctx, id, client.ContainerStatsOptions{})
-	if err != nil {
-		return container.StatsResponse{}, fmt.Errorf("cannot read stats of %s: %w", id, err)
-	}
-	defer res.Body.Close()
-	var s container.StatsResponse
-	if err := json.NewDecoder(res.Body).Decode(&s); err != nil {
-		return s, fmt.Errorf("cannot decode stats of %s: %w", id, err)
-	}
-	if s.Read.IsZero() || s.Read.Year() < 2000 {
-		return s, fmt.Errorf("stats of %s: %w", id, ErrNotRunning)
-	}
-	return s, nil
-}
-
 // Target is a container Sampler reads, with the name samples carry.
 type Target struct {
 	ID, Name string
 }
 
-// Sampler reads the stats of a set of containers concurrently and keeps each one's
-// previous CPU counters, so that every Sample gives the CPU % since the last one.
+// Sampler keeps a stats stream open per container, as `docker stats` does: the
+// daemon collects stats once a second and pushes them, so reading the latest
+// values costs nothing, where every one-shot request waits for the daemon's next
+// collection (up to a second; two without one-shot). Use Client.NewSampler and
+// Close it.
 type Sampler struct {
-	c    *Client
-	mu   sync.Mutex
-	prev map[string]container.CPUStats
+	c       *Client
+	targets []Target
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+
+	mu      sync.Mutex
+	latest  map[string]*reading
+	changed chan struct{}
 }
 
-// NewSampler returns a sampler with no previous readings.
-func (c *Client) NewSampler() *Sampler {
-	return &Sampler{c: c, prev: map[string]container.CPUStats{}}
+type reading struct {
+	sample result.Sample // without Time
+	// cpu is true once the reading has a previous one to compute CPU % from.
+	cpu bool
+	// stopped is true while the container is not running (no stream).
+	stopped bool
+	err     error
 }
 
-// Sample reads every target once; all samples carry the same time. Stopped
-// containers give no sample and no error; other failures are joined into the error,
-// next to the samples that did succeed.
-func (s *Sampler) Sample(ctx context.Context, targets []Target) ([]result.Sample, error) {
-	now := time.Now()
-	out := make([]*result.Sample, len(targets))
-	errs := make([]error, len(targets))
-	var wg sync.WaitGroup
-	for i, t := range targets {
-		wg.Go(func() {
-			st, err := s.c.Stats(ctx, t.ID)
-			if errors.Is(err, ErrNotRunning) {
-				return
-			}
-			if err != nil {
-				errs[i] = err
-				return
-			}
-			s.mu.Lock()
-			prev, ok := s.prev[t.ID]
-			s.prev[t.ID] = st.CPUStats
-			s.mu.Unlock()
-			var pp *container.CPUStats
-			if ok {
-				pp = &prev
-			}
-			x := ToSample(t.Name, pp, st)
-			x.Time = now
-			out[i] = &x
-		})
+// NewSampler starts streaming the stats of targets.
+func (c *Client) NewSampler(targets []Target) *Sampler {
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Sampler{c: c, targets: targets, cancel: cancel, latest: map[string]*reading{}, changed: make(chan struct{})}
+	for _, t := range targets {
+		s.latest[t.ID] = &reading{}
+		s.wg.Go(func() { s.stream(ctx, t) })
 	}
-	wg.Wait()
-	samples := make([]result.Sample, 0, len(targets))
-	for _, x := range out {
-		if x != nil {
-			samples = append(samples, *x)
+	return s
+}
+
+// stream reads t's stats until ctx ends, reconnecting after the container stops
+// (it may be restarted).
+func (s *Sampler) stream(ctx context.Context, t Target) {
+	for ctx.Err() == nil {
+		err := s.read(ctx, t)
+		if ctx.Err() != nil {
+			return
+		}
+		s.update(t.ID, func(r *reading) {
+			r.stopped = true
+			if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+				r.err = err
+			}
+		})
+		select {
+		case <-ctx.Done():
+		case <-time.After(500 * time.Millisecond):
 		}
 	}
-	return samples, errors.Join(errs...)
+}
+
+func (s *Sampler) read(ctx context.Context, t Target) error {
+	res, err := s.c.api.ContainerStats(ctx, t.ID, client.ContainerStatsOptions{Stream: true})
+	if err != nil {
+		return fmt.Errorf("cannot read stats of %s: %w", t.Name, err)
+	}
+	defer res.Body.Close()
+	dec := json.NewDecoder(res.Body)
+	var prev *container.CPUStats
+	for {
+		var st container.StatsResponse
+		if err := dec.Decode(&st); err != nil {
+			return err
+		}
+		if st.Read.IsZero() || st.Read.Year() < 2000 {
+			return nil // not running
+		}
+		x := ToSample(t.Name, prev, st)
+		hasCPU := prev != nil || st.PreCPUStats.SystemUsage != 0
+		cur := st.CPUStats
+		prev = &cur
+		s.update(t.ID, func(r *reading) {
+			*r = reading{sample: x, cpu: hasCPU}
+		})
+	}
+}
+
+func (s *Sampler) update(id string, f func(*reading)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f(s.latest[id])
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
+
+// Sample returns the latest reading of every running target, all with the time of
+// the call. Right after NewSampler it waits (within ctx) until each running
+// container has two readings, so that the CPU % is defined. Stopped containers
+// give no sample; stream failures are joined into the error next to the samples.
+func (s *Sampler) Sample(ctx context.Context) ([]result.Sample, error) {
+	now := time.Now()
+	for {
+		s.mu.Lock()
+		ready := true
+		for _, t := range s.targets {
+			if r := s.latest[t.ID]; !r.cpu && !r.stopped && r.err == nil {
+				ready = false
+			}
+		}
+		if ready || ctx.Err() != nil {
+			var out []result.Sample
+			var errs []error
+			for _, t := range s.targets {
+				r := s.latest[t.ID]
+				switch {
+				case r.err != nil:
+					errs = append(errs, r.err)
+				case r.stopped:
+				case r.cpu:
+					x := r.sample
+					x.Time = now
+					out = append(out, x)
+				default:
+					errs = append(errs, fmt.Errorf("no stats of %s yet: %w", t.Name, ctx.Err()))
+				}
+			}
+			s.mu.Unlock()
+			return out, errors.Join(errs...)
+		}
+		changed := s.changed
+		s.mu.Unlock()
+		select {
+		case <-changed:
+		case <-ctx.Done():
+		}
+	}
+}
+
+// Close ends the streams.
+func (s *Sampler) Close() {
+	s.cancel()
+	s.wg.Wait()
 }
 
 // ToSample converts a stats reading the way `docker stats` does: CPU % is the

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -18,6 +19,9 @@ import (
 // platform needs, for cgroup v1 and v2 alike, and doing it by hand avoids a
 // dependency tree (containerd/cgroups pulls in systemd, D-Bus and eBPF packages)
 // for a few dozen lines.
+
+// cgroupPrefix starts the name of a runner's parent group, followed by its PID.
+const cgroupPrefix = "infergrid-runner-"
 
 const (
 	cgroup2Magic = 0x63677270
@@ -60,26 +64,25 @@ func isMount(dir string, magic int64) bool {
 func newCgroupHost(version int, root, self, name string) (*cgroupHost, error) {
 	h := &cgroupHost{version: version}
 	if version == 2 {
-		// The parent goes right under the root: our own group holds processes, so
-		// (no internal processes) it cannot delegate controllers to children.
-		base := filepath.Join(root, name)
-		if err := os.Mkdir(base, 0o755); err != nil {
-			return nil, fmt.Errorf("cannot create cgroup %s: %w", base, err)
+		// Our own group holds processes, so (no internal processes) it cannot
+		// delegate controllers to children: the parent goes right under the root
+		// (as root), else next to our own group (a systemd user delegation).
+		var errs []error
+		for _, parent := range v2Parents(root, self) {
+			base, err := v2Base(parent, name)
+			if err == nil {
+				h.memBase, h.cpuBase = base, base
+				return h, nil
+			}
+			errs = append(errs, err)
 		}
-		h.memBase, h.cpuBase = base, base
-		if err := os.WriteFile(filepath.Join(root, "cgroup.subtree_control"), []byte("+memory +cpu"), 0o644); err != nil {
-			h.close()
-			return nil, fmt.Errorf("cannot enable the memory and cpu controllers in %s: %w", root, err)
-		}
-		if err := os.WriteFile(filepath.Join(base, "cgroup.subtree_control"), []byte("+memory +cpu"), 0o644); err != nil {
-			h.close()
-			return nil, fmt.Errorf("cannot enable the memory and cpu controllers in %s: %w", base, err)
-		}
-		return h, nil
+		return nil, errors.Join(errs...)
 	}
 	paths := selfPaths(self)
 	h.memBase = filepath.Join(root, "memory", paths["memory"], name)
 	h.cpuBase = filepath.Join(root, "cpu", paths["cpu"], name)
+	removeStale(filepath.Dir(h.memBase))
+	removeStale(filepath.Dir(h.cpuBase))
 	for _, d := range []string{h.memBase, h.cpuBase} {
 		if err := os.Mkdir(d, 0o755); err != nil {
 			h.close()
@@ -87,6 +90,75 @@ func newCgroupHost(version int, root, self, name string) (*cgroupHost, error) {
 		}
 	}
 	return h, nil
+}
+
+// v2Parents lists where a v2 parent group may go: the root, then the folder that
+// holds this process's own group.
+func v2Parents(root, self string) []string {
+	out := []string{root}
+	if own := selfPaths(self)[""]; own != "" && own != "/" {
+		if p := filepath.Join(root, filepath.Dir(own)); p != root {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// v2Base creates parent/name with the memory and cpu controllers enabled for its
+// children.
+func v2Base(parent, name string) (string, error) {
+	removeStale(parent)
+	if err := enableControllers(parent); err != nil {
+		return "", err
+	}
+	base := filepath.Join(parent, name)
+	if err := os.Mkdir(base, 0o755); err != nil {
+		return "", fmt.Errorf("cannot create cgroup %s: %w", base, err)
+	}
+	if err := enableControllers(base); err != nil {
+		rmdir(base)
+		return "", err
+	}
+	return base, nil
+}
+
+// enableControllers makes the memory and cpu controllers available to dir's
+// children, unless they already are.
+func enableControllers(dir string) error {
+	file := filepath.Join(dir, "cgroup.subtree_control")
+	if cur, err := os.ReadFile(file); err == nil {
+		f := strings.Fields(string(cur))
+		if slices.Contains(f, "memory") && slices.Contains(f, "cpu") {
+			return nil
+		}
+	}
+	if err := os.WriteFile(file, []byte("+memory +cpu"), 0o644); err != nil {
+		return fmt.Errorf("cannot enable the memory and cpu controllers in %s: %w", dir, err)
+	}
+	return nil
+}
+
+// removeStale removes the (empty) groups a runner left in dir when it was killed:
+// infergrid-runner-PID folders whose process is gone. Only empty groups can be
+// removed, so a live run's groups are never touched.
+func removeStale(dir string) {
+	matches, _ := filepath.Glob(filepath.Join(dir, cgroupPrefix+"*"))
+	for _, m := range matches {
+		pid, err := strconv.Atoi(strings.TrimPrefix(filepath.Base(m), cgroupPrefix))
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		if _, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); err == nil {
+			continue
+		}
+		entries, _ := os.ReadDir(m)
+		for _, e := range entries {
+			if e.IsDir() {
+				_ = os.Remove(filepath.Join(m, e.Name()))
+			}
+		}
+		_ = os.Remove(m)
+	}
 }
 
 // selfPaths maps v1 controllers to this process's group paths, from the content of

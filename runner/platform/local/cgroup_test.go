@@ -1,6 +1,7 @@
 package local
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -107,6 +108,50 @@ func TestCgroupFiles(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
+	}
+}
+
+// TestCgroupV2Delegated: where the root refuses (not root), the parent group goes
+// next to our own, as under a systemd user delegation.
+func TestCgroupV2Delegated(t *testing.T) {
+	root := t.TempDir()
+	// A folder where the file should be: writing the root's subtree_control fails.
+	os.Mkdir(filepath.Join(root, "cgroup.subtree_control"), 0o755)
+	userDir := filepath.Join(root, "user.slice", "user@1000.service")
+	os.MkdirAll(filepath.Join(userDir, "app.slice"), 0o755)
+	os.WriteFile(filepath.Join(userDir, "cgroup.subtree_control"), []byte("cpu memory pids\n"), 0o644)
+	h, err := newCgroupHost(2, root, "0::/user.slice/user@1000.service/app.slice\n", "rg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(userDir, "rg"); h.memBase != want || h.cpuBase != want {
+		t.Fatalf("parent group %s, want %s", h.memBase, want)
+	}
+	if got, _ := os.ReadFile(filepath.Join(userDir, "cgroup.subtree_control")); string(got) != "cpu memory pids\n" {
+		t.Errorf("already delegated controllers rewritten: %q", got)
+	}
+	os.Remove(filepath.Join(h.memBase, "cgroup.subtree_control"))
+	if err := h.close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRemoveStale(t *testing.T) {
+	dir := t.TempDir()
+	dead := filepath.Join(dir, cgroupPrefix+"999999999")
+	live := filepath.Join(dir, fmt.Sprintf("%s%d", cgroupPrefix, os.Getppid()))
+	other := filepath.Join(dir, "someone-else")
+	for _, d := range []string{filepath.Join(dead, "proj-1"), live, other} {
+		os.MkdirAll(d, 0o755)
+	}
+	removeStale(dir)
+	if _, err := os.Stat(dead); !os.IsNotExist(err) {
+		t.Errorf("group of a dead runner kept: %v", err)
+	}
+	for _, d := range []string{live, other} {
+		if _, err := os.Stat(d); err != nil {
+			t.Errorf("%s removed: %v", d, err)
+		}
 	}
 }
 

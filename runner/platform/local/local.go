@@ -82,7 +82,7 @@ func (p *Platform) cgroups() (*cgroupHost, string) {
 		} else {
 			self, err := os.ReadFile("/proc/self/cgroup")
 			if err == nil {
-				p.cg, err = detectCgroups(p.opts.CgroupRoot, string(self), fmt.Sprintf("infergrid-runner-%d", os.Getpid()))
+				p.cg, err = detectCgroups(p.opts.CgroupRoot, string(self), fmt.Sprintf("%s%d", cgroupPrefix, os.Getpid()))
 			}
 			if err != nil {
 				p.cgWhy = err.Error()
@@ -190,6 +190,7 @@ func (p *Platform) Up(ctx context.Context, s platform.Spec) (platform.Stack, err
 		}
 		return nil, err
 	}
+	t0 := time.Now()
 	for i := range n {
 		r, err := st.start(cg, bin, i+1)
 		if err != nil {
@@ -198,6 +199,8 @@ func (p *Platform) Up(ctx context.Context, s platform.Spec) (platform.Stack, err
 		st.replicas = append(st.replicas, r)
 		st.eps = append(st.eps, platform.Endpoint{Name: r.name, URL: fmt.Sprintf("http://127.0.0.1:%d", r.port)})
 	}
+	st.startTime = time.Since(t0)
+	t1 := time.Now()
 	exited := func(_ context.Context, i int) (bool, string) {
 		r := st.replicas[i]
 		select {
@@ -219,6 +222,7 @@ func (p *Platform) Up(ctx context.Context, s platform.Spec) (platform.Stack, err
 		}
 		return fail(fmt.Errorf("local %s: %w", s.Project, err))
 	}
+	st.healthyTime = time.Since(t1)
 	_, _ = st.Sample(ctx) // primes the CPU counters
 	return st, nil
 }
@@ -365,6 +369,8 @@ type Stack struct {
 	stopTimeout time.Duration
 	replicas    []*replica
 	eps         []platform.Endpoint
+	startTime   time.Duration
+	healthyTime time.Duration
 
 	mu       sync.Mutex
 	events   []result.Event
@@ -390,6 +396,9 @@ func (st *Stack) Events() []result.Event {
 	defer st.mu.Unlock()
 	return append([]result.Event(nil), st.events...)
 }
+
+// UpTimes returns how long starting the processes took, and then the health wait.
+func (st *Stack) UpTimes() (start, healthy time.Duration) { return st.startTime, st.healthyTime }
 
 // Advisory is true when limits were asked for but cgroups could not enforce them.
 func (st *Stack) Advisory() bool { return st.advisory }

@@ -116,6 +116,9 @@ func TestUpSampleDown(t *testing.T) {
 	if len(eps) != 2 || eps[0].URL == eps[1].URL {
 		t.Fatalf("endpoints %v: want 2 distinct", eps)
 	}
+	if start, healthy := st.UpTimes(); start <= 0 || healthy <= 0 {
+		t.Errorf("UpTimes = %s, %s", start, healthy)
+	}
 	post(eps[0].URL + "/burn?ms=200")
 	samples, err := st.Sample(t.Context())
 	if err != nil || len(samples) != 2 {
