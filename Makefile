@@ -33,8 +33,7 @@ fuzz-spec: ## fuzz the scenario loader for 60s
 
 # --- load engine (runner/load) ---
 bench-load: ## benchmark the load engine against vegeta, wrk and hey on loopback (RUNS=3 OUT=dir)
-<<<<<<< HEAD
-	scripts/bench-load.sh
+	@scripts/bench-load.sh
 
 # --- platforms, telemetry and preflight (runner/platform, runner/monitor, runner/preflight) ---
 COMPOSE_V2 ?= v2.40.3
@@ -87,6 +86,3 @@ images: ## build bin/inference and the FROM scratch image runner-inference:lates
 bench-inference: ## predictions/s per core over loopback (wrk, taskset) and RSS under load
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/inference ./cmd/inference
 	inference/bench/bench.sh
-=======
-	@scripts/bench-load.sh
->>>>>>> load
