@@ -180,15 +180,11 @@ func execute(ctx context.Context, k, n int, j Job, opt Options) (o result.Outcom
 		start := time.Now()
 		s, err := opt.Platform.Up(ctx, spec)
 		o.Phases.Up = time.Since(start)
-		if t, ok := s.(interface {
-			Timings() (up, healthy time.Duration)
-		}); ok {
-			o.Phases.Up, o.Phases.Healthy = t.Timings()
-		}
 		if err != nil {
 			return fail(fmt.Errorf("stack did not come up: %w", err))
 		}
 		stack = s
+		o.Phases.Up, o.Phases.Healthy = s.UpTimes()
 		defer func() {
 			opt.Progress.Phase(k, n, j.Scenario.ID, "down")
 			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), opt.TeardownTimeout)

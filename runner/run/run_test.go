@@ -64,6 +64,9 @@ func (s *fakeStack) Events() []result.Event {
 	return evs
 }
 func (s *fakeStack) Advisory() bool { return false }
+func (s *fakeStack) UpTimes() (start, healthy time.Duration) {
+	return time.Second, 2 * time.Second
+}
 func (s *fakeStack) Down(ctx context.Context) error {
 	if ctx.Err() != nil {
 		return ctx.Err() // teardown must get a live context even after Ctrl-C
@@ -84,6 +87,7 @@ func job(id string, load func(ctx context.Context) (result.Load, error)) Job {
 				return result.Load{}, errors.New("no endpoints")
 			}
 			status("running")
+			time.Sleep(100 * time.Millisecond) // let the monitor take its first sample
 			if err := os.WriteFile(path, []byte("raw"), 0o644); err != nil {
 				return result.Load{}, err
 			}
@@ -137,6 +141,9 @@ func TestExecuteWritesEveryScenarioAndGoesOnAfterFailure(t *testing.T) {
 	}
 	if got := run.Scenarios[0].Resources.PeakMemBytes; got != 42 {
 		t.Errorf("a: peak mem %d, want 42 from the monitor", got)
+	}
+	if got := run.Scenarios[0].Phases; got.Up != time.Second || got.Healthy != 2*time.Second {
+		t.Errorf("a: phases %+v, want the stack's up and healthy times", got)
 	}
 	if got := run.Scenarios[0].Resources.OOMKills; got != 1 {
 		t.Errorf("a: %d OOM kills, want the one the stack reported at Down", got)
