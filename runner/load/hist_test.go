@@ -101,3 +101,31 @@ func BenchmarkHistAdd(b *testing.B) {
 		d += 7
 	}
 }
+
+func FuzzNormalizeError(f *testing.F) {
+	f.Add(`Get "http://127.0.0.1:8080/p": read tcp 127.0.0.1:50312->127.0.0.1:8080: read: connection reset by peer`)
+	f.Add(`Post "http://h/->x": dial tcp 127.0.0.1:1: connect: connection refused`)
+	f.Add("->")
+	f.Add("tcp ->")
+	f.Fuzz(func(t *testing.T, msg string) {
+		got := normalizeError(msg)
+		if normalizeError(got) != got {
+			t.Errorf("not idempotent: %q -> %q -> %q", msg, got, normalizeError(got))
+		}
+		if len(got) > len(msg) {
+			t.Errorf("grew: %q -> %q", msg, got)
+		}
+	})
+}
+
+func TestNormalizeError(t *testing.T) {
+	for in, want := range map[string]string{
+		`Get "http://127.0.0.1:8080/p": read tcp 127.0.0.1:50312->127.0.0.1:8080: read: connection reset by peer`: `Get "http://127.0.0.1:8080/p": read tcp ->127.0.0.1:8080: read: connection reset by peer`,
+		`Get "http://127.0.0.1:1": dial tcp 127.0.0.1:1: connect: connection refused`:                             `Get "http://127.0.0.1:1": dial tcp 127.0.0.1:1: connect: connection refused`,
+		`500 Internal Server Error`: `500 Internal Server Error`,
+	} {
+		if got := normalizeError(in); got != want {
+			t.Errorf("normalizeError(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
