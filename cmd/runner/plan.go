@@ -14,7 +14,9 @@ import (
 	"github.com/olekukonko/tablewriter/renderer"
 	"github.com/olekukonko/tablewriter/tw"
 
+	"github.com/infergrid/runner/runner/preflight"
 	"github.com/infergrid/runner/runner/render"
+	"github.com/infergrid/runner/runner/result"
 	"github.com/infergrid/runner/runner/spec"
 )
 
@@ -44,7 +46,7 @@ Examples:
 	if !ok {
 		return exitUsage
 	}
-	h, err := spec.ThisHost()
+	h, err := preflight.ReadHost()
 	if err != nil && *hostMem == "" {
 		fmt.Fprintf(stderr, "runner plan: %v; pass --host-memory\n", err)
 		return exitPlatform
@@ -62,7 +64,7 @@ Examples:
 			fmt.Fprintf(stderr, "runner plan: --host-memory %q is not a size such as 16G\n", *hostMem)
 			return exitUsage
 		}
-		h.MemoryBytes = v
+		h.MemAvailableBytes = v
 	}
 	f, code := loadFile(path, stderr)
 	if code != exitOK {
@@ -103,15 +105,19 @@ type planRow struct {
 	DurationS   float64  `json:"duration_s"`
 	WarmupS     float64  `json:"warmup_s"`
 	EstimatedS  float64  `json:"estimated_s"`
-	// Fits is false when the scenario's limits exceed this host's memory or CPUs.
+	// Fits is false when the scenario cannot run on this host (memory, cpuset);
+	// runner run refuses it unless --allow-overcommit.
 	Fits bool `json:"fits"`
 	// FitProblems says what does not fit.
 	FitProblems []string `json:"fit_problems"`
+	// Warnings say what runs but competes or falls short (CPUs shared, users
+	// that cannot all spawn in time).
+	Warnings []string `json:"warnings"`
 }
 
 func ptr[T any](v T) *T { return &v }
 
-func planRows(f *spec.File, h spec.Host) []planRow {
+func planRows(f *spec.File, h preflight.Host) []planRow {
 	var rows []planRow
 	for _, s := range f.Scenarios() {
 		r := s.Result()
@@ -122,12 +128,17 @@ func planRows(f *spec.File, h spec.Host) []planRow {
 			DurationS:   s.Load.Duration.Seconds(),
 			WarmupS:     s.Load.Warmup.Seconds(),
 			EstimatedS:  s.Estimate().Seconds(),
-			FitProblems: s.Fit(h),
+			FitProblems: []string{},
+			Warnings:    []string{},
+		}
+		for _, p := range preflight.Check(h, []result.Scenario{r}, preflight.Options{}) {
+			if p.Warning {
+				row.Warnings = append(row.Warnings, p.Short)
+			} else {
+				row.FitProblems = append(row.FitProblems, p.Short)
+			}
 		}
 		row.Fits = len(row.FitProblems) == 0
-		if row.FitProblems == nil {
-			row.FitProblems = []string{}
-		}
 		if f.Platform != "external" {
 			row.Replicas = ptr(s.Replicas)
 		}
@@ -152,7 +163,7 @@ func planRows(f *spec.File, h spec.Host) []planRow {
 
 func human(b int64) string { return units.BytesSize(float64(b)) }
 
-func planTable(w io.Writer, f *spec.File, h spec.Host, rows []planRow) error {
+func planTable(w io.Writer, f *spec.File, h preflight.Host, rows []planRow) error {
 	fmt.Fprintf(w, "%s: %d scenarios, platform %s\n", f.Name, len(rows), f.Platform)
 	t := tablewriter.NewTable(w,
 		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{Symbols: tw.NewSymbols(tw.StyleASCII)})),
@@ -168,6 +179,8 @@ func planTable(w io.Writer, f *spec.File, h spec.Host, rows []planRow) error {
 		if !rows[i].Fits {
 			fits = "NO: " + strings.Join(rows[i].FitProblems, "; ")
 			misfits++
+		} else if len(rows[i].Warnings) > 0 {
+			fits = "yes (" + strings.Join(rows[i].Warnings, "; ") + ")"
 		}
 		replicas, cpus, mem := "-", "-", "-"
 		if f.Platform != "external" {
@@ -191,11 +204,11 @@ func planTable(w io.Writer, f *spec.File, h spec.Host, rows []planRow) error {
 		return err
 	}
 	fmt.Fprintf(w, "estimated wall time: %s (%d scenarios, about %s of orchestration each)\n", total, len(rows), spec.Overhead)
-	fmt.Fprintf(w, "host: %d CPUs, %s memory; ", h.CPUs, human(h.MemoryBytes))
+	fmt.Fprintf(w, "host: %d CPUs, %s memory available; ", h.CPUs, human(h.MemAvailableBytes))
 	if misfits == 0 {
 		fmt.Fprintln(w, "every scenario fits")
 	} else {
-		fmt.Fprintf(w, "%d of %d scenarios do not fit (FITS column)\n", misfits, len(rows))
+		fmt.Fprintf(w, "%d of %d scenarios do not fit (FITS column); runner run refuses them unless --allow-overcommit\n", misfits, len(rows))
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"time"
 
 	units "github.com/docker/go-units"
 
@@ -67,10 +68,12 @@ type Options struct {
 type Problem struct {
 	// Scenario is the scenario ID; empty for host-wide problems.
 	Scenario string `json:"scenario,omitempty"`
-	// Kind is memory, cpu or port.
+	// Kind is memory, cpu, cpuset, spawn or port.
 	Kind string `json:"kind"`
 	// Message says what is wrong and what to do.
 	Message string `json:"message"`
+	// Short is the problem in a few words, for tables: "memory 20GiB > 16GiB".
+	Short string `json:"short"`
 	// Warning is true when the problem does not stop the run.
 	Warning bool `json:"warning"`
 }
@@ -145,13 +148,21 @@ func PeakRate(rate string) float64 {
 	return peak
 }
 
-// Check tells, for every scenario, whether its replicas' memory limits plus the
-// generator's allowance fit in the available memory, and its replicas' CPU limits
-// in the host's CPUs. Unlimited memory or CPUs are not checked.
+// Check tells, for every scenario, what of it does not fit host h:
+//   - memory: its replicas' limits plus the load generator's allowance against the
+//     available memory (an error: an over-committed host collapses, as the
+//     workshop's did; a warning with AllowOvercommit);
+//   - cpu: its replicas' CPU limits against the host's CPUs (a warning: the
+//     replicas then compete for CPUs, which is what such a scenario measures);
+//   - cpuset: CPUs the host lacks (an error: Docker would refuse it);
+//   - spawn: closed-model users that cannot all start within warm-up and duration
+//     (a warning).
+//
+// Unlimited memory or CPUs are not checked.
 func Check(h Host, scenarios []result.Scenario, o Options) Problems {
 	var ps Problems
-	add := func(s result.Scenario, kind, msg string) {
-		ps = append(ps, Problem{Scenario: s.ID, Kind: kind, Message: msg, Warning: o.AllowOvercommit})
+	add := func(s result.Scenario, kind string, warning bool, short, msg string) {
+		ps = append(ps, Problem{Scenario: s.ID, Kind: kind, Short: short, Message: msg, Warning: warning})
 	}
 	for _, s := range scenarios {
 		replicas := max(s.Replicas, 1)
@@ -159,18 +170,46 @@ func Check(h Host, scenarios []result.Scenario, o Options) Problems {
 			gen := GeneratorBytes(s)
 			need := int64(replicas)*s.MemoryBytes + gen
 			if need > h.MemAvailableBytes {
-				add(s, "memory", fmt.Sprintf("needs %s (%d x %s for the service + %s for the load generator) but this host has %s available; lower memory or replicas, or allow overcommit",
-					size(need), replicas, size(s.MemoryBytes), size(gen), size(h.MemAvailableBytes)))
+				add(s, "memory", o.AllowOvercommit, fmt.Sprintf("memory %s > %s", size(need), size(h.MemAvailableBytes)),
+					fmt.Sprintf("needs %s (%d x %s for the service + %s for the load generator) but this host has %s available; lower memory or replicas, or allow overcommit",
+						size(need), replicas, size(s.MemoryBytes), size(gen), size(h.MemAvailableBytes)))
 			}
 		}
 		if s.CPUs > 0 && h.CPUs > 0 {
 			if need := float64(replicas) * s.CPUs; need > float64(h.CPUs)+1e-9 {
-				add(s, "cpu", fmt.Sprintf("needs %g CPUs (%d x %g) but this host has %d; the limits would not bind, lower cpus or replicas, or allow overcommit",
-					need, replicas, s.CPUs, h.CPUs))
+				add(s, "cpu", true, fmt.Sprintf("cpus %g > %d, shared", need, h.CPUs),
+					fmt.Sprintf("asks for %g CPUs (%d x %g) on a host with %d: the replicas will compete for CPUs, and with the load generator",
+						need, replicas, s.CPUs, h.CPUs))
+			}
+		}
+		if s.CPUSet != "" && h.CPUs > 0 {
+			if hi := maxCPU(s.CPUSet); hi >= h.CPUs {
+				add(s, "cpuset", false, fmt.Sprintf("cpuset %s > CPU %d", s.CPUSet, h.CPUs-1),
+					fmt.Sprintf("cpuset %s names CPU %d but this host has CPUs 0-%d", s.CPUSet, hi, h.CPUs-1))
+			}
+		}
+		if s.Users > 0 && s.SpawnRate > 0 {
+			spawn := time.Duration(float64(s.Users) / s.SpawnRate * float64(time.Second))
+			if spawn > s.Warmup+s.Duration {
+				add(s, "spawn", true, fmt.Sprintf("spawn %s > run %s", spawn.Round(time.Second), s.Warmup+s.Duration),
+					fmt.Sprintf("starting %d users at %g/s takes %s, longer than warm-up + duration %s: not every user will run", s.Users, s.SpawnRate, spawn.Round(time.Second), s.Warmup+s.Duration))
 			}
 		}
 	}
 	return ps
+}
+
+// maxCPU is the highest CPU number of a cpuset such as "0-1,3".
+func maxCPU(set string) int {
+	hi := 0
+	for _, part := range strings.Split(set, ",") {
+		for _, n := range strings.Split(part, "-") {
+			if v, err := strconv.Atoi(strings.TrimSpace(n)); err == nil && v > hi {
+				hi = v
+			}
+		}
+	}
+	return hi
 }
 
 func size(b int64) string { return units.BytesSize(float64(b)) }
@@ -182,7 +221,7 @@ func PortsFree(ports []int) Problems {
 	for _, p := range ports {
 		l, err := net.Listen("tcp", fmt.Sprintf(":%d", p))
 		if err != nil {
-			ps = append(ps, Problem{Kind: "port", Message: fmt.Sprintf("port %d is taken: %v; free it or choose another port range", p, errors.Unwrap(err))})
+			ps = append(ps, Problem{Kind: "port", Short: fmt.Sprintf("port %d taken", p), Message: fmt.Sprintf("port %d is taken: %v; free it or choose another port range", p, errors.Unwrap(err))})
 			continue
 		}
 		l.Close()

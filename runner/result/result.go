@@ -15,6 +15,8 @@ type Scenario struct {
 	CPUs float64 `json:"cpus"`
 	// MemoryBytes is the memory limit per replica; 0 means unlimited.
 	MemoryBytes int64 `json:"memory_bytes"`
+	// CPUSet pins the replicas to these CPUs ("1", "0-1"); empty means no pinning.
+	CPUSet string `json:"cpuset,omitempty"`
 	// Balancer is none, client or proxy.
 	Balancer string `json:"balancer"`
 	// Users is the closed-model user count (0 for open-model scenarios).

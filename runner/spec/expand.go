@@ -216,6 +216,7 @@ func (s Scenario) Result() result.Scenario {
 		Replicas:    s.Replicas,
 		CPUs:        s.CPUs,
 		MemoryBytes: s.MemoryBytes,
+		CPUSet:      s.CPUSet,
 		Balancer:    s.Balancer,
 		Users:       s.Load.Users,
 		SpawnRate:   s.Load.SpawnRate,
