@@ -2,6 +2,7 @@ package load
 
 import (
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -82,5 +83,30 @@ func TestPoolHTTP(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// An https target whose certificate is not trusted fails in both models with
+// the TLS error, as vegeta does by default.
+func TestUntrustedTLS(t *testing.T) {
+	t.Parallel()
+	s := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	s.Config.ErrorLog = log.New(io.Discard, "", 0) // the failed handshakes are the point
+	s.StartTLS()
+	t.Cleanup(s.Close)
+	for _, c := range []Config{{Rate: 20}, {Users: 2}} {
+		c.Targets, c.Duration, c.Timeout = []string{s.URL}, 300*time.Millisecond, 2*time.Second
+		l, err := Run(t.Context(), c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l.Requests == 0 || l.SuccessRatio != 0 {
+			t.Fatalf("%d requests, success %.2f", l.Requests, l.SuccessRatio)
+		}
+		for m := range l.Errors {
+			if !strings.Contains(m, "certificate") {
+				t.Errorf("error %q, want a certificate error", m)
+			}
+		}
 	}
 }

@@ -97,7 +97,14 @@ func Run(ctx context.Context, c Config) (result.Load, error) {
 	}
 
 	rssReset := resetPeakRSS()
-	cpu0 := cpuTime()
+	// The generator's CPU is counted from the start of the measured window, so it
+	// compares with Elapsed; the warm-up's is left out like its requests.
+	var cpu0 atomic.Int64
+	cpu0.Store(int64(cpuTime()))
+	if c.Warmup > 0 {
+		cpuTimer := time.AfterFunc(c.Warmup, func() { cpu0.Store(int64(cpuTime())) })
+		defer cpuTimer.Stop()
+	}
 
 	connCtx, closeConns := context.WithCancel(context.Background())
 	defer closeConns()
@@ -214,7 +221,7 @@ func Run(ctx context.Context, c Config) (result.Load, error) {
 	}
 	close(finished)
 
-	cpu := cpuTime() - cpu0
+	cpu := cpuTime() - time.Duration(cpu0.Load())
 	if file != nil {
 		if writeErr == nil {
 			if err := buf.Flush(); err != nil {
@@ -342,7 +349,7 @@ func (e *engine) honesty(l *result.Load, agg *aggregator, cpu time.Duration, rss
 	}
 	if l.Elapsed > 0 {
 		procs := runtime.GOMAXPROCS(0)
-		share := cpu.Seconds() / (e.stopped.Sub(e.start).Seconds() + 1e-9) / float64(procs)
+		share := cpu.Seconds() / l.Elapsed.Seconds() / float64(procs)
 		if share > 0.8 {
 			l.Notes = append(l.Notes, fmt.Sprintf(
 				"the load generator used %.0f%% of its %d CPUs: it may have limited the load", 100*share, procs))

@@ -126,3 +126,14 @@ func fmtDur(d time.Duration) string {
 	}
 	return d.Round(time.Microsecond).String()
 }
+
+// String returns a one-line progress report for a terminal, e.g.
+// "12s/1m0s measure  2400 requests  199.8/s  3 errors  p99 12.1ms  100 users  4 in flight".
+func (p Progress) String() string {
+	s := fmt.Sprintf("%s/%s %s  %d requests  %.1f/s  %d errors  p99 %s",
+		p.Elapsed.Round(time.Second), p.Total, p.Phase, p.Requests, p.RatePerSecond, p.Errors, fmtDur(p.P99))
+	if p.Users > 0 {
+		s += fmt.Sprintf("  %d users", p.Users)
+	}
+	return s + fmt.Sprintf("  %d in flight", p.InFlight)
+}

@@ -94,3 +94,12 @@ func ExampleSummary() {
 	// endpoints  http://127.0.0.1:18089 1200 (100.0%), 0 errors
 	// generator  cpu 600ms (10% of a core), peak rss 30.0 MiB, peak in flight 3
 }
+
+func ExampleProgress_String() {
+	p := Progress{
+		Elapsed: 12300 * time.Millisecond, Total: time.Minute, Phase: AttackMeasure,
+		Requests: 2400, Errors: 3, RatePerSecond: 199.84, P99: 12134 * time.Microsecond, Users: 100, InFlight: 4,
+	}
+	fmt.Println(p)
+	// Output: 12s/1m0s measure  2400 requests  199.8/s  3 errors  p99 12.1ms  100 users  4 in flight
+}
