@@ -45,6 +45,14 @@ type Config struct {
 	// MaxInFlight bounds the /predict requests served at once; beyond it the answer is
 	// 503 with Retry-After. 0 means DefaultMaxInFlight, a negative value no limit.
 	MaxInFlight int
+	// ModelMemoryBytes is memory held, touched, for the handler's lifetime: it stands
+	// in for the resident size of a larger model (the workshop's MLflow model took
+	// gigabytes), so memory limits bind as they would for it. 0 holds nothing.
+	ModelMemoryBytes int64
+	// RequestMemoryBytes is working memory allocated and touched by every /predict
+	// request and held until it is answered: it stands in for per-request
+	// preprocessing (a data frame), so memory grows with requests in flight.
+	RequestMemoryBytes int64
 	// Logger receives the handler's logs (server errors, and one debug line per request).
 	// nil discards them.
 	Logger *slog.Logger
@@ -61,6 +69,7 @@ type Handler struct {
 	predicting atomic.Int64
 	draining   atomic.Bool
 	scratch    sync.Pool
+	ballast    []byte // Config.ModelMemoryBytes
 }
 
 // NewHandler loads the configured model and returns the service's handler:
@@ -82,6 +91,9 @@ func NewHandler(cfg Config) (*Handler, error) {
 	if cfg.MaxBodyBytes < 0 || cfg.MaxBatch < 0 {
 		return nil, fmt.Errorf("max body bytes (%d) and max batch (%d) must be positive", cfg.MaxBodyBytes, cfg.MaxBatch)
 	}
+	if cfg.ModelMemoryBytes < 0 || cfg.RequestMemoryBytes < 0 {
+		return nil, fmt.Errorf("model memory (%d) and request memory (%d) must not be negative", cfg.ModelMemoryBytes, cfg.RequestMemoryBytes)
+	}
 	if cfg.Model == "" {
 		cfg.Model = DefaultModel
 	}
@@ -98,10 +110,23 @@ func NewHandler(cfg Config) (*Handler, error) {
 			return nil, err
 		}
 	}
-	h := &Handler{cfg: cfg, model: m, log: cfg.Logger}
+	h := &Handler{cfg: cfg, model: m, log: cfg.Logger, ballast: touched(cfg.ModelMemoryBytes)}
 	h.met = newMetrics(h)
 	h.scratch.New = func() any { return new(scratch) }
 	return h, nil
+}
+
+// touched allocates n bytes and writes one byte of every page, so the memory is
+// resident (counted by the cgroup), not just reserved.
+func touched(n int64) []byte {
+	if n <= 0 {
+		return nil
+	}
+	b := make([]byte, n)
+	for i := 0; i < len(b); i += 4096 {
+		b[i] = 1
+	}
+	return b
 }
 
 // Model returns the served model.
@@ -214,6 +239,10 @@ func (h *Handler) predict(w http.ResponseWriter, r *http.Request) int {
 	}
 	if r.ContentLength > h.cfg.MaxBodyBytes {
 		return writeError(w, tooLarge(h.cfg.MaxBodyBytes))
+	}
+	if n := h.cfg.RequestMemoryBytes; n > 0 {
+		work := touched(n)
+		defer runtime.KeepAlive(work)
 	}
 	s := h.scratch.Get().(*scratch)
 	defer h.putScratch(s)

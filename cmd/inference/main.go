@@ -143,6 +143,8 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 	shutdown := dur("shutdown-timeout", "INFERENCE_SHUTDOWN_TIMEOUT", inference.DefaultShutdownTimeout, "time given to requests in flight on SIGTERM")
 	ratio := str("memory-limit-ratio", "INFERENCE_MEMORY_LIMIT_RATIO", strconv.FormatFloat(inference.DefaultMemoryLimitRatio, 'g', -1, 64),
 		"GOMEMLIMIT as a share of the cgroup memory limit, unless GOMEMLIMIT is set (0: off)")
+	modelMem := str("model-memory", "INFERENCE_MODEL_MEMORY", "0", "memory held for the model's lifetime, to stand in for a larger model (e.g. 300MiB; 0: none)")
+	requestMem := str("request-memory", "INFERENCE_REQUEST_MEMORY", "0", "working memory of every prediction request, held until it is answered (e.g. 2MiB; 0: none)")
 	level := str("log-level", "INFERENCE_LOG_LEVEL", "info", "log level: debug (one line per request), info, warn, error")
 	format := str("log-format", "INFERENCE_LOG_FORMAT", "text", "log format: text or json")
 	showVersion := fs.Bool("version", false, "print the version and exit")
@@ -158,6 +160,17 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 	if err != nil {
 		errs = append(errs, fmt.Errorf("-max-body: %w", err))
 	}
+	memory := func(flag, v string) int64 {
+		if strings.TrimSpace(v) == "0" {
+			return 0
+		}
+		n, err := parseBytes(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("-%s: %w", flag, err))
+		}
+		return n
+	}
+	modelBytes, requestBytes := memory("model-memory", *modelMem), memory("request-memory", *requestMem)
 	r, err := strconv.ParseFloat(*ratio, 64)
 	if err != nil || r < 0 || r > 1 {
 		errs = append(errs, fmt.Errorf("-memory-limit-ratio %q: want a number from 0 to 1", *ratio))
@@ -197,6 +210,9 @@ func parseOptions(args []string, getenv func(string) string, stderr io.Writer) (
 			MaxBodyBytes: body,
 			MaxBatch:     *maxBatch,
 			MaxInFlight:  inFlight,
+
+			ModelMemoryBytes:   modelBytes,
+			RequestMemoryBytes: requestBytes,
 		},
 		Server: inference.ServerConfig{
 			ReadHeaderTimeout: *readHeader,

@@ -48,6 +48,17 @@ func TestParseOptions(t *testing.T) {
 				}
 			},
 		},
+		{
+			name: "memory profile",
+			args: []string{"-request-memory", "2MiB"},
+			env:  map[string]string{"INFERENCE_MODEL_MEMORY": "300MiB"},
+			check: func(t *testing.T, o inference.Options, lc logConfig) {
+				if o.Handler.ModelMemoryBytes != 300<<20 || o.Handler.RequestMemoryBytes != 2<<20 {
+					t.Errorf("memory profile not applied: %+v", o.Handler)
+				}
+			},
+		},
+		{name: "bad memory", args: []string{"-model-memory", "much"}, err: "-model-memory"},
 		{name: "bad env integer", env: map[string]string{"INFERENCE_MAX_BATCH": "many"}, err: "INFERENCE_MAX_BATCH"},
 		{name: "bad env duration", env: map[string]string{"INFERENCE_READ_TIMEOUT": "5"}, err: "INFERENCE_READ_TIMEOUT"},
 		{name: "bad size", args: []string{"-max-body", "lots"}, err: "-max-body"},
