@@ -16,6 +16,8 @@ test: ## run every test (Docker tests skip without a daemon unless RUNNER_REQUIR
 	$(GO) vet ./...
 	$(GO) test -race -timeout 15m ./...
 
+bench: bench-load bench-inference bench-platform ## every benchmark report: load engine, inference service, platform overhead
+
 run: build ## run the workshop study
 	bin/runner scenarios/workshop5.yaml
 
