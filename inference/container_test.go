@@ -17,25 +17,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/infergrid/runner/internal/dockertest"
 	"github.com/infergrid/runner/runner/label"
 )
-
-// requireDocker skips the test when no Docker daemon answers, unless
-// RUNNER_REQUIRE_DOCKER=1 asks for a failure instead.
-func requireDocker(t *testing.T) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, "docker", "version", "--format", "{{.Server.Version}}").CombinedOutput()
-	if err == nil {
-		return
-	}
-	msg := fmt.Sprintf("no Docker daemon answers (docker version: %v: %s)", err, bytes.TrimSpace(out))
-	if os.Getenv("RUNNER_REQUIRE_DOCKER") == "1" {
-		t.Fatal(msg + "; RUNNER_REQUIRE_DOCKER=1 requires one")
-	}
-	t.Skip(msg + "; set RUNNER_REQUIRE_DOCKER=1 to fail instead")
-}
 
 func docker(t *testing.T, args ...string) string {
 	t.Helper()
@@ -55,7 +39,7 @@ func TestContainer(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs a container")
 	}
-	requireDocker(t)
+	dockertest.Require(t)
 	dir := t.TempDir()
 	gobin, err := exec.LookPath("go")
 	if err != nil {
