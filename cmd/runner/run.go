@@ -309,11 +309,17 @@ func newJobs(f *spec.File, scenarios []spec.Scenario, runID, platformName string
 			Health: s.Service.Health, HealthTimeout: s.Service.HealthTimeout.Duration, Network: s.Network,
 		}
 		if platformName != "local" {
-			ports, err := render.FreePorts(s.Service.HostPorts, s.Replicas)
-			if err != nil {
-				return nil, fmt.Errorf("scenario %s: %w; widen service.host_ports", s.ID, err)
+			// Render now so that a template error stops the run before anything
+			// starts, and again before Up with the ports that are free then.
+			j.Render = func() ([]byte, error) {
+				ports, err := render.FreePorts(s.Service.HostPorts, s.Replicas)
+				if err != nil {
+					return nil, fmt.Errorf("scenario %s: %w; widen service.host_ports", s.ID, err)
+				}
+				return render.Render(s, render.Params{RunID: runID, Project: project, Ports: ports})
 			}
-			if spc.Compose, err = render.Render(s, render.Params{RunID: runID, Project: project, Ports: ports}); err != nil {
+			var err error
+			if spc.Compose, err = j.Render(); err != nil {
 				return nil, err
 			}
 		}

@@ -17,6 +17,10 @@ import (
 // to exit code 3.
 var ErrUnavailable = errors.New("platform unavailable")
 
+// ErrPortsTaken is returned (wrapped) by Up when a host port the stack publishes is
+// taken: the caller may pick other ports and try again.
+var ErrPortsTaken = errors.New("host port taken")
+
 // Build says how to obtain the service image (or binary) once per run.
 type Build struct {
 	// Dir is a folder with a Dockerfile, or a Go main package that is compiled

@@ -21,6 +21,9 @@ type Job struct {
 	// Stack is what the platform brings up; nil when the targets already run
 	// (platform external).
 	Stack *platform.Spec
+	// Render, when set, renders Stack's compose file again with host ports that are
+	// free now; Execute calls it before each attempt to bring the stack up.
+	Render func() ([]byte, error)
 	// Targets are the endpoints of an external platform.
 	Targets []platform.Endpoint
 	// Load drives the scenario's load against eps, streams the raw results to
@@ -178,7 +181,7 @@ func execute(ctx context.Context, k, n int, j Job, opt Options) (o result.Outcom
 		spec.Dir = dir
 		opt.Progress.Phase(k, n, j.Scenario.ID, "up")
 		start := time.Now()
-		s, err := opt.Platform.Up(ctx, spec)
+		s, err := up(ctx, opt.Platform, spec, j.Render)
 		o.Phases.Up = time.Since(start)
 		if err != nil {
 			return fail(fmt.Errorf("stack did not come up: %w", err))
@@ -242,6 +245,29 @@ func execute(ctx context.Context, k, n int, j Job, opt Options) (o result.Outcom
 		return fail(fmt.Errorf("load: %w", err))
 	}
 	return o
+}
+
+// PortAttempts is how often Execute tries to bring a stack up when its host ports
+// were taken between rendering and starting (by another program, or a race
+// between replicas publishing one range).
+const PortAttempts = 3
+
+// up brings the stack up, rendering it anew with other free ports when its ports
+// were taken.
+func up(ctx context.Context, p platform.Platform, spec platform.Spec, render func() ([]byte, error)) (platform.Stack, error) {
+	for attempt := 1; ; attempt++ {
+		if render != nil {
+			compose, err := render()
+			if err != nil {
+				return nil, err
+			}
+			spec.Compose = compose
+		}
+		s, err := p.Up(ctx, spec)
+		if err == nil || !errors.Is(err, platform.ErrPortsTaken) || render == nil || attempt == PortAttempts {
+			return s, err
+		}
+	}
 }
 
 // Progress is told what a run is doing.

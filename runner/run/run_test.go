@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,7 +22,9 @@ type fakePlatform struct {
 	prepared int
 	up, down []string
 	failUp   map[string]error
-	prepErr  error
+	// portsTaken fails the first Up of these scenarios with ErrPortsTaken.
+	portsTaken map[string]bool
+	prepErr    error
 }
 
 func (f *fakePlatform) Name() string { return "fake" }
@@ -36,6 +39,13 @@ func (f *fakePlatform) Up(_ context.Context, s platform.Spec) (platform.Stack, e
 	defer f.mu.Unlock()
 	if err := f.failUp[s.ScenarioID]; err != nil {
 		return nil, err
+	}
+	if f.portsTaken[s.ScenarioID] {
+		delete(f.portsTaken, s.ScenarioID)
+		return nil, fmt.Errorf("cannot start: %w", platform.ErrPortsTaken)
+	}
+	if string(s.Compose) == "stale" {
+		return nil, errors.New("brought up with the compose file rendered before the failure")
 	}
 	if _, err := os.Stat(s.Dir); err != nil {
 		return nil, err
@@ -227,6 +237,33 @@ func TestExecuteExternalTargets(t *testing.T) {
 	run, err := Execute(t.Context(), result.Run{}, []Job{j}, Options{Dir: t.TempDir()})
 	if err != nil || run.Scenarios[0].Status != result.StatusOK {
 		t.Fatalf("err %v, outcome %+v", err, run.Scenarios[0])
+	}
+}
+
+func TestExecuteRendersAgainWhenPortsAreTaken(t *testing.T) {
+	p := &fakePlatform{portsTaken: map[string]bool{"a": true}}
+	j := job("a", okLoad)
+	renders := 0
+	j.Render = func() ([]byte, error) {
+		renders++
+		if renders == 1 {
+			return []byte("stale"), nil
+		}
+		return []byte("fresh"), nil
+	}
+	run, err := Execute(t.Context(), result.Run{}, []Job{j}, Options{Dir: t.TempDir(), Platform: p})
+	if err != nil || run.Scenarios[0].Status != result.StatusOK {
+		t.Fatalf("err %v, outcome %s: %s", err, run.Scenarios[0].Status, run.Scenarios[0].Error)
+	}
+	if renders != 2 {
+		t.Errorf("rendered %d times, want 2", renders)
+	}
+
+	// Without a way to render again, the failure is the scenario's.
+	p = &fakePlatform{portsTaken: map[string]bool{"a": true}}
+	run, _ = Execute(t.Context(), result.Run{}, []Job{job("a", okLoad)}, Options{Dir: t.TempDir(), Platform: p})
+	if run.Scenarios[0].Status != result.StatusFailed {
+		t.Errorf("status %s, want failed", run.Scenarios[0].Status)
 	}
 }
 

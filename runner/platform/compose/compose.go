@@ -177,7 +177,10 @@ func (p *Platform) Up(ctx context.Context, s platform.Spec) (platform.Stack, err
 		upArgs = append(upArgs, "--pull", "never") // v1 lacks the flag; it pulls only missing images, and Prepare made sure none is
 	}
 	t0 := time.Now()
-	if _, err := tool.run(ctx, st.project, file, upArgs...); err != nil {
+	if out, err := tool.run(ctx, st.project, file, upArgs...); err != nil {
+		if portTaken(out) {
+			err = fmt.Errorf("%w: %w", platform.ErrPortsTaken, err)
+		}
 		return fail(fmt.Errorf("cannot start project %s: %w", s.Project, err))
 	}
 	cs, err := dc.Containers(ctx, docker.Filter{docker.ComposeProject: st.project, docker.ComposeService: s.Service})
@@ -374,4 +377,15 @@ func checkLimits(c docker.Container, s platform.Spec) error {
 		return fmt.Errorf("replica %s runs with a CPU limit of %g CPUs, want %g: the compose file's deploy.resources.limits.cpus did not apply", c.Name, float64(c.NanoCPUs)/1e9, s.CPUs)
 	}
 	return nil
+}
+
+// portTaken reports whether compose output says a published host port is taken
+// (Docker's words differ between a port range and a single port).
+func portTaken(out string) bool {
+	for _, m := range []string{"port is already allocated", "ports are allocated", "address already in use"} {
+		if strings.Contains(out, m) {
+			return true
+		}
+	}
+	return false
 }

@@ -411,6 +411,9 @@ func TestUpFailures(t *testing.T) {
 				t.Fatal("Up succeeded")
 			}
 			t.Logf("Up error:\n%v", err)
+			if got := errors.Is(err, platform.ErrPortsTaken); got != tt.hold {
+				t.Errorf("errors.Is(err, ErrPortsTaken) = %v, want %v", got, tt.hold)
+			}
 			for _, w := range tt.want {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("error %q\nwant it to contain %q", err, w)
