@@ -307,6 +307,7 @@ func newJobs(f *spec.File, scenarios []spec.Scenario, runID, platformName string
 			Command: s.Service.Command, Env: s.Service.Env, Port: s.Service.Port,
 			Replicas: s.Replicas, CPUs: s.CPUs, MemoryBytes: s.MemoryBytes,
 			Health: s.Service.Health, HealthTimeout: s.Service.HealthTimeout.Duration, Network: s.Network,
+			Address: s.Service.Address,
 		}
 		if platformName != "local" {
 			// Render now so that a template error stops the run before anything
@@ -335,7 +336,7 @@ func loader(s spec.Scenario) func(ctx context.Context, eps []platform.Endpoint, 
 		w := s.Load
 		c := load.Config{
 			Balancer: s.Balancer, Method: s.Request.Method, Path: s.Request.Path,
-			Header: http.Header{}, Bodies: s.Request.Bodies,
+			Header: http.Header{}, Bodies: s.Request.Bodies, RandomBodies: s.Request.Random,
 			Rate: w.Rate, RampFrom: w.RateFrom, RampTo: w.RateTo, MaxWorkers: uint64(w.MaxWorkers),
 			Users: w.Users, SpawnRate: w.SpawnRate, ThinkMin: w.ThinkMin, ThinkMax: w.ThinkMax,
 			Duration: w.Duration, Warmup: w.Warmup, Timeout: w.Timeout,

@@ -47,6 +47,8 @@ type Config struct {
 	Header http.Header
 	// Bodies are the request bodies, cycled in order; empty means no body.
 	Bodies [][]byte
+	// RandomBodies picks each request's body uniformly at random instead.
+	RandomBodies bool
 
 	// Rate is the open model's constant arrival rate in requests per second.
 	Rate float64

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"net/http"
 	"os"
 	"runtime"
@@ -292,13 +293,17 @@ func (e *engine) sleepUntil(t time.Time) bool {
 	}
 }
 
-// pick returns the index of the next target and the next body, round-robin.
+// pick returns the index of the next target and the next body, round-robin (or
+// a random body with RandomBodies).
 func (e *engine) pick() (target int, body []byte) {
 	if len(e.urls) > 1 && e.c.Balancer == BalanceClient {
 		target = int((e.nextTarget.Add(1) - 1) % uint64(len(e.urls)))
 	}
 	b := e.c.Bodies
 	if len(b) > 1 {
+		if e.c.RandomBodies {
+			return target, b[rand.IntN(len(b))]
+		}
 		return target, b[(e.nextBody.Add(1)-1)%uint64(len(b))]
 	}
 	return target, b[0]

@@ -65,11 +65,21 @@ type Spec struct {
 	Health string
 	// HealthTimeout bounds the wait for health.
 	HealthTimeout time.Duration
+	// Address says how the load generator reaches the replicas: AddressPublished
+	// (empty: through each replica's published host port on 127.0.0.1) or
+	// AddressContainer (the container's own address, past Docker's userland proxy).
+	Address string
 	// Network is an external network the compose file names (the workshop's
 	// my_shared_network). It is created, labelled, when missing, and removed by
 	// Down only if Up created it. Empty means none.
 	Network string
 }
+
+// Spec.Address values.
+const (
+	AddressPublished = "published"
+	AddressContainer = "container"
+)
 
 // Endpoint is one replica's address as the load generator reaches it.
 type Endpoint struct {

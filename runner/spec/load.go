@@ -227,6 +227,13 @@ func (d *decoder) validateService(f *File) {
 	if s.HostPorts.Lo == 0 {
 		s.HostPorts = DefaultHostPorts
 	}
+	switch s.Address {
+	case "":
+		s.Address = "published"
+	case "published", "container":
+	default:
+		d.errAt("service.address", "%q is not an address mode; use published (the replicas' host ports on 127.0.0.1) or container (their container addresses)", s.Address)
+	}
 	for k := range s.Env {
 		if k == "" || strings.ContainsAny(k, "= \t\n") {
 			d.errAt("service.env", "%q is not an environment variable name", k)

@@ -104,6 +104,7 @@ func TestValidation(t *testing.T) {
 		{"build folder without sources", "name: t\nservice: {build: empty}\ngrid: [{name: a, load: [{rate: 1/s}]}]\n", []string{"has neither a Dockerfile nor Go files"}},
 		{"build folder without a main package", "name: t\nservice: {build: lib}\ngrid: [{name: a, load: [{rate: 1/s}]}]\n", []string{"service.build: build folder " + filepath.Join(dir, "lib") + " holds Go package lib, not a main package"}},
 		{"missing template", "name: t\nservice: {image: x:1, template: nope.tmpl}\ngrid: [{name: a, load: [{rate: 1/s}]}]\n", []string{"service.template: template file"}},
+		{"bad address", "name: t\nservice: {image: x:1, address: docker}\ngrid: [{name: a, load: [{rate: 1/s}]}]\n", []string{`service.address: "docker" is not an address mode; use published`}},
 		{"bad port and health", "name: t\nservice: {image: x:1, port: 70000, health: health}\ngrid: [{name: a, load: [{rate: 1/s}]}]\n", []string{"service.port: 70000 is not a port", `service.health: "health" must be a path`}},
 		{"bad image", "name: t\nservice: {image: 'Bad Image'}\ngrid: [{name: a, load: [{rate: 1/s}]}]\n", []string{`service.image: "Bad Image" is not an image reference`}},
 		{"bad cpuset", head + "defaults: {cpuset: 'a-b'}\ngrid: [{name: a, load: [{rate: 1/s}]}]\n", []string{`defaults.cpuset: "a-b" is not a CPU list`}},

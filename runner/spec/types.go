@@ -58,6 +58,12 @@ type Service struct {
 	// HostPorts is the host port range ("18000-18999") from which a contiguous block
 	// of one port per replica is published.
 	HostPorts PortRange `yaml:"host_ports"`
+	// Address says where the load generator sends requests: published (default: each
+	// replica's published host port on 127.0.0.1, through Docker's userland proxy, as
+	// a client on the host would) or container (each container's own address on its
+	// network, past the proxy, which gives up at about as many connections as half
+	// the daemon's file limit).
+	Address string `yaml:"address"`
 	// Env is extra environment for the service.
 	Env map[string]string `yaml:"env"`
 	// Command is the local platform's command line; "{{.Port}}" is replaced by the

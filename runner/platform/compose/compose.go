@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -201,8 +203,16 @@ func (p *Platform) Up(ctx context.Context, s platform.Spec) (platform.Stack, err
 		if err := checkLimits(c, s); err != nil {
 			return fail(err)
 		}
+		url := fmt.Sprintf("http://127.0.0.1:%d", hp)
+		if s.Address == platform.AddressContainer {
+			ip := containerIP(c, st.project)
+			if ip == "" {
+				return fail(fmt.Errorf("replica %s has no network address to reach it at directly; use address: published", c.Name))
+			}
+			url = fmt.Sprintf("http://%s:%d", ip, s.Port)
+		}
 		st.containers = append(st.containers, c)
-		st.eps = append(st.eps, platform.Endpoint{Name: c.Name, URL: fmt.Sprintf("http://127.0.0.1:%d", hp)})
+		st.eps = append(st.eps, platform.Endpoint{Name: c.Name, URL: url})
 		st.targets = append(st.targets, docker.Target{ID: c.ID, Name: c.Name})
 	}
 	st.startTime = time.Since(t0)
@@ -388,4 +398,17 @@ func portTaken(out string) bool {
 		}
 	}
 	return false
+}
+
+// containerIP is a replica's address on its project's default network, else on
+// the first of its networks by name.
+func containerIP(c docker.Container, project string) string {
+	if ip := c.IPs[project+"_default"]; ip != "" {
+		return ip
+	}
+	names := slices.Sorted(maps.Keys(c.IPs))
+	if len(names) == 0 {
+		return ""
+	}
+	return c.IPs[names[0]]
 }

@@ -531,3 +531,24 @@ func TestCancelDuringUp(t *testing.T) {
 	}
 	assertGone(t, dc, s.Project)
 }
+
+// TestAddressContainer reaches the replicas at their container addresses, past
+// Docker's userland proxy, which stops for good when it runs out of file
+// descriptors (two per proxied connection).
+func TestAddressContainer(t *testing.T) {
+	t.Parallel()
+	needDocker(t)
+	p := prepared(t, tools(t)[0])
+	s := spec(t, composeOpts{replicas: 2})
+	s.Address = platform.AddressContainer
+	st := up(t, p, s) // Up waits for health at those addresses
+	eps := st.Endpoints()
+	if len(eps) != 2 || eps[0].URL == eps[1].URL {
+		t.Fatalf("endpoints %v: want 2 distinct", eps)
+	}
+	for _, ep := range eps {
+		if strings.Contains(ep.URL, "127.0.0.1") || !strings.HasSuffix(ep.URL, ":8000") {
+			t.Errorf("endpoint %s: want the container's address and port 8000", ep.URL)
+		}
+	}
+}

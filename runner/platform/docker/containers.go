@@ -39,6 +39,8 @@ type Container struct {
 	Restarts int
 	// HostPorts maps container TCP ports to their first published host port.
 	HostPorts map[int]int
+	// IPs maps the names of the networks the container is on to its address there.
+	IPs map[string]string
 	// MemoryBytes and NanoCPUs are the limits in HostConfig (0: unlimited).
 	MemoryBytes int64
 	NanoCPUs    int64
@@ -97,7 +99,7 @@ func (c *Client) Inspect(ctx context.Context, id string) (Container, error) {
 }
 
 func fromInspect(in container.InspectResponse) Container {
-	ct := Container{ID: in.ID, Name: strings.TrimPrefix(in.Name, "/"), Restarts: in.RestartCount, HostPorts: map[int]int{}}
+	ct := Container{ID: in.ID, Name: strings.TrimPrefix(in.Name, "/"), Restarts: in.RestartCount, HostPorts: map[int]int{}, IPs: map[string]string{}}
 	if in.Config != nil {
 		ct.Labels = in.Config.Labels
 		ct.Number, _ = strconv.Atoi(in.Config.Labels[ComposeNumber])
@@ -112,6 +114,11 @@ func fromInspect(in container.InspectResponse) Container {
 		ct.NanoCPUs = in.HostConfig.NanoCPUs
 	}
 	if in.NetworkSettings != nil {
+		for name, ep := range in.NetworkSettings.Networks {
+			if ep != nil && ep.IPAddress.IsValid() {
+				ct.IPs[name] = ep.IPAddress.String()
+			}
+		}
 		for port, binds := range in.NetworkSettings.Ports {
 			if port.Proto() != network.TCP {
 				continue
