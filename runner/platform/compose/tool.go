@@ -87,7 +87,23 @@ func (t Tool) run(ctx context.Context, project, file string, args ...string) (st
 	cmd.WaitDelay = 5 * time.Second
 	err := cmd.Run()
 	if err != nil {
-		return out.String(), fmt.Errorf("%s %s: %w\n%s", strings.Join(t.Command, " "), strings.Join(args, " "), err, strings.TrimSpace(out.String()))
+		return out.String(), fmt.Errorf("%s %s: %w: %s", strings.Join(t.Command, " "), strings.Join(args, " "), err, errorLines(out.String()))
 	}
 	return out.String(), nil
+}
+
+// errorLines keeps what explains a failed compose command: its lines that report
+// an error, else its last line, not the progress of every container.
+func errorLines(out string) string {
+	var keep []string
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	for _, l := range lines {
+		if low := strings.ToLower(l); strings.Contains(low, "error") || strings.Contains(low, "fail") {
+			keep = append(keep, strings.TrimSpace(l))
+		}
+	}
+	if len(keep) == 0 {
+		keep = lines[len(lines)-1:]
+	}
+	return strings.Join(keep, "; ")
 }
