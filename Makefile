@@ -3,7 +3,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 GO      ?= go
 
-.PHONY: help build test bench images model run report clean bench-load
+.PHONY: help build test bench images model run study report clean bench-load
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -20,6 +20,10 @@ bench: bench-load bench-inference bench-platform ## every benchmark report: load
 
 run: build ## run the workshop study
 	bin/runner scenarios/workshop5.yaml
+
+study: build ## run the workshop study and publish its report to reports/workshop5
+	bin/runner scenarios/workshop5.yaml --out runs --ignore-slo
+	scripts/publish-report.sh $$(ls -d runs/workshop5-*T*Z | tail -1) reports/workshop5
 
 # --- scenario files: spec, render, CLI foundation ---
 .PHONY: validate schema fuzz-spec
