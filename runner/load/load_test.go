@@ -3,6 +3,7 @@ package load
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -11,71 +12,98 @@ import (
 	"time"
 )
 
+// timingAttempts is how often a test that measures rates runs before it fails: a
+// shared, noisy machine can starve one 2-second run, not three in a row.
+const timingAttempts = 3
+
+// measured runs attempt until one reports no problem, and fails t with the problems
+// of the last attempt otherwise.
+func measured(t *testing.T, attempt func() []string) {
+	t.Helper()
+	var problems []string
+	for i := 0; i < timingAttempts; i++ {
+		if problems = attempt(); len(problems) == 0 {
+			return
+		}
+		t.Logf("attempt %d: %s", i+1, strings.Join(problems, "; "))
+	}
+	t.Error(strings.Join(problems, "\n"))
+}
+
 func TestOpenRate(t *testing.T) {
 	// Not parallel: rates are measured, so the test runs alone.
-	s := newServer(t, 0, http.StatusOK)
-	path := filepath.Join(t.TempDir(), "results.gob")
-	l, err := Run(t.Context(), Config{
-		Targets: []string{s.URL}, Path: "/predict", Method: http.MethodPost,
-		Bodies: [][]byte{[]byte(`{"x":1}`)}, Rate: 200, Duration: 2 * time.Second, ResultsPath: path,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !within(l.RateRPS, 200, 0.05) || !within(float64(l.Requests), 400, 0.05) {
-		t.Errorf("rate %.1f/s over %d requests, want 200/s (400 requests) within 5%%", l.RateRPS, l.Requests)
-	}
-	if l.RequestedRPS != 200 || l.Shortfall {
-		t.Errorf("requested %.1f shortfall %v, want 200 false", l.RequestedRPS, l.Shortfall)
-	}
-	if l.SuccessRatio != 1 || l.StatusCodes["200"] != l.Requests {
-		t.Errorf("success %.3f codes %v", l.SuccessRatio, l.StatusCodes)
-	}
-	if l.LatencyFrom != "intended-send-time" {
-		t.Errorf("LatencyFrom %q", l.LatencyFrom)
-	}
-	if got := int64(l.Requests); got != s.requests.Load() {
-		t.Errorf("counted %d requests, server saw %d", got, s.requests.Load())
-	}
-	if len(l.Series) != 2 || !within(float64(l.Series[0].Requests), 200, 0.1) {
-		t.Errorf("series %+v, want 2 seconds of about 200", l.Series)
-	}
-	if l.GeneratorCPU <= 0 || l.GeneratorPeakRSSBytes <= 0 || l.PeakInFlight < 1 {
-		t.Errorf("generator cpu %s rss %d in flight %d", l.GeneratorCPU, l.GeneratorPeakRSSBytes, l.PeakInFlight)
-	}
-	rs := readResults(t, path)
-	if uint64(len(rs)) != l.Requests {
-		t.Fatalf("results file holds %d results, want %d", len(rs), l.Requests)
-	}
-	for _, r := range rs {
-		if r.Attack != AttackMeasure || r.Method != http.MethodPost || r.URL != s.URL+"/predict" ||
-			r.Code != 200 || r.BytesOut != 7 || r.BytesIn == 0 || r.Latency <= 0 {
-			t.Fatalf("result %+v", r)
+	measured(t, func() (problems []string) {
+		bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+		s := newServer(t, 0, http.StatusOK)
+		path := filepath.Join(t.TempDir(), "results.gob")
+		l, err := Run(t.Context(), Config{
+			Targets: []string{s.URL}, Path: "/predict", Method: http.MethodPost,
+			Bodies: [][]byte{[]byte(`{"x":1}`)}, Rate: 200, Duration: 2 * time.Second, ResultsPath: path,
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
+		if !within(l.RateRPS, 200, 0.05) || !within(float64(l.Requests), 400, 0.05) {
+			bad("rate %.1f/s over %d requests, want 200/s (400 requests) within 5%%", l.RateRPS, l.Requests)
+		}
+		if l.RequestedRPS != 200 || l.Shortfall {
+			bad("requested %.1f shortfall %v, want 200 false", l.RequestedRPS, l.Shortfall)
+		}
+		if len(l.Series) != 2 || !within(float64(l.Series[0].Requests), 200, 0.1) {
+			bad("series %+v, want 2 seconds of about 200", l.Series)
+		}
+		// What follows does not depend on the machine's speed.
+		if l.SuccessRatio != 1 || l.StatusCodes["200"] != l.Requests {
+			t.Errorf("success %.3f codes %v", l.SuccessRatio, l.StatusCodes)
+		}
+		if l.LatencyFrom != "intended-send-time" {
+			t.Errorf("LatencyFrom %q", l.LatencyFrom)
+		}
+		if got := int64(l.Requests); got != s.requests.Load() {
+			t.Errorf("counted %d requests, server saw %d", got, s.requests.Load())
+		}
+		if l.GeneratorCPU <= 0 || l.GeneratorPeakRSSBytes <= 0 || l.PeakInFlight < 1 {
+			t.Errorf("generator cpu %s rss %d in flight %d", l.GeneratorCPU, l.GeneratorPeakRSSBytes, l.PeakInFlight)
+		}
+		rs := readResults(t, path)
+		if uint64(len(rs)) != l.Requests {
+			t.Fatalf("results file holds %d results, want %d", len(rs), l.Requests)
+		}
+		for _, r := range rs {
+			if r.Attack != AttackMeasure || r.Method != http.MethodPost || r.URL != s.URL+"/predict" ||
+				r.Code != 200 || r.BytesOut != 7 || r.BytesIn == 0 || r.Latency <= 0 {
+				t.Fatalf("result %+v", r)
+			}
+		}
+		return problems
+	})
 }
 
 func TestRampShape(t *testing.T) {
 	// Not parallel: rates are measured, so the test runs alone.
-	s := newServer(t, 0, http.StatusOK)
-	l, err := Run(t.Context(), Config{
-		Targets: []string{s.URL}, RampFrom: 50, RampTo: 250, Duration: 3 * time.Second,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Expected per second: 50+200*(t+0.5)/3 = 83, 150, 217; total 450.
-	if !within(float64(l.Requests), 450, 0.1) || l.RequestedRPS != 150 {
-		t.Errorf("%d requests, requested %.1f/s; want about 450 and 150/s", l.Requests, l.RequestedRPS)
-	}
-	if len(l.Series) != 3 {
-		t.Fatalf("series %+v, want 3 seconds", l.Series)
-	}
-	for i, want := range []float64{83, 150, 217} {
-		if got := float64(l.Series[i].Requests); !within(got, want, 0.2) {
-			t.Errorf("second %d: %v requests, want about %v", i, got, want)
+	measured(t, func() (problems []string) {
+		bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+		s := newServer(t, 0, http.StatusOK)
+		l, err := Run(t.Context(), Config{
+			Targets: []string{s.URL}, RampFrom: 50, RampTo: 250, Duration: 3 * time.Second,
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
+		// Expected per second: 50+200*(t+0.5)/3 = 83, 150, 217; total 450.
+		if !within(float64(l.Requests), 450, 0.1) || l.RequestedRPS != 150 {
+			bad("%d requests, requested %.1f/s; want about 450 and 150/s", l.Requests, l.RequestedRPS)
+		}
+		if len(l.Series) != 3 {
+			return append(problems, fmt.Sprintf("series %+v, want 3 seconds", l.Series))
+		}
+		for i, want := range []float64{83, 150, 217} {
+			if got := float64(l.Series[i].Requests); !within(got, want, 0.2) {
+				bad("second %d: %v requests, want about %v", i, got, want)
+			}
+		}
+		return problems
+	})
 }
 
 func TestClosedUsersAreConcurrencyBound(t *testing.T) {
