@@ -107,6 +107,8 @@ type planRow struct {
 	Fits bool `json:"fits"`
 	// FitProblems says what does not fit.
 	FitProblems []string `json:"fit_problems"`
+	// Search is a capacity search's range of rates ("50/s..5000/s"); rate is then null.
+	Search *string `json:"search,omitempty"`
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -140,9 +142,12 @@ func planRows(f *spec.File, h spec.Host) []planRow {
 		if s.CPUSet != "" {
 			row.CPUSet = ptr(s.CPUSet)
 		}
-		if s.Load.Closed() {
+		switch {
+		case s.Load.Closed():
 			row.Users, row.SpawnRate, row.Think = ptr(r.Users), ptr(r.SpawnRate), ptr(r.Think)
-		} else {
+		case s.Load.Search():
+			row.Search = ptr(r.Search)
+		default:
 			row.Rate = ptr(r.Rate)
 		}
 		rows = append(rows, row)

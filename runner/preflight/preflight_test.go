@@ -30,6 +30,8 @@ func TestCheck(t *testing.T) {
 			want: []string{"warning: scenario c: needs 20.2GiB", "warning: scenario c: needs 6 CPUs"}},
 		{name: "open rate counts like users", scenarios: []result.Scenario{{ID: "o", Replicas: 1, MemoryBytes: 15 * gib, Rate: "10/s..40000/s"}},
 			want: []string{"+ 1.34GiB for the load generator"}},
+		{name: "a search counts its highest rate", scenarios: []result.Scenario{{ID: "s", Replicas: 1, MemoryBytes: 15 * gib, Search: "50/s..40000/s"}},
+			want: []string{"+ 1.34GiB for the load generator"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
