@@ -151,7 +151,7 @@ func TestReadResultsFromRunDir(t *testing.T) {
 	if len(problems) == 0 || !strings.Contains(problems[0], "results.csv: missing") {
 		t.Errorf("problems = %q, want results.csv missing first", problems)
 	}
-	if len(r.IDs) != 8 || !slices.Equal(r.Header, Columns) {
+	if len(r.IDs) != 10 || !slices.Equal(r.Header, Columns) {
 		t.Errorf("%d rows, header %q", len(r.IDs), r.Header)
 	}
 	var b bytes.Buffer
@@ -170,7 +170,7 @@ func TestReadResultsFromRunDir(t *testing.T) {
 		t.Fatalf("err %v, problems %q", err, problems)
 	}
 	c, err := Compare(r, fromFile, DefaultThresholds)
-	if err != nil || c.Regressions() != 0 || len(c.Deltas) != 8 {
+	if err != nil || c.Regressions() != 0 || len(c.Deltas) != 10 {
 		t.Errorf("a run compared with itself: err %v, %d deltas, %d regressions", err, len(c.Deltas), c.Regressions())
 	}
 }
