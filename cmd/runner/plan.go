@@ -187,8 +187,12 @@ func planTable(w io.Writer, f *spec.File, h spec.Host, rows []planRow) error {
 				mem = render.Bytes(s.MemoryBytes)
 			}
 		}
+		times := s.Load.Warmup.String() + "+" + s.Load.Duration.String()
+		if s.Load.Search() {
+			times = fmt.Sprintf("≤%d×(%s)", s.Load.SearchSteps, times)
+		}
 		if err := t.Append(strconv.Itoa(i+1), s.ID, replicas, cpus, mem, s.Balancer, s.Load.String(),
-			s.Load.Warmup.String()+"+"+s.Load.Duration.String(), s.Estimate().String(), fits); err != nil {
+			times, s.Estimate().String(), fits); err != nil {
 			return err
 		}
 	}
