@@ -102,7 +102,8 @@ func Search(ctx context.Context, cfg SearchConfig, check func(result.Load) (bool
 	var (
 		loads          []result.Load
 		lo, hi         float64 // highest passing, lowest failing rate; 0 = none yet
-		hiShort        bool    // the generator fell short at hi: the service was not measured there
+		hiShort        bool    // at hi the generator fell short and nothing else failed
+		hiShortToo     bool    // at hi the generator fell short and the SLO was missed too
 		firstFailLoad  = -1
 		bestLoad       = -1
 		errStop        error
@@ -159,7 +160,7 @@ func Search(ctx context.Context, cfg SearchConfig, check func(result.Load) (bool
 				lo, bestLoad = rate, len(loads)-1
 			}
 		} else if hi == 0 || rate < hi {
-			hi, hiShort = rate, l.Shortfall
+			hi, hiShort, hiShortToo = rate, l.Shortfall && ok && succeeded, l.Shortfall && !(ok && succeeded)
 			if firstFailLoad < 0 {
 				firstFailLoad = len(loads) - 1
 			}
@@ -223,6 +224,9 @@ func Search(ctx context.Context, cfg SearchConfig, check func(result.Load) (bool
 			cfg.MaxSteps, RateLabel(lo), RateLabel(hi), pct((hi-lo)/lo), pct(cfg.Precision))
 	}
 
+	if hiShortToo && lo > 0 {
+		capa.Reason += fmt.Sprintf("; at %s the load generator also fell short, so part of that miss may be the generator's", RateLabel(hi))
+	}
 	res := SearchResult{Capacity: capa}
 	idx := bestLoad
 	note := ""

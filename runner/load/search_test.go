@@ -73,6 +73,8 @@ func TestSearchAlgorithm(t *testing.T) {
 			wantLo: 200, wantHi: 200, wantUpper: 0, wantRates: []float64{50, 100, 200}, lowerBound: true, reason: "while widening"},
 		{name: "generator falls short: lower bound", capacity: 5000, generator: 600, from: 50, to: 5000, steps: 12, precision: 0.05,
 			wantLo: 570, wantHi: 600, wantUpper: -1, converged: true, lowerBound: true, reason: "limited by the generator"},
+		{name: "generator short where the SLO is missed too: not a bound", capacity: 300, generator: 310, from: 50, to: 5000, steps: 12, precision: 0.05,
+			wantLo: 300 / 1.05, wantHi: 300, wantUpper: -1, converged: true, reason: "also fell short, so part of that miss may be the generator's"},
 		{name: "one step budget", capacity: 100, from: 50, to: 5000, steps: 1, precision: 0.05,
 			wantLo: 50, wantHi: 50, wantUpper: 0, wantRates: []float64{50}, lowerBound: true, reason: "while widening"},
 	}
