@@ -118,9 +118,6 @@ func Search(ctx context.Context, cfg SearchConfig, check func(result.Load) (bool
 			c.ResultsPath = StepResultsPath(cfg.Load.ResultsPath, n)
 			file = filepath.Base(c.ResultsPath)
 		}
-		if cfg.Load.Progress != nil {
-			c.Progress = cfg.Load.Progress
-		}
 		l, err := step(ctx, c)
 		if err != nil && ctx.Err() == nil {
 			return false, fmt.Errorf("step %d at %s: %w", n, RateLabel(rate), err)
