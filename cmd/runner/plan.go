@@ -113,6 +113,9 @@ type planRow struct {
 	// Warnings say what runs but competes or falls short (CPUs shared, users
 	// that cannot all spawn in time).
 	Warnings []string `json:"warnings"`
+
+	// Search is a capacity search's range of rates ("50/s..5000/s"); rate is then null.
+	Search *string `json:"search,omitempty"`
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -151,9 +154,12 @@ func planRows(f *spec.File, h preflight.Host) []planRow {
 		if s.CPUSet != "" {
 			row.CPUSet = ptr(s.CPUSet)
 		}
-		if s.Load.Closed() {
+		switch {
+		case s.Load.Closed():
 			row.Users, row.SpawnRate, row.Think = ptr(r.Users), ptr(r.SpawnRate), ptr(r.Think)
-		} else {
+		case s.Load.Search():
+			row.Search = ptr(r.Search)
+		default:
 			row.Rate = ptr(r.Rate)
 		}
 		rows = append(rows, row)
@@ -195,8 +201,12 @@ func planTable(w io.Writer, f *spec.File, h preflight.Host, rows []planRow) erro
 				mem = render.Bytes(s.MemoryBytes)
 			}
 		}
+		times := s.Load.Warmup.String() + "+" + s.Load.Duration.String()
+		if s.Load.Search() {
+			times = fmt.Sprintf("≤%d×(%s)", s.Load.SearchSteps, times)
+		}
 		if err := t.Append(strconv.Itoa(i+1), s.ID, replicas, cpus, mem, s.Balancer, s.Load.String(),
-			s.Load.Warmup.String()+"+"+s.Load.Duration.String(), s.Estimate().String(), fits); err != nil {
+			times, s.Estimate().String(), fits); err != nil {
 			return err
 		}
 	}

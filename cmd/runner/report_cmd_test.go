@@ -120,7 +120,7 @@ func TestCmdCompare(t *testing.T) {
 		{name: "error rate allowed", args: []string{base, errs, "--max-error-rate", "5%"}, code: 0},
 		{name: "throughput", args: []string{base, same, "--max-throughput-drop", "1%"}, code: 1, stdout: []string{"throughput -2.0% < -1.0%"}},
 		{name: "run dirs without results.csv", args: []string{run, run}, code: 0,
-			stdout: []string{"No regression in 8 scenarios."}, stderr: []string{"results.csv: missing; built from the outcomes"}},
+			stdout: []string{"No regression in 10 scenarios."}, stderr: []string{"results.csv: missing; built from the outcomes"}},
 		{name: "columns differ", args: []string{base, other}, code: 2, stderr: []string{"different columns", "only in " + other + ": extra", "slo_pass"}},
 		{name: "bad percentage", args: []string{base, same, "--max-p99-increase", "10"}, code: 2, stderr: []string{"write it with a % sign"}},
 		{name: "one argument", args: []string{base}, code: 2, stderr: []string{"want BASE and NEW, got 1"}},

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/mattn/go-isatty"
@@ -293,7 +294,7 @@ func runDir(f *spec.File, o runOptions) (string, error) {
 func newJobs(f *spec.File, scenarios []spec.Scenario, runID, platformName string) ([]run.Job, error) {
 	jobs := make([]run.Job, len(scenarios))
 	for i, s := range scenarios {
-		j := run.Job{Scenario: s.Result(), Load: loader(s)}
+		j := run.Job{Scenario: s.Result(), Load: loader(s, f.SLO.Result())}
 		if platformName == "external" {
 			for k, t := range s.Targets {
 				j.Targets = append(j.Targets, platform.Endpoint{Name: fmt.Sprintf("target-%d", k+1), URL: t})
@@ -330,8 +331,10 @@ func newJobs(f *spec.File, scenarios []spec.Scenario, runID, platformName string
 	return jobs, nil
 }
 
-// loader returns the load of scenario s as a run.Job's Load function.
-func loader(s spec.Scenario) func(ctx context.Context, eps []platform.Endpoint, resultsPath string, status func(string)) (result.Load, error) {
+// loader returns the load of scenario s as a run.Job's Load function: one load.Run,
+// or for a capacity search a load.Search against slo whose steps write
+// results-stepN.gob next to resultsPath.
+func loader(s spec.Scenario, slo *result.SLO) func(ctx context.Context, eps []platform.Endpoint, resultsPath string, status func(string)) (result.Load, error) {
 	return func(ctx context.Context, eps []platform.Endpoint, resultsPath string, status func(string)) (result.Load, error) {
 		w := s.Load
 		c := load.Config{
@@ -349,7 +352,23 @@ func loader(s spec.Scenario) func(ctx context.Context, eps []platform.Endpoint, 
 		for _, e := range eps {
 			c.Targets = append(c.Targets, e.URL)
 		}
-		return load.Run(ctx, c)
+		if !w.Search() {
+			return load.Run(ctx, c)
+		}
+		if slo == nil { // spec refuses a search without an SLO
+			return result.Load{}, errors.New("a capacity search needs an SLO")
+		}
+		var step atomic.Int64 // the step running
+		step.Store(1)
+		c.Progress = func(p load.Progress) { status(fmt.Sprintf("step %d: %s", step.Load(), progressLine(p))) }
+		res, err := load.Search(ctx, load.SearchConfig{
+			Load: c, From: w.SearchFrom, To: w.SearchTo, MaxSteps: w.SearchSteps, Precision: w.SearchPrecision,
+			OnStep: func(n int, st result.CapacityStep) {
+				step.Store(int64(n) + 1)
+				status(load.StepLine(n, st) + "\n")
+			},
+		}, slo.Check)
+		return res.Best, err
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"image/png"
 	"io"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -251,5 +252,76 @@ func TestRunInterruptAndResume(t *testing.T) {
 	}
 	if o := checkRunDir(t, dir, true, true)[0]; !o.Started.Equal(first.Started) {
 		t.Errorf("resume ran the finished first scenario again")
+	}
+}
+
+// TestRunExternalSearch runs a capacity search against a server with 4 slots of
+// 20ms (about 200 requests/s), end to end: step lines, per-step raw results, the
+// capacity in outcome.json, results.csv and report.md.
+func TestRunExternalSearch(t *testing.T) {
+	sem := make(chan struct{}, 4)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case sem <- struct{}{}:
+		case <-r.Context().Done():
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+		<-sem
+		_, _ = io.WriteString(w, "ok")
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "search.yaml")
+	yaml := fmt.Sprintf(`name: search
+platform: external
+targets: [%s]
+defaults: {warmup: 100ms, timeout: 2s}
+slo: {p99: 150ms, error_rate: 1%%}
+grid:
+  - name: cap
+    load: [{search: {from: 25/s, to: 1600/s, steps: 7, step_duration: 400ms, precision: 10%%}}]
+`, srv.URL)
+	if err := os.WriteFile(file, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "runs")
+	var stdout, stderr bytes.Buffer
+	if code := Main([]string{file, "--out", out}, &stdout, &stderr); code != exitOK {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "load: step 1: 25/s pass p99 ") || !strings.Contains(stdout.String(), "step 7: ") {
+		t.Errorf("stdout lacks the step lines:\n%s", stdout.String())
+	}
+	run := onlyRun(t, out)
+	const id = "cap-client-search25to1600-n7-sd400ms-p10"
+	var o result.Outcome
+	if err := result.ReadJSON(filepath.Join(run, "scenarios", id, "outcome.json"), &o); err != nil {
+		t.Fatal(err)
+	}
+	c := o.Load.Capacity
+	if o.Status != result.StatusOK || c == nil || len(c.Steps) != 7 || o.SLOPass == nil || !*o.SLOPass {
+		t.Fatalf("outcome %s %s, capacity %+v, SLO %v", o.Status, o.Error, c, o.SLOPass)
+	}
+	t.Logf("capacity %v/s: %s", c.RPS, c.Reason)
+	if c.RPS < 50 || c.RPS > 500 || o.Load.RequestedRPS != c.RPS {
+		t.Errorf("capacity %v/s (main metrics of the step at %v/s), want about 200/s", c.RPS, o.Load.RequestedRPS)
+	}
+	for i := range c.Steps {
+		if _, err := os.Stat(filepath.Join(run, "scenarios", id, fmt.Sprintf("results-step%d.gob", i+1))); err != nil {
+			t.Errorf("step %d: %v", i+1, err)
+		}
+	}
+	rows := readCSV(t, filepath.Join(run, "results.csv"))
+	col := map[string]int{}
+	for i, h := range rows[0] {
+		col[h] = i
+	}
+	if got := rows[1][col["capacity_rps"]]; got != fmt.Sprintf("%.2f", c.RPS) || rows[1][col["search"]] != "25/s..1600/s" || rows[1][col["capacity_steps"]] != "7" {
+		t.Errorf("results.csv capacity_rps %q search %q steps %q", got, rows[1][col["search"]], rows[1][col["capacity_steps"]])
+	}
+	md, err := os.ReadFile(filepath.Join(run, "report.md"))
+	if err != nil || !strings.Contains(string(md), "## Capacity at SLO") {
+		t.Errorf("report.md lacks the capacity table: %v", err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/infergrid/runner/runner/load"
+	"github.com/infergrid/runner/runner/result"
 )
 
 // Locust's "100 users, spawned at 50/s, waiting 1 to 3 seconds" against two
@@ -47,4 +48,30 @@ func ExampleRun() {
 	}
 	fmt.Println(l.SuccessRatio)
 	// Output: 1
+}
+
+// A capacity search against a replica that serves 2 requests at a time in 10ms
+// each (about 200/s): the highest constant rate whose p99 stays under 100ms.
+func ExampleSearch() {
+	slots := make(chan struct{}, 2)
+	replica := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		slots <- struct{}{}
+		time.Sleep(10 * time.Millisecond)
+		<-slots
+	}))
+	defer replica.Close()
+
+	slo := result.SLO{P99: 100 * time.Millisecond}
+	steps := 0
+	res, err := load.Search(context.Background(), load.SearchConfig{
+		Load: load.Config{Targets: []string{replica.URL}, Duration: 300 * time.Millisecond, Warmup: 100 * time.Millisecond},
+		From: 25, To: 800, MaxSteps: 8, Precision: 0.1,
+		OnStep: func(n int, s result.CapacityStep) { steps++ }, // e.g. print load.StepLine(n, s)
+	}, slo.Check)
+	if err != nil {
+		log.Fatal(err)
+	}
+	c := res.Capacity
+	fmt.Println(c.RPS >= 50 && c.RPS <= 400, steps == len(c.Steps) && steps <= 8)
+	// Output: true true
 }

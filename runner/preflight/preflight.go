@@ -116,7 +116,7 @@ func (ps Problems) Warnings() []Problem {
 
 // GeneratorBytes is the memory allowance of the load generator for s.
 func GeneratorBytes(s result.Scenario) int64 {
-	return GeneratorBaseBytes + int64(max(float64(s.Users), PeakRate(s.Rate)))*GeneratorPerUserBytes
+	return GeneratorBaseBytes + int64(max(float64(s.Users), PeakRate(s.Rate), PeakRate(s.Search)))*GeneratorPerUserBytes
 }
 
 // PeakRate returns the highest requests per second of an open-model rate as

@@ -37,6 +37,8 @@ func TestCheck(t *testing.T) {
 			want: []string{"warning: scenario u: starting 10000 users at 100/s takes 1m40s, longer than warm-up + duration 25s"}, warnOnly: true},
 		{name: "open rate counts like users", scenarios: []result.Scenario{{ID: "o", Replicas: 1, MemoryBytes: 15 * gib, Rate: "10/s..40000/s"}},
 			want: []string{"+ 1.34GiB for the load generator"}},
+		{name: "a search counts its highest rate", scenarios: []result.Scenario{{ID: "s", Replicas: 1, MemoryBytes: 15 * gib, Search: "50/s..40000/s"}},
+			want: []string{"+ 1.34GiB for the load generator"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -11,7 +11,7 @@ import (
 )
 
 // csvOf builds a results.csv with the real header from rows of
-// scenario:status:requests:errors:p99:throughput.
+// scenario:status:requests:errors:p99:throughput[:capacity].
 func csvOf(t *testing.T, rows ...string) *Results {
 	t.Helper()
 	var b strings.Builder
@@ -21,6 +21,9 @@ func csvOf(t *testing.T, rows ...string) *Results {
 		cells := make(map[string]string)
 		cells["scenario"], cells["status"], cells["requests"], cells["errors"], cells["p99_ms"], cells["throughput_rps"] = f[0], f[1], f[2], f[3], f[4], f[5]
 		cells["p50_ms"], cells["p95_ms"] = f[4], f[4]
+		if len(f) > 6 {
+			cells["capacity_rps"] = f[6]
+		}
 		rec := make([]string, len(Columns))
 		for i, c := range Columns {
 			rec[i] = cells[c]
@@ -57,6 +60,9 @@ func TestCompareThresholds(t *testing.T) {
 		{name: "ok to failed", base: "s:ok:1000:0:100:100", new: "s:failed:0:0::", th: DefaultThresholds, want: []string{"status ok → failed"}},
 		{name: "failed on both sides", base: "s:failed:0:0::", new: "s:failed:0:0::", th: DefaultThresholds},
 		{name: "fixed", base: "s:failed:0:0::", new: "s:ok:1000:0:100:100", th: DefaultThresholds},
+		{name: "capacity within 5%", base: "s:ok:1000:0:100:100:600", new: "s:ok:1000:0:300:96:580", th: DefaultThresholds},
+		{name: "capacity drop over 5%: latency and throughput of the best step are not judged", base: "s:ok:1000:0:100:100:600", new: "s:ok:1000:0:300:10:500", th: DefaultThresholds, want: []string{"capacity -16.7% < -5.0%"}},
+		{name: "capacity gain is fine", base: "s:ok:1000:0:100:100:500", new: "s:ok:1000:0:100:100:700", th: DefaultThresholds},
 		{name: "several at once", base: "s:ok:1000:0:100:100", new: "s:ok:1000:100:300:10", th: DefaultThresholds, want: []string{"p99 +200.0% > +10.0%", "throughput -90.0% < -5.0%", "error rate 10.0% > 1.0%"}},
 	}
 	for _, tt := range tests {
@@ -151,7 +157,7 @@ func TestReadResultsFromRunDir(t *testing.T) {
 	if len(problems) == 0 || !strings.Contains(problems[0], "results.csv: missing") {
 		t.Errorf("problems = %q, want results.csv missing first", problems)
 	}
-	if len(r.IDs) != 8 || !slices.Equal(r.Header, Columns) {
+	if len(r.IDs) != 10 || !slices.Equal(r.Header, Columns) {
 		t.Errorf("%d rows, header %q", len(r.IDs), r.Header)
 	}
 	var b bytes.Buffer
@@ -170,7 +176,7 @@ func TestReadResultsFromRunDir(t *testing.T) {
 		t.Fatalf("err %v, problems %q", err, problems)
 	}
 	c, err := Compare(r, fromFile, DefaultThresholds)
-	if err != nil || c.Regressions() != 0 || len(c.Deltas) != 8 {
+	if err != nil || c.Regressions() != 0 || len(c.Deltas) != 10 {
 		t.Errorf("a run compared with itself: err %v, %d deltas, %d regressions", err, len(c.Deltas), c.Regressions())
 	}
 }

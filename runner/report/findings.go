@@ -45,6 +45,7 @@ const (
 func Findings(run result.Run, outcomes []result.Outcome) []Finding {
 	var out []Finding
 	out = append(out, BestConfig(outcomes)...)
+	out = append(out, Capacity(outcomes)...)
 	out = append(out, Failures(outcomes)...)
 	out = append(out, Imbalance(outcomes)...)
 	out = append(out, ReplicaScaling(outcomes, run.Host.CPUs)...)
@@ -62,15 +63,22 @@ func measured(o result.Outcome) bool {
 // generator fell short of the requested rate did not apply its load level and does
 // not count; higher load levels that failed or missed the SLO are named.
 func BestConfig(outcomes []result.Outcome) []Finding {
-	judged := false
+	judged, searches := false, false
 	byModel := map[string][]result.Outcome{}
 	for _, o := range outcomes {
+		if searched(o) { // judged by the capacity rule
+			searches = true
+			continue
+		}
 		if o.SLOPass == nil {
 			continue
 		}
 		judged = true
 		m := loadLevel(o.Scenario, o.Load).Model
 		byModel[m] = append(byModel[m], o)
+	}
+	if !judged && searches {
+		return nil
 	}
 	if !judged {
 		return []Finding{{Rule: RuleBestConfig, Text: "No SLO was set, so no configuration was judged against one (set `slo:` in the scenario file to get the cheapest configuration that meets it)."}}
@@ -397,7 +405,7 @@ func ReplicaScaling(outcomes []result.Outcome, hostCPUs int) []Finding {
 		groups[k] = append(groups[k], o)
 	}
 	for _, o := range outcomes {
-		if !measured(o) {
+		if !measured(o) || searched(o) {
 			continue
 		}
 		s := o.Scenario

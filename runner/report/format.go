@@ -28,6 +28,10 @@ type level struct {
 
 // loadLevel describes the load of a scenario.
 func loadLevel(s result.Scenario, l result.Load) level {
+	if s.Search != "" {
+		from, _, _ := strings.Cut(s.Search, "..")
+		return level{Model: modelSearch, Value: parseRate(from), Label: "search " + s.Search}
+	}
 	if s.Users > 0 {
 		lb := fmt.Sprintf("%d users, spawn %s/s", s.Users, fnum(s.SpawnRate))
 		model := modelClosed
@@ -49,10 +53,13 @@ func loadLevel(s result.Scenario, l result.Load) level {
 	return level{Model: modelOpen, Value: v, Label: lb}
 }
 
-// modelRank orders closed models before the open one.
+// modelRank orders closed models before the open one, and capacity searches last.
 func modelRank(model string) int {
-	if model == modelOpen {
+	switch model {
+	case modelOpen:
 		return 1
+	case modelSearch:
+		return 2
 	}
 	return 0
 }

@@ -139,8 +139,8 @@ func TestPlotsAreImages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// 7 scenarios with a series (latency, throughput), 7 with stats (memory), 3 blocks.
-	if want := 7*2 + 7 + 3; len(pngs) != want {
+	// 9 scenarios with a series (latency, throughput), 9 with stats (memory), 4 blocks.
+	if want := 9*2 + 9 + 4; len(pngs) != want {
 		t.Errorf("%d PNGs, want %d: %q", len(pngs), want, pngs)
 	}
 	// Decode one plot of each kind fully (pixels and checksums); check the

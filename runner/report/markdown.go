@@ -109,7 +109,7 @@ func Markdown(w io.Writer, d *Data, findings []Finding, plots map[string]bool) e
 	b.WriteString("## Findings\n\n")
 	rules := []struct{ rule, title string }{
 		{RuleBestConfig, "Best configuration"}, {RuleFailures, "Failures"},
-		{RuleImbalance, "Balancing"}, {RuleReplicas, "Replicas"},
+		{RuleImbalance, "Balancing"}, {RuleReplicas, "Replicas"}, {RuleCapacity, "Capacity at SLO"},
 	}
 	// Rules this list does not know yet still get their findings shown.
 	for _, f := range findings {
@@ -133,6 +133,15 @@ func Markdown(w io.Writer, d *Data, findings []Finding, plots map[string]bool) e
 	}
 
 	writeFlags(&b, d)
+
+	if hasCapacity(d) {
+		b.WriteString("## Capacity at SLO\n\n")
+		b.WriteString("Each capacity search ran constant-rate steps, doubling from the lowest rate while the SLO was met, then bisecting; the capacity is the highest rate whose step met the SLO with the load generator keeping up (≥: a lower bound, <: below the range). Per CPU and per GiB divide it by the limits of all replicas (– when unlimited). The other tables show each search's highest passing step.\n\n")
+		if err := capacityTable(&b, d); err != nil {
+			return err
+		}
+		b.WriteString("\n")
+	}
 
 	for _, bl := range blocks(d) {
 		name := cmp.Or(bl.Name, "(no block)")
@@ -327,7 +336,11 @@ func blockCell(o result.Outcome) string {
 	if o.Status != result.StatusOK && l.Requests == 0 {
 		return "**" + o.Status + "**: " + truncate(oneLine(cmp.Or(o.Error, "no reason recorded")), 60)
 	}
-	s := fmt.Sprintf("%s · %s · %s<br>%s · %s err", msLabel(l.Latency.P50), msLabel(l.Latency.P95), msLabel(l.Latency.P99),
+	s := ""
+	if c := l.Capacity; c != nil {
+		s = "capacity **" + capacityLabel(c) + "**<br>"
+	}
+	s += fmt.Sprintf("%s · %s · %s<br>%s · %s err", msLabel(l.Latency.P50), msLabel(l.Latency.P95), msLabel(l.Latency.P99),
 		rpsLabel(l.ThroughputRPS), pctLabel(errorRate(l)))
 	if o.SLOPass != nil {
 		if *o.SLOPass {
@@ -402,9 +415,16 @@ func writeScenario(b *bytes.Buffer, sc *Scenario, plots map[string]bool) {
 	o := sc.Outcome
 	s, l := o.Scenario, o.Load
 	fmt.Fprintf(b, "### `%s`\n\n", s.ID)
-	fmt.Fprintf(b, "%s; %s for %s", configOf(s), loadLevel(s, l).Label, s.Duration)
-	if s.Warmup > 0 {
-		fmt.Fprintf(b, " after a %s warm-up", s.Warmup)
+	if s.Search != "" {
+		fmt.Fprintf(b, "%s; %s in steps of %s", configOf(s), loadLevel(s, l).Label, s.Duration)
+		if s.Warmup > 0 {
+			fmt.Fprintf(b, ", each after a %s warm-up", s.Warmup)
+		}
+	} else {
+		fmt.Fprintf(b, "%s; %s for %s", configOf(s), loadLevel(s, l).Label, s.Duration)
+		if s.Warmup > 0 {
+			fmt.Fprintf(b, " after a %s warm-up", s.Warmup)
+		}
 	}
 	fmt.Fprintf(b, ". Status: **%s**", o.Status)
 	if o.Error != "" {
@@ -420,6 +440,9 @@ func writeScenario(b *bytes.Buffer, sc *Scenario, plots map[string]bool) {
 		if l.LatencyFrom != "" {
 			fmt.Fprintf(b, "- Latency measured from: %s.\n", l.LatencyFrom)
 		}
+	}
+	if c := l.Capacity; c != nil {
+		writeCapacitySteps(b, c)
 	}
 	if o.SLOPass != nil {
 		if *o.SLOPass {

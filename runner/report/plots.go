@@ -253,6 +253,9 @@ func memoryPlot(sc Scenario) (*plot.Plot, error) {
 // blockPlot draws p99 latency against the load levels of a block, one line per
 // configuration; failed cells are left out.
 func blockPlot(bl *block) (*plot.Plot, error) {
+	if len(bl.Levels) > 0 && !slices.ContainsFunc(bl.Levels, func(l level) bool { return l.Model != modelSearch }) {
+		return capacityPlot(bl)
+	}
 	p := newPlot("p99 latency vs load, block "+bl.Name, "load", "p99 ms")
 	names := make([]string, len(bl.Levels))
 	for i, lv := range bl.Levels {
@@ -339,4 +342,58 @@ func headroom(p *plot.Plot, entries int) {
 	default:
 		p.Y.Max *= 1 + f
 	}
+}
+
+// capacityPlot draws, for a block of capacity searches, every step's p99 latency
+// against its requested rate, one line per configuration (steps in rate order).
+func capacityPlot(bl *block) (*plot.Plot, error) {
+	p := newPlot("p99 latency vs rate of every capacity-search step, block "+bl.Name, "requested rate /s", "p99 ms")
+	lo, hi := math.Inf(1), 0.0
+	n := 0
+	for i, c := range bl.Configs {
+		var xys plotter.XYs
+		for _, lv := range bl.Levels {
+			for _, sc := range bl.Cells[c][lv.Label] {
+				if cp := sc.Outcome.Load.Capacity; cp != nil {
+					for _, st := range cp.Steps {
+						if st.Requests > 0 {
+							y := msFloat(st.P99)
+							xys = append(xys, plotter.XY{X: st.RateRPS, Y: y})
+							lo, hi = min(lo, y), max(hi, y)
+						}
+					}
+				}
+			}
+		}
+		if len(xys) == 0 {
+			continue
+		}
+		slices.SortFunc(xys, func(a, b plotter.XY) int { return cmp.Compare(a.X, b.X) })
+		l, pts, err := plotter.NewLinePoints(xys)
+		if err != nil {
+			return nil, err
+		}
+		l.Color, pts.Color = plotutil.Color(i), plotutil.Color(i)
+		pts.Shape = plotutil.Shape(i)
+		pts.Radius = vg.Points(3)
+		p.Add(l, pts)
+		p.Legend.Add(shortConfig(c), l, pts)
+		n++
+	}
+	if n == 0 || hi == 0 {
+		return nil, errNoData
+	}
+	if lo > 0 && hi/lo > 50 {
+		p.Y.Scale = plot.LogScale{}
+		p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+		p.Y.Label.Text = "p99 ms (log scale)"
+	} else {
+		p.Y.Min = 0
+	}
+	p.Legend.Left = true
+	p.Legend.Padding = vg.Points(2)
+	p.Legend.TextStyle.Font.Size = vg.Points(8)
+	p.Legend.YOffs = -vg.Points(6)
+	headroom(p, n)
+	return p, nil
 }

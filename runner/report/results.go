@@ -23,6 +23,7 @@ var DesignColumns = []string{
 var ExtraColumns = []string{
 	"block", "status", "error", "think", "warmup_s", "requested_rps", "rate_rps", "shortfall",
 	"mean_ms", "peak_cpu_pct", "advisory", "generator_cpu_s", "slo_failures",
+	"search", "capacity_rps", "capacity_rps_per_cpu", "capacity_rps_per_gb", "capacity_steps", "capacity_lower_bound",
 }
 
 // Columns is the full header of results.csv.
@@ -45,7 +46,7 @@ func Record(o result.Outcome) []string {
 	if o.SLOPass != nil {
 		slo = strconv.FormatBool(*o.SLOPass)
 	}
-	return []string{
+	return append([]string{
 		s.ID,
 		strconv.Itoa(s.Replicas),
 		cell(s.CPUs > 0, fnum(s.CPUs)),
@@ -83,7 +84,25 @@ func Record(o result.Outcome) []string {
 		strconv.FormatBool(r.Advisory),
 		cell(l.GeneratorCPU > 0, ffix(seconds(l.GeneratorCPU), 3)),
 		strings.Join(o.SLOFailures, "; "),
+		s.Search,
+	}, capacityRecord(o)...)
+}
+
+// capacityRecord is the capacity columns of results.csv: empty unless o is a
+// capacity search. Per GB divides by GiB (2^30 bytes), as Docker reads 1G.
+func capacityRecord(o result.Outcome) []string {
+	c := o.Load.Capacity
+	if c == nil {
+		return []string{"", "", "", "", ""}
 	}
+	perCPU, perGB := "", ""
+	if v, ok := capacityPerCPU(o); ok {
+		perCPU = ffix(v, 2)
+	}
+	if v, ok := capacityPerGiB(o); ok {
+		perGB = ffix(v, 2)
+	}
+	return []string{ffix(c.RPS, 2), perCPU, perGB, strconv.Itoa(len(c.Steps)), strconv.FormatBool(c.LowerBound)}
 }
 
 // WriteResults writes results.csv: the header, then one row per scenario.

@@ -73,6 +73,8 @@ type SummaryConfig struct {
 	Rate        string  `json:"rate,omitempty"`
 	DurationS   float64 `json:"duration_s"`
 	WarmupS     float64 `json:"warmup_s"`
+	// Search is a capacity search's range; DurationS and WarmupS are then per step.
+	Search string `json:"search,omitempty"`
 }
 
 // SummaryLoad is what the load engine measured.
@@ -95,6 +97,68 @@ type SummaryLoad struct {
 	LatencyFrom    string            `json:"latency_from,omitempty"`
 	PeakInFlight   int               `json:"peak_in_flight"`
 	Notes          []string          `json:"notes,omitempty"`
+	// Capacity is set for a capacity search; the other fields are then those of
+	// its highest passing step.
+	Capacity *SummaryCapacity `json:"capacity,omitempty"`
+}
+
+// SummaryCapacity is what a capacity search found.
+type SummaryCapacity struct {
+	RPS float64 `json:"rps"`
+	// RPSPerCPU and RPSPerGB divide RPS by the CPU and memory (GiB) limits of all
+	// replicas; nil when unlimited.
+	RPSPerCPU  *float64              `json:"rps_per_cpu"`
+	RPSPerGB   *float64              `json:"rps_per_gb"`
+	FromRPS    float64               `json:"from_rps"`
+	ToRPS      float64               `json:"to_rps"`
+	Precision  float64               `json:"precision"`
+	UpperRPS   float64               `json:"upper_rps,omitempty"`
+	Converged  bool                  `json:"converged"`
+	LowerBound bool                  `json:"lower_bound"`
+	Reason     string                `json:"reason"`
+	Steps      []SummaryCapacityStep `json:"steps"`
+}
+
+// SummaryCapacityStep is one step of a capacity search.
+type SummaryCapacityStep struct {
+	RateRPS       float64        `json:"rate_rps"`
+	Pass          bool           `json:"pass"`
+	AchievedRPS   float64        `json:"achieved_rps"`
+	ThroughputRPS float64        `json:"throughput_rps"`
+	LatencyMs     SummaryLatency `json:"latency_ms"`
+	ErrorRatio    float64        `json:"error_ratio"`
+	Requests      uint64         `json:"requests"`
+	Shortfall     bool           `json:"shortfall"`
+	Failures      []string       `json:"failures,omitempty"`
+	ResultsFile   string         `json:"results_file,omitempty"`
+}
+
+func summaryCapacity(o result.Outcome) *SummaryCapacity {
+	c := o.Load.Capacity
+	if c == nil {
+		return nil
+	}
+	s := &SummaryCapacity{
+		RPS: round(c.RPS, 2), FromRPS: c.FromRPS, ToRPS: c.ToRPS, Precision: c.Precision, UpperRPS: round(c.UpperRPS, 2),
+		Converged: c.Converged, LowerBound: c.LowerBound, Reason: c.Reason, Steps: []SummaryCapacityStep{},
+	}
+	if v, ok := capacityPerCPU(o); ok {
+		s.RPSPerCPU = &v
+		*s.RPSPerCPU = round(v, 2)
+	}
+	if v, ok := capacityPerGiB(o); ok {
+		s.RPSPerGB = &v
+		*s.RPSPerGB = round(v, 2)
+	}
+	for _, st := range c.Steps {
+		s.Steps = append(s.Steps, SummaryCapacityStep{
+			RateRPS: round(st.RateRPS, 2), Pass: st.Pass, AchievedRPS: round(st.AchievedRPS, 2), ThroughputRPS: round(st.ThroughputRPS, 2),
+			LatencyMs:  SummaryLatency{P50: msf(st.P50), P95: msf(st.P95), P99: msf(st.P99)},
+			ErrorRatio: round(st.ErrorRatio, 4), Requests: st.Requests, Shortfall: st.Shortfall,
+			Failures: st.Failures, ResultsFile: st.ResultsFile,
+		})
+	}
+	return s
 }
 
 // SummaryLatency holds latency percentiles in milliseconds.
@@ -175,7 +239,7 @@ func summaryScenario(sc Scenario) SummaryScenario {
 		Config: SummaryConfig{
 			Replicas: c.Replicas, CPUs: c.CPUs, MemoryBytes: c.MemoryBytes, Balancer: c.Balancer,
 			Users: c.Users, SpawnRate: c.SpawnRate, Think: c.Think, Rate: c.Rate,
-			DurationS: seconds(c.Duration), WarmupS: seconds(c.Warmup),
+			DurationS: seconds(c.Duration), WarmupS: seconds(c.Warmup), Search: c.Search,
 		},
 		Load: SummaryLoad{
 			Requests: l.Requests, WarmupRequests: l.WarmupRequests,
@@ -190,6 +254,7 @@ func summaryScenario(sc Scenario) SummaryScenario {
 			StatusCodes: l.StatusCodes, ErrorMessages: l.Errors,
 			GeneratorCPUS: round(seconds(l.GeneratorCPU), 3), GeneratorRSS: l.GeneratorPeakRSSBytes,
 			LatencyFrom: l.LatencyFrom, PeakInFlight: l.PeakInFlight, Notes: l.Notes,
+			Capacity: summaryCapacity(o),
 		},
 		Resources: SummaryResources{
 			PeakMemBytes: r.PeakMemBytes, MeanCPUPct: round(r.MeanCPUPct, 2), PeakCPUPct: round(r.PeakCPUPct, 2),

@@ -11,4 +11,6 @@
 //	OUT/RUN_ID/scenarios/ID/stats.csv     Sample rows
 //	OUT/RUN_ID/scenarios/ID/events.json   []Event
 //	OUT/RUN_ID/scenarios/ID/results.gob   raw vegeta results
+//	OUT/RUN_ID/scenarios/ID/results-stepN.gob  raw vegeta results of step N of a
+//	                                           capacity search (instead of results.gob)
 package result

@@ -31,6 +31,9 @@ type Scenario struct {
 	Duration time.Duration `json:"duration_ns"`
 	// Warmup is sent before Duration and excluded from the metrics.
 	Warmup time.Duration `json:"warmup_ns"`
+	// Search is a capacity search's range of arrival rates, e.g. "50/s..5000/s";
+	// empty for other scenarios. Duration and Warmup are then those of each step.
+	Search string `json:"search,omitempty"`
 }
 
 // Latency summarises response times of the measured requests.
@@ -103,6 +106,62 @@ type Load struct {
 	PeakInFlight int `json:"peak_in_flight"`
 	// Notes are honesty remarks the report shows next to the numbers.
 	Notes []string `json:"notes,omitempty"`
+	// Capacity is the result of a capacity search; nil for other scenarios. The
+	// other fields of a search's Load are those of its highest passing step (of its
+	// first step when none passed).
+	Capacity *Capacity `json:"capacity,omitempty"`
+}
+
+// Capacity is what a capacity search found: the highest constant arrival rate at
+// which the service met the SLO, with every step tried.
+type Capacity struct {
+	// RPS is the highest requested rate whose step met the SLO; 0 when even the
+	// lowest rate of the range missed it.
+	RPS float64 `json:"rps"`
+	// FromRPS and ToRPS are the searched range.
+	FromRPS float64 `json:"from_rps"`
+	ToRPS   float64 `json:"to_rps"`
+	// Precision is the relative width of the final bracket the search aimed at, 0..1.
+	Precision float64 `json:"precision"`
+	// UpperRPS is the lowest rate that missed the SLO (or whose generator fell
+	// short); 0 when every step passed.
+	UpperRPS float64 `json:"upper_rps,omitempty"`
+	// Converged is true when the search ended with UpperRPS within Precision of RPS.
+	Converged bool `json:"converged"`
+	// LowerBound is true when the service may serve more than RPS: every step
+	// passed up to ToRPS, the step budget ran out while widening, or the load
+	// generator, not the service, fell short at UpperRPS.
+	LowerBound bool `json:"lower_bound"`
+	// Reason says how the search ended, in a sentence.
+	Reason string `json:"reason"`
+	// Steps are the steps in the order they ran.
+	Steps []CapacityStep `json:"steps"`
+}
+
+// CapacityStep is one constant-rate step of a capacity search.
+type CapacityStep struct {
+	// RateRPS is the requested arrival rate.
+	RateRPS float64 `json:"rate_rps"`
+	// Pass is true when the step met the SLO and the generator kept up.
+	Pass bool `json:"pass"`
+	// AchievedRPS is the rate actually sent.
+	AchievedRPS float64 `json:"achieved_rps"`
+	// ThroughputRPS is successful requests per second.
+	ThroughputRPS float64 `json:"throughput_rps"`
+	// P50, P95 and P99 are latency percentiles of the step's measured requests.
+	P50 time.Duration `json:"p50_ns"`
+	P95 time.Duration `json:"p95_ns"`
+	P99 time.Duration `json:"p99_ns"`
+	// ErrorRatio is failed / all measured requests, 0..1.
+	ErrorRatio float64 `json:"error_ratio"`
+	// Requests is the number of measured requests.
+	Requests uint64 `json:"requests"`
+	// Shortfall is true when the generator sent less than 95% of RateRPS.
+	Shortfall bool `json:"shortfall"`
+	// Failures are the SLO objectives the step missed.
+	Failures []string `json:"failures,omitempty"`
+	// ResultsFile is the step's raw results file, relative to the scenario's folder.
+	ResultsFile string `json:"results_file,omitempty"`
 }
 
 // Sample is one telemetry reading of one container (or local process).

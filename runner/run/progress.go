@@ -3,6 +3,7 @@ package run
 import (
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"time"
 
@@ -45,6 +46,14 @@ func (p *printer) Phase(k, n int, id, phase string) {
 func (p *printer) Status(s string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if line, ok := strings.CutSuffix(s, "\n"); ok { // an event: always printed, kept
+		if p.tty {
+			fmt.Fprintf(p.w, "\r\033[K%s: %s\n", p.head, line)
+			return
+		}
+		fmt.Fprintf(p.w, "%s: %s\n", p.head, line)
+		return
+	}
 	if !p.tty {
 		if now := p.now(); now.Sub(p.lastStatus) >= PlainInterval {
 			p.lastStatus = now

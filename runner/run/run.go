@@ -27,7 +27,9 @@ type Job struct {
 	// Targets are the endpoints of an external platform.
 	Targets []platform.Endpoint
 	// Load drives the scenario's load against eps, streams the raw results to
-	// resultsPath, and reports its live state through status.
+	// resultsPath, and reports its live state through status. A status line that
+	// ends in a newline is an event worth keeping (a capacity-search step): it is
+	// always printed, on a line of its own.
 	Load func(ctx context.Context, eps []platform.Endpoint, resultsPath string, status func(string)) (result.Load, error)
 }
 

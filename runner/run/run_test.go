@@ -297,3 +297,29 @@ func TestPlainProgressThrottlesStatus(t *testing.T) {
 		t.Errorf("got\n%q\nwant\n%q", buf.String(), want)
 	}
 }
+
+func TestProgressPrintsEveryEventLine(t *testing.T) {
+	for _, tt := range []struct {
+		tty  bool
+		want string
+	}{
+		// Plain: the live line "2 req" falls within PlainInterval and is dropped;
+		// the events (ending in a newline) never are.
+		{false, "[1/2] a load\n[1/2] a load: 1 req\n[1/2] a load: step 1: 50/s pass p99 3ms\n[1/2] a load: step 2: 100/s pass p99 4ms\n"},
+		// Terminal: live lines rewrite the current line; events stay on their own.
+		{true, "\r\033[K[1/2] a load\r\033[K[1/2] a load: 1 req\r\033[K[1/2] a load: step 1: 50/s pass p99 3ms\n\r\033[K[1/2] a load: 2 req\r\033[K[1/2] a load: step 2: 100/s pass p99 4ms\n"},
+	} {
+		var buf bytes.Buffer
+		p := NewProgress(&buf, tt.tty).(*printer)
+		now := time.Unix(0, 0)
+		p.now = func() time.Time { return now }
+		p.Phase(1, 2, "a", "load")
+		p.Status("1 req")
+		p.Status("step 1: 50/s pass p99 3ms\n")
+		p.Status("2 req")
+		p.Status("step 2: 100/s pass p99 4ms\n")
+		if buf.String() != tt.want {
+			t.Errorf("tty %v: got\n%q\nwant\n%q", tt.tty, buf.String(), tt.want)
+		}
+	}
+}

@@ -272,10 +272,9 @@ func yamlKey(f reflect.StructField) string {
 	return tag
 }
 
-// laterKeys are keys the format reserves for features of later versions.
-var laterKeys = map[string]string{
-	"search": "capacity search is not available in this version of runner",
-}
+// laterKeys are keys the format reserves for features of later versions, with
+// the reason they are refused.
+var laterKeys = map[string]string{}
 
 func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 	if n.Kind != yaml.MappingNode {

@@ -122,6 +122,16 @@ func (f *File) resolveLoad(b Block, le LoadEntry) Workload {
 	} else {
 		l.Warmup = DefaultWarmup
 	}
+	if s := le.Search; s != nil {
+		l.SearchFrom, l.SearchTo = s.From.PerSecond, s.To.PerSecond
+		l.SearchSteps = cmp(s.Steps, DefaultSearchSteps)
+		l.SearchPrecision = DefaultSearchPrecision
+		if s.Precision != nil {
+			l.SearchPrecision = s.Precision.Ratio
+		}
+		l.Duration = cmp(s.StepDuration.Duration, DefaultStepDuration)
+		return l
+	}
 	if le.Rate != nil {
 		if le.Rate.Ramp() {
 			l.RateFrom, l.RateTo = le.Rate.From.PerSecond, le.Rate.To.PerSecond
@@ -167,7 +177,18 @@ func (f *File) Image() string {
 func (l Workload) Closed() bool { return l.Users > 0 }
 
 // Ramp reports whether the load is an open-model linear ramp.
-func (l Workload) Ramp() bool { return l.Users == 0 && l.Rate == 0 }
+func (l Workload) Ramp() bool { return l.Users == 0 && l.Rate == 0 && !l.Search() }
+
+// Search reports whether the load is a capacity search.
+func (l Workload) Search() bool { return l.SearchTo > 0 }
+
+// SearchString is a capacity search's range as "50/s..5000/s"; empty for other loads.
+func (l Workload) SearchString() string {
+	if !l.Search() {
+		return ""
+	}
+	return num(l.SearchFrom) + "/s.." + num(l.SearchTo) + "/s"
+}
 
 // SpawnTime is how long the closed model takes to start every user.
 func (l Workload) SpawnTime() time.Duration {
@@ -181,7 +202,7 @@ func (l Workload) SpawnTime() time.Duration {
 // the closed model.
 func (l Workload) RateString() string {
 	switch {
-	case l.Closed():
+	case l.Closed(), l.Search():
 		return ""
 	case l.Ramp():
 		return num(l.RateFrom) + "/s.." + num(l.RateTo) + "/s"
@@ -189,8 +210,12 @@ func (l Workload) RateString() string {
 	return num(l.Rate) + "/s"
 }
 
-// String describes the load level, e.g. "10 users @10/s" or "200/s".
+// String describes the load level, e.g. "10 users @10/s", "200/s" or
+// "search 50/s..5000/s (10 steps of 10s, 5%)".
 func (l Workload) String() string {
+	if l.Search() {
+		return fmt.Sprintf("search %s (%d steps of %s, %s%%)", l.SearchString(), l.SearchSteps, l.Duration, num(100*l.SearchPrecision))
+	}
 	if !l.Closed() {
 		return l.RateString()
 	}
@@ -203,8 +228,12 @@ func (l Workload) String() string {
 
 func num(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 
-// Estimate is the scenario's expected wall time: warm-up, measured load and Overhead.
+// Estimate is the scenario's expected wall time: warm-up, measured load and
+// Overhead; for a capacity search, every step of its budget (an upper bound).
 func (s Scenario) Estimate() time.Duration {
+	if s.Load.Search() {
+		return time.Duration(s.Load.SearchSteps)*(s.Load.Warmup+s.Load.Duration) + Overhead
+	}
 	return s.Load.Warmup + s.Load.Duration + Overhead
 }
 
@@ -223,6 +252,7 @@ func (s Scenario) Result() result.Scenario {
 		Rate:        s.Load.RateString(),
 		Duration:    s.Load.Duration,
 		Warmup:      s.Load.Warmup,
+		Search:      s.Load.SearchString(),
 	}
 	if s.Load.Closed() {
 		r.Think = thinkString(s.Load.ThinkMin, s.Load.ThinkMax)
@@ -261,6 +291,19 @@ func scenarioID(s Scenario, le LoadEntry, external bool) string {
 		parts = append(parts, "u"+idNum(float64(l.Users))+"s"+idNum(l.SpawnRate))
 		if l.ThinkMax > 0 {
 			parts = append(parts, "t"+idDur(l.ThinkMin)+idRange(l.ThinkMin, l.ThinkMax))
+		}
+	case l.Search():
+		parts = append(parts, "search"+idNum(l.SearchFrom)+"to"+idNum(l.SearchTo))
+		if s := le.Search; s != nil {
+			if s.Steps > 0 {
+				parts = append(parts, fmt.Sprintf("n%d", s.Steps))
+			}
+			if s.StepDuration.set {
+				parts = append(parts, "sd"+idDur(s.StepDuration.Duration))
+			}
+			if s.Precision != nil {
+				parts = append(parts, "p"+idNum(100*s.Precision.Ratio))
+			}
 		}
 	case l.Ramp():
 		parts = append(parts, "rate"+idNum(l.RateFrom)+"to"+idNum(l.RateTo))

@@ -95,6 +95,24 @@ grid:
 			},
 		},
 		{
+			name: "capacity search: one scenario per configuration, step defaults",
+			src: head + `slo: {p99: 500ms}
+defaults: {duration: 7s, warmup: 2s}
+grid:
+  - name: cap
+    cpus: [0.5, 1]
+    load:
+      - {search: {from: 50/s, to: 5000/s}}
+      - {search: {from: 10/s, to: 80/s, steps: 4, step_duration: 3s, precision: 2.5%}, warmup: 1s, max_workers: 9}
+`,
+			want: []row{
+				{"cap-r1-cpu0_5-mem_unl-client-search50to5000", 1, 0.5, 0, "client", Workload{SearchFrom: 50, SearchTo: 5000, SearchSteps: DefaultSearchSteps, SearchPrecision: DefaultSearchPrecision, Duration: DefaultStepDuration, Warmup: 2 * time.Second, Timeout: DefaultTimeout}},
+				{"cap-r1-cpu0_5-mem_unl-client-search10to80-n4-sd3s-p2_5-w1s-mw9", 1, 0.5, 0, "client", Workload{SearchFrom: 10, SearchTo: 80, SearchSteps: 4, SearchPrecision: 0.025, Duration: 3 * time.Second, Warmup: time.Second, Timeout: DefaultTimeout, MaxWorkers: 9}},
+				{"cap-r1-cpu1-mem_unl-client-search50to5000", 1, 1, 0, "client", Workload{SearchFrom: 50, SearchTo: 5000, SearchSteps: DefaultSearchSteps, SearchPrecision: DefaultSearchPrecision, Duration: DefaultStepDuration, Warmup: 2 * time.Second, Timeout: DefaultTimeout}},
+				{"cap-r1-cpu1-mem_unl-client-search10to80-n4-sd3s-p2_5-w1s-mw9", 1, 1, 0, "client", Workload{SearchFrom: 10, SearchTo: 80, SearchSteps: 4, SearchPrecision: 0.025, Duration: 3 * time.Second, Warmup: time.Second, Timeout: DefaultTimeout, MaxWorkers: 9}},
+			},
+		},
+		{
 			name: "external: only load axes in the ID",
 			src: `name: ext
 platform: external
@@ -162,6 +180,19 @@ func TestResult(t *testing.T) {
 	}
 	if got := s.Estimate(); got != time.Second+Overhead {
 		t.Errorf("Estimate() = %v", got)
+	}
+	s.Load = Workload{SearchFrom: 50, SearchTo: 5000, SearchSteps: 8, SearchPrecision: 0.05, Duration: 10 * time.Second, Warmup: 2 * time.Second}
+	if got := s.Result(); got.Search != "50/s..5000/s" || got.Rate != "" || got.Duration != 10*time.Second {
+		t.Errorf("search Result() = %+v", got)
+	}
+	if got := s.Estimate(); got != 8*12*time.Second+Overhead {
+		t.Errorf("search Estimate() = %v, want every step of the budget", got)
+	}
+	if got, want := s.Load.String(), "search 50/s..5000/s (8 steps of 10s, 5%)"; got != want {
+		t.Errorf("search String() = %q, want %q", got, want)
+	}
+	if s.Load.Ramp() || s.Load.Closed() || !s.Load.Search() {
+		t.Error("a search is neither a ramp nor closed")
 	}
 }
 
@@ -250,7 +281,7 @@ func TestSchemaUpToDate(t *testing.T) {
 			t.Errorf("schema: %s has no description", k)
 		}
 	}
-	for _, typ := range []reflect.Type{reflect.TypeFor[Service](), reflect.TypeFor[Request](), reflect.TypeFor[Defaults](), reflect.TypeFor[Block](), reflect.TypeFor[LoadEntry](), reflect.TypeFor[SLO]()} {
+	for _, typ := range []reflect.Type{reflect.TypeFor[Service](), reflect.TypeFor[Request](), reflect.TypeFor[Defaults](), reflect.TypeFor[Block](), reflect.TypeFor[LoadEntry](), reflect.TypeFor[Search](), reflect.TypeFor[SLO]()} {
 		def, ok := schema.Defs[typ.Name()]
 		if !ok {
 			t.Errorf("schema: no $defs/%s", typ.Name())

@@ -20,6 +20,7 @@ func FuzzParse(f *testing.F) {
 		f.Add(b)
 	}
 	f.Add([]byte(head + "grid: [{name: a, load: [{rate: {from: 1/s, to: 2/s}}]}]\n"))
+	f.Add([]byte(head + "slo: {p99: 1s}\ngrid: [{name: a, load: [{search: {from: 1/s, to: 2/s, steps: 3, step_duration: 1s, precision: 5%}}]}]\n"))
 	f.Add([]byte("a: &a [*a]\n"))
 	f.Add([]byte("grid: [{<<: [*x]}]\n"))
 	f.Add([]byte("name: t\nplatform: external\ntargets: [http://x]\ngrid: [{name: a, load: [{users: 1, spawn_rate: 1e308}]}]\n"))

@@ -33,6 +33,15 @@ const (
 	DefaultHealth        = "/health"
 	DefaultHealthTimeout = 60 * time.Second
 	DefaultPath          = "/"
+	// DefaultSearchSteps is a capacity search's step budget.
+	DefaultSearchSteps = 10
+	// DefaultStepDuration is the measured time of each capacity-search step.
+	DefaultStepDuration = 10 * time.Second
+	// DefaultSearchPrecision is the relative bracket width at which a capacity
+	// search stops bisecting.
+	DefaultSearchPrecision = 0.05
+	// MaxSearchSteps bounds a capacity search's step budget.
+	MaxSearchSteps = 50
 	// MaxScenarios bounds the expansion of one file.
 	MaxScenarios = 10_000
 	// MaxBodyBytes bounds one request body file.
@@ -509,12 +518,16 @@ func dupAxis[T comparable](d *decoder, path string, vs []T) {
 }
 
 func (d *decoder) validateLoad(f *File, p string, l *LoadEntry) {
-	closed, open := d.has(p+".users"), l.Rate != nil
+	closed, open, search := d.has(p+".users"), l.Rate != nil, d.has(p+".search")
 	switch {
+	case search && (closed || open):
+		d.errAt(p+".search", "a capacity search sets its own constant rates; give search alone, without users or rate")
+	case search:
+		d.validateSearch(f, p, l)
 	case closed && open:
 		d.errAt(p, "give users (closed model: users, spawn_rate, think) or rate (open model), not both")
 	case !closed && !open:
-		d.errAt(p, "a load level needs users (closed model, with spawn_rate) or rate (open model, e.g. rate: 200/s)")
+		d.errAt(p, "a load level needs users (closed model, with spawn_rate), rate (open model, e.g. rate: 200/s) or search (capacity search, e.g. search: {from: 50/s, to: 5000/s})")
 	case closed:
 		if l.Users < 1 {
 			d.errAt(p+".users", "%d: users must be 1 or more", l.Users)
@@ -542,5 +555,47 @@ func (d *decoder) validateLoad(f *File, p string, l *LoadEntry) {
 	}
 	if l.Timeout.set && l.Timeout.Duration <= 0 {
 		d.errAt(p+".timeout", "must be more than 0, e.g. 10s")
+	}
+}
+
+// validateSearch checks a capacity-search load entry.
+func (d *decoder) validateSearch(f *File, p string, l *LoadEntry) {
+	sp := p + ".search"
+	for _, k := range []string{"spawn_rate", "think"} {
+		if d.has(p + "." + k) {
+			d.errAt(p+"."+k, "%s belongs to the closed model (users); a capacity search sends constant open-model rates", k)
+		}
+	}
+	if d.has(p + ".duration") {
+		d.errAt(p+".duration", "a capacity search runs several steps; set the time of each with search.step_duration (default %s) instead of duration", DefaultStepDuration)
+	}
+	if d.has(p+".max_workers") && l.MaxWorkers < 1 {
+		d.errAt(p+".max_workers", "must be 1 or more")
+	}
+	s := l.Search
+	if s == nil {
+		d.errAt(sp, "a capacity search needs a range, e.g. search: {from: 50/s, to: 5000/s}")
+		return
+	}
+	switch {
+	case !d.has(sp+".from") || !d.has(sp+".to"):
+		d.errAt(sp, "a capacity search needs both from and to, e.g. search: {from: 50/s, to: 5000/s}")
+	case s.From.set && s.To.set && s.To.PerSecond <= s.From.PerSecond:
+		d.errAt(sp+".to", "%s/s must be above from (%s/s): the search goes from a low rate up to a high one", num(s.To.PerSecond), num(s.From.PerSecond))
+	}
+	if d.has(sp+".steps") && (s.Steps < 1 || s.Steps > MaxSearchSteps) {
+		d.errAt(sp+".steps", "%d: the step budget must be 1 to %d (default %d)", s.Steps, MaxSearchSteps, DefaultSearchSteps)
+	}
+	if s.StepDuration.set && s.StepDuration.Duration <= 0 {
+		d.errAt(sp+".step_duration", "must be more than 0, e.g. 10s")
+	}
+	if s.Precision != nil && (s.Precision.Ratio <= 0 || s.Precision.Ratio >= 1) {
+		d.errAt(sp+".precision", "must be more than 0%% and less than 100%%, e.g. 5%%")
+	}
+	switch {
+	case f.SLO == nil:
+		d.errAt(sp, "a capacity search finds the highest rate that meets the SLO, and the file sets none; add one, e.g. slo: {p99: 500ms, error_rate: 1%%}")
+	case !f.SLO.P50.set && !f.SLO.P95.set && !f.SLO.P99.set && f.SLO.ErrorRate == nil && !f.SLO.MinThroughput.set:
+		d.errAt(sp, "a capacity search finds the highest rate that meets the SLO, and the slo sets no objective; give p50, p95, p99, error_rate or min_throughput")
 	}
 }

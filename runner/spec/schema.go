@@ -165,6 +165,9 @@ func (g *schemaGen) object(t reflect.Type) map[string]any {
 	if t == reflect.TypeFor[Block]() {
 		o["required"] = []string{"name", "load"}
 	}
+	if t == reflect.TypeFor[Search]() {
+		o["required"] = []string{"from", "to"}
+	}
 	if t == reflect.TypeFor[RateSpec]() {
 		o["required"] = []string{"from", "to"}
 	}

@@ -142,8 +142,8 @@ type Block struct {
 	Load []LoadEntry `yaml:"load"`
 }
 
-// LoadEntry is one load level: closed (users, spawn_rate, think) or open (rate,
-// constant or ramp).
+// LoadEntry is one load level: closed (users, spawn_rate, think), open (rate,
+// constant or ramp) or a capacity search (search).
 type LoadEntry struct {
 	// Users is the number of closed-model users.
 	Users int `yaml:"users"`
@@ -161,6 +161,24 @@ type LoadEntry struct {
 	Timeout Duration `yaml:"timeout"`
 	// MaxWorkers overrides the open model's worker cap.
 	MaxWorkers int `yaml:"max_workers"`
+	// Search finds the highest constant arrival rate that meets the SLO:
+	// {from: 50/s, to: 5000/s}, optionally steps, step_duration and precision.
+	Search *Search `yaml:"search"`
+}
+
+// Search is a capacity search: constant-rate open-model steps that widen from
+// From (doubling while the SLO is met) and then bisect, per configuration.
+type Search struct {
+	// From is the first (lowest) arrival rate tried, e.g. 50/s.
+	From Rate `yaml:"from"`
+	// To is the highest arrival rate tried, e.g. 5000/s.
+	To Rate `yaml:"to"`
+	// Steps is the step budget (widening and bisection together); default 10.
+	Steps int `yaml:"steps"`
+	// StepDuration is the measured time of each step, after its own warm-up; default 10s.
+	StepDuration Duration `yaml:"step_duration"`
+	// Precision is the relative bracket width at which bisection stops ("5%" or 0.05); default 5%.
+	Precision *Percent `yaml:"precision"`
 }
 
 // SLO is the service-level objective as written.
@@ -233,6 +251,13 @@ type Workload struct {
 	Timeout time.Duration
 	// MaxWorkers caps concurrent requests of the open model.
 	MaxWorkers int
+	// SearchFrom and SearchTo bound a capacity search's rates per second; both
+	// zero for other loads. Duration and Warmup are then those of each step.
+	SearchFrom, SearchTo float64
+	// SearchSteps is the capacity search's step budget.
+	SearchSteps int
+	// SearchPrecision is the relative bracket width at which bisection stops, 0..1.
+	SearchPrecision float64
 }
 
 // ResolvedRequest is the request template with its bodies read from disk.
