@@ -113,7 +113,6 @@ type planRow struct {
 	// Warnings say what runs but competes or falls short (CPUs shared, users
 	// that cannot all spawn in time).
 	Warnings []string `json:"warnings"`
-
 	// Search is a capacity search's range of rates ("50/s..5000/s"); rate is then null.
 	Search *string `json:"search,omitempty"`
 }
