@@ -583,3 +583,131 @@ grid:
 		t.Errorf("no kill/die event of %s in events.json: %+v", victim, events)
 	}
 }
+
+// testsvcStudy writes a compose scenario file that builds the platform tests'
+// testsvc (it can be told to stay unhealthy or to allocate memory), with extra YAML
+// appended under grid.
+func testsvcStudy(t *testing.T, name, service, request, defaults, grid string) string {
+	t.Helper()
+	svc, err := filepath.Abs("../../runner/platform/testdata/testsvc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), name+".yaml")
+	yaml := fmt.Sprintf("name: %s\nplatform: compose\nservice: {build: %q, port: 8000, health: /health, host_ports: 21000-21999%s}\nrequest: %s\ndefaults: %s\ngrid:\n%s",
+		name, svc, service, request, defaults, grid)
+	if err := os.WriteFile(file, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return file
+}
+
+// TestSIGINTPerPhase interrupts a compose run with SIGINT while it builds, while a
+// stack comes up, while it waits for a replica that never gets healthy, and while
+// a stack goes down: every time the runner exits 130 promptly, nothing of the run
+// is left, and the scenarios finished before are kept. (The load phase:
+// TestRunInterruptAndResume; SIGTERM: TestRunSIGTERM.)
+func TestSIGINTPerPhase(t *testing.T) {
+	dockertest.Require(t)
+	two := "  - name: a\n    load: [{rate: 20/s}]\n  - name: b\n    load: [{rate: 20/s}]\n"
+	tests := []struct {
+		name    string
+		service string
+		at      func(string) bool
+		delay   time.Duration
+		kept    int // scenarios finished before the signal
+	}{
+		{name: "build", at: func(l string) bool { return strings.HasPrefix(l, "[2 scenarios] build") }},
+		{name: "up", at: phaseLine(2, "up"), kept: 1},
+		{name: "health wait", service: ", health_timeout: 60s, env: {UNHEALTHY: '1'}", at: phaseLine(1, "up"), delay: 2 * time.Second},
+		{name: "down", at: phaseLine(1, "down"), kept: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			file := testsvcStudy(t, "sigint", tt.service, "{method: GET, path: /health}", "{duration: 2s, warmup: 0s, memory: 64M}", two)
+			out := t.TempDir()
+			p := startRunner(t, []string{"RUNNER_STATE_DIR=" + t.TempDir()}, file, "--out", out)
+			p.waitFor(3*time.Minute, tt.name, tt.at)
+			time.Sleep(tt.delay)
+			sent := time.Now()
+			if err := p.cmd.Process.Signal(syscall.SIGINT); err != nil {
+				t.Fatal(err)
+			}
+			code := p.wait(90 * time.Second)
+			took := time.Since(sent)
+			dir := onlyRun(t, out)
+			dockertest.NoLeftovers(t, label.Run+"="+filepath.Base(dir))
+			if code != exitInterrupted {
+				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitInterrupted, p.out(), p.stderr.String())
+			}
+			if pids, _ := local.Processes(local.EnvRun, filepath.Base(dir)); len(pids) > 0 {
+				t.Errorf("processes left: %v", pids)
+			}
+			ok := 0
+			outcomes, _ := filepath.Glob(filepath.Join(dir, "scenarios", "*", "outcome.json"))
+			for _, f := range outcomes {
+				var o result.Outcome
+				if err := result.ReadJSON(f, &o); err != nil {
+					t.Fatal(err)
+				}
+				if o.Status == result.StatusOK {
+					ok++
+				}
+			}
+			if ok != tt.kept {
+				t.Errorf("%d scenarios kept as finished, want %d", ok, tt.kept)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "report.md")); err != nil {
+				t.Errorf("no report: %v", err)
+			}
+			t.Logf("exited %s after SIGINT", took.Round(time.Millisecond))
+		})
+	}
+}
+
+// TestReplicaOOMKilled runs a replica with a 16 MiB limit that the load makes
+// allocate 2 MiB a request: the kernel kills it, and the outcome counts an OOM
+// kill (and events.json has an oom event) rather than only a generic error.
+func TestReplicaOOMKilled(t *testing.T) {
+	dockertest.Require(t)
+	file := testsvcStudy(t, "oom", "", `{method: POST, path: "/alloc?mb=2"}`, "{duration: 4s, warmup: 0s, memory: 16M}",
+		"  - name: oom\n    load: [{rate: 10/s}]\n")
+	out := t.TempDir()
+	p := startRunner(t, []string{"RUNNER_STATE_DIR=" + t.TempDir()}, file, "--out", out)
+	code := p.wait(3 * time.Minute)
+	if code == exitUsage {
+		t.Fatalf("exit 2: %s", p.stderr.String())
+	}
+	dir := onlyRun(t, out)
+	dockertest.NoLeftovers(t, label.Run+"="+filepath.Base(dir))
+	if code != exitOK && code != exitSLO {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, p.out(), p.stderr.String())
+	}
+	// Not checkRunDir: the replica can die before the first telemetry sample,
+	// and then there is no memory plot.
+	ids, _ := filepath.Glob(filepath.Join(dir, "scenarios", "*"))
+	if len(ids) != 1 {
+		t.Fatalf("scenarios: %v", ids)
+	}
+	var o result.Outcome
+	if err := result.ReadJSON(filepath.Join(ids[0], "outcome.json"), &o); err != nil {
+		t.Fatal(err)
+	}
+	if o.Resources.OOMKills == 0 {
+		t.Errorf("no OOM kill recorded: %+v; errors %v", o.Resources, o.Load.Errors)
+	}
+	events, err := monitor.ReadEvents(filepath.Join(dir, "scenarios", o.Scenario.ID, "events.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, ev := range events {
+		found = found || (ev.Kind == result.EventOOM && ev.Container != "" && !ev.Time.IsZero())
+	}
+	if !found {
+		t.Errorf("no oom event in events.json: %+v", events)
+	}
+	if rows := readCSV(t, filepath.Join(dir, "results.csv")); !strings.Contains(strings.Join(rows[0], ","), "oom_kills") {
+		t.Errorf("results.csv has no oom_kills column: %v", rows[0])
+	}
+}
