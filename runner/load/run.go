@@ -72,6 +72,9 @@ func Run(ctx context.Context, c Config) (result.Load, error) {
 	if c.Method == "" {
 		c.Method = DefaultMethod
 	}
+	if c.MaxResponseBytes == 0 {
+		c.MaxResponseBytes = DefaultMaxResponseBytes
+	}
 	if c.Timeout == 0 {
 		c.Timeout = DefaultTimeout
 	}
@@ -119,6 +122,7 @@ func Run(ctx context.Context, c Config) (result.Load, error) {
 			if err != nil {
 				return result.Load{}, fmt.Errorf("invalid target %s: %w", u, err)
 			}
+			p.maxBody = c.MaxResponseBytes
 			e.pools = append(e.pools, p)
 			defer p.closeIdle()
 		}
@@ -128,6 +132,9 @@ func Run(ctx context.Context, c Config) (result.Load, error) {
 			idle = int(c.MaxWorkers)
 		}
 		e.client = newClient(connCtx, c.Timeout, idle)
+		if c.MaxResponseBytes > 0 {
+			e.client.Transport = capTransport{e.client.Transport, c.MaxResponseBytes}
+		}
 	}
 
 	e.start = time.Now()
