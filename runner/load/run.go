@@ -133,7 +133,8 @@ func Run(ctx context.Context, c Config) (result.Load, error) {
 		}
 		e.client = newClient(connCtx, c.Timeout, idle)
 		if c.MaxResponseBytes > 0 {
-			e.client.Transport = capTransport{e.client.Transport, c.MaxResponseBytes}
+			e.client.Transport = &capTransport{rt: e.client.Transport, max: c.MaxResponseBytes, timeout: e.client.Timeout}
+			e.client.Timeout = 0
 		}
 	}
 
