@@ -18,6 +18,7 @@ import (
 	"github.com/infergrid/runner/runner/platform/docker"
 	"github.com/infergrid/runner/runner/platform/local"
 	"github.com/infergrid/runner/runner/result"
+	"github.com/infergrid/runner/runner/spec"
 )
 
 const cleanUsage = `Usage: runner clean [--run ID] [--dry-run] [--force]
@@ -319,9 +320,17 @@ func cleanOrphans(ctx context.Context, w io.Writer) {
 	}
 }
 
-// prepareRun runs before runner run builds or starts anything: it checks the
-// output folder (exit 2 when it cannot take the run) and removes orphaned stacks.
-func prepareRun(ctx context.Context, o runOptions, stderr io.Writer) int {
+// prepareRun runs before runner run builds or starts anything: it checks that
+// every scenario renders with its compose template (as runner validate does) when
+// the platform may use it, checks the output folder (exit 2 when either fails),
+// and removes orphaned stacks.
+func prepareRun(ctx context.Context, f *spec.File, platformName string, o runOptions, stderr io.Writer) int {
+	if platformName != "local" && platformName != "external" {
+		if err := renderCheck(f); err != nil {
+			fmt.Fprintf(stderr, "runner run: %v\nNothing was started.\n", err)
+			return exitUsage
+		}
+	}
 	out := o.out
 	if o.resume.dir != "" {
 		out = o.resume.dir

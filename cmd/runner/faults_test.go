@@ -711,3 +711,67 @@ func TestReplicaOOMKilled(t *testing.T) {
 		t.Errorf("results.csv has no oom_kills column: %v", rows[0])
 	}
 }
+
+// TestBrokenScenarioCorpus runs runner validate on every file of
+// testdata/broken: each is refused with exit 2 and names each of its problems
+// where it is, and nothing is started.
+func TestBrokenScenarioCorpus(t *testing.T) {
+	want := map[string][]string{
+		"syntax.yaml": {"syntax.yaml:2:1: YAML syntax: did not find expected node content"},
+		"types.yaml": {
+			`types.yaml:3:22: defaults.duration: "fast" is not a duration`,
+			`types.yaml:6:16: grid[0].replicas[0]: want a whole number, got "two"`,
+		},
+		"units.yaml": {
+			`units.yaml:5:14: grid[0].memory[0]: "3X" is not a size`,
+			`units.yaml:6:12: grid[0].cpus[0]: "1.5GHz" is not a CPU count`,
+			`units.yaml:7:19: grid[0].load[0].rate: "10/week" is not a rate`,
+		},
+		"ranges.yaml": {
+			"ranges.yaml:2:29: service.port: 70000 is not a port",
+			`ranges.yaml:3:19: slo.error_rate: "150" is outside 0%..100%`,
+			"ranges.yaml:6:16: grid[0].replicas[0]: 0: replicas must be 1 or more",
+			"3 replicas cannot fit the host port range 18000-18001",
+			"grid[0].load[0].users: -1: users must be 1 or more",
+			`grid[0].load[1].rate: rate "0/s" must be more than 0`,
+		},
+		"template.yaml":      {"bad.yml.tmpl rendered invalid YAML for scenario a-r1-cpu_unl-mem_unl-client-rate10"},
+		"body-missing.yaml":  {"body-missing.yaml:3:52: request.body_file: body file", "nowhere.json does not exist"},
+		"body-not-json.yaml": {"request.body_file: the body is not valid JSON but Content-Type says JSON"},
+		"empty-grid.yaml":    {"empty-grid.yaml:3:7: grid: the grid is empty"},
+		"injection.yaml": {
+			`service.image: "x:1\n    privileged: true" is not an image reference`,
+			`service.env: "A\nB" is not an environment variable name`,
+			`grid[0].name: "a\nb": use at most 40 lowercase letters`,
+		},
+	}
+	files, _ := filepath.Glob("testdata/broken/*.yaml")
+	if len(files) != len(want) {
+		t.Errorf("%d files in testdata/broken, %d expectations", len(files), len(want))
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			msgs, ok := want[filepath.Base(f)]
+			if !ok {
+				t.Fatal("no expected messages for this file")
+			}
+			var stdout, stderr bytes.Buffer
+			if code := Main([]string{"validate", f}, &stdout, &stderr); code != exitUsage {
+				t.Errorf("exit %d, want %d", code, exitUsage)
+			}
+			for _, m := range msgs {
+				if !strings.Contains(stderr.String(), m) {
+					t.Errorf("stderr lacks %q:\n%s", m, stderr.String())
+				}
+			}
+			out := t.TempDir()
+			stderr.Reset()
+			if code := Main([]string{"run", f, "--out", out, "--platform", "compose"}, &stdout, &stderr); code != exitUsage {
+				t.Errorf("run: exit %d, want %d", code, exitUsage)
+			}
+			if entries, _ := os.ReadDir(out); len(entries) != 0 {
+				t.Errorf("run of an invalid file wrote %v", entries)
+			}
+		})
+	}
+}

@@ -148,7 +148,7 @@ func runFile(ctx context.Context, o runOptions, stdout, stderr io.Writer) int {
 	if o.dryRun {
 		return dryRun(f, scenarios, name, o, stdout)
 	}
-	if code := prepareRun(ctx, o, stderr); code != exitOK {
+	if code := prepareRun(ctx, f, name, o, stderr); code != exitOK {
 		return code
 	}
 
