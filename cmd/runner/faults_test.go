@@ -379,6 +379,34 @@ func TestCleanRefusesLiveRun(t *testing.T) {
 	}
 }
 
+// inferenceStudy writes a compose scenario file that builds cmd/inference and
+// sends /predict, with the given defaults and grid. Its host ports (21000-21999)
+// are away from the default range that other runs on a shared daemon use: Docker
+// publishes ports without a listening socket, so the free-port probe cannot see them.
+func inferenceStudy(t *testing.T, name, defaults, grid string) string {
+	t.Helper()
+	build, err := filepath.Abs("../../cmd/inference")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := filepath.Abs("../../scenarios/payloads/predict.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), name+".yaml")
+	yaml := fmt.Sprintf(`name: %s
+platform: compose
+service: {build: %q, port: 8000, health: /health, host_ports: 21000-21999}
+request: {method: POST, path: /predict, headers: {Content-Type: application/json}, body_file: %q}
+defaults: %s
+grid:
+%s`, name, build, body, defaults, grid)
+	if err := os.WriteFile(file, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return file
+}
+
 // TestSIGKILLRecovery kills the runner with SIGKILL during a compose scenario's
 // load: the stack stays, runner clean --dry-run lists it, the raw results written
 // so far decode up to the last complete record, and the next runner run removes
@@ -387,7 +415,8 @@ func TestSIGKILLRecovery(t *testing.T) {
 	dockertest.Require(t)
 	out := t.TempDir()
 	env := []string{"RUNNER_STATE_DIR=" + t.TempDir()}
-	p := startRunner(t, env, "../../scenarios/smoke.yaml", "--platform", "compose", "--only", "single-*-u5s5", "--out", out)
+	file := inferenceStudy(t, "sigkill", "{duration: 5s, warmup: 1s, cpus: 0.5, memory: 256M}", "  - name: single\n    load: [{users: 5, spawn_rate: 5}]\n")
+	p := startRunner(t, env, file, "--out", out)
 	p.waitFor(3*time.Minute, "the load", phaseLine(1, "load"))
 	time.Sleep(2500 * time.Millisecond) // past the warm-up, so that results were flushed
 	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
@@ -500,32 +529,8 @@ func TestResultsTruncated(t *testing.T) {
 // the kill with time and container, and the run goes on to the next scenario.
 func TestReplicaKilledMidLoad(t *testing.T) {
 	dockertest.Require(t)
-	dir := t.TempDir()
-	if err := os.CopyFS(filepath.Join(dir, "scenarios"), os.DirFS("../../scenarios")); err != nil {
-		t.Fatal(err)
-	}
-	file := filepath.Join(dir, "scenarios", "kill.yaml")
-	yaml := `name: kill
-platform: compose
-service: {build: ../../../cmd/inference, port: 8000, health: /health}
-request: {method: POST, path: /predict, headers: {Content-Type: application/json}, body_file: payloads/predict.json}
-defaults: {duration: 6s, warmup: 500ms, cpus: 0.5, memory: 256M}
-grid:
-  - name: pair
-    replicas: [2]
-    load: [{rate: 40/s}]
-  - name: after
-    replicas: [1]
-    load: [{rate: 20/s}]
-`
-	abs, err := filepath.Abs("../../cmd/inference")
-	if err != nil {
-		t.Fatal(err)
-	}
-	yaml = strings.Replace(yaml, "../../../cmd/inference", abs, 1)
-	if err := os.WriteFile(file, []byte(yaml), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	file := inferenceStudy(t, "kill", "{duration: 5s, warmup: 500ms, cpus: 0.5, memory: 256M}",
+		"  - name: pair\n    replicas: [2]\n    load: [{rate: 40/s}]\n  - name: after\n    replicas: [1]\n    load: [{rate: 20/s}]\n")
 	out := t.TempDir()
 	p := startRunner(t, []string{"RUNNER_STATE_DIR=" + t.TempDir()}, file, "--out", out)
 	p.waitFor(3*time.Minute, "the first load", phaseLine(1, "load"))
