@@ -12,7 +12,7 @@ trap 'rm -f "$before" "$after" "$before.runner"' EXIT
 "$before.runner" clean --dry-run 2>&1 | sort > "$before" || true
 
 $GO test -race -count=1 -timeout 10m ./cmd/runner -run \
-  'TestBrokenScenarioCorpus|TestRunSIGTERM|TestRunOutputUnusable|TestRunDockerUnreachable|TestClean|TestSIGKILLRecovery|TestResultsTruncated|TestReplicaKilledMidLoad|TestSIGINTPerPhase|TestReplicaOOMKilled|TestRunInterruptAndResume'
+  'TestBrokenScenarioCorpus|TestStatsTruncated|TestRunSIGTERM|TestRunOutputUnusable|TestRunDockerUnreachable|TestClean|TestSIGKILLRecovery|TestResultsTruncated|TestReplicaKilledMidLoad|TestSIGINTPerPhase|TestReplicaOOMKilled|TestRunInterruptAndResume'
 $GO test -race -count=1 ./runner/load -run 'TestHostileTargets|TestBodyCap|TestCancel|TestUnansweredTargetEndsAfterTimeout'
 $GO test -race -count=1 ./runner/spec -run 'TestValidation|TestLoadMissingFile'
 
