@@ -173,7 +173,7 @@ grid:
 // it exits 130 like on Ctrl-C, keeps the first scenario's results, and --resume
 // finishes the rest. No Docker needed: the targets are external.
 func TestRunSIGTERM(t *testing.T) {
-	file := externalStudy(t, "3s")
+	file := externalStudy(t, "2s")
 	out := t.TempDir()
 	env := []string{"RUNNER_STATE_DIR=" + t.TempDir()}
 	p := startRunner(t, env, file, "--out", out)
@@ -492,7 +492,7 @@ func TestResultsTruncated(t *testing.T) {
 	enc := vegeta.NewEncoder(&buf)
 	var ends []int
 	t0 := time.Now()
-	for i := range 20 {
+	for i := range 8 {
 		r := vegeta.Result{Attack: "a", Seq: uint64(i), Code: 200, Timestamp: t0.Add(time.Duration(i) * time.Millisecond), Latency: time.Millisecond, URL: "http://127.0.0.1/predict", Method: "POST"}
 		if i%3 == 0 {
 			r.Code, r.Error = 0, "connection refused"
@@ -529,7 +529,7 @@ func TestResultsTruncated(t *testing.T) {
 // the kill with time and container, and the run goes on to the next scenario.
 func TestReplicaKilledMidLoad(t *testing.T) {
 	dockertest.Require(t)
-	file := inferenceStudy(t, "kill", "{duration: 5s, warmup: 500ms, cpus: 0.5, memory: 256M}",
+	file := inferenceStudy(t, "kill", "{duration: 4s, warmup: 500ms, cpus: 0.5, memory: 256M}",
 		"  - name: pair\n    replicas: [2]\n    load: [{rate: 40/s}]\n  - name: after\n    replicas: [1]\n    load: [{rate: 20/s}]\n")
 	out := t.TempDir()
 	p := startRunner(t, []string{"RUNNER_STATE_DIR=" + t.TempDir()}, file, "--out", out)
