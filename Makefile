@@ -92,3 +92,8 @@ images: ## build bin/inference and the FROM scratch image runner-inference:lates
 bench-inference: ## predictions/s per core over loopback (wrk, taskset) and RSS under load
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/inference ./cmd/inference
 	inference/bench/bench.sh
+
+# --- faults and bad input (cmd/runner/faults_test.go, runner/load/faults_test.go) ---
+.PHONY: faults
+faults: ## run the fault tests (Docker ones skip without a daemon unless RUNNER_REQUIRE_DOCKER=1) and a leak check
+	@GO=$(GO) scripts/faults.sh

@@ -36,6 +36,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"run", "run every scenario of a file and write the report (default: runner FILE)", cmdRun},
+		{"clean", "remove the containers, networks, volumes and processes runs left behind", cmdClean},
 		{"validate", "check scenario files; print every problem as FILE:LINE:COL", cmdValidate},
 		{"plan", "list the expanded scenarios, the estimated time and whether they fit this host", cmdPlan},
 		{"render", "write the compose file of every scenario, starting nothing", cmdRender},

@@ -149,6 +149,9 @@ func runFile(ctx context.Context, o runOptions, stdout, stderr io.Writer) int {
 	if o.dryRun {
 		return dryRun(f, scenarios, name, o, stdout)
 	}
+	if code := prepareRun(ctx, f, name, o, stderr); code != exitOK {
+		return code
+	}
 
 	dir, err := runDir(f, o)
 	if err != nil {
@@ -197,6 +200,11 @@ func runFile(ctx context.Context, o runOptions, stdout, stderr io.Writer) int {
 	if fd, ok := stdout.(interface{ Fd() uintptr }); ok {
 		tty = isatty.IsTerminal(fd.Fd())
 	}
+	release, code := holdLease(meta, dir, stderr)
+	if code != exitOK {
+		return code
+	}
+	defer release()
 	ran, runErr := run.Execute(ctx, meta, jobs, run.Options{
 		Dir: dir, Resume: o.resume.set, Platform: p, Build: build, SLO: meta.SLO,
 		Interval: o.interval, Progress: run.NewProgress(stdout, tty),

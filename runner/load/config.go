@@ -74,6 +74,10 @@ type Config struct {
 	Warmup time.Duration
 	// Timeout bounds each request; 0 means DefaultTimeout.
 	Timeout time.Duration
+	// MaxResponseBytes caps each response body: a longer one fails its request
+	// with "response body over N bytes". 0 means DefaultMaxResponseBytes;
+	// negative means no cap.
+	MaxResponseBytes int64
 
 	// ResultsPath, if set, receives every result in vegeta's gob format, streamed
 	// as results arrive (`vegeta report FILE` reads it).

@@ -33,6 +33,7 @@ type pool struct {
 	dial    func(ctx context.Context, network, addr string) (net.Conn, error)
 	maxIdle int
 	req     *http.Request // for http.ReadResponse (method only)
+	maxBody int64         // response body cap; 0 means none
 
 	mu   sync.Mutex
 	idle []*poolConn
@@ -159,13 +160,17 @@ func (p *pool) roundTrip(pc *poolConn, body []byte, keep int, deadline time.Time
 	if err != nil {
 		return 0, "", 0, nil, false, err
 	}
+	rb := io.Reader(resp.Body)
+	if p.maxBody > 0 {
+		rb = &capReader{r: resp.Body, left: p.maxBody, max: p.maxBody}
+	}
 	if resp.StatusCode < 200 || resp.StatusCode >= 400 {
-		kept, err = io.ReadAll(io.LimitReader(resp.Body, int64(keep)))
+		kept, err = io.ReadAll(io.LimitReader(rb, int64(keep)))
 		bytesIn = uint64(len(kept))
 	}
 	if err == nil {
 		var n int64
-		n, err = io.Copy(io.Discard, resp.Body)
+		n, err = io.Copy(io.Discard, rb)
 		bytesIn += uint64(n)
 	}
 	_ = resp.Body.Close()

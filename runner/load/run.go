@@ -73,6 +73,9 @@ func Run(ctx context.Context, c Config) (result.Load, error) {
 	if c.Method == "" {
 		c.Method = DefaultMethod
 	}
+	if c.MaxResponseBytes == 0 {
+		c.MaxResponseBytes = DefaultMaxResponseBytes
+	}
 	if c.Timeout == 0 {
 		c.Timeout = DefaultTimeout
 	}
@@ -127,6 +130,7 @@ func Run(ctx context.Context, c Config) (result.Load, error) {
 			if err != nil {
 				return result.Load{}, fmt.Errorf("invalid target %s: %w", u, err)
 			}
+			p.maxBody = c.MaxResponseBytes
 			e.pools = append(e.pools, p)
 			defer p.closeIdle()
 		}
@@ -136,6 +140,10 @@ func Run(ctx context.Context, c Config) (result.Load, error) {
 			idle = int(c.MaxWorkers)
 		}
 		e.client = newClient(connCtx, c.Timeout, idle)
+		if c.MaxResponseBytes > 0 {
+			e.client.Transport = &capTransport{rt: e.client.Transport, max: c.MaxResponseBytes, timeout: e.client.Timeout}
+			e.client.Timeout = 0
+		}
 	}
 
 	e.start = time.Now()

@@ -1,6 +1,7 @@
 package result
 
 import (
+	"bytes"
 	"encoding/csv"
 	"fmt"
 	"io"
@@ -50,7 +51,16 @@ func (s *StatsWriter) Write(samples ...Sample) error {
 // ReadStats parses a stats.csv stream. A truncated last line (a crash mid-write) is
 // ignored; any other malformed line is an error naming its line.
 func ReadStats(r io.Reader) ([]Sample, error) {
-	cr := csv.NewReader(r)
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("stats.csv: %w", err)
+	}
+	// Every line the writer writes ends in a newline: text after the last one is
+	// a line cut short by a crash, even when it has all its columns.
+	if i := bytes.LastIndexByte(data, '\n'); i >= 0 {
+		data = data[:i+1]
+	}
+	cr := csv.NewReader(bytes.NewReader(data))
 	cr.FieldsPerRecord = -1
 	head, err := cr.Read()
 	if err != nil {

@@ -1,0 +1,826 @@
+package main
+
+// Fault tests: what the runner does when it is interrupted, killed, pointed at a
+// daemon that is not there, given an output folder it cannot use, or when its
+// replicas die under it. `make faults` runs them (they are part of go test too).
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/infergrid/runner/inference"
+	"github.com/infergrid/runner/internal/dockertest"
+	"github.com/infergrid/runner/runner/label"
+	"github.com/infergrid/runner/runner/monitor"
+	"github.com/infergrid/runner/runner/platform/local"
+	"github.com/infergrid/runner/runner/result"
+)
+
+// proc is the test binary re-executed as the runner, with its output watched.
+type proc struct {
+	t      *testing.T
+	cmd    *exec.Cmd
+	mu     sync.Mutex
+	stdout strings.Builder
+	stderr bytes.Buffer
+	lines  chan string
+	done   chan struct{}
+	err    error
+}
+
+// startRunner starts the runner with args and extra environment (KEY=VALUE). Its
+// stdout lines are readable with waitFor; it is SIGKILLed at the end of the test if
+// still running.
+func startRunner(t *testing.T, env []string, args ...string) *proc {
+	t.Helper()
+	p := &proc{t: t, lines: make(chan string, 1024), done: make(chan struct{})}
+	p.cmd = exec.Command(os.Args[0], args...)
+	p.cmd.Env = append(append(os.Environ(), "RUNNER_TEST_MAIN=1"), env...)
+	p.cmd.Stderr = &p.stderr
+	pipe, err := p.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		sc := bufio.NewScanner(pipe)
+		for sc.Scan() {
+			p.mu.Lock()
+			p.stdout.WriteString(sc.Text() + "\n")
+			p.mu.Unlock()
+			select {
+			case p.lines <- sc.Text():
+			default:
+			}
+		}
+		_, _ = io.Copy(io.Discard, pipe)
+		p.err = p.cmd.Wait()
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		_ = p.cmd.Process.Kill()
+		<-p.done
+	})
+	return p
+}
+
+// waitFor returns the first stdout line for which ok is true, failing the test
+// after limit or when the runner exits first.
+func (p *proc) waitFor(limit time.Duration, what string, ok func(string) bool) string {
+	p.t.Helper()
+	timer := time.NewTimer(limit)
+	defer timer.Stop()
+	for {
+		select {
+		case l := <-p.lines:
+			if ok(l) {
+				return l
+			}
+		case <-p.done:
+			p.t.Fatalf("runner exited (%v) before %s\nstdout:\n%s\nstderr:\n%s", p.err, what, p.out(), p.stderr.String())
+		case <-timer.C:
+			p.t.Fatalf("no %s within %s\nstdout:\n%s", what, limit, p.out())
+		}
+	}
+}
+
+func (p *proc) out() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stdout.String()
+}
+
+// wait waits (bounded) for the runner to exit and returns its exit code.
+func (p *proc) wait(limit time.Duration) int {
+	p.t.Helper()
+	select {
+	case <-p.done:
+	case <-time.After(limit):
+		_ = p.cmd.Process.Kill()
+		<-p.done
+		p.t.Fatalf("runner still running after %s; killed\nstdout:\n%s\nstderr:\n%s", limit, p.out(), p.stderr.String())
+	}
+	var ee *exec.ExitError
+	if errors.As(p.err, &ee) {
+		return ee.ExitCode()
+	}
+	if p.err != nil {
+		p.t.Fatal(p.err)
+	}
+	return 0
+}
+
+// phaseLine matches the progress line of scenario k entering phase.
+func phaseLine(k int, phase string) func(string) bool {
+	return func(l string) bool {
+		return strings.HasPrefix(l, fmt.Sprintf("[%d/", k)) && strings.Contains(l, " "+phase)
+	}
+}
+
+// externalStudy writes a scenario file of platform external against an inference
+// service serving in this test, with two scenarios of the given duration.
+func externalStudy(t *testing.T, duration string) (file string) {
+	t.Helper()
+	h, err := inference.NewHandler(inference.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	dir := t.TempDir()
+	body, err := os.ReadFile("../../scenarios/payloads/predict.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "predict.json"), body, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	file = filepath.Join(dir, "ext.yaml")
+	yaml := fmt.Sprintf(`name: ext
+platform: external
+targets: [%s]
+request: {method: POST, path: /predict, headers: {Content-Type: application/json}, body_file: predict.json}
+defaults: {duration: %s, warmup: 200ms}
+grid:
+  - name: first
+    load: [{rate: 50/s}]
+  - name: second
+    load: [{users: 2, spawn_rate: 10}]
+`, srv.URL, duration)
+	if err := os.WriteFile(file, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return file
+}
+
+// TestRunSIGTERM stops the runner with SIGTERM during the second scenario's load:
+// it exits 130 like on Ctrl-C, keeps the first scenario's results, and --resume
+// finishes the rest. No Docker needed: the targets are external.
+func TestRunSIGTERM(t *testing.T) {
+	file := externalStudy(t, "2s")
+	out := t.TempDir()
+	env := []string{"RUNNER_STATE_DIR=" + t.TempDir()}
+	p := startRunner(t, env, file, "--out", out)
+	p.waitFor(30*time.Second, "the second scenario's load", phaseLine(2, "load"))
+	time.Sleep(300 * time.Millisecond)
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if code := p.wait(30 * time.Second); code != exitInterrupted {
+		t.Fatalf("exit %d after SIGTERM, want %d\nstderr:\n%s", code, exitInterrupted, p.stderr.String())
+	}
+	if !strings.Contains(p.stderr.String(), "--resume=") {
+		t.Errorf("no resume hint:\n%s", p.stderr.String())
+	}
+	dir := onlyRun(t, out)
+	var first, second result.Outcome
+	if err := result.ReadJSON(filepath.Join(dir, "scenarios", "first-client-rate50", "outcome.json"), &first); err != nil || first.Status != result.StatusOK {
+		t.Fatalf("first scenario after SIGTERM: %v, %+v", err, first.Status)
+	}
+	if err := result.ReadJSON(filepath.Join(dir, "scenarios", "second-client-u2s10", "outcome.json"), &second); err != nil || second.Status != result.StatusFailed || !strings.Contains(second.Error, "interrupted") {
+		t.Errorf("second scenario after SIGTERM: %v, %s: %s", err, second.Status, second.Error)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "report.md")); err != nil {
+		t.Errorf("no report after SIGTERM: %v", err)
+	}
+	if leases, _ := filepath.Glob(filepath.Join(strings.TrimPrefix(env[0], "RUNNER_STATE_DIR="), "*")); len(leases) != 0 {
+		t.Errorf("lease left after an orderly stop: %v", leases)
+	}
+
+	res := startRunner(t, env, file, "--out", out, "--resume")
+	if code := res.wait(60 * time.Second); code != exitOK {
+		t.Fatalf("resume exited %d\n%s\n%s", code, res.out(), res.stderr.String())
+	}
+	for _, o := range checkRunDir(t, dir, false, false) {
+		if o.Status != result.StatusOK {
+			t.Errorf("%s after resume: %s: %s", o.Scenario.ID, o.Status, o.Error)
+		}
+	}
+}
+
+// TestRunOutputUnusable: an output folder that cannot be created or written, or
+// whose disk is (nearly) full, is refused with exit 2 before anything starts.
+func TestRunOutputUnusable(t *testing.T) {
+	file := externalStudy(t, "1s")
+	notDir := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(notDir, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	roDir := filepath.Join(t.TempDir(), "ro")
+	if err := os.Mkdir(roDir, 0o555); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, out, want string
+		minFree         int64
+		skip            bool
+	}{
+		{name: "under a file", out: filepath.Join(notDir, "runs"), want: "cannot be created"},
+		{name: "read-only", out: roDir, want: "is not writable", skip: os.Geteuid() == 0},
+		{name: "disk full", out: t.TempDir(), want: "MiB free, want at least", minFree: 1 << 62},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.skip {
+				t.Skip("root writes into read-only folders")
+			}
+			if tt.minFree > 0 {
+				old := minFreeBytes
+				minFreeBytes = tt.minFree
+				t.Cleanup(func() { minFreeBytes = old })
+			}
+			t.Setenv("RUNNER_STATE_DIR", t.TempDir())
+			var stdout, stderr bytes.Buffer
+			code := Main([]string{"run", file, "--out", tt.out}, &stdout, &stderr)
+			if code != exitUsage || !strings.Contains(stderr.String(), tt.want) || !strings.Contains(stderr.String(), "nothing was started") {
+				t.Errorf("exit %d, stderr %q; want exit 2 and %q", code, stderr.String(), tt.want)
+			}
+			if strings.Contains(stdout.String(), "run ext-") {
+				t.Errorf("the run started:\n%s", stdout.String())
+			}
+		})
+	}
+}
+
+// TestRunDockerUnreachable: with DOCKER_HOST naming a socket nobody listens on, the
+// compose platform fails fast with a clear message and exit 3.
+func TestRunDockerUnreachable(t *testing.T) {
+	out := t.TempDir()
+	env := []string{"DOCKER_HOST=unix:///nonexistent.sock", "RUNNER_STATE_DIR=" + t.TempDir()}
+	start := time.Now()
+	p := startRunner(t, env, "run", "../../scenarios/smoke.yaml", "--platform", "compose", "--out", out)
+	if code := p.wait(60 * time.Second); code != exitPlatform {
+		t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitPlatform, p.out(), p.stderr.String())
+	}
+	for _, want := range []string{"no Docker daemon answers at unix:///nonexistent.sock", "Is the Docker daemon running?"} {
+		if !strings.Contains(p.stderr.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, p.stderr.String())
+		}
+	}
+	t.Logf("failed after %s", time.Since(start).Round(time.Millisecond))
+}
+
+// TestCleanDockerUnreachable: runner clean says that Docker could not be checked
+// and exits 3.
+func TestCleanDockerUnreachable(t *testing.T) {
+	t.Setenv("DOCKER_HOST", "unix:///nonexistent.sock")
+	t.Setenv("RUNNER_STATE_DIR", t.TempDir())
+	var stdout, stderr bytes.Buffer
+	if code := Main([]string{"clean", "--run", "none-20000101T000000Z"}, &stdout, &stderr); code != exitPlatform || !strings.Contains(stderr.String(), "Docker not checked") {
+		t.Errorf("exit %d, stderr %q", code, stderr.String())
+	}
+}
+
+// TestCleanRun: runner clean --run ID removes that run's labelled network and
+// volume and its local replica processes, says so, and leaves other runs alone;
+// --dry-run removes nothing.
+func TestCleanRun(t *testing.T) {
+	dockertest.Require(t)
+	t.Setenv("RUNNER_STATE_DIR", t.TempDir())
+	id := fmt.Sprintf("cleantest-%d", time.Now().UnixNano())
+	other := id + "-other"
+	docker := func(args ...string) {
+		t.Helper()
+		if out, err := exec.Command("docker", args...).CombinedOutput(); err != nil {
+			t.Fatalf("docker %v: %v: %s", args, err, out)
+		}
+	}
+	for _, run := range []string{id, other} {
+		labels := []string{"--label", label.Managed + "=true", "--label", label.Run + "=" + run}
+		docker(append(append([]string{"network", "create"}, labels...), run+"-net")...)
+		docker(append(append([]string{"volume", "create"}, labels...), run+"-vol")...)
+	}
+	t.Cleanup(func() {
+		for _, run := range []string{id, other} {
+			_ = exec.Command("docker", "network", "rm", run+"-net").Run()
+			_ = exec.Command("docker", "volume", "rm", run+"-vol").Run()
+		}
+	})
+	sleeper := exec.Command("sleep", "60")
+	sleeper.Env = append(os.Environ(), local.EnvRun+"="+id)
+	sleeper.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := sleeper.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- sleeper.Wait() }()
+	t.Cleanup(func() { _ = sleeper.Process.Kill() })
+
+	var stdout, stderr bytes.Buffer
+	if code := Main([]string{"clean", "--run", id, "--dry-run"}, &stdout, &stderr); code != exitOK {
+		t.Fatalf("dry run: exit %d: %s", code, stderr.String())
+	}
+	for _, want := range []string{"would remove network " + id + "-net", "would remove volume " + id + "-vol", fmt.Sprintf("would remove process %d", sleeper.Process.Pid)} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("dry run lacks %q:\n%s", want, stdout.String())
+		}
+	}
+	if left := dockertest.Leftovers(t, label.Run+"="+id); len(left) != 2 {
+		t.Errorf("dry run removed something: left %v", left)
+	}
+
+	stdout.Reset()
+	if code := Main([]string{"clean", "--run", id}, &stdout, &stderr); code != exitOK {
+		t.Fatalf("clean: exit %d: %s", code, stderr.String())
+	}
+	for _, want := range []string{"removed network " + id + "-net", "removed volume " + id + "-vol", fmt.Sprintf("removed process %d (run %s)", sleeper.Process.Pid, id)} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("clean output lacks %q:\n%s", want, stdout.String())
+		}
+	}
+	dockertest.NoLeftovers(t, label.Run+"="+id)
+	select {
+	case <-exited:
+	case <-time.After(10 * time.Second):
+		t.Errorf("process %d still running after clean", sleeper.Process.Pid)
+	}
+	if left := dockertest.Leftovers(t, label.Run+"="+other); len(left) != 2 {
+		t.Errorf("clean --run %s touched run %s: left %v", id, other, left)
+	}
+
+	stdout.Reset()
+	if code := Main([]string{"clean", "--run", id}, &stdout, &stderr); code != exitOK || !strings.Contains(stdout.String(), "nothing to remove") {
+		t.Errorf("second clean: exit %d: %s", code, stdout.String())
+	}
+}
+
+// TestCleanRefusesLiveRun: clean does not remove a run whose runner still holds its
+// lease, unless --force.
+func TestCleanRefusesLiveRun(t *testing.T) {
+	t.Setenv("RUNNER_STATE_DIR", t.TempDir())
+	t.Setenv("DOCKER_HOST", "unix:///nonexistent.sock") // nothing of Docker is touched
+	release, err := takeLease(lease{RunID: "live-20000101T000000Z", PID: os.Getpid()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	var stdout, stderr bytes.Buffer
+	if code := Main([]string{"clean", "--run", "live-20000101T000000Z"}, &stdout, &stderr); code != exitUsage || !strings.Contains(stderr.String(), "still running on this host: live-20000101T000000Z") {
+		t.Errorf("exit %d, stderr %q; want a refusal", code, stderr.String())
+	}
+	if _, err := takeLease(lease{RunID: "live-20000101T000000Z"}); !errors.Is(err, errLeaseHeld) {
+		t.Errorf("a second lease of a live run: %v, want errLeaseHeld", err)
+	}
+}
+
+// inferenceStudy writes a compose scenario file that builds cmd/inference and
+// sends /predict, with the given defaults and grid. Its host ports (21000-21999)
+// are away from the default range that other runs on a shared daemon use: Docker
+// publishes ports without a listening socket, so the free-port probe cannot see them.
+func inferenceStudy(t *testing.T, name, defaults, grid string) string {
+	t.Helper()
+	build, err := filepath.Abs("../../cmd/inference")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := filepath.Abs("../../scenarios/payloads/predict.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), name+".yaml")
+	yaml := fmt.Sprintf(`name: %s
+platform: compose
+service: {build: %q, port: 8000, health: /health, host_ports: 21000-21999}
+request: {method: POST, path: /predict, headers: {Content-Type: application/json}, body_file: %q}
+defaults: %s
+grid:
+%s`, name, build, body, defaults, grid)
+	if err := os.WriteFile(file, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return file
+}
+
+// TestSIGKILLRecovery kills the runner with SIGKILL during a compose scenario's
+// load: the stack stays, runner clean --dry-run lists it, the raw results written
+// so far decode up to the last complete record, and the next runner run removes
+// the orphan and says so.
+func TestSIGKILLRecovery(t *testing.T) {
+	dockertest.Require(t)
+	out := t.TempDir()
+	env := []string{"RUNNER_STATE_DIR=" + t.TempDir()}
+	file := inferenceStudy(t, "sigkill", "{duration: 5s, warmup: 1s, cpus: 0.5, memory: 256M}", "  - name: single\n    load: [{users: 5, spawn_rate: 5}]\n")
+	p := startRunner(t, env, file, "--out", out)
+	p.waitFor(3*time.Minute, "the load", phaseLine(1, "load"))
+	time.Sleep(2500 * time.Millisecond) // past the warm-up, so that results were flushed
+	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	p.wait(30 * time.Second)
+	dir := onlyRun(t, out)
+	id := filepath.Base(dir)
+	t.Cleanup(func() { // whatever happens below, leave nothing
+		_ = exec.Command("docker", "rm", "-f", "-v", id).Run()
+		var so, se bytes.Buffer
+		Main([]string{"clean", "--run", id}, &so, &se)
+	})
+	left := dockertest.Leftovers(t, label.Run+"="+id)
+	if len(left) == 0 {
+		t.Fatal("nothing left after SIGKILL; the test does not test anything")
+	}
+
+	// The raw results so far are readable.
+	n, err := decodeResults(filepath.Join(dir, "scenarios", "single-r1-cpu0_5-mem256m-client-u5s5", "results.gob"))
+	if n == 0 || (err != nil && !errors.Is(err, io.ErrUnexpectedEOF)) {
+		t.Errorf("results.gob after SIGKILL: %d records, then %v", n, err)
+	}
+
+	c := startRunner(t, env, "clean", "--dry-run")
+	c.wait(time.Minute)
+	for _, l := range left {
+		if !strings.Contains(c.out(), "would remove "+l) {
+			t.Errorf("clean --dry-run does not list %s:\n%s", l, c.out())
+		}
+	}
+
+	// A new run (any platform) removes the orphan first.
+	next := startRunner(t, env, "run", externalStudy(t, "500ms"), "--out", t.TempDir())
+	if code := next.wait(time.Minute); code != exitOK {
+		t.Fatalf("next run: exit %d\n%s", code, next.stderr.String())
+	}
+	if want := "removed the orphaned stack of run " + id; !strings.Contains(next.stderr.String(), want) {
+		t.Errorf("next run's stderr lacks %q:\n%s", want, next.stderr.String())
+	}
+	dockertest.NoLeftovers(t, label.Run+"="+id)
+}
+
+// decodeResults reads a raw results file and returns how many records it holds
+// before the first error (nil at a clean end).
+func decodeResults(path string) (int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	dec := vegeta.NewDecoder(f)
+	n := 0
+	for {
+		var r vegeta.Result
+		if err := dec.Decode(&r); err != nil {
+			if errors.Is(err, io.EOF) {
+				return n, nil
+			}
+			return n, err
+		}
+		if r.Timestamp.IsZero() {
+			return n, fmt.Errorf("record %d has no timestamp", n)
+		}
+		n++
+	}
+}
+
+// TestResultsTruncated: a raw results file cut at any byte (a crash mid-write)
+// still decodes every record before the cut, and no more.
+func TestResultsTruncated(t *testing.T) {
+	var buf bytes.Buffer
+	enc := vegeta.NewEncoder(&buf)
+	var ends []int
+	t0 := time.Now()
+	for i := range 8 {
+		r := vegeta.Result{Attack: "a", Seq: uint64(i), Code: 200, Timestamp: t0.Add(time.Duration(i) * time.Millisecond), Latency: time.Millisecond, URL: "http://127.0.0.1/predict", Method: "POST"}
+		if i%3 == 0 {
+			r.Code, r.Error = 0, "connection refused"
+		}
+		if err := enc.Encode(&r); err != nil {
+			t.Fatal(err)
+		}
+		ends = append(ends, buf.Len())
+	}
+	full := buf.Bytes()
+	path := filepath.Join(t.TempDir(), "results.gob")
+	for cut := 0; cut <= len(full); cut++ {
+		if err := os.WriteFile(path, full[:cut], 0o644); err != nil {
+			t.Fatal(err)
+		}
+		want := 0
+		for _, e := range ends {
+			if e <= cut {
+				want++
+			}
+		}
+		n, err := decodeResults(path)
+		if n != want {
+			t.Fatalf("cut at byte %d of %d: %d records, want %d (err %v)", cut, len(full), n, want, err)
+		}
+		if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
+			t.Fatalf("cut at byte %d: %v, want a clean end or io.ErrUnexpectedEOF", cut, err)
+		}
+	}
+}
+
+// TestReplicaKilledMidLoad kills one of two replicas with docker kill during the
+// first scenario's load: its requests fail and are counted, events.json records
+// the kill with time and container, and the run goes on to the next scenario.
+func TestReplicaKilledMidLoad(t *testing.T) {
+	dockertest.Require(t)
+	file := inferenceStudy(t, "kill", "{duration: 4s, warmup: 500ms, cpus: 0.5, memory: 256M}",
+		"  - name: pair\n    replicas: [2]\n    load: [{rate: 40/s}]\n  - name: after\n    replicas: [1]\n    load: [{rate: 20/s}]\n")
+	out := t.TempDir()
+	p := startRunner(t, []string{"RUNNER_STATE_DIR=" + t.TempDir()}, file, "--out", out)
+	p.waitFor(3*time.Minute, "the first load", phaseLine(1, "load"))
+	time.Sleep(2 * time.Second)
+	run := onlyRun(t, out)
+	id := filepath.Base(run)
+	t.Cleanup(func() { var so, se bytes.Buffer; Main([]string{"clean", "--run", id}, &so, &se) })
+	ps, err := exec.Command("docker", "ps", "--filter", "label="+label.Run+"="+id, "--format", "{{.Names}}").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := strings.Fields(string(ps))
+	if len(names) != 2 {
+		t.Fatalf("replicas of %s: %v, want 2", id, names)
+	}
+	victim := names[0]
+	killedAt := time.Now()
+	if b, err := exec.Command("docker", "kill", victim).CombinedOutput(); err != nil {
+		t.Fatalf("docker kill: %v: %s", err, b)
+	}
+	code := p.wait(3 * time.Minute)
+	dockertest.NoLeftovers(t, label.Run+"="+id)
+	if code != exitSLO && code != exitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, p.out(), p.stderr.String())
+	}
+	outcomes := checkRunDir(t, run, true, true)
+	first, second := outcomes[0], outcomes[1]
+	if len(first.Load.Errors) == 0 || first.Load.SuccessRatio == 1 {
+		t.Errorf("no errors counted after a replica was killed: success %v, errors %v", first.Load.SuccessRatio, first.Load.Errors)
+	}
+	var victimErrs uint64
+	for _, e := range first.Load.Endpoints {
+		victimErrs = max(victimErrs, e.Errors)
+	}
+	if victimErrs == 0 {
+		t.Errorf("no endpoint counts errors: %+v", first.Load.Endpoints)
+	}
+	if second.Status != result.StatusOK || second.Load.Requests == 0 {
+		t.Errorf("the run did not go on: second scenario %s: %s", second.Status, second.Error)
+	}
+	events, err := monitor.ReadEvents(filepath.Join(run, "scenarios", first.Scenario.ID, "events.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, ev := range events {
+		if ev.Container == victim && (ev.Kind == result.EventKill || ev.Kind == result.EventDie) {
+			found = true
+			if d := ev.Time.Sub(killedAt); d < -time.Second || d > 10*time.Second {
+				t.Errorf("event %+v at %s, the kill was at %s", ev, ev.Time, killedAt)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no kill/die event of %s in events.json: %+v", victim, events)
+	}
+}
+
+// testsvcStudy writes a compose scenario file that builds the platform tests'
+// testsvc (it can be told to stay unhealthy or to allocate memory), with extra YAML
+// appended under grid.
+func testsvcStudy(t *testing.T, name, service, request, defaults, grid string) string {
+	t.Helper()
+	svc, err := filepath.Abs("../../runner/platform/testdata/testsvc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), name+".yaml")
+	yaml := fmt.Sprintf("name: %s\nplatform: compose\nservice: {build: %q, port: 8000, health: /health, host_ports: 21000-21999%s}\nrequest: %s\ndefaults: %s\ngrid:\n%s",
+		name, svc, service, request, defaults, grid)
+	if err := os.WriteFile(file, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return file
+}
+
+// TestSIGINTPerPhase interrupts a compose run with SIGINT while it builds, while a
+// stack comes up, while it waits for a replica that never gets healthy, and while
+// a stack goes down: every time the runner exits 130 promptly, nothing of the run
+// is left, and the scenarios finished before are kept. (The load phase:
+// TestRunInterruptAndResume; SIGTERM: TestRunSIGTERM.)
+func TestSIGINTPerPhase(t *testing.T) {
+	dockertest.Require(t)
+	two := "  - name: a\n    load: [{rate: 20/s}]\n  - name: b\n    load: [{rate: 20/s}]\n"
+	tests := []struct {
+		name    string
+		service string
+		at      func(string) bool
+		delay   time.Duration
+		kept    int // scenarios finished before the signal
+	}{
+		{name: "build", at: func(l string) bool { return strings.HasPrefix(l, "[2 scenarios] build") }},
+		{name: "up", at: phaseLine(2, "up"), kept: 1},
+		{name: "health wait", service: ", health_timeout: 60s, env: {UNHEALTHY: '1'}", at: phaseLine(1, "up"), delay: 2 * time.Second},
+		{name: "down", at: phaseLine(1, "down"), kept: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			file := testsvcStudy(t, "sigint", tt.service, "{method: GET, path: /health}", "{duration: 2s, warmup: 0s, memory: 64M}", two)
+			out := t.TempDir()
+			p := startRunner(t, []string{"RUNNER_STATE_DIR=" + t.TempDir()}, file, "--out", out)
+			p.waitFor(3*time.Minute, tt.name, tt.at)
+			time.Sleep(tt.delay)
+			sent := time.Now()
+			if err := p.cmd.Process.Signal(syscall.SIGINT); err != nil {
+				t.Fatal(err)
+			}
+			code := p.wait(90 * time.Second)
+			took := time.Since(sent)
+			dir := onlyRun(t, out)
+			dockertest.NoLeftovers(t, label.Run+"="+filepath.Base(dir))
+			if code != exitInterrupted {
+				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitInterrupted, p.out(), p.stderr.String())
+			}
+			if pids, _ := local.Processes(local.EnvRun, filepath.Base(dir)); len(pids) > 0 {
+				t.Errorf("processes left: %v", pids)
+			}
+			ok := 0
+			outcomes, _ := filepath.Glob(filepath.Join(dir, "scenarios", "*", "outcome.json"))
+			for _, f := range outcomes {
+				var o result.Outcome
+				if err := result.ReadJSON(f, &o); err != nil {
+					t.Fatal(err)
+				}
+				if o.Status == result.StatusOK {
+					ok++
+				}
+			}
+			if ok != tt.kept {
+				t.Errorf("%d scenarios kept as finished, want %d", ok, tt.kept)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "report.md")); err != nil {
+				t.Errorf("no report: %v", err)
+			}
+			t.Logf("exited %s after SIGINT", took.Round(time.Millisecond))
+		})
+	}
+}
+
+// TestReplicaOOMKilled runs a replica with a 16 MiB limit that the load makes
+// allocate 2 MiB a request: the kernel kills it, and the outcome counts an OOM
+// kill (and events.json has an oom event) rather than only a generic error.
+func TestReplicaOOMKilled(t *testing.T) {
+	dockertest.Require(t)
+	file := testsvcStudy(t, "oom", "", `{method: POST, path: "/alloc?mb=2"}`, "{duration: 4s, warmup: 0s, memory: 16M}",
+		"  - name: oom\n    load: [{rate: 10/s}]\n")
+	out := t.TempDir()
+	p := startRunner(t, []string{"RUNNER_STATE_DIR=" + t.TempDir()}, file, "--out", out)
+	code := p.wait(3 * time.Minute)
+	if code == exitUsage {
+		t.Fatalf("exit 2: %s", p.stderr.String())
+	}
+	dir := onlyRun(t, out)
+	dockertest.NoLeftovers(t, label.Run+"="+filepath.Base(dir))
+	if code != exitOK && code != exitSLO {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, p.out(), p.stderr.String())
+	}
+	// Not checkRunDir: the replica can die before the first telemetry sample,
+	// and then there is no memory plot.
+	ids, _ := filepath.Glob(filepath.Join(dir, "scenarios", "*"))
+	if len(ids) != 1 {
+		t.Fatalf("scenarios: %v", ids)
+	}
+	var o result.Outcome
+	if err := result.ReadJSON(filepath.Join(ids[0], "outcome.json"), &o); err != nil {
+		t.Fatal(err)
+	}
+	if o.Resources.OOMKills == 0 {
+		t.Errorf("no OOM kill recorded: %+v; errors %v", o.Resources, o.Load.Errors)
+	}
+	events, err := monitor.ReadEvents(filepath.Join(dir, "scenarios", o.Scenario.ID, "events.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, ev := range events {
+		found = found || (ev.Kind == result.EventOOM && ev.Container != "" && !ev.Time.IsZero())
+	}
+	if !found {
+		t.Errorf("no oom event in events.json: %+v", events)
+	}
+	if rows := readCSV(t, filepath.Join(dir, "results.csv")); !strings.Contains(strings.Join(rows[0], ","), "oom_kills") {
+		t.Errorf("results.csv has no oom_kills column: %v", rows[0])
+	}
+}
+
+// TestBrokenScenarioCorpus runs runner validate on every file of
+// testdata/broken: each is refused with exit 2 and names each of its problems
+// where it is, and nothing is started.
+func TestBrokenScenarioCorpus(t *testing.T) {
+	want := map[string][]string{
+		"syntax.yaml": {"syntax.yaml:2:1: YAML syntax: did not find expected node content"},
+		"types.yaml": {
+			`types.yaml:3:22: defaults.duration: "fast" is not a duration`,
+			`types.yaml:6:16: grid[0].replicas[0]: want a whole number, got "two"`,
+		},
+		"units.yaml": {
+			`units.yaml:5:14: grid[0].memory[0]: "3X" is not a size`,
+			`units.yaml:6:12: grid[0].cpus[0]: "1.5GHz" is not a CPU count`,
+			`units.yaml:7:19: grid[0].load[0].rate: "10/week" is not a rate`,
+		},
+		"ranges.yaml": {
+			"ranges.yaml:2:29: service.port: 70000 is not a port",
+			`ranges.yaml:3:19: slo.error_rate: "150" is outside 0%..100%`,
+			"ranges.yaml:6:16: grid[0].replicas[0]: 0: replicas must be 1 or more",
+			"3 replicas cannot fit the host port range 18000-18001",
+			"grid[0].load[0].users: -1: users must be 1 or more",
+			`grid[0].load[1].rate: rate "0/s" must be more than 0`,
+		},
+		"template.yaml":      {"bad.yml.tmpl rendered invalid YAML for scenario a-r1-cpu_unl-mem_unl-client-rate10"},
+		"body-missing.yaml":  {"body-missing.yaml:3:52: request.body_file: body file", "nowhere.json does not exist"},
+		"body-not-json.yaml": {"request.body_file: the body is not valid JSON but Content-Type says JSON"},
+		"empty-grid.yaml":    {"empty-grid.yaml:3:7: grid: the grid is empty"},
+		"injection.yaml": {
+			`service.image: "x:1\n    privileged: true" is not an image reference`,
+			`service.env: "A\nB" is not an environment variable name`,
+			`grid[0].name: "a\nb": use at most 40 lowercase letters`,
+		},
+	}
+	files, _ := filepath.Glob("testdata/broken/*.yaml")
+	if len(files) != len(want) {
+		t.Errorf("%d files in testdata/broken, %d expectations", len(files), len(want))
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			msgs, ok := want[filepath.Base(f)]
+			if !ok {
+				t.Fatal("no expected messages for this file")
+			}
+			var stdout, stderr bytes.Buffer
+			if code := Main([]string{"validate", f}, &stdout, &stderr); code != exitUsage {
+				t.Errorf("exit %d, want %d", code, exitUsage)
+			}
+			for _, m := range msgs {
+				if !strings.Contains(stderr.String(), m) {
+					t.Errorf("stderr lacks %q:\n%s", m, stderr.String())
+				}
+			}
+			out := t.TempDir()
+			stderr.Reset()
+			if code := Main([]string{"run", f, "--out", out, "--platform", "compose"}, &stdout, &stderr); code != exitUsage {
+				t.Errorf("run: exit %d, want %d", code, exitUsage)
+			}
+			if entries, _ := os.ReadDir(out); len(entries) != 0 {
+				t.Errorf("run of an invalid file wrote %v", entries)
+			}
+		})
+	}
+}
+
+// TestStatsTruncated: stats.csv cut at any byte (a crash mid-write) reads
+// without error, and exactly the lines complete before the cut read back as
+// written.
+func TestStatsTruncated(t *testing.T) {
+	var buf bytes.Buffer
+	sw, err := result.NewStatsWriter(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []result.Sample
+	ends := []int{buf.Len()}
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	for i := range 8 {
+		s := result.Sample{Time: t0.Add(time.Duration(i) * time.Second), Container: fmt.Sprintf("app-%d", i%2+1),
+			CPUPct: 12.5 * float64(i), MemBytes: int64(i) << 20, MemLimitBytes: 256 << 20, NetRxBytes: uint64(i) * 1000, NetTxBytes: 7, PIDs: 12}
+		if err := sw.Write(s); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, s)
+		ends = append(ends, buf.Len())
+	}
+	full := buf.Bytes()
+	for cut := ends[0]; cut <= len(full); cut++ {
+		got, err := result.ReadStats(bytes.NewReader(full[:cut]))
+		if err != nil {
+			t.Fatalf("cut at byte %d of %d: %v", cut, len(full), err)
+		}
+		complete := 0
+		for _, e := range ends[1:] {
+			if e <= cut {
+				complete++
+			}
+		}
+		if len(got) != complete {
+			t.Fatalf("cut at byte %d: %d samples, want %d", cut, len(got), complete)
+		}
+		for i := range complete {
+			if !got[i].Time.Equal(want[i].Time) || got[i].Container != want[i].Container || got[i].MemBytes != want[i].MemBytes || got[i].PIDs != want[i].PIDs {
+				t.Fatalf("cut at byte %d: sample %d is %+v, want %+v", cut, i, got[i], want[i])
+			}
+		}
+	}
+}

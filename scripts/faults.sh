@@ -1,0 +1,24 @@
+#!/bin/sh
+# Runs the fault tests (README "Faults and bad input"), then checks that they left
+# nothing of the runner behind: no container, network, volume or local replica
+# process that `runner clean --dry-run` did not already list before the tests
+# (other runs on a shared daemon are not this suite's leaks).
+set -eu
+GO=${GO:-go}
+before=$(mktemp) after=$(mktemp)
+trap 'rm -f "$before" "$after"' EXIT
+$GO build -o "$before.runner" ./cmd/runner
+trap 'rm -f "$before" "$after" "$before.runner"' EXIT
+"$before.runner" clean --dry-run 2>&1 | sort > "$before" || true
+
+$GO test -race -count=1 -timeout 10m ./cmd/runner -run \
+  'TestBrokenScenarioCorpus|TestStatsTruncated|TestRunSIGTERM|TestRunOutputUnusable|TestRunDockerUnreachable|TestClean|TestSIGKILLRecovery|TestResultsTruncated|TestReplicaKilledMidLoad|TestSIGINTPerPhase|TestReplicaOOMKilled|TestRunInterruptAndResume'
+$GO test -race -count=1 ./runner/load -run 'TestHostileTargets|TestBodyCap|TestCancel|TestUnansweredTargetEndsAfterTimeout'
+$GO test -race -count=1 ./runner/spec -run 'TestValidation|TestLoadMissingFile'
+
+"$before.runner" clean --dry-run 2>&1 | sort > "$after" || true
+leaks=$(comm -13 "$before" "$after" | grep '^would remove' || true)
+if [ -n "$leaks" ]; then
+  echo "faults: left behind:"; echo "$leaks"; exit 1
+fi
+echo "faults: ok, nothing of the runner left behind"
