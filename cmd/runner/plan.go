@@ -118,7 +118,7 @@ func planRows(f *spec.File, h spec.Host) []planRow {
 		row := planRow{
 			Scenario:    s.ID,
 			Block:       s.Block,
-			Balancer:    s.Balancer,
+			Balancer:    s.BalancerLabel(),
 			DurationS:   s.Load.Duration.Seconds(),
 			WarmupS:     s.Load.Warmup.Seconds(),
 			EstimatedS:  s.Estimate().Seconds(),
@@ -182,7 +182,7 @@ func planTable(w io.Writer, f *spec.File, h spec.Host, rows []planRow) error {
 				mem = render.Bytes(s.MemoryBytes)
 			}
 		}
-		if err := t.Append(strconv.Itoa(i+1), s.ID, replicas, cpus, mem, s.Balancer, s.Load.String(),
+		if err := t.Append(strconv.Itoa(i+1), s.ID, replicas, cpus, mem, s.BalancerLabel(), s.Load.String(),
 			s.Load.Warmup.String()+"+"+s.Load.Duration.String(), s.Estimate().String(), fits); err != nil {
 			return err
 		}

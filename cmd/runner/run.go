@@ -309,7 +309,7 @@ func newJobs(f *spec.File, scenarios []spec.Scenario, runID, platformName string
 			Health: s.Service.Health, HealthTimeout: s.Service.HealthTimeout.Duration, Network: s.Network,
 		}
 		if platformName != "local" {
-			ports, err := render.FreePorts(s.Service.HostPorts, s.Replicas)
+			ports, err := render.FreePorts(s.Service.HostPorts, render.PortsNeeded(s))
 			if err != nil {
 				return nil, fmt.Errorf("scenario %s: %w; widen service.host_ports", s.ID, err)
 			}
@@ -374,7 +374,7 @@ func dryRun(f *spec.File, scenarios []spec.Scenario, platformName string, o runO
 			continue
 		}
 		fmt.Fprintf(stdout, "%d. %s: up %d replica(s) (cpus %s, memory %s, balancer %s), wait for %s, load %s, down\n",
-			i+1, s.ID, s.Replicas, orUnlimited(s.CPUs > 0, fmt.Sprint(s.CPUs)), orUnlimited(s.MemoryBytes > 0, render.Bytes(s.MemoryBytes)), s.Balancer, s.Service.Health, s.Load)
+			i+1, s.ID, s.Replicas, orUnlimited(s.CPUs > 0, fmt.Sprint(s.CPUs)), orUnlimited(s.MemoryBytes > 0, render.Bytes(s.MemoryBytes)), s.BalancerLabel(), s.Service.Health, s.Load)
 	}
 	fmt.Fprintf(stdout, "estimated time: %s; nothing was started\n", total.Round(time.Second))
 	return exitOK
