@@ -18,6 +18,7 @@ import (
 
 	"github.com/infergrid/runner/runner/load"
 	"github.com/infergrid/runner/runner/platform"
+	"github.com/infergrid/runner/runner/platform/local"
 	"github.com/infergrid/runner/runner/platform/platforms"
 	"github.com/infergrid/runner/runner/preflight"
 	"github.com/infergrid/runner/runner/render"
@@ -190,6 +191,18 @@ func runFile(ctx context.Context, o runOptions, stdout, stderr io.Writer) int {
 	var build platform.Build
 	if f.Service != nil {
 		build = platform.Build{Dir: f.Service.Build, Image: scenarios[0].Image, RunID: meta.ID}
+		if px := proxyOf(scenarios); px != nil {
+			if name == "local" {
+				fmt.Fprintf(stderr, "runner run: %v\n", local.ErrNoBalancer)
+				return exitUsage
+			}
+			dir, err := proxySource(f.Dir)
+			if err != nil {
+				fmt.Fprintf(stderr, "runner run: %v\n", err)
+				return exitUsage
+			}
+			build.ProxyDir, build.ProxyImage = dir, px.Image
+		}
 	}
 	fmt.Fprintf(stdout, "run %s: %d scenarios on %s, results in %s\n", meta.ID, len(jobs), name, dir)
 	tty := false
@@ -308,6 +321,10 @@ func newJobs(f *spec.File, scenarios []spec.Scenario, runID, platformName string
 			Replicas: s.Replicas, CPUs: s.CPUs, MemoryBytes: s.MemoryBytes,
 			Health: s.Service.Health, HealthTimeout: s.Service.HealthTimeout.Duration, Network: s.Network,
 		}
+		if px := s.Proxy; px != nil {
+			spc.Balancer, spc.BalancerPort = render.BalancerService, render.BalancerPort
+			spc.BalancerCPUs, spc.BalancerMemoryBytes = px.CPUs, px.MemoryBytes
+		}
 		if platformName != "local" {
 			ports, err := render.FreePorts(s.Service.HostPorts, render.PortsNeeded(s))
 			if err != nil {
@@ -327,8 +344,12 @@ func newJobs(f *spec.File, scenarios []spec.Scenario, runID, platformName string
 func loader(s spec.Scenario) func(ctx context.Context, eps []platform.Endpoint, resultsPath string, status func(string)) (result.Load, error) {
 	return func(ctx context.Context, eps []platform.Endpoint, resultsPath string, status func(string)) (result.Load, error) {
 		w := s.Load
+		bal := s.Balancer
+		if s.Proxy != nil {
+			bal = load.BalanceClient // the proxy is the one endpoint; it balances
+		}
 		c := load.Config{
-			Balancer: s.Balancer, Method: s.Request.Method, Path: s.Request.Path,
+			Balancer: bal, Method: s.Request.Method, Path: s.Request.Path,
 			Header: http.Header{}, Bodies: s.Request.Bodies,
 			Rate: w.Rate, RampFrom: w.RateFrom, RampTo: w.RateTo, MaxWorkers: uint64(w.MaxWorkers),
 			Users: w.Users, SpawnRate: w.SpawnRate, ThinkMin: w.ThinkMin, ThinkMax: w.ThinkMax,

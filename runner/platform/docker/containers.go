@@ -42,6 +42,8 @@ type Container struct {
 	// MemoryBytes and NanoCPUs are the limits in HostConfig (0: unlimited).
 	MemoryBytes int64
 	NanoCPUs    int64
+	// IPs are the container's addresses on its networks.
+	IPs []string
 }
 
 // Filter is a set of label=value pairs all of which must match (value "" matches
@@ -112,6 +114,12 @@ func fromInspect(in container.InspectResponse) Container {
 		ct.NanoCPUs = in.HostConfig.NanoCPUs
 	}
 	if in.NetworkSettings != nil {
+		for _, ep := range in.NetworkSettings.Networks {
+			if ep != nil && ep.IPAddress.IsValid() {
+				ct.IPs = append(ct.IPs, ep.IPAddress.String())
+			}
+		}
+		slices.Sort(ct.IPs)
 		for port, binds := range in.NetworkSettings.Ports {
 			if port.Proto() != network.TCP {
 				continue

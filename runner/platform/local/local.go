@@ -157,6 +157,10 @@ func (p *Platform) Close() error {
 	return errors.Join(errs...)
 }
 
+// ErrNoBalancer is returned by Up for a scenario with a load balancer in the stack
+// (balancer: proxy): the local platform does not run one.
+var ErrNoBalancer = errors.New("local: balancer proxy needs Docker (platform compose); the local platform runs no load balancer, use balancer client")
+
 // Up starts s.Replicas processes, each on a free loopback port, and waits until
 // every one answers s.Health. The command is s.Command with "{{.Port}}" replaced
 // by the port, else the binary Prepare built; it also gets PORT, ADDR
@@ -172,6 +176,9 @@ func (p *Platform) Up(ctx context.Context, s platform.Spec) (platform.Stack, err
 	}
 	if s.Project == "" {
 		return nil, errors.New("local: no project name")
+	}
+	if s.Balancer != "" {
+		return nil, ErrNoBalancer
 	}
 	n := max(s.Replicas, 1)
 	cg, _ := p.cgroups()
