@@ -361,7 +361,7 @@ func TestMarkdownShowsBalancer(t *testing.T) {
 	if err := Markdown(&b, d, fs, nil); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"balancer CPU / peak memory", "12.3% / 15MiB of 64MiB", "**Proxy overhead**\n\n- the proxy added 1 ms"} {
+	for _, want := range []string{"balancer CPU / peak memory", "12.3% / 15MiB", "**Proxy overhead**\n\n- the proxy added 1 ms"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("report.md lacks %q", want)
 		}

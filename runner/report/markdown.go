@@ -401,10 +401,8 @@ func resourcesTable(b *bytes.Buffer, d *Data) error {
 		if balancers {
 			bal := "–"
 			if pb := r.Balancer; pb != nil {
+				// Its limit is not shown: Docker reports the host's memory for none.
 				bal = fmt.Sprintf("%.1f%% / %s", pb.MeanCPUPct, bytesLabel(pb.PeakMemBytes))
-				if pb.MemLimitBytes > 0 {
-					bal += " of " + bytesLabel(pb.MemLimitBytes)
-				}
 			}
 			row = append(row, bal)
 		}
