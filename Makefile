@@ -86,3 +86,13 @@ images: ## build bin/inference and the FROM scratch image runner-inference:lates
 bench-inference: ## predictions/s per core over loopback (wrk, taskset) and RSS under load
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/inference ./cmd/inference
 	inference/bench/bench.sh
+
+# --- load balancer in the stack (proxy, cmd/proxy; balancer: proxy) ---
+.PHONY: test-proxy proxy-overhead
+
+test-proxy: ## test the proxy, its rendering, spec and the compose stack behind it (Docker tests skip without a daemon)
+	$(GO) test -race ./proxy ./cmd/proxy
+	$(GO) test -race -run 'Proxy|Balanc|Upstream|DiffCounts' ./runner/spec ./runner/render ./runner/run ./runner/report ./runner/platform/compose
+
+proxy-overhead: ## run scenarios/examples/proxy-overhead.yaml (client vs proxy at fixed rates, ~3.5 min)
+	$(GO) run ./cmd/runner scenarios/examples/proxy-overhead.yaml
