@@ -18,7 +18,6 @@ import (
 
 	"github.com/infergrid/runner/runner/load"
 	"github.com/infergrid/runner/runner/platform"
-	"github.com/infergrid/runner/runner/platform/local"
 	"github.com/infergrid/runner/runner/platform/platforms"
 	"github.com/infergrid/runner/runner/preflight"
 	"github.com/infergrid/runner/runner/render"
@@ -192,10 +191,6 @@ func runFile(ctx context.Context, o runOptions, stdout, stderr io.Writer) int {
 	if f.Service != nil {
 		build = platform.Build{Dir: f.Service.Build, Image: scenarios[0].Image, RunID: meta.ID}
 		if px := proxyOf(scenarios); px != nil {
-			if name == "local" {
-				fmt.Fprintf(stderr, "runner run: %v\n", local.ErrNoBalancer)
-				return exitUsage
-			}
 			dir, err := proxySource(f.Dir)
 			if err != nil {
 				fmt.Fprintf(stderr, "runner run: %v\n", err)
@@ -323,7 +318,7 @@ func newJobs(f *spec.File, scenarios []spec.Scenario, runID, platformName string
 		}
 		if px := s.Proxy; px != nil {
 			spc.Balancer, spc.BalancerPort = render.BalancerService, render.BalancerPort
-			spc.BalancerCPUs, spc.BalancerMemoryBytes = px.CPUs, px.MemoryBytes
+			spc.BalancerCPUs, spc.BalancerMemoryBytes, spc.BalancerPolicy = px.CPUs, px.MemoryBytes, px.Policy
 		}
 		if platformName != "local" {
 			ports, err := render.FreePorts(s.Service.HostPorts, render.PortsNeeded(s))

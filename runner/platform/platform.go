@@ -78,6 +78,9 @@ type Spec struct {
 	// unlimited), checked like the replicas'.
 	BalancerCPUs        float64
 	BalancerMemoryBytes int64
+	// BalancerPolicy is the balancer's policy, round_robin or least_conn (local
+	// platform; compose takes it from the compose file).
+	BalancerPolicy string
 	// Network is an external network the compose file names (the workshop's
 	// my_shared_network). It is created, labelled, when missing, and removed by
 	// Down only if Up created it. Empty means none.

@@ -403,11 +403,8 @@ func (d *decoder) checkBalancer(f *File, path string, b BalancerSpec) {
 	if b.Policy != "" && !oneOf(b.Policy, ProxyPolicies) {
 		d.errAt(path+".policy", "%q is not a proxy policy; use round_robin or least_conn%s", b.Policy, closest(b.Policy, ProxyPolicies))
 	}
-	switch f.Platform {
-	case "external":
+	if f.Platform == "external" {
 		d.errAt(path, "balancer proxy puts a proxy in the stack, and platform external runs no stack; use none or client")
-	case "local":
-		d.errAt(path, "balancer proxy needs Docker (platform compose or auto); the local platform cannot run it yet")
 	}
 }
 

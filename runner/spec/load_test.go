@@ -102,7 +102,7 @@ func TestValidation(t *testing.T) {
 		{"balancer unknown key", head + "grid: [{name: a, balancer: [{type: proxy, polcy: least_conn}], load: [{rate: 1/s}]}]\n", []string{`grid[0].balancer[0].polcy: unknown key "polcy" (did you mean "policy"?)`}},
 		{"bad proxy memory", head + "defaults: {balancer: {type: proxy, memory: 1M}}\ngrid: [{name: a, load: [{rate: 1/s}]}]\n", []string{`defaults.balancer.memory: "1M" is below Docker's minimum memory limit of 6M`}},
 		{"balancer list of lists", head + "grid: [{name: a, balancer: [[proxy]], load: [{rate: 1/s}]}]\n", []string{`grid[0].balancer[0]: want a balancer (none, client, proxy)`}},
-		{"proxy on local", head + "platform: local\ngrid: [{name: a, balancer: proxy, load: [{rate: 1/s}]}]\n", []string{`grid[0].balancer[0]: balancer proxy needs Docker`}},
+		{"proxy on external", "name: t\nplatform: external\ntargets: [http://127.0.0.1:1]\ngrid: [{name: a, balancer: proxy, load: [{rate: 1/s}]}]\n", []string{`grid[0].balancer[0]: balancer proxy puts a proxy in the stack, and platform external runs no stack`}},
 		{"duplicate proxy", head + "grid: [{name: a, balancer: [proxy, {type: proxy}], load: [{rate: 1/s}]}]\n", []string{`grid[0].balancer[1]: repeats grid[0].balancer[0]`}},
 		{"bad platform", head + "platform: kubernetes\ngrid: [{name: a, load: [{rate: 1/s}]}]\n", []string{`platform: "kubernetes" is not a platform; use one of auto, compose, swarm, local, external`}},
 		{"platform typo", head + "platform: compse\ngrid: [{name: a, load: [{rate: 1/s}]}]\n", []string{`(did you mean "compose"?)`}},
