@@ -405,8 +405,8 @@ type Stack struct {
 	replicas    []*replica
 	// balancer is the load balancer process (balancer: proxy), also in replicas
 	// so that it is sampled and stopped; nil without one.
-	balancer *replica
-	eps      []platform.Endpoint
+	balancer    *replica
+	eps         []platform.Endpoint
 	startTime   time.Duration
 	healthyTime time.Duration
 
