@@ -31,6 +31,10 @@ func proxySource(scenarioDir string) (string, error) {
 	}
 	wd, _ := os.Getwd()
 	for _, start := range []string{scenarioDir, wd} {
+		start, err := filepath.Abs(start)
+		if err != nil {
+			continue
+		}
 		for d := start; d != ""; {
 			b, err := os.ReadFile(filepath.Join(d, "go.mod"))
 			if err == nil && strings.HasPrefix(strings.TrimSpace(string(b)), "module "+modulePath+"\n") {
