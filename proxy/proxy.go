@@ -161,6 +161,7 @@ func New(cfg Config) (*Proxy, error) {
 			r.SetXForwarded()
 		},
 		Transport:     transport{p},
+		BufferPool:    bufferPool{},
 		FlushInterval: -1,
 		ErrorHandler:  p.fail,
 		ErrorLog:      slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelDebug),
@@ -542,3 +543,12 @@ func (b *countedBody) Close() error {
 	b.once.Do(func() { b.u.inFlight.Add(-1) })
 	return b.ReadCloser.Close()
 }
+
+// buffers are the response copy buffers, reused instead of 32 KiB per request.
+var buffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+// bufferPool is httputil.BufferPool over buffers.
+type bufferPool struct{}
+
+func (bufferPool) Get() []byte  { return *buffers.Get().(*[]byte) }
+func (bufferPool) Put(b []byte) { buffers.Put(&b) }
