@@ -381,6 +381,13 @@ func dryRun(f *spec.File, scenarios []spec.Scenario, platformName string, o runO
 		} else {
 			fmt.Fprintf(stdout, "use image %s\n", scenarios[0].Image)
 		}
+		if px := proxyOf(scenarios); px != nil {
+			src, err := proxySource(f.Dir)
+			if err != nil {
+				src = "(not found: " + err.Error() + ")"
+			}
+			fmt.Fprintf(stdout, "build the load balancer %s from %s once\n", px.Image, src)
+		}
 	}
 	var total time.Duration
 	for i, s := range scenarios {
