@@ -58,10 +58,12 @@ func (st *Stack) upBalanced(ctx context.Context, cs []docker.Container) error {
 
 	t1 := time.Now()
 	all := append([]docker.Container{b}, cs...)
+	culprit := b.ID // whose logs a health error shows
 	exited := func(ctx context.Context, _ int) (bool, string) {
 		for _, c := range all {
 			in, err := st.dc.Inspect(ctx, c.ID)
 			if err == nil && !in.Running {
+				culprit = c.ID
 				return true, fmt.Sprintf("%s: %s", c.Name, exitHow(in))
 			}
 		}
@@ -71,7 +73,7 @@ func (st *Stack) upBalanced(ctx context.Context, cs []docker.Container) error {
 		if err := platform.WaitHealthy(ctx, st.eps, path, s.HealthTimeout, exited); err != nil {
 			var he *platform.HealthError
 			if errors.As(err, &he) {
-				he.Logs, _ = st.dc.Logs(context.WithoutCancel(ctx), b.ID, 20)
+				he.Logs, _ = st.dc.Logs(context.WithoutCancel(ctx), culprit, 20)
 				st.watch.Add(result.Event{Time: time.Now(), Container: he.Replica, Kind: result.EventHealth, Message: he.Reason})
 			}
 			return fmt.Errorf("project %s: %w", s.Project, err)
