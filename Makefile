@@ -97,3 +97,13 @@ bench-inference: ## predictions/s per core over loopback (wrk, taskset) and RSS 
 .PHONY: faults
 faults: ## run the fault tests (Docker ones skip without a daemon unless RUNNER_REQUIRE_DOCKER=1) and a leak check
 	@GO=$(GO) scripts/faults.sh
+
+# --- load balancer in the stack (proxy, cmd/proxy; balancer: proxy) ---
+.PHONY: test-proxy proxy-overhead
+
+test-proxy: ## test the proxy, its rendering, spec and the compose stack behind it (Docker tests skip without a daemon)
+	$(GO) test -race ./proxy ./cmd/proxy
+	$(GO) test -race -run 'Proxy|Balanc|Upstream|DiffCounts' ./runner/spec ./runner/render ./runner/run ./runner/report ./runner/platform/compose
+
+proxy-overhead: ## run scenarios/examples/proxy-overhead.yaml (client vs proxy at fixed rates, ~3.5 min)
+	$(GO) run ./cmd/runner scenarios/examples/proxy-overhead.yaml

@@ -126,7 +126,7 @@ func planRows(f *spec.File, h preflight.Host) []planRow {
 		row := planRow{
 			Scenario:    s.ID,
 			Block:       s.Block,
-			Balancer:    s.Balancer,
+			Balancer:    s.BalancerLabel(),
 			DurationS:   s.Load.Duration.Seconds(),
 			WarmupS:     s.Load.Warmup.Seconds(),
 			EstimatedS:  s.Estimate().Seconds(),
@@ -204,7 +204,7 @@ func planTable(w io.Writer, f *spec.File, h preflight.Host, rows []planRow) erro
 		if s.Load.Search() {
 			times = fmt.Sprintf("≤%d×(%s)", s.Load.SearchSteps, times)
 		}
-		if err := t.Append(strconv.Itoa(i+1), s.ID, replicas, cpus, mem, s.Balancer, s.Load.String(),
+		if err := t.Append(strconv.Itoa(i+1), s.ID, replicas, cpus, mem, s.BalancerLabel(), s.Load.String(),
 			times, s.Estimate().String(), fits); err != nil {
 			return err
 		}

@@ -194,6 +194,14 @@ func runFile(ctx context.Context, o runOptions, stdout, stderr io.Writer) int {
 	var build platform.Build
 	if f.Service != nil {
 		build = platform.Build{Dir: f.Service.Build, Image: scenarios[0].Image, RunID: meta.ID}
+		if px := proxyOf(scenarios); px != nil {
+			dir, err := proxySource(f.Dir)
+			if err != nil {
+				fmt.Fprintf(stderr, "runner run: %v\n", err)
+				return exitUsage
+			}
+			build.ProxyDir, build.ProxyImage = dir, px.Image
+		}
 	}
 	fmt.Fprintf(stdout, "run %s: %d scenarios on %s, results in %s\n", meta.ID, len(jobs), name, dir)
 	tty := false
@@ -318,11 +326,15 @@ func newJobs(f *spec.File, scenarios []spec.Scenario, runID, platformName string
 			Health: s.Service.Health, HealthTimeout: s.Service.HealthTimeout.Duration, Network: s.Network,
 			Address: s.Service.Address,
 		}
+		if px := s.Proxy; px != nil {
+			spc.Balancer, spc.BalancerPort = render.BalancerService, render.BalancerPort
+			spc.BalancerCPUs, spc.BalancerMemoryBytes, spc.BalancerPolicy = px.CPUs, px.MemoryBytes, px.Policy
+		}
 		if platformName != "local" {
 			// Render now so that a template error stops the run before anything
 			// starts, and again before Up with the ports that are free then.
 			j.Render = func() ([]byte, error) {
-				ports, err := render.FreePorts(s.Service.HostPorts, s.Replicas)
+				ports, err := render.FreePorts(s.Service.HostPorts, render.PortsNeeded(s))
 				if err != nil {
 					return nil, fmt.Errorf("scenario %s: %w; widen service.host_ports", s.ID, err)
 				}
@@ -345,8 +357,12 @@ func newJobs(f *spec.File, scenarios []spec.Scenario, runID, platformName string
 func loader(s spec.Scenario, slo *result.SLO) func(ctx context.Context, eps []platform.Endpoint, resultsPath string, status func(string)) (result.Load, error) {
 	return func(ctx context.Context, eps []platform.Endpoint, resultsPath string, status func(string)) (result.Load, error) {
 		w := s.Load
+		bal := s.Balancer
+		if s.Proxy != nil {
+			bal = load.BalanceClient // the proxy is the one endpoint; it balances
+		}
 		c := load.Config{
-			Balancer: s.Balancer, Method: s.Request.Method, Path: s.Request.Path,
+			Balancer: bal, Method: s.Request.Method, Path: s.Request.Path,
 			Header: http.Header{}, Bodies: s.Request.Bodies, RandomBodies: s.Request.Random,
 			Rate: w.Rate, RampFrom: w.RateFrom, RampTo: w.RateTo, MaxWorkers: uint64(w.MaxWorkers),
 			Users: w.Users, SpawnRate: w.SpawnRate, ThinkMin: w.ThinkMin, ThinkMax: w.ThinkMax,
@@ -399,6 +415,13 @@ func dryRun(f *spec.File, scenarios []spec.Scenario, platformName string, o runO
 		} else {
 			fmt.Fprintf(stdout, "use image %s\n", scenarios[0].Image)
 		}
+		if px := proxyOf(scenarios); px != nil {
+			src, err := proxySource(f.Dir)
+			if err != nil {
+				src = "(not found: " + err.Error() + ")"
+			}
+			fmt.Fprintf(stdout, "build the load balancer %s from %s once\n", px.Image, src)
+		}
 	}
 	var total time.Duration
 	for i, s := range scenarios {
@@ -408,7 +431,7 @@ func dryRun(f *spec.File, scenarios []spec.Scenario, platformName string, o runO
 			continue
 		}
 		fmt.Fprintf(stdout, "%d. %s: up %d replica(s) (cpus %s, memory %s, balancer %s), wait for %s, load %s, down\n",
-			i+1, s.ID, s.Replicas, orUnlimited(s.CPUs > 0, fmt.Sprint(s.CPUs)), orUnlimited(s.MemoryBytes > 0, render.Bytes(s.MemoryBytes)), s.Balancer, s.Service.Health, s.Load)
+			i+1, s.ID, s.Replicas, orUnlimited(s.CPUs > 0, fmt.Sprint(s.CPUs)), orUnlimited(s.MemoryBytes > 0, render.Bytes(s.MemoryBytes)), s.BalancerLabel(), s.Service.Health, s.Load)
 	}
 	fmt.Fprintf(stdout, "estimated time: %s; nothing was started\n", total.Round(time.Second))
 	return exitOK

@@ -30,6 +30,12 @@ type Build struct {
 	Image string
 	// RunID labels the built image.
 	RunID string
+	// ProxyDir is the Go main package of the load balancer (the runner's
+	// cmd/proxy), built FROM scratch into ProxyImage when a scenario uses
+	// balancer: proxy. Empty when no scenario does.
+	ProxyDir string
+	// ProxyImage is the balancer image's name.
+	ProxyImage string
 }
 
 // Spec is what to bring up for one scenario.
@@ -69,6 +75,20 @@ type Spec struct {
 	// (empty: through each replica's published host port on 127.0.0.1) or
 	// AddressContainer (the container's own address, past Docker's userland proxy).
 	Address string
+	// Balancer is the compose service name of the load balancer in front of the
+	// replicas (balancer: proxy); empty when the replicas are reached directly.
+	// With a balancer the replicas publish no port: the balancer is the stack's
+	// only endpoint, and it must answer /proxy/health?min=Replicas.
+	Balancer string
+	// BalancerPort is the balancer's port inside its container.
+	BalancerPort int
+	// BalancerCPUs and BalancerMemoryBytes are the balancer's own limits (0:
+	// unlimited), checked like the replicas'.
+	BalancerCPUs        float64
+	BalancerMemoryBytes int64
+	// BalancerPolicy is the balancer's policy, round_robin or least_conn (local
+	// platform; compose takes it from the compose file).
+	BalancerPolicy string
 	// Network is an external network the compose file names (the workshop's
 	// my_shared_network). It is created, labelled, when missing, and removed by
 	// Down only if Up created it. Empty means none.
@@ -111,6 +131,17 @@ type Info struct {
 	ComposeVersion string
 	// Notes are facts the report states, e.g. that limits are advisory.
 	Notes []string
+}
+
+// Balanced is implemented by a Stack whose only endpoint is a load balancer in
+// front of the replicas (balancer: proxy).
+type Balanced interface {
+	// BalancerName is the balancer's container name, as in samples and events.
+	BalancerName() string
+	// Upstreams reads the balancer's counters per replica, cumulative since it
+	// started, in the order of the replicas; Name is the replica's container name
+	// where it is known.
+	Upstreams(ctx context.Context) ([]result.EndpointCount, error)
 }
 
 // Stack is one scenario's running service.

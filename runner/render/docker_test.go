@@ -68,7 +68,11 @@ func TestComposeAcceptsWorkshop(t *testing.T) {
 	dir := t.TempDir()
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 4) // docker-compose v1 takes seconds per call
-	for _, s := range scenarios(t, "workshop5.yaml") {
+	var all []spec.Scenario
+	for _, f := range []string{"workshop5.yaml", "examples/workshop5-proxy.yaml"} {
+		all = append(all, scenarios(t, f)...)
+	}
+	for _, s := range all {
 		b, err := Render(s, fixedParams(s))
 		if err != nil {
 			t.Fatal(err)

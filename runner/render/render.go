@@ -21,6 +21,13 @@ import (
 // Service is the name of the service under test in the default template.
 const Service = "app"
 
+// BalancerService is the name of the proxy's service (balancer: proxy), and
+// BalancerPort the port it listens on inside its container.
+const (
+	BalancerService = "balancer"
+	BalancerPort    = 8080
+)
+
 // Params are the run-time inputs of a rendering that the scenario does not hold.
 type Params struct {
 	// RunID and Project are written as labels; Project is the compose project name.
@@ -64,6 +71,34 @@ type Data struct {
 	Network string
 	// Labels mark everything the stack creates as the runner's (see runner/label).
 	Labels map[string]string
+	// Balancer is the reverse proxy in front of the replicas (balancer: proxy); nil
+	// when the load generator reaches every replica directly. With a balancer the
+	// replicas publish no port: HostPorts and Ports are empty.
+	Balancer *BalancerData
+}
+
+// BalancerData is what a template sees of the proxy service.
+type BalancerData struct {
+	// Service is the compose service name of the proxy.
+	Service string
+	// Image is the proxy image.
+	Image string
+	// Port is the proxy's port inside its container.
+	Port int
+	// Policy is round_robin or least_conn.
+	Policy string
+	// Upstream is SERVICE:PORT, the name the proxy resolves to every replica.
+	Upstream string
+	// Health is the replicas' health path the proxy checks.
+	Health string
+	// CPUs is the proxy's CPU limit ("0.5"); empty means unlimited.
+	CPUs string
+	// Memory is the proxy's memory limit ("128M"); empty means unlimited.
+	Memory string
+	// HostPort is the published host port.
+	HostPort int
+	// Ports is the compose ports entry, "HOSTPORT:PORT".
+	Ports string
 }
 
 // NewData fills the template data of scenario s.
@@ -71,8 +106,8 @@ func NewData(s spec.Scenario, p Params) (Data, error) {
 	if s.Replicas < 1 {
 		return Data{}, fmt.Errorf("scenario %s has %d replicas; only scenarios that start a service can be rendered", s.ID, s.Replicas)
 	}
-	if p.Ports.Size() < s.Replicas {
-		return Data{}, fmt.Errorf("scenario %s: host port range %s holds %d ports for %d replicas", s.ID, p.Ports, p.Ports.Size(), s.Replicas)
+	if n := PortsNeeded(s); p.Ports.Size() < n {
+		return Data{}, fmt.Errorf("scenario %s: host port range %s holds %d ports, %d needed", s.ID, p.Ports, p.Ports.Size(), n)
 	}
 	var hp string
 	if s.Replicas == 1 {
@@ -106,7 +141,33 @@ func NewData(s spec.Scenario, p Params) (Data, error) {
 	if s.CPUs > 0 {
 		d.CPUs = strconv.FormatFloat(s.CPUs, 'f', -1, 64)
 	}
+	if px := s.Proxy; px != nil {
+		d.HostPorts, d.Ports = "", ""
+		d.Balancer = &BalancerData{
+			Service:  BalancerService,
+			Image:    px.Image,
+			Port:     BalancerPort,
+			Policy:   px.Policy,
+			Upstream: fmt.Sprintf("%s:%d", Service, s.Service.Port),
+			Health:   s.Service.Health,
+			Memory:   Bytes(px.MemoryBytes),
+			HostPort: p.Ports.Lo,
+			Ports:    fmt.Sprintf("%d:%d", p.Ports.Lo, BalancerPort),
+		}
+		if px.CPUs > 0 {
+			d.Balancer.CPUs = strconv.FormatFloat(px.CPUs, 'f', -1, 64)
+		}
+	}
 	return d, nil
+}
+
+// PortsNeeded is the number of host ports scenario s publishes: one per replica,
+// or one for the proxy in front of them.
+func PortsNeeded(s spec.Scenario) int {
+	if s.Proxy != nil {
+		return 1
+	}
+	return s.Replicas
 }
 
 // Bytes writes a memory size the way both compose implementations read it (binary

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -49,7 +50,7 @@ func fixedParams(s spec.Scenario) Params {
 }
 
 func TestRenderGolden(t *testing.T) {
-	for _, file := range []string{"workshop5.yaml", "smoke.yaml", "examples/open-ramp.yaml"} {
+	for _, file := range []string{"workshop5.yaml", "smoke.yaml", "examples/open-ramp.yaml", "examples/proxy-overhead.yaml", "examples/workshop5-proxy.yaml"} {
 		for _, s := range scenarios(t, file) {
 			t.Run(s.ID, func(t *testing.T) {
 				got, err := Render(s, fixedParams(s))
@@ -359,4 +360,41 @@ func FuzzQuote(f *testing.F) {
 			t.Fatalf("%q read back as %q", v, m)
 		}
 	})
+}
+
+func TestRenderProxy(t *testing.T) {
+	s := spec.Scenario{ID: "p-r3", Replicas: 3, CPUs: 1, MemoryBytes: 256 << 20, Image: "svc:1", Balancer: "proxy",
+		Proxy:   &spec.Proxy{Policy: "least_conn", CPUs: 0.5, MemoryBytes: 128 << 20, Image: "px:1"},
+		Service: spec.Service{Port: 8000, Health: "/healthz"}}
+	if n := PortsNeeded(s); n != 1 {
+		t.Fatalf("PortsNeeded = %d, want 1 for the proxy", n)
+	}
+	b, err := Render(s, Params{RunID: "r", Project: "p", Ports: spec.PortRange{Lo: 18123, Hi: 18123}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := parseCompose(t, b)
+	app, bal := c.Services[Service], c.Services[BalancerService]
+	if len(app.Ports) != 0 {
+		t.Errorf("app publishes %v; behind a proxy it must publish nothing", app.Ports)
+	}
+	if app.Deploy.Replicas != 3 || app.Deploy.Resources.Limits["cpus"] != "1" {
+		t.Errorf("app deploy: %+v", app.Deploy)
+	}
+	if bal.Image != "px:1" || len(bal.Ports) != 1 || bal.Ports[0] != "18123:8080" || bal.Deploy.Replicas != 1 {
+		t.Errorf("balancer: image %q ports %v replicas %d", bal.Image, bal.Ports, bal.Deploy.Replicas)
+	}
+	if l := bal.Deploy.Resources.Limits; l["cpus"] != "0.5" || l["memory"] != "128M" {
+		t.Errorf("balancer limits: %v", l)
+	}
+	wantEnv := map[string]string{"LISTEN": ":8080", "UPSTREAM": "app:8000", "POLICY": "least_conn", "HEALTH": "/healthz"}
+	if !reflect.DeepEqual(bal.Environment, wantEnv) {
+		t.Errorf("balancer environment %v, want %v", bal.Environment, wantEnv)
+	}
+	if bal.Labels["dev.infergrid.runner.scenario"] != "p-r3" || bal.Deploy.Labels["dev.infergrid.runner"] != "true" {
+		t.Errorf("balancer labels: %v %v", bal.Labels, bal.Deploy.Labels)
+	}
+	if _, err := Render(s, Params{RunID: "r", Project: "p"}); err == nil {
+		t.Error("rendered a proxy stack without a host port")
+	}
 }

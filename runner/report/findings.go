@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/infergrid/runner/runner/result"
 )
@@ -16,6 +17,7 @@ const (
 	RuleFailures   = "failures"
 	RuleImbalance  = "imbalance"
 	RuleReplicas   = "replicas"
+	RuleProxy      = "proxy_overhead"
 )
 
 // Finding is one conclusion drawn from the data of a run.
@@ -49,6 +51,7 @@ func Findings(run result.Run, outcomes []result.Outcome) []Finding {
 	out = append(out, Failures(outcomes)...)
 	out = append(out, Imbalance(outcomes)...)
 	out = append(out, ReplicaScaling(outcomes, run.Host.CPUs)...)
+	out = append(out, ProxyOverhead(outcomes)...)
 	return out
 }
 
@@ -492,4 +495,81 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// isProxy reports whether a balancer label names the proxy in the stack
+// (proxy, proxy:least_conn).
+func isProxy(balancer string) bool {
+	return balancer == "proxy" || strings.HasPrefix(balancer, "proxy:")
+}
+
+// ProxyOverhead compares every scenario balanced by the proxy in the stack with
+// its twin balanced by the client: the same block, replicas, CPUs, memory and load
+// level. It states the p50 and p99 the proxy added (or saved), the throughput, and
+// the proxy's own CPU where it was sampled. At a fixed rate (open model) the
+// difference is the proxy's overhead; with closed-model users it is only
+// indicative, because the users' pace follows the latency.
+func ProxyOverhead(outcomes []result.Outcome) []Finding {
+	type key struct {
+		block, level string
+		replicas     int
+		cpus         float64
+		mem          int64
+	}
+	keyOf := func(o result.Outcome) key {
+		s := o.Scenario
+		return key{s.Block, loadLevel(s, o.Load).Label, s.Replicas, s.CPUs, s.MemoryBytes}
+	}
+	clients := map[key]result.Outcome{}
+	for _, o := range outcomes {
+		if measured(o) && o.Scenario.Balancer == "client" {
+			clients[keyOf(o)] = o
+		}
+	}
+	var out []Finding
+	unpaired := 0
+	for _, o := range outcomes {
+		if !measured(o) || !isProxy(o.Scenario.Balancer) {
+			continue
+		}
+		c, ok := clients[keyOf(o)]
+		if !ok {
+			unpaired++
+			continue
+		}
+		s, a, b := o.Scenario, c.Load, o.Load
+		var sb strings.Builder
+		fmt.Fprintf(&sb, "Balancer %s instead of client, %s, %d × %s: p50 %s ms vs %s ms (%s), p99 %s ms vs %s ms (%s), throughput %s vs %s",
+			s.Balancer, loadLevel(s, b).Label, s.Replicas, cpusLabel(s.CPUs),
+			msLabel(b.Latency.P50), msLabel(a.Latency.P50), signedMs(b.Latency.P50-a.Latency.P50),
+			msLabel(b.Latency.P99), msLabel(a.Latency.P99), signedMs(b.Latency.P99-a.Latency.P99),
+			rpsLabel(b.ThroughputRPS), rpsLabel(a.ThroughputRPS))
+		if ea, eb := errorRate(a), errorRate(b); ea > 0 || eb > 0 {
+			fmt.Fprintf(&sb, ", errors %s vs %s", pctLabel(eb), pctLabel(ea))
+		}
+		if pb := o.Resources.Balancer; pb != nil {
+			fmt.Fprintf(&sb, "; the proxy itself used %.1f%% CPU on average and at most %s", pb.MeanCPUPct, bytesLabel(pb.PeakMemBytes))
+		}
+		switch {
+		case s.Users > 0:
+			sb.WriteString(". Closed-model users pace themselves by the latency, so this is indicative; a fixed rate measures the overhead.")
+		case a.Shortfall || b.Shortfall:
+			sb.WriteString(". The load generator fell short of the rate in one of them, so the comparison is not at the same rate.")
+		default:
+			sb.WriteString(".")
+		}
+		out = append(out, Finding{Rule: RuleProxy, Text: sb.String(), Scenarios: []string{c.Scenario.ID, s.ID}})
+	}
+	if len(out) == 0 && unpaired > 0 {
+		out = append(out, Finding{Rule: RuleProxy, Text: "No scenario balanced by the proxy has a client-balanced twin (same block, replicas, limits and load level), so the proxy's overhead was not measured; add client to their balancer axis."})
+	}
+	return out
+}
+
+// signedMs formats a latency difference in milliseconds with its sign.
+func signedMs(d time.Duration) string {
+	if d < 0 {
+		return "-" + msLabel(-d) + " ms"
+	}
+	return "+" + msLabel(d) + " ms"
 }

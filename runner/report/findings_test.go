@@ -288,3 +288,82 @@ func TestMarkdownShowsEveryRule(t *testing.T) {
 		t.Error("report.md links plots that were not drawn")
 	}
 }
+
+func TestProxyOverhead(t *testing.T) {
+	open := func(id, balancer string, p50, p99 float64) result.Outcome {
+		o := oc(id, 3, 0.5, 256, balancer, 0, p99, 100)
+		o.Scenario.Users, o.Scenario.Rate, o.Load.RequestedRPS = 0, "100/s", 100
+		o.Load.Latency.P50 = time.Duration(p50 * float64(time.Millisecond))
+		return o
+	}
+	client := open("c-100", "client", 2, 10)
+	px := open("p-100", "proxy", 2.5, 14)
+	px.Resources.Balancer = &result.ContainerSummary{Name: "x-balancer-1", MeanCPUPct: 12.34, PeakMemBytes: 15 << 20}
+	lc := open("lc-100", "proxy:least_conn", 1.9, 9)
+	other := open("p-300", "proxy", 3, 20) // no client twin at 300/s
+	other.Scenario.Rate = "300/s"
+	closedClient := oc("cc", 3, 0.5, 256, "client", 10, 10, 50)
+	closedProxy := oc("cp", 3, 0.5, 256, "proxy", 10, 12, 48)
+	failed := open("pf", "proxy", 1, 1)
+	failed.Status = result.StatusFailed
+
+	tests := []struct {
+		name          string
+		in            []result.Outcome
+		want, notWant []string
+	}{
+		{"pairs at a fixed rate", []result.Outcome{client, px, lc, other, failed},
+			[]string{
+				"Balancer proxy instead of client, 100/s, 3 × 0.5 CPUs: p50 2.50 ms vs 2.00 ms (+0.50 ms), p99 14.0 ms vs 10.0 ms (+4.00 ms), throughput 100/s vs 100/s; the proxy itself used 12.3% CPU on average and at most 15MiB.",
+				"Balancer proxy:least_conn instead of client, 100/s, 3 × 0.5 CPUs: p50 1.90 ms vs 2.00 ms (-0.10 ms), p99 9.00 ms vs 10.0 ms (-1.00 ms)",
+			},
+			[]string{"300/s", "pf", "client-balanced twin"}},
+		{"closed model is indicative", []result.Outcome{closedClient, closedProxy},
+			[]string{"Balancer proxy instead of client, 10 users", "so this is indicative"}, nil},
+		{"no twin", []result.Outcome{other},
+			[]string{"No scenario balanced by the proxy has a client-balanced twin"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fs := ProxyOverhead(tt.in)
+			for _, f := range fs {
+				if f.Rule != RuleProxy {
+					t.Errorf("rule %q", f.Rule)
+				}
+			}
+			check(t, fs, tt.want, tt.notWant)
+		})
+	}
+	if fs := ProxyOverhead([]result.Outcome{client}); len(fs) != 0 {
+		t.Errorf("findings without any proxy scenario: %v", fs)
+	}
+	fs := ProxyOverhead([]result.Outcome{client, px})
+	if len(fs) != 1 || len(fs[0].Scenarios) != 2 || fs[0].Scenarios[0] != "c-100" || fs[0].Scenarios[1] != "p-100" {
+		t.Errorf("scenarios of the finding: %+v", fs)
+	}
+}
+
+func TestMarkdownShowsBalancer(t *testing.T) {
+	d, err := Read("testdata/run")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	if err := Markdown(&b, d, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(b.String(), "balancer CPU") {
+		t.Error("a run without a balancer got a balancer column")
+	}
+	d.Scenarios[0].Outcome.Resources.Balancer = &result.ContainerSummary{Name: "p-balancer-1", MeanCPUPct: 12.34, PeakMemBytes: 15 << 20, MemLimitBytes: 64 << 20}
+	b.Reset()
+	fs := []Finding{{Rule: RuleProxy, Text: "the proxy added 1 ms"}}
+	if err := Markdown(&b, d, fs, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"balancer CPU / peak memory", "12.3% / 15MiB", "**Proxy overhead**\n\n- the proxy added 1 ms"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("report.md lacks %q", want)
+		}
+	}
+}

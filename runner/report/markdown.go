@@ -109,7 +109,7 @@ func Markdown(w io.Writer, d *Data, findings []Finding, plots map[string]bool) e
 	b.WriteString("## Findings\n\n")
 	rules := []struct{ rule, title string }{
 		{RuleBestConfig, "Best configuration"}, {RuleFailures, "Failures"},
-		{RuleImbalance, "Balancing"}, {RuleReplicas, "Replicas"}, {RuleCapacity, "Capacity at SLO"},
+		{RuleImbalance, "Balancing"}, {RuleReplicas, "Replicas"}, {RuleCapacity, "Capacity at SLO"}, {RuleProxy, "Proxy overhead"},
 	}
 	// Rules this list does not know yet still get their findings shown.
 	for _, f := range findings {
@@ -370,6 +370,10 @@ func blockCell(o result.Outcome) string {
 
 func resourcesTable(b *bytes.Buffer, d *Data) error {
 	header := []string{"scenario", "peak memory / limit", "mean CPU / limit", "OOM kills", "restarts", "request share", "CPU per replica"}
+	balancers := slices.ContainsFunc(d.Scenarios, func(sc Scenario) bool { return sc.Outcome.Resources.Balancer != nil })
+	if balancers {
+		header = append(header, "balancer CPU / peak memory")
+	}
 	var rows [][]string
 	for _, sc := range d.Scenarios {
 		o := sc.Outcome
@@ -405,8 +409,17 @@ func resourcesTable(b *bytes.Buffer, d *Data) error {
 		for _, c := range r.Containers {
 			cpus = append(cpus, fmt.Sprintf("%.1f%%", c.MeanCPUPct))
 		}
-		rows = append(rows, []string{code(s.ID), mem, cpu, fmt.Sprint(r.OOMKills), fmt.Sprint(r.Restarts),
-			cmp.Or(strings.Join(shares, " · "), "–"), cmp.Or(strings.Join(cpus, " · "), "–")})
+		row := []string{code(s.ID), mem, cpu, fmt.Sprint(r.OOMKills), fmt.Sprint(r.Restarts),
+			cmp.Or(strings.Join(shares, " · "), "–"), cmp.Or(strings.Join(cpus, " · "), "–")}
+		if balancers {
+			bal := "–"
+			if pb := r.Balancer; pb != nil {
+				// Its limit is not shown: Docker reports the host's memory for none.
+				bal = fmt.Sprintf("%.1f%% / %s", pb.MeanCPUPct, bytesLabel(pb.PeakMemBytes))
+			}
+			row = append(row, bal)
+		}
+		rows = append(rows, row)
 	}
 	return table(b, header, rows)
 }

@@ -54,6 +54,9 @@ type EndpointCount struct {
 	Requests uint64 `json:"requests"`
 	// Errors among them.
 	Errors uint64 `json:"errors"`
+	// Name is the replica's container name when the counts come from a load
+	// balancer in the stack (balancer: proxy), whose URL is the replica's address.
+	Name string `json:"name,omitempty"`
 }
 
 // Second is one point of the per-second time series of the load.
@@ -221,6 +224,9 @@ type Resources struct {
 	// cgroups) and were only applied as GOMAXPROCS/GOMEMLIMIT.
 	Advisory   bool               `json:"advisory"`
 	Containers []ContainerSummary `json:"containers"`
+	// Balancer is the load balancer container in the stack (balancer: proxy); it is
+	// not a replica, so it is in none of the figures above. Nil without one.
+	Balancer *ContainerSummary `json:"balancer,omitempty"`
 }
 
 // Phases are the wall times of the orchestration phases of a scenario.

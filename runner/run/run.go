@@ -202,7 +202,13 @@ func execute(ctx context.Context, k, n int, j Job, opt Options) (o result.Outcom
 			}
 			// Summarise after Down: it records the final state (OOM kills) of every replica.
 			events := monitor.Merge(stack.Events(), series.Errors)
-			o.Resources = monitor.Summarize(series.Samples, events, stack.Advisory())
+			replicas, balancer := splitSamples(series.Samples, balancerName(stack))
+			o.Resources = monitor.Summarize(replicas, events, stack.Advisory())
+			if len(balancer) > 0 {
+				if b := monitor.Summarize(balancer, nil, stack.Advisory()); len(b.Containers) > 0 {
+					o.Resources.Balancer = &b.Containers[0]
+				}
+			}
 			if err := monitor.WriteEvents(filepath.Join(dir, "events.json"), events); err != nil && o.Error == "" {
 				o.Status, o.Error = result.StatusFailed, err.Error()
 			}
@@ -234,9 +240,18 @@ func execute(ctx context.Context, k, n int, j Job, opt Options) (o result.Outcom
 	} else {
 		close(watched)
 	}
+	var before []result.EndpointCount
+	var beforeErr error
+	bal, balanced := stack.(platform.Balanced)
+	if balanced {
+		before, beforeErr = bal.Upstreams(ctx)
+	}
 	start := time.Now()
 	l, err := j.Load(ctx, eps, filepath.Join(dir, "results.gob"), func(s string) { opt.Progress.Status(s) })
 	o.Phases.Load = time.Since(start)
+	if balanced && balancerName(stack) != "" {
+		l = withUpstreams(ctx, l, bal, before, beforeErr)
+	}
 	o.Load = l
 	stopWatch()
 	series = <-watched
@@ -288,3 +303,59 @@ type nopProgress struct{}
 func (nopProgress) Phase(int, int, string, string)               {}
 func (nopProgress) Status(string)                                {}
 func (nopProgress) Done(int, int, result.Outcome, time.Duration) {}
+
+// balancerName is the name of the stack's load balancer container, if it has one.
+func balancerName(st platform.Stack) string {
+	if b, ok := st.(platform.Balanced); ok {
+		return b.BalancerName()
+	}
+	return ""
+}
+
+// splitSamples separates the balancer's samples from the replicas'.
+func splitSamples(samples []result.Sample, balancer string) (replicas, bal []result.Sample) {
+	if balancer == "" {
+		return samples, nil
+	}
+	for _, s := range samples {
+		if s.Container == balancer {
+			bal = append(bal, s)
+		} else {
+			replicas = append(replicas, s)
+		}
+	}
+	return replicas, bal
+}
+
+// withUpstreams replaces the load's endpoints (the balancer alone) by the
+// balancer's per-replica counts over the load: its counters after the load minus
+// those before.
+func withUpstreams(ctx context.Context, l result.Load, b platform.Balanced, before []result.EndpointCount, beforeErr error) result.Load {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	after, err := b.Upstreams(rctx)
+	if err = errors.Join(beforeErr, err); err != nil {
+		l.Notes = append(l.Notes, fmt.Sprintf("request share per replica unavailable: %v", err))
+		return l
+	}
+	l.Endpoints = DiffCounts(before, after)
+	l.Notes = append(l.Notes, fmt.Sprintf("request share per replica read from the balancer %s; it includes the warm-up", b.BalancerName()))
+	return l
+}
+
+// DiffCounts returns after minus before, matching endpoints by name, else URL.
+func DiffCounts(before, after []result.EndpointCount) []result.EndpointCount {
+	key := func(e result.EndpointCount) string { return e.Name + "|" + e.URL }
+	prev := map[string]result.EndpointCount{}
+	for _, e := range before {
+		prev[key(e)] = e
+	}
+	out := make([]result.EndpointCount, len(after))
+	for i, e := range after {
+		p := prev[key(e)]
+		e.Requests -= min(p.Requests, e.Requests)
+		e.Errors -= min(p.Errors, e.Errors)
+		out[i] = e
+	}
+	return out
+}

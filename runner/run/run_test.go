@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -321,5 +322,81 @@ func TestProgressPrintsEveryEventLine(t *testing.T) {
 		if buf.String() != tt.want {
 			t.Errorf("tty %v: got\n%q\nwant\n%q", tt.tty, buf.String(), tt.want)
 		}
+	}
+}
+
+// balancedPlatform brings up stacks with a load balancer in front (balancer: proxy).
+type balancedPlatform struct{ fakePlatform }
+
+func (f *balancedPlatform) Up(ctx context.Context, s platform.Spec) (platform.Stack, error) {
+	st, err := f.fakePlatform.Up(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	return &balancedStack{fakeStack: st.(*fakeStack)}, nil
+}
+
+type balancedStack struct {
+	*fakeStack
+	mu    sync.Mutex
+	reads int
+}
+
+func (s *balancedStack) BalancerName() string { return s.id + "-balancer" }
+func (s *balancedStack) Sample(context.Context) ([]result.Sample, error) {
+	now := time.Now()
+	return []result.Sample{
+		{Time: now, Container: s.id + "-1", MemBytes: 42, CPUPct: 50},
+		{Time: now, Container: s.id + "-2", MemBytes: 43, CPUPct: 50},
+		{Time: now, Container: s.BalancerName(), MemBytes: 7, CPUPct: 10},
+	}, nil
+}
+
+// Upstreams counts 100 more requests per replica at each read, and the second
+// replica 1 more error.
+func (s *balancedStack) Upstreams(context.Context) ([]result.EndpointCount, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := uint64(5 + 100*s.reads)
+	s.reads++
+	return []result.EndpointCount{
+		{Name: s.id + "-1", URL: "http://10.0.0.2:8000", Requests: n},
+		{Name: s.id + "-2", URL: "http://10.0.0.3:8000", Requests: n + 1, Errors: uint64(s.reads)},
+	}, nil
+}
+
+func TestExecuteBalancedStack(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run-1")
+	p := &balancedPlatform{}
+	run, err := Execute(t.Context(), result.Run{ID: "run-1"}, []Job{job("a", okLoad)}, Options{Dir: dir, Platform: p, Interval: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := run.Scenarios[0]
+	want := []result.EndpointCount{
+		{Name: "a-1", URL: "http://10.0.0.2:8000", Requests: 100},
+		{Name: "a-2", URL: "http://10.0.0.3:8000", Requests: 100, Errors: 1},
+	}
+	if !reflect.DeepEqual(o.Load.Endpoints, want) {
+		t.Errorf("endpoints %+v, want the balancer's counts over the load %+v", o.Load.Endpoints, want)
+	}
+	if len(o.Load.Notes) == 0 || !strings.Contains(o.Load.Notes[len(o.Load.Notes)-1], "read from the balancer a-balancer") {
+		t.Errorf("notes %q", o.Load.Notes)
+	}
+	r := o.Resources
+	if r.Balancer == nil || r.Balancer.Name != "a-balancer" || r.Balancer.PeakMemBytes != 7 {
+		t.Fatalf("balancer summary %+v", r.Balancer)
+	}
+	if len(r.Containers) != 2 || r.PeakMemBytes != 43 || r.MeanCPUPct != 100 {
+		t.Errorf("replica summary includes the balancer or lacks a replica: %+v", r)
+	}
+}
+
+func TestDiffCounts(t *testing.T) {
+	before := []result.EndpointCount{{Name: "a", URL: "u1", Requests: 10, Errors: 1}, {Name: "gone", URL: "u0", Requests: 3}}
+	after := []result.EndpointCount{{Name: "a", URL: "u1", Requests: 15, Errors: 1}, {Name: "new", URL: "u2", Requests: 4}, {URL: "u3", Requests: 1}}
+	want := []result.EndpointCount{{Name: "a", URL: "u1", Requests: 5}, {Name: "new", URL: "u2", Requests: 4}, {URL: "u3", Requests: 1}}
+	if got := DiffCounts(before, after); !reflect.DeepEqual(got, want) {
+		t.Errorf("got %+v, want %+v", got, want)
 	}
 }

@@ -152,6 +152,10 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 			d.decodeRate(n, rs, path)
 			return
 		}
+		if bs, ok := v.Addr().Interface().(*BalancerSpec); ok {
+			d.decodeBalancer(n, bs, path)
+			return
+		}
 		if v.Addr().Type().Implements(scalarType) {
 			if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
 				d.errorf(n, path, "want a single value, got %s", kindName(n))
@@ -246,6 +250,20 @@ func (d *decoder) decodeRate(n *yaml.Node, r *RateSpec, path string) {
 		}
 	default:
 		d.errorf(n, path, "want a rate such as 200/s or a ramp {from: 10/s, to: 2000/s}, got %s", kindName(n))
+	}
+}
+
+func (d *decoder) decodeBalancer(n *yaml.Node, b *BalancerSpec, path string) {
+	switch {
+	case n.Kind == yaml.ScalarNode && n.Tag != "!!null":
+		b.Type = n.Value
+	case n.Kind == yaml.MappingNode:
+		d.decodeStruct(n, reflect.ValueOf(b).Elem(), path)
+		if b.Type == "" {
+			d.errorf(n, path, "a balancer mapping needs type, e.g. {type: proxy, policy: least_conn}")
+		}
+	default:
+		d.errorf(n, path, "want a balancer (none, client, proxy) or {type: proxy, policy: least_conn, cpus: 0.5, memory: 128M}, got %s", kindName(n))
 	}
 }
 

@@ -51,7 +51,7 @@ func (f *File) scenarios() []scenarioAt {
 		}
 		bals := b.Balancer
 		if len(bals) == 0 {
-			bals = []string{cmp(df.Balancer, DefaultBalancer)}
+			bals = []BalancerSpec{df.Balancer}
 		}
 		cpuset := cmp(b.CPUSet, df.CPUSet)
 		if external {
@@ -70,7 +70,8 @@ func (f *File) scenarios() []scenarioAt {
 								CPUs:        c.N,
 								MemoryBytes: m.Bytes,
 								CPUSet:      cpuset,
-								Balancer:    bal,
+								Balancer:    cmp(bal.Type, DefaultBalancer),
+								Proxy:       f.proxy(bal),
 								Load:        f.resolveLoad(b, le),
 								Request:     f.resolveRequest(),
 								Network:     f.Network,
@@ -108,6 +109,30 @@ func durOr(vs ...Duration) Duration {
 		}
 	}
 	return Duration{}
+}
+
+// proxy resolves a balancer's proxy options; nil unless it is a proxy.
+func (f *File) proxy(b BalancerSpec) *Proxy {
+	if b.Type != "proxy" {
+		return nil
+	}
+	return &Proxy{Policy: cmp(b.Policy, DefaultProxyPolicy), CPUs: b.CPUs.N, MemoryBytes: b.Memory.Bytes, Image: f.ProxyImage()}
+}
+
+// DefaultProxyPolicy is the proxy's policy when the file names none.
+const DefaultProxyPolicy = "round_robin"
+
+// ProxyImage is the name of the proxy image built for balancer: proxy,
+// runner-NAME-proxy:latest.
+func (f *File) ProxyImage() string { return "runner-" + f.Name + "-proxy:latest" }
+
+// BalancerLabel names the balancer in reports: none, client, proxy, or
+// proxy:least_conn for a proxy with that policy.
+func (s Scenario) BalancerLabel() string {
+	if s.Proxy != nil && s.Proxy.Policy != DefaultProxyPolicy {
+		return s.Balancer + ":" + s.Proxy.Policy
+	}
+	return s.Balancer
 }
 
 func (f *File) resolveLoad(b Block, le LoadEntry) Workload {
@@ -246,7 +271,7 @@ func (s Scenario) Result() result.Scenario {
 		CPUs:        s.CPUs,
 		MemoryBytes: s.MemoryBytes,
 		CPUSet:      s.CPUSet,
-		Balancer:    s.Balancer,
+		Balancer:    s.BalancerLabel(),
 		Users:       s.Load.Users,
 		SpawnRate:   s.Load.SpawnRate,
 		Rate:        s.Load.RateString(),
@@ -284,7 +309,16 @@ func scenarioID(s Scenario, le LoadEntry, external bool) string {
 	if !external {
 		parts = append(parts, fmt.Sprintf("r%d", s.Replicas), "cpu"+idCPUs(s.CPUs), "mem"+idBytes(s.MemoryBytes))
 	}
-	parts = append(parts, s.Balancer)
+	bal := s.BalancerLabel()
+	if p := s.Proxy; p != nil {
+		if p.CPUs > 0 {
+			bal += "_cpu" + idCPUs(p.CPUs)
+		}
+		if p.MemoryBytes > 0 {
+			bal += "_mem" + idBytes(p.MemoryBytes)
+		}
+	}
+	parts = append(parts, bal)
 	l := s.Load
 	switch {
 	case l.Closed():

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -292,5 +293,54 @@ func TestSchemaUpToDate(t *testing.T) {
 				t.Errorf("schema: %s.%s has no description", typ.Name(), k)
 			}
 		}
+	}
+}
+
+func TestProxyBalancer(t *testing.T) {
+	dir := fixture(t)
+	f, err := loadString(t, dir, head+`defaults: {balancer: {type: proxy, cpus: 0.5, memory: 128M}}
+grid:
+  - name: a
+    replicas: [3]
+    balancer: [client, proxy, {type: proxy, policy: least_conn}, {type: proxy, policy: round_robin, memory: 64M}]
+    load: [{rate: 10/s}]
+  - name: b
+    load: [{rate: 10/s}]
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type row struct {
+		ID, Balancer, Label string
+		Proxy               *Proxy
+	}
+	img := "runner-t-proxy:latest"
+	want := []row{
+		{"a-r3-cpu_unl-mem_unl-client-rate10", "client", "client", nil},
+		{"a-r3-cpu_unl-mem_unl-proxy-rate10", "proxy", "proxy", &Proxy{Policy: "round_robin", Image: img}},
+		{"a-r3-cpu_unl-mem_unl-proxy_least_conn-rate10", "proxy", "proxy:least_conn", &Proxy{Policy: "least_conn", Image: img}},
+		{"a-r3-cpu_unl-mem_unl-proxy_mem64m-rate10", "proxy", "proxy", &Proxy{Policy: "round_robin", MemoryBytes: 64 << 20, Image: img}},
+		{"b-r1-cpu_unl-mem_unl-proxy_cpu0_5_mem128m-rate10", "proxy", "proxy", &Proxy{Policy: "round_robin", CPUs: 0.5, MemoryBytes: 128 << 20, Image: img}},
+	}
+	var got []row
+	for _, s := range f.Scenarios() {
+		got = append(got, row{s.ID, s.Balancer, s.BalancerLabel(), s.Proxy})
+		if s.Result().Balancer != s.BalancerLabel() {
+			t.Errorf("%s: result balancer %q, want the label %q", s.ID, s.Result().Balancer, s.BalancerLabel())
+		}
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got\n%+v\nwant\n%+v", got, want)
+	}
+}
+
+func TestProxyBlockNeedsOnePort(t *testing.T) {
+	dir := fixture(t)
+	src := "name: t\nservice: {build: svc, host_ports: 18000-18001}\ngrid: [{name: a, replicas: [4], balancer: %s, load: [{rate: 1/s}]}]\n"
+	if _, err := loadString(t, dir, fmt.Sprintf(src, "proxy")); err != nil {
+		t.Errorf("4 replicas behind a proxy need one host port, but: %v", err)
+	}
+	if _, err := loadString(t, dir, fmt.Sprintf(src, "[proxy, client]")); err == nil {
+		t.Error("4 client-balanced replicas fit 2 host ports")
 	}
 }

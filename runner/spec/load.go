@@ -55,7 +55,10 @@ var DefaultHostPorts = PortRange{Lo: 18000, Hi: 18999}
 var Platforms = []string{"auto", "compose", "swarm", "local", "external"}
 
 // Balancers lists the valid balancing modes.
-var Balancers = []string{"none", "client"}
+var Balancers = []string{"none", "client", "proxy"}
+
+// ProxyPolicies lists the proxy's balancing policies.
+var ProxyPolicies = []string{"round_robin", "least_conn"}
 
 // Methods lists the HTTP methods a request may use.
 var Methods = []string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
@@ -373,8 +376,8 @@ func (d *decoder) validateDefaults(f *File) {
 	if df.Duration.set && df.Duration.Duration <= 0 {
 		d.errAt("defaults.duration", "must be more than 0, e.g. 30s")
 	}
-	if df.Balancer != "" {
-		d.checkBalancer("defaults.balancer", df.Balancer)
+	if df.Balancer.Type != "" {
+		d.checkBalancer(f, "defaults.balancer", df.Balancer)
 	}
 	if d.has("defaults.replicas") && df.Replicas < 1 {
 		d.errAt("defaults.replicas", "%d: replicas must be 1 or more", df.Replicas)
@@ -400,13 +403,24 @@ func (d *decoder) validateDefaults(f *File) {
 	}
 }
 
-func (d *decoder) checkBalancer(path, b string) {
-	if b == "proxy" {
-		d.errAt(path, "balancer proxy is not available in this version of runner; use none or client")
+func (d *decoder) checkBalancer(f *File, path string, b BalancerSpec) {
+	if !oneOf(b.Type, Balancers) {
+		d.errAt(path, "%q is not a balancer; use none (all load to the first replica), client (round-robin over every replica) or proxy (a reverse proxy in front of the replicas)%s", b.Type, closest(b.Type, Balancers))
 		return
 	}
-	if !oneOf(b, Balancers) {
-		d.errAt(path, "%q is not a balancer; use none (all load to the first replica) or client (round-robin over every replica)", b)
+	if b.Type != "proxy" {
+		for _, k := range []string{"policy", "cpus", "memory"} {
+			if d.has(path + "." + k) {
+				d.errAt(path+"."+k, "%s is an option of the proxy; balancer %s has none (use {type: proxy, %s: ...})", k, b.Type, k)
+			}
+		}
+		return
+	}
+	if b.Policy != "" && !oneOf(b.Policy, ProxyPolicies) {
+		d.errAt(path+".policy", "%q is not a proxy policy; use round_robin or least_conn%s", b.Policy, closest(b.Policy, ProxyPolicies))
+	}
+	if f.Platform == "external" {
+		d.errAt(path, "balancer proxy puts a proxy in the stack, and platform external runs no stack; use none or client")
 	}
 }
 
@@ -463,7 +477,7 @@ func (d *decoder) validateGrid(f *File, external bool) {
 			rp := fmt.Sprintf("%s.replicas[%d]", p, j)
 			if r < 1 {
 				d.errAt(rp, "%d: replicas must be 1 or more", r)
-			} else if f.Service != nil && r > f.Service.HostPorts.Size() && f.Service.HostPorts.Size() > 0 {
+			} else if f.Service != nil && r > f.Service.HostPorts.Size() && f.Service.HostPorts.Size() > 0 && !allProxy(f, b) {
 				d.errAt(rp, "%d replicas cannot fit the host port range %s (%d ports); widen service.host_ports", r, f.Service.HostPorts, f.Service.HostPorts.Size())
 			}
 		}
@@ -475,7 +489,7 @@ func (d *decoder) validateGrid(f *File, external bool) {
 		dupAxis(d, p+".memory", b.Memory)
 		dupAxis(d, p+".balancer", b.Balancer)
 		for j, bal := range b.Balancer {
-			d.checkBalancer(fmt.Sprintf("%s.balancer[%d]", p, j), bal)
+			d.checkBalancer(f, fmt.Sprintf("%s.balancer[%d]", p, j), bal)
 		}
 		if b.CPUSet != "" {
 			d.checkCPUSet(p+".cpuset", b.CPUSet)
@@ -598,4 +612,26 @@ func (d *decoder) validateSearch(f *File, p string, l *LoadEntry) {
 	case !f.SLO.P50.set && !f.SLO.P95.set && !f.SLO.P99.set && f.SLO.ErrorRate == nil && !f.SLO.MinThroughput.set:
 		d.errAt(sp, "a capacity search finds the highest rate that meets the SLO, and the slo sets no objective; give p50, p95, p99, error_rate or min_throughput")
 	}
+}
+
+// allProxy reports whether every scenario of block b publishes only a proxy's port.
+func allProxy(f *File, b *Block) bool {
+	bals := b.Balancer
+	if len(bals) == 0 {
+		bals = []BalancerSpec{f.Defaults.Balancer}
+	}
+	for _, x := range bals {
+		if x.Type != "proxy" {
+			return false
+		}
+	}
+	return true
+}
+
+// closest is suggest without the list of valid values (the message gives them).
+func closest(v string, valid []string) string {
+	if s := suggest(v, valid); strings.HasPrefix(s, " (did you mean") {
+		return s
+	}
+	return ""
 }

@@ -18,11 +18,11 @@ var typesSource string
 
 // enums are the closed value sets of string fields, by "Type.key".
 var enums = map[string][]string{
-	"File.platform":      Platforms,
-	"Defaults.balancer":  Balancers,
-	"Block.balancer":     Balancers,
-	"Request.method":     Methods,
-	"Request.body_order": {"cycle", "random"},
+	"File.platform":       Platforms,
+	"BalancerSpec.type":   Balancers,
+	"BalancerSpec.policy": ProxyPolicies,
+	"Request.method":      Methods,
+	"Request.body_order":  {"cycle", "random"},
 }
 
 // Schema returns the JSON Schema (draft 2020-12) of the scenario format, derived
@@ -116,6 +116,8 @@ func (g *schemaGen) typeSchema(t reflect.Type, owner, key string) map[string]any
 	switch t {
 	case reflect.TypeFor[RateSpec]():
 		return map[string]any{"anyOf": []any{rateSchema, g.ref(t)}}
+	case reflect.TypeFor[BalancerSpec]():
+		return map[string]any{"anyOf": []any{map[string]any{"type": "string", "enum": Balancers}, g.ref(t)}}
 	}
 	switch t.Kind() {
 	case reflect.Struct:

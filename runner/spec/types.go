@@ -98,9 +98,10 @@ type Defaults struct {
 	Duration Duration `yaml:"duration"`
 	// Warmup is load sent before Duration and excluded from the metrics.
 	Warmup Duration `yaml:"warmup"`
-	// Balancer is none (all load to the first replica) or client (round-robin over
-	// every replica).
-	Balancer string `yaml:"balancer"`
+	// Balancer is none (all load to the first replica), client (round-robin over
+	// every replica) or proxy (a reverse proxy in the stack in front of the
+	// replicas), or a proxy with options: {type: proxy, policy: least_conn, cpus: 0.5, memory: 128M}.
+	Balancer BalancerSpec `yaml:"balancer"`
 	// Think is the closed-model wait between one user's requests: "0s", "1s" or a
 	// uniform range "1s..3s".
 	Think Think `yaml:"think"`
@@ -130,8 +131,8 @@ type Block struct {
 	CPUs []CPUs `yaml:"cpus"`
 	// Memory lists memory limits per replica.
 	Memory []Memory `yaml:"memory"`
-	// Balancer lists balancing modes.
-	Balancer []string `yaml:"balancer"`
+	// Balancer lists balancing modes: none, client, proxy or a proxy with options.
+	Balancer []BalancerSpec `yaml:"balancer"`
 	// CPUSet pins the block's service to CPUs.
 	CPUSet string `yaml:"cpuset"`
 	// Duration overrides the default load duration for the block.
@@ -214,8 +215,10 @@ type Scenario struct {
 	MemoryBytes int64
 	// CPUSet pins the service to CPUs; empty means no pinning.
 	CPUSet string
-	// Balancer is none or client.
+	// Balancer is none, client or proxy.
 	Balancer string
+	// Proxy is the load balancer's configuration when Balancer is proxy, else nil.
+	Proxy *Proxy
 	// Load is the load level.
 	Load Workload
 	// Request is the request template with bodies read.
@@ -269,4 +272,30 @@ type ResolvedRequest struct {
 	Bodies [][]byte
 	// Random is true when bodies are sampled at random instead of cycled.
 	Random bool
+}
+
+// BalancerSpec is a balancing mode as written: a name (none, client, proxy), or a
+// mapping for a proxy with options.
+type BalancerSpec struct {
+	// Type is none, client or proxy.
+	Type string `yaml:"type"`
+	// Policy is the proxy's balancing policy: round_robin (default) or least_conn.
+	Policy string `yaml:"policy"`
+	// CPUs is the proxy container's CPU limit (a number or unlimited).
+	CPUs CPUs `yaml:"cpus"`
+	// Memory is the proxy container's memory limit (128M, or unlimited).
+	Memory Memory `yaml:"memory"`
+}
+
+// Proxy is a resolved `balancer: proxy`: the reverse proxy put in front of the
+// replicas (see package proxy).
+type Proxy struct {
+	// Policy is round_robin or least_conn.
+	Policy string
+	// CPUs is the proxy's CPU limit; 0 means unlimited.
+	CPUs float64
+	// MemoryBytes is the proxy's memory limit; 0 means unlimited.
+	MemoryBytes int64
+	// Image is the proxy image the compose file runs.
+	Image string
 }

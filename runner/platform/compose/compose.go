@@ -84,6 +84,12 @@ func (p *Platform) Prepare(ctx context.Context, b platform.Build) error {
 	if err := dc.BuildImage(ctx, b); err != nil {
 		return err
 	}
+	if b.ProxyImage != "" {
+		pb := platform.Build{Dir: b.ProxyDir, Image: b.ProxyImage, RunID: b.RunID}
+		if err := dc.BuildImage(ctx, pb); err != nil {
+			return fmt.Errorf("cannot build the load balancer image: %w", err)
+		}
+	}
 	p.mu.Lock()
 	p.built[b] = true
 	p.mu.Unlock()
@@ -132,6 +138,9 @@ func check(s platform.Spec) error {
 	if s.Port <= 0 {
 		errs = append(errs, errors.New("no service port"))
 	}
+	if s.Balancer != "" && s.BalancerPort <= 0 {
+		errs = append(errs, errors.New("no balancer port"))
+	}
 	return errors.Join(errs...)
 }
 
@@ -179,6 +188,7 @@ func (p *Platform) Up(ctx context.Context, s platform.Spec) (platform.Stack, err
 		upArgs = append(upArgs, "--pull", "never") // v1 lacks the flag; it pulls only missing images, and Prepare made sure none is
 	}
 	t0 := time.Now()
+	st.upStarted = t0
 	if out, err := tool.run(ctx, st.project, file, upArgs...); err != nil {
 		if portTaken(out) {
 			err = fmt.Errorf("%w: %w", platform.ErrPortsTaken, err)
@@ -192,6 +202,12 @@ func (p *Platform) Up(ctx context.Context, s platform.Spec) (platform.Stack, err
 	if len(cs) == 0 || (s.Replicas > 0 && len(cs) != s.Replicas) {
 		return fail(fmt.Errorf("project %s runs %d containers of service %s, want %d (does the compose file set deploy.replicas?)", s.Project, len(cs), s.Service, s.Replicas))
 	}
+	if s.Balancer != "" {
+		if err := st.upBalanced(ctx, cs); err != nil {
+			return fail(err)
+		}
+		return st, nil
+	}
 	for _, c := range cs {
 		hp, ok := c.HostPorts[s.Port]
 		if !ok {
@@ -200,7 +216,7 @@ func (p *Platform) Up(ctx context.Context, s platform.Spec) (platform.Stack, err
 			}
 			return fail(fmt.Errorf("replica %s publishes no host port for container port %d", c.Name, s.Port))
 		}
-		if err := checkLimits(c, s); err != nil {
+		if err := checkLimits(c, s.CPUs, s.MemoryBytes); err != nil {
 			return fail(err)
 		}
 		url := fmt.Sprintf("http://127.0.0.1:%d", hp)
@@ -268,6 +284,9 @@ type Stack struct {
 	targets        []docker.Target
 	startTime      time.Duration
 	healthyTime    time.Duration
+	upStarted      time.Time
+	// balancer is the load balancer container (balancer: proxy), else nil.
+	balancer *docker.Container
 
 	mu          sync.Mutex
 	watchOver   bool
@@ -377,14 +396,14 @@ func ProjectName(project string) string {
 	return b.String()
 }
 
-// checkLimits fails when a replica does not run with the limits the spec asks for,
-// e.g. when a compose file lacks deploy.resources.limits.
-func checkLimits(c docker.Container, s platform.Spec) error {
-	if s.MemoryBytes > 0 && c.MemoryBytes != s.MemoryBytes {
-		return fmt.Errorf("replica %s runs with a memory limit of %d bytes, want %d: the compose file's deploy.resources.limits.memory did not apply", c.Name, c.MemoryBytes, s.MemoryBytes)
+// checkLimits fails when a container does not run with the limits the spec asks
+// for, e.g. when a compose file lacks deploy.resources.limits.
+func checkLimits(c docker.Container, cpus float64, memoryBytes int64) error {
+	if memoryBytes > 0 && c.MemoryBytes != memoryBytes {
+		return fmt.Errorf("container %s runs with a memory limit of %d bytes, want %d: the compose file's deploy.resources.limits.memory did not apply", c.Name, c.MemoryBytes, memoryBytes)
 	}
-	if want := int64(math.Round(s.CPUs * 1e9)); s.CPUs > 0 && (c.NanoCPUs < want-want/100 || c.NanoCPUs > want+want/100) {
-		return fmt.Errorf("replica %s runs with a CPU limit of %g CPUs, want %g: the compose file's deploy.resources.limits.cpus did not apply", c.Name, float64(c.NanoCPUs)/1e9, s.CPUs)
+	if want := int64(math.Round(cpus * 1e9)); cpus > 0 && (c.NanoCPUs < want-want/100 || c.NanoCPUs > want+want/100) {
+		return fmt.Errorf("container %s runs with a CPU limit of %g CPUs, want %g: the compose file's deploy.resources.limits.cpus did not apply", c.Name, float64(c.NanoCPUs)/1e9, cpus)
 	}
 	return nil
 }

@@ -53,6 +53,8 @@ type Platform struct {
 	tmp      string
 	binaries map[platform.Build]string
 	binary   string
+	// proxyBinary is the load balancer (Build.ProxyDir), when a run needs one.
+	proxyBinary string
 }
 
 var _ platform.Platform = (*Platform)(nil)
@@ -97,6 +99,19 @@ func (p *Platform) cgroups() (*cgroupHost, string) {
 // build (Spec.Command must then be set). A Dockerfile alone cannot run locally.
 func (p *Platform) Prepare(ctx context.Context, b platform.Build) error {
 	p.cgroups()
+	if b.ProxyDir != "" {
+		pb := platform.Build{Dir: b.ProxyDir}
+		p.mu.Lock()
+		service := p.binary
+		p.mu.Unlock()
+		if err := p.Prepare(ctx, pb); err != nil {
+			return fmt.Errorf("cannot build the load balancer: %w", err)
+		}
+		p.mu.Lock()
+		p.proxyBinary, p.binary = p.binaries[pb], service
+		p.mu.Unlock()
+		b.ProxyDir, b.ProxyImage = "", ""
+	}
 	if b.Dir == "" {
 		return nil
 	}
@@ -173,6 +188,12 @@ func (p *Platform) Up(ctx context.Context, s platform.Spec) (platform.Stack, err
 	if s.Project == "" {
 		return nil, errors.New("local: no project name")
 	}
+	p.mu.Lock()
+	proxyBin := p.proxyBinary
+	p.mu.Unlock()
+	if s.Balancer != "" && proxyBin == "" {
+		return nil, fmt.Errorf("local: %s needs a load balancer, and none was prepared (Build.ProxyDir)", s.Project)
+	}
 	n := max(s.Replicas, 1)
 	cg, _ := p.cgroups()
 	st := &Stack{spec: s, stopTimeout: p.opts.StopTimeout, prevCPU: map[int]cpuReading{}}
@@ -221,6 +242,11 @@ func (p *Platform) Up(ctx context.Context, s platform.Spec) (platform.Stack, err
 			st.addEvent(result.Event{Time: time.Now(), Container: he.Replica, Kind: result.EventHealth, Message: he.Reason})
 		}
 		return fail(fmt.Errorf("local %s: %w", s.Project, err))
+	}
+	if s.Balancer != "" {
+		if err := st.startBalancer(ctx, cg, proxyBin); err != nil {
+			return fail(fmt.Errorf("local %s: %w", s.Project, err))
+		}
 	}
 	st.healthyTime = time.Since(t1)
 	_, _ = st.Sample(ctx) // primes the CPU counters
@@ -274,7 +300,6 @@ func (st *Stack) start(cg *cgroupHost, bin string, i int) (*replica, error) {
 			argv[j] = strings.ReplaceAll(a, "{{.Port}}", strconv.Itoa(port))
 		}
 	}
-	r.cmd = exec.Command(argv[0], argv[1:]...)
 	env := os.Environ()
 	for k, v := range s.Env {
 		env = append(env, k+"="+v)
@@ -287,6 +312,16 @@ func (st *Stack) start(cg *cgroupHost, bin string, i int) (*replica, error) {
 	if s.MemoryBytes > 0 && cg == nil {
 		env = append(env, fmt.Sprintf("GOMEMLIMIT=%d", s.MemoryBytes))
 	}
+	return st.launch(cg, r, argv, env, s.CPUs, s.MemoryBytes)
+}
+
+// launch starts r's process with argv and env, in its own process group and, with
+// cg, in its own cgroup limited to cpus and memoryBytes.
+func (st *Stack) launch(cg *cgroupHost, r *replica, argv, env []string, cpus float64, memoryBytes int64) (*replica, error) {
+	s := st.spec
+	port := r.port
+	var err error
+	r.cmd = exec.Command(argv[0], argv[1:]...)
 	r.cmd.Env = env
 	r.cmd.Dir = s.Dir
 	r.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
@@ -301,7 +336,7 @@ func (st *Stack) start(cg *cgroupHost, bin string, i int) (*replica, error) {
 	r.log = newLogSink(logFile, 20)
 	r.cmd.Stdout, r.cmd.Stderr = r.log, r.log
 	if cg != nil {
-		if r.cg, err = cg.create(r.name, s.CPUs, s.MemoryBytes); err != nil {
+		if r.cg, err = cg.create(r.name, cpus, memoryBytes); err != nil {
 			r.log.Close()
 			return nil, err
 		}
@@ -368,6 +403,9 @@ type Stack struct {
 	advisory    bool
 	stopTimeout time.Duration
 	replicas    []*replica
+	// balancer is the load balancer process (balancer: proxy), also in replicas
+	// so that it is sampled and stopped; nil without one.
+	balancer    *replica
 	eps         []platform.Endpoint
 	startTime   time.Duration
 	healthyTime time.Duration
@@ -436,7 +474,11 @@ func (st *Stack) Sample(ctx context.Context) ([]result.Sample, error) {
 			}
 			continue
 		}
-		x := result.Sample{Time: now, Container: r.name, MemBytes: ps.RSSBytes, MemLimitBytes: st.spec.MemoryBytes, PIDs: ps.Threads}
+		limit := st.spec.MemoryBytes
+		if r == st.balancer {
+			limit = st.spec.BalancerMemoryBytes
+		}
+		x := result.Sample{Time: now, Container: r.name, MemBytes: ps.RSSBytes, MemLimitBytes: limit, PIDs: ps.Threads}
 		if r.cg != nil {
 			if usage, limit, err := r.cg.memory(); err == nil {
 				x.MemBytes, x.MemLimitBytes = usage, limit
