@@ -65,7 +65,7 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fs.Var(percentFlag{&th.MaxP99Increase}, "max-p99-increase", "largest allowed p99 increase")
 	fs.Var(percentFlag{&th.MaxThroughputDrop}, "max-throughput-drop", "largest allowed throughput drop")
 	fs.Var(percentFlag{&th.MaxErrorRate}, "max-error-rate", "highest allowed error rate")
-	pos, err := parseReportFlags(fs, args)
+	pos, err := interspersed(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		fmt.Fprint(stdout, compareUsage)
 		return 0

@@ -29,20 +29,31 @@ func newFlags(name, text string, stdout io.Writer) *flag.FlagSet {
 // It returns ok=false with the exit code when parsing ends the command (-h or an
 // error, which it prints to stderr).
 func parse(fs *flag.FlagSet, args []string, stderr io.Writer) (pos []string, code int, ok bool) {
+	pos, err := interspersed(fs, args)
+	switch {
+	case errors.Is(err, flag.ErrHelp): // flag has printed the usage
+		return nil, exitOK, false
+	case err != nil:
+		fmt.Fprintf(stderr, "%s: %v\nRun '%s -h' for usage.\n", fs.Name(), err, fs.Name())
+		return nil, exitUsage, false
+	}
+	return pos, 0, true
+}
+
+// interspersed parses flags that may come before, between or after the positional
+// arguments, which it returns; "--" ends the flags.
+func interspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) { // flag has printed the usage
-				return nil, exitOK, false
-			}
-			fmt.Fprintf(stderr, "%s: %v\nRun '%s -h' for usage.\n", fs.Name(), err, fs.Name())
-			return nil, exitUsage, false
+			return nil, err
 		}
 		args = fs.Args()
 		if len(args) == 0 {
-			return pos, 0, true
+			return pos, nil
 		}
 		if args[0] == "--" {
-			return append(pos, args[1:]...), 0, true
+			return append(pos, args[1:]...), nil
 		}
 		pos = append(pos, args[0])
 		args = args[1:]

@@ -37,7 +37,7 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, reportUsage) }
 	noPlots := fs.Bool("no-plots", false, "skip the PNG plots")
-	pos, err := parseReportFlags(fs, args)
+	pos, err := interspersed(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		fmt.Fprint(stdout, reportUsage)
 		return 0
@@ -68,24 +68,4 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	fmt.Fprintf(stdout, "wrote %s, %s and %s in %s\n", report.ReportFile, report.ResultsFile, report.SummaryFile, dir)
 	return 0
-}
-
-// parseReportFlags parses flags that may come before, between or after the
-// positional arguments, and returns the positional ones.
-func parseReportFlags(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		if args[0] == "--" {
-			return append(pos, args[1:]...), nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
 }
