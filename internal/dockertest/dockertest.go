@@ -5,6 +5,7 @@ package dockertest
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"strings"
@@ -19,11 +20,17 @@ func Require(t testing.TB) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, "docker", "version", "--format", "{{.Server.Version}}").CombinedOutput()
-	if err == nil {
-		return
+	if err != nil {
+		Unavailable(t, fmt.Errorf("docker version: %w: %s", err, strings.TrimSpace(string(out))))
 	}
+}
+
+// Unavailable ends t because err says no Docker daemon answers: a skip, or a
+// failure under RUNNER_REQUIRE_DOCKER=1.
+func Unavailable(t testing.TB, err error) {
+	t.Helper()
 	if os.Getenv("RUNNER_REQUIRE_DOCKER") == "1" {
-		t.Fatalf("no Docker daemon answers and RUNNER_REQUIRE_DOCKER=1: %v: %s", err, out)
+		t.Fatalf("no Docker daemon answers and RUNNER_REQUIRE_DOCKER=1: %v", err)
 	}
 	t.Skipf("no Docker daemon answers (set RUNNER_REQUIRE_DOCKER=1 to fail instead): %v", err)
 }

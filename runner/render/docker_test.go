@@ -2,6 +2,7 @@ package render
 
 import (
 	"context"
+	"github.com/infergrid/runner/internal/dockertest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,20 +15,6 @@ import (
 	"github.com/infergrid/runner/runner/label"
 	"github.com/infergrid/runner/runner/spec"
 )
-
-// requireDocker skips the test when no Docker daemon answers, unless
-// RUNNER_REQUIRE_DOCKER=1 makes that a failure.
-func requireDocker(t *testing.T) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancel()
-	if out, err := exec.CommandContext(ctx, "docker", "version", "--format", "{{.Server.Version}}").CombinedOutput(); err != nil {
-		if os.Getenv("RUNNER_REQUIRE_DOCKER") == "1" {
-			t.Fatalf("no Docker daemon answers and RUNNER_REQUIRE_DOCKER=1: %v: %s", err, out)
-		}
-		t.Skipf("no Docker daemon answers (set RUNNER_REQUIRE_DOCKER=1 to fail instead): %v", err)
-	}
-}
 
 // composeTools lists the compose implementations installed: docker-compose (v1 or
 // v2 standalone) and the docker compose plugin (v2).
@@ -63,7 +50,7 @@ func run(t *testing.T, name string, args ...string) string {
 // TestComposeAcceptsWorkshop checks that every rendered file of workshop5.yaml
 // passes `config` of every installed compose implementation.
 func TestComposeAcceptsWorkshop(t *testing.T) {
-	requireDocker(t)
+	dockertest.Require(t)
 	tools := composeTools(t)
 	dir := t.TempDir()
 	var wg sync.WaitGroup
@@ -104,7 +91,7 @@ func TestComposeAcceptsWorkshop(t *testing.T) {
 // implementation and checks with docker inspect that limits, replicas, distinct
 // host ports and labels are applied.
 func TestComposeUpAppliesLimits(t *testing.T) {
-	requireDocker(t)
+	dockertest.Require(t)
 	tools := composeTools(t)
 	image := buildTestImage(t)
 	for _, tool := range tools {

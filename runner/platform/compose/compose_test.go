@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/infergrid/runner/internal/dockertest"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -55,10 +56,7 @@ func needDocker(t testing.TB) *docker.Client {
 		dockerClient, dockerErr = docker.New(context.Background())
 	})
 	if dockerErr != nil {
-		if os.Getenv("RUNNER_REQUIRE_DOCKER") == "1" {
-			t.Fatalf("RUNNER_REQUIRE_DOCKER=1 but: %v", dockerErr)
-		}
-		t.Skipf("no Docker daemon answers (set RUNNER_REQUIRE_DOCKER=1 to fail instead): %v", dockerErr)
+		dockertest.Unavailable(t, dockerErr)
 	}
 	return dockerClient
 }

@@ -3,6 +3,7 @@ package docker
 import (
 	"context"
 	"fmt"
+	"github.com/infergrid/runner/internal/dockertest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -33,10 +34,7 @@ func needDocker(t *testing.T) *Client {
 	t.Helper()
 	c, err := New(t.Context())
 	if err != nil {
-		if os.Getenv("RUNNER_REQUIRE_DOCKER") == "1" {
-			t.Fatalf("RUNNER_REQUIRE_DOCKER=1 but: %v", err)
-		}
-		t.Skipf("no Docker daemon answers (set RUNNER_REQUIRE_DOCKER=1 to fail instead): %v", err)
+		dockertest.Unavailable(t, err)
 	}
 	t.Cleanup(func() { c.Close() })
 	return c
