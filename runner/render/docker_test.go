@@ -2,7 +2,6 @@ package render
 
 import (
 	"context"
-	"github.com/infergrid/runner/internal/dockertest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/infergrid/runner/internal/dockertest"
 	"github.com/infergrid/runner/runner/label"
 	"github.com/infergrid/runner/runner/spec"
 )

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/infergrid/runner/internal/dockertest"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -17,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/infergrid/runner/internal/dockertest"
 	"github.com/infergrid/runner/runner/label"
 	"github.com/infergrid/runner/runner/monitor"
 	"github.com/infergrid/runner/runner/platform"

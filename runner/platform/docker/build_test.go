@@ -3,7 +3,6 @@ package docker
 import (
 	"context"
 	"fmt"
-	"github.com/infergrid/runner/internal/dockertest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/infergrid/runner/internal/dockertest"
 	"github.com/infergrid/runner/runner/label"
 	"github.com/infergrid/runner/runner/platform"
 )
