@@ -26,13 +26,16 @@ study: build ## run the workshop study and publish its report to reports/worksho
 	scripts/publish-report.sh $$(ls -d runs/workshop5-*T*Z | tail -1) reports/workshop5
 
 # --- scenario files: spec, render, CLI foundation ---
-.PHONY: validate schema fuzz-spec
+.PHONY: validate schema fuzz fuzz-spec
 
 validate: ## validate every shipped scenario file
 	$(GO) run ./cmd/runner validate scenarios/*.yaml scenarios/examples/*.yaml
 
 schema: ## regenerate scenarios/schema.json from the Go types
 	$(GO) run ./cmd/runner schema --out scenarios/schema.json
+
+fuzz: ## run every fuzz target for FUZZTIME (default 10s) each; CI runs it
+	@scripts/fuzz.sh
 
 fuzz-spec: ## fuzz the scenario loader for 60s
 	$(GO) test ./runner/spec -run '^$$' -fuzz FuzzParse -fuzztime 60s
