@@ -51,6 +51,9 @@ func (c *Client) NewSampler(targets []Target) *Sampler {
 	s := &Sampler{c: c, targets: targets, cancel: cancel, latest: map[string]*reading{}, changed: make(chan struct{})}
 	for _, t := range targets {
 		s.latest[t.ID] = &reading{}
+	}
+	// Start streaming only now: the streams read latest.
+	for _, t := range targets {
 		s.wg.Go(func() { s.stream(ctx, t) })
 	}
 	return s
