@@ -277,7 +277,7 @@ func TestRunExternalSearch(t *testing.T) {
 platform: external
 targets: [%s]
 defaults: {warmup: 100ms, timeout: 2s}
-slo: {p99: 150ms, error_rate: 1%%}
+slo: {p99: 300ms, error_rate: 1%%}
 grid:
   - name: cap
     load: [{search: {from: 25/s, to: 1600/s, steps: 7, step_duration: 400ms, precision: 10%%}}]
