@@ -82,12 +82,12 @@ func (p *Platform) Prepare(ctx context.Context, b platform.Build) error {
 		return nil
 	}
 	if err := dc.BuildImage(ctx, b); err != nil {
-		return err
+		return lost(dc, err)
 	}
 	if b.ProxyImage != "" {
 		pb := platform.Build{Dir: b.ProxyDir, Image: b.ProxyImage, RunID: b.RunID}
 		if err := dc.BuildImage(ctx, pb); err != nil {
-			return fmt.Errorf("cannot build the load balancer image: %w", err)
+			return lost(dc, fmt.Errorf("cannot build the load balancer image: %w", err))
 		}
 	}
 	p.mu.Lock()
@@ -170,12 +170,13 @@ func (p *Platform) Up(ctx context.Context, s platform.Spec) (platform.Stack, err
 			label.Managed: "true", label.Run: s.RunID, label.Scenario: s.ScenarioID, label.Project: s.Project,
 		})
 		if err != nil {
-			return nil, err
+			return nil, lost(dc, err)
 		}
 		st.createdNetwork = created
 	}
 	st.watch = dc.Watch(ctx, docker.Filter{docker.ComposeProject: st.project})
 	fail := func(err error) (platform.Stack, error) {
+		err = lost(dc, err)
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
 		if derr := st.Down(dctx); derr != nil {
@@ -357,7 +358,7 @@ func (st *Stack) Down(ctx context.Context) error {
 		if downErr != nil {
 			errs = append(errs, downErr)
 		}
-		return fmt.Errorf("cannot bring down project %s: %w", st.spec.Project, errors.Join(errs...))
+		return lost(st.dc, fmt.Errorf("cannot bring down project %s: %w", st.spec.Project, errors.Join(errs...)))
 	}
 	st.down = true
 	return nil
@@ -366,6 +367,8 @@ func (st *Stack) Down(ctx context.Context) error {
 // recordOOMKills adds an oom event for every replica the daemon marks OOMKilled
 // that has none yet (the oom event can be missed when the stream lags).
 func (st *Stack) recordOOMKills(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second) // a hung daemon leaves the rest of the teardown its time
+	defer cancel()
 	cs, err := st.dc.Containers(ctx, docker.Filter{docker.ComposeProject: st.project})
 	if err != nil {
 		return
@@ -381,6 +384,12 @@ func (st *Stack) recordOOMKills(ctx context.Context) {
 			st.watch.Add(result.Event{Time: time.Now(), Container: c.Name, Kind: result.EventOOM, Message: "State.OOMKilled is true at teardown"})
 		}
 	}
+}
+
+// lost wraps err in platform.ErrUnavailable when it comes from the Docker daemon
+// no longer answering (then the run cannot go on), else returns it as is.
+func lost(dc *docker.Client, err error) error {
+	return dc.Lost(err, errors.Is(err, errNoDaemon))
 }
 
 // ProjectName is the compose project name Up uses for project: lower case, only
