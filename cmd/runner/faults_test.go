@@ -910,7 +910,7 @@ func (p *sockProxy) pipe(a, b net.Conn) {
 }
 
 // stop is the daemon stopping: the socket disappears and every connection
-// through it breaks. It returns how many connections were open.
+// through it breaks.
 func (p *sockProxy) stop() {
 	p.mu.Lock()
 	p.closed = true
@@ -930,13 +930,14 @@ func (p *sockProxy) open() int {
 }
 
 // TestDockerLostMidRun: the Docker daemon stops answering during the first
-// scenario's load (the runner talks to it through a socket proxy that the test
-// shuts, so the shared daemon keeps running). The runner stops within seconds
-// with exit 3 and says that the daemon stopped, that the stack may still run and
-// how to remove it; the run directory keeps plan.json, run.json, the report and
-// the interrupted scenario's outcome (failed, naming the daemon) and results so
-// far; no later scenario starts. The stack, still running on the real daemon, is
-// then removed by runner clean --run through the real socket.
+// scenario's load, or while its stack comes up (the runner talks to the daemon
+// through a socket proxy that the test shuts, so the shared daemon keeps
+// running). The runner stops within seconds with exit 3 and says that the daemon
+// stopped, that the stack may still run and how to remove it; the run directory
+// keeps plan.json, run.json, the report and the interrupted scenario's outcome
+// (failed, naming the daemon) and its results so far; no later scenario starts.
+// What is left on the real daemon is then removed by runner clean --run through
+// the real socket.
 func TestDockerLostMidRun(t *testing.T) {
 	dockertest.Require(t)
 	sock := "/var/run/docker.sock"
@@ -946,93 +947,109 @@ func TestDockerLostMidRun(t *testing.T) {
 		}
 		sock = strings.TrimPrefix(h, "unix://")
 	}
-	proxy := startSockProxy(t, sock)
-	file := inferenceStudy(t, "lost", "{duration: 20s, warmup: 1s, cpus: 0.5, memory: 256M}",
-		"  - name: first\n    load: [{rate: 20/s}]\n  - name: second\n    load: [{rate: 20/s}]\n")
-	out := t.TempDir()
-	state := t.TempDir()
-	t.Cleanup(func() { // whatever happens below, leave nothing on the real daemon
-		dirs, _ := filepath.Glob(filepath.Join(out, "*-*T*Z"))
-		for _, d := range dirs {
+	tests := []struct {
+		name  string
+		at    func(string) bool
+		delay time.Duration
+		want  string // in the first scenario's error
+		load  bool   // the load ran: its results so far are kept, the stack is left
+	}{
+		{name: "load", at: phaseLine(1, "load"), delay: 2 * time.Second, want: "the load was stopped", load: true},
+		{name: "up", at: phaseLine(1, "up"), delay: 300 * time.Millisecond, want: "stack did not come up"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			proxy := startSockProxy(t, sock)
+			file := inferenceStudy(t, "lost", "{duration: 20s, warmup: 1s, cpus: 0.5, memory: 256M}",
+				"  - name: first\n    load: [{rate: 20/s}]\n  - name: second\n    load: [{rate: 20/s}]\n")
+			out := t.TempDir()
+			t.Setenv("RUNNER_STATE_DIR", t.TempDir())
+			t.Cleanup(func() { // whatever happens below, leave nothing on the real daemon
+				dirs, _ := filepath.Glob(filepath.Join(out, "*-*T*Z"))
+				for _, d := range dirs {
+					var so, se bytes.Buffer
+					Main([]string{"clean", "--run", filepath.Base(d), "--force"}, &so, &se)
+				}
+			})
+			p := startRunner(t, []string{"DOCKER_HOST=unix://" + proxy.path}, file, "--out", out)
+			p.waitFor(3*time.Minute, "the first "+tt.name, tt.at)
+			time.Sleep(tt.delay) // load: past the warm-up, results are being written
+			conns := proxy.open()
+			proxy.stop()
+			stopped := time.Now()
+			code := p.wait(90 * time.Second)
+			took := time.Since(stopped)
+			t.Logf("exited %d, %s after the daemon stopped (%d connections were open)\nstderr:\n%s", code, took.Round(time.Millisecond), conns, p.stderr.String())
+			dir := onlyRun(t, out)
+			id := filepath.Base(dir)
+
+			if code != exitPlatform {
+				t.Errorf("exit %d, want %d\nstdout:\n%s", code, exitPlatform, p.out())
+			}
+			if took > 30*time.Second {
+				t.Errorf("took %s to stop after the daemon went away; the load lasts 20s, the telemetry should stop it", took)
+			}
+			for _, want := range []string{
+				"the Docker daemon at unix://" + proxy.path + " stopped answering",
+				"no later scenario was started",
+				"may still be running",
+				"runner clean --run " + id,
+				"--resume=" + dir,
+			} {
+				if !strings.Contains(p.stderr.String(), want) {
+					t.Errorf("stderr lacks %q", want)
+				}
+			}
+			var plan []result.Scenario
+			if err := result.ReadJSON(filepath.Join(dir, "plan.json"), &plan); err != nil || len(plan) != 2 {
+				t.Fatalf("plan.json: %v, %d scenarios", err, len(plan))
+			}
+			var run result.Run
+			if err := result.ReadJSON(filepath.Join(dir, "run.json"), &run); err != nil || run.Ended.IsZero() {
+				t.Errorf("run.json: %v, ended %v", err, run.Ended)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "report.md")); err != nil {
+				t.Errorf("no report: %v", err)
+			}
+			first := filepath.Join(dir, "scenarios", plan[0].ID)
+			var o result.Outcome
+			if err := result.ReadJSON(filepath.Join(first, "outcome.json"), &o); err != nil {
+				t.Fatal(err)
+			}
+			if o.Status != result.StatusFailed || !strings.Contains(o.Error, "Docker daemon") || !strings.Contains(o.Error, tt.want) {
+				t.Errorf("first scenario: %s: %q; want failed with %q, naming the daemon", o.Status, o.Error, tt.want)
+			}
+			if tt.load {
+				if o.Load.Requests == 0 || !strings.Contains(o.Error, "results so far are kept") {
+					t.Errorf("first scenario kept no load results: %+v", o.Load)
+				}
+				if n, err := decodeResults(filepath.Join(first, "results.gob")); n == 0 {
+					t.Errorf("results.gob: %d records (%v)", n, err)
+				}
+			}
+			if _, err := os.Stat(filepath.Join(dir, "scenarios", plan[1].ID)); !os.IsNotExist(err) {
+				t.Errorf("the second scenario was started after the daemon stopped (%v)", err)
+			}
+			if strings.Contains(p.out(), "[2/2]") {
+				t.Errorf("progress shows the second scenario:\n%s", p.out())
+			}
+
+			// The stack still runs on the real daemon; clean removes it once it answers.
+			left := dockertest.Leftovers(t, label.Run+"="+id)
+			t.Logf("left on the daemon: %v", left)
+			if tt.load && len(left) == 0 {
+				t.Error("nothing of the run left on the daemon: the proxy did not cut the runner off")
+			}
+			for _, l := range left {
+				if strings.Contains(l, plan[1].ID) {
+					t.Errorf("the second scenario left %s", l)
+				}
+			}
 			var so, se bytes.Buffer
-			Main([]string{"clean", "--run", filepath.Base(d), "--force"}, &so, &se)
-		}
-	})
-	t.Setenv("RUNNER_STATE_DIR", state)
-	p := startRunner(t, []string{"DOCKER_HOST=unix://" + proxy.path}, file, "--out", out)
-	p.waitFor(3*time.Minute, "the first load", phaseLine(1, "load"))
-	time.Sleep(2 * time.Second) // past the warm-up: results are being written
-	conns := proxy.open()
-	proxy.stop()
-	stopped := time.Now()
-	code := p.wait(90 * time.Second)
-	took := time.Since(stopped)
-	t.Logf("exited %d, %s after the daemon stopped (%d connections were open)\nstderr:\n%s", code, took.Round(time.Millisecond), conns, p.stderr.String())
-	dir := onlyRun(t, out)
-	id := filepath.Base(dir)
-
-	if code != exitPlatform {
-		t.Errorf("exit %d, want %d\nstdout:\n%s", code, exitPlatform, p.out())
+			if c := Main([]string{"clean", "--run", id}, &so, &se); c != exitOK {
+				t.Errorf("runner clean --run %s: exit %d\n%s%s", id, c, so.String(), se.String())
+			}
+			dockertest.NoLeftovers(t, label.Run+"="+id)
+		})
 	}
-	if took > 30*time.Second {
-		t.Errorf("took %s to stop after the daemon went away; the load lasts 20s, the telemetry should stop it", took)
-	}
-	for _, want := range []string{
-		"the Docker daemon at unix://" + proxy.path + " stopped answering",
-		"no later scenario was started",
-		"may still be running",
-		"runner clean --run " + id,
-		"--resume=" + dir,
-	} {
-		if !strings.Contains(p.stderr.String(), want) {
-			t.Errorf("stderr lacks %q", want)
-		}
-	}
-	var plan []result.Scenario
-	if err := result.ReadJSON(filepath.Join(dir, "plan.json"), &plan); err != nil || len(plan) != 2 {
-		t.Fatalf("plan.json: %v, %d scenarios", err, len(plan))
-	}
-	var run result.Run
-	if err := result.ReadJSON(filepath.Join(dir, "run.json"), &run); err != nil || run.Ended.IsZero() {
-		t.Errorf("run.json: %v, ended %v", err, run.Ended)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "report.md")); err != nil {
-		t.Errorf("no report: %v", err)
-	}
-	first := filepath.Join(dir, "scenarios", plan[0].ID)
-	var o result.Outcome
-	if err := result.ReadJSON(filepath.Join(first, "outcome.json"), &o); err != nil {
-		t.Fatal(err)
-	}
-	if o.Status != result.StatusFailed || !strings.Contains(o.Error, "Docker daemon") || !strings.Contains(o.Error, "results so far are kept") {
-		t.Errorf("first scenario: %s: %q; want failed, naming the daemon", o.Status, o.Error)
-	}
-	if o.Load.Requests == 0 {
-		t.Errorf("first scenario kept no load results: %+v", o.Load)
-	}
-	if n, err := decodeResults(filepath.Join(first, "results.gob")); n == 0 {
-		t.Errorf("results.gob: %d records (%v)", n, err)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "scenarios", plan[1].ID)); !os.IsNotExist(err) {
-		t.Errorf("the second scenario was started after the daemon stopped (%v)", err)
-	}
-	if strings.Contains(p.out(), "[2/2]") {
-		t.Errorf("progress shows the second scenario:\n%s", p.out())
-	}
-
-	// The stack still runs on the real daemon; clean removes it once it answers.
-	left := dockertest.Leftovers(t, label.Run+"="+id)
-	if len(left) == 0 {
-		t.Error("nothing of the run left on the daemon: the proxy did not cut the runner off")
-	}
-	for _, l := range left {
-		if strings.Contains(l, plan[1].ID) {
-			t.Errorf("the second scenario left %s", l)
-		}
-	}
-	var so, se bytes.Buffer
-	if c := Main([]string{"clean", "--run", id}, &so, &se); c != exitOK {
-		t.Errorf("runner clean --run %s: exit %d\n%s%s", id, c, so.String(), se.String())
-	}
-	dockertest.NoLeftovers(t, label.Run+"="+id)
 }

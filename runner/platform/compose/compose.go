@@ -148,7 +148,8 @@ func check(s platform.Spec) error {
 // project (images are not built here: Prepare did), finds every replica's published
 // port and waits until each answers s.Health with 2xx. On any failure everything it
 // started is removed before it returns; a replica that exits or stays unhealthy is
-// named in the error with its last log lines.
+// named in the error with its last log lines. When the daemon stops answering, the
+// error wraps platform.ErrUnavailable.
 func (p *Platform) Up(ctx context.Context, s platform.Spec) (platform.Stack, error) {
 	if err := check(s); err != nil {
 		return nil, fmt.Errorf("compose: invalid spec for %s: %w", s.Project, err)
@@ -179,7 +180,11 @@ func (p *Platform) Up(ctx context.Context, s platform.Spec) (platform.Stack, err
 		err = lost(dc, err)
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
-		if derr := st.Down(dctx); derr != nil {
+		switch derr := st.Down(dctx); {
+		case derr == nil:
+		case errors.Is(err, platform.ErrUnavailable) && errors.Is(derr, platform.ErrUnavailable):
+			err = fmt.Errorf("%w; what it started could not be removed", err) // for the same reason
+		default:
 			err = errors.Join(err, fmt.Errorf("and tearing down failed: %w", derr))
 		}
 		return nil, err
@@ -323,7 +328,8 @@ func (st *Stack) Advisory() bool { return false }
 // Down records OOM kills the daemon's state shows, stops the event watch, runs
 // `down --volumes --remove-orphans --timeout 5`, then removes by label whatever is
 // left of the project and, if Up created it, the network. It can be called again
-// after a failure, and after a success it does nothing.
+// after a failure, and after a success it does nothing. When the daemon no longer
+// answers, its error wraps platform.ErrUnavailable.
 func (st *Stack) Down(ctx context.Context) error {
 	st.mu.Lock()
 	defer st.mu.Unlock()
