@@ -38,7 +38,9 @@ summary.json are written at the end.
 
 Exit status: 0 all scenarios ran and met the SLO; 1 a scenario failed or missed
 the SLO; 2 bad usage, an invalid file, or a grid that does not fit this host;
-3 the platform failed; 130 interrupted (finished scenarios are kept).
+3 the platform failed or stopped answering mid-run (the run stops there; finished
+scenarios are kept, and the message says how to remove a stack left behind);
+130 interrupted (finished scenarios are kept).
 
 Options:
 OPTIONS
