@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -822,5 +823,233 @@ func TestStatsTruncated(t *testing.T) {
 				t.Fatalf("cut at byte %d: sample %d is %+v, want %+v", cut, i, got[i], want[i])
 			}
 		}
+	}
+}
+
+// sockProxy forwards a unix socket to the Docker daemon's, so that a test can make
+// "the daemon" vanish for one runner (close the listener and every connection)
+// without stopping the daemon that other tests share.
+type sockProxy struct {
+	path string
+	ln   net.Listener
+
+	mu     sync.Mutex
+	conns  map[net.Conn]bool
+	closed bool
+	wg     sync.WaitGroup
+}
+
+// startSockProxy listens on a new unix socket forwarding to target.
+func startSockProxy(t *testing.T, target string) *sockProxy {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "dk") // short: a socket path has at most 108 bytes
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	p := &sockProxy{path: filepath.Join(dir, "docker.sock"), conns: map[net.Conn]bool{}}
+	if p.ln, err = net.Listen("unix", p.path); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.stop)
+	p.wg.Go(func() {
+		for {
+			c, err := p.ln.Accept()
+			if err != nil {
+				return
+			}
+			d, err := net.Dial("unix", target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			if !p.track(c, d) {
+				return
+			}
+			p.wg.Go(func() { p.pipe(c, d) })
+		}
+	})
+	return p
+}
+
+// track records a forwarded pair, unless the proxy is stopped.
+func (p *sockProxy) track(cs ...net.Conn) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		for _, c := range cs {
+			c.Close()
+		}
+		return false
+	}
+	for _, c := range cs {
+		p.conns[c] = true
+	}
+	return true
+}
+
+// pipe copies both ways; each side's EOF half-closes the other, and both are
+// closed once both directions ended.
+func (p *sockProxy) pipe(a, b net.Conn) {
+	var wg sync.WaitGroup
+	half := func(dst, src net.Conn) {
+		_, _ = io.Copy(dst, src)
+		if u, ok := dst.(*net.UnixConn); ok {
+			_ = u.CloseWrite()
+		}
+	}
+	wg.Go(func() { half(a, b) })
+	wg.Go(func() { half(b, a) })
+	wg.Wait()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range []net.Conn{a, b} {
+		c.Close()
+		delete(p.conns, c)
+	}
+}
+
+// stop is the daemon stopping: the socket disappears and every connection
+// through it breaks.
+func (p *sockProxy) stop() {
+	p.mu.Lock()
+	p.closed = true
+	p.ln.Close() // also removes the socket file
+	for c := range p.conns {
+		c.Close()
+	}
+	p.mu.Unlock()
+	p.wg.Wait()
+}
+
+// open is the number of connections forwarded now.
+func (p *sockProxy) open() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.conns) / 2
+}
+
+// TestDockerLostMidRun: the Docker daemon stops answering during the first
+// scenario's load, or while its stack comes up (the runner talks to the daemon
+// through a socket proxy that the test shuts, so the shared daemon keeps
+// running). The runner stops within seconds with exit 3 and says that the daemon
+// stopped, that the stack may still run and how to remove it; the run directory
+// keeps plan.json, run.json, the report and the interrupted scenario's outcome
+// (failed, naming the daemon) and its results so far; no later scenario starts.
+// What is left on the real daemon is then removed by runner clean --run through
+// the real socket.
+func TestDockerLostMidRun(t *testing.T) {
+	dockertest.Require(t)
+	sock := "/var/run/docker.sock"
+	if h := os.Getenv("DOCKER_HOST"); h != "" {
+		if !strings.HasPrefix(h, "unix://") {
+			t.Skipf("DOCKER_HOST=%s is not a unix socket; this test proxies one", h)
+		}
+		sock = strings.TrimPrefix(h, "unix://")
+	}
+	tests := []struct {
+		name  string
+		at    func(string) bool
+		delay time.Duration
+		want  string // in the first scenario's error
+		load  bool   // the load ran: its results so far are kept, the stack is left
+	}{
+		{name: "load", at: phaseLine(1, "load"), delay: 2 * time.Second, want: "the load was stopped", load: true},
+		{name: "up", at: phaseLine(1, "up"), delay: 300 * time.Millisecond, want: "stack did not come up"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			proxy := startSockProxy(t, sock)
+			file := inferenceStudy(t, "lost", "{duration: 20s, warmup: 1s, cpus: 0.5, memory: 256M}",
+				"  - name: first\n    load: [{rate: 20/s}]\n  - name: second\n    load: [{rate: 20/s}]\n")
+			out := t.TempDir()
+			t.Setenv("RUNNER_STATE_DIR", t.TempDir())
+			t.Cleanup(func() { // whatever happens below, leave nothing on the real daemon
+				dirs, _ := filepath.Glob(filepath.Join(out, "*-*T*Z"))
+				for _, d := range dirs {
+					var so, se bytes.Buffer
+					Main([]string{"clean", "--run", filepath.Base(d), "--force"}, &so, &se)
+				}
+			})
+			p := startRunner(t, []string{"DOCKER_HOST=unix://" + proxy.path}, file, "--out", out)
+			p.waitFor(3*time.Minute, "the first "+tt.name, tt.at)
+			time.Sleep(tt.delay) // load: past the warm-up, results are being written
+			conns := proxy.open()
+			proxy.stop()
+			stopped := time.Now()
+			code := p.wait(90 * time.Second)
+			took := time.Since(stopped)
+			t.Logf("exited %d, %s after the daemon stopped (%d connections were open)\nstderr:\n%s", code, took.Round(time.Millisecond), conns, p.stderr.String())
+			dir := onlyRun(t, out)
+			id := filepath.Base(dir)
+
+			if code != exitPlatform {
+				t.Errorf("exit %d, want %d\nstdout:\n%s", code, exitPlatform, p.out())
+			}
+			if took > 30*time.Second {
+				t.Errorf("took %s to stop after the daemon went away; the load lasts 20s, the telemetry should stop it", took)
+			}
+			for _, want := range []string{
+				"the Docker daemon at unix://" + proxy.path + " stopped answering",
+				"no later scenario was started",
+				"may still be running",
+				"runner clean --run " + id,
+				"--resume=" + dir,
+			} {
+				if !strings.Contains(p.stderr.String(), want) {
+					t.Errorf("stderr lacks %q", want)
+				}
+			}
+			var plan []result.Scenario
+			if err := result.ReadJSON(filepath.Join(dir, "plan.json"), &plan); err != nil || len(plan) != 2 {
+				t.Fatalf("plan.json: %v, %d scenarios", err, len(plan))
+			}
+			var run result.Run
+			if err := result.ReadJSON(filepath.Join(dir, "run.json"), &run); err != nil || run.Ended.IsZero() {
+				t.Errorf("run.json: %v, ended %v", err, run.Ended)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "report.md")); err != nil {
+				t.Errorf("no report: %v", err)
+			}
+			first := filepath.Join(dir, "scenarios", plan[0].ID)
+			var o result.Outcome
+			if err := result.ReadJSON(filepath.Join(first, "outcome.json"), &o); err != nil {
+				t.Fatal(err)
+			}
+			if o.Status != result.StatusFailed || !strings.Contains(o.Error, "Docker daemon") || !strings.Contains(o.Error, tt.want) {
+				t.Errorf("first scenario: %s: %q; want failed with %q, naming the daemon", o.Status, o.Error, tt.want)
+			}
+			if tt.load {
+				if o.Load.Requests == 0 || !strings.Contains(o.Error, "results so far are kept") {
+					t.Errorf("first scenario kept no load results: %+v", o.Load)
+				}
+				if n, err := decodeResults(filepath.Join(first, "results.gob")); n == 0 {
+					t.Errorf("results.gob: %d records (%v)", n, err)
+				}
+			}
+			if _, err := os.Stat(filepath.Join(dir, "scenarios", plan[1].ID)); !os.IsNotExist(err) {
+				t.Errorf("the second scenario was started after the daemon stopped (%v)", err)
+			}
+			if strings.Contains(p.out(), "[2/2]") {
+				t.Errorf("progress shows the second scenario:\n%s", p.out())
+			}
+
+			// The stack still runs on the real daemon; clean removes it once it answers.
+			left := dockertest.Leftovers(t, label.Run+"="+id)
+			t.Logf("left on the daemon: %v", left)
+			if tt.load && len(left) == 0 {
+				t.Error("nothing of the run left on the daemon: the proxy did not cut the runner off")
+			}
+			for _, l := range left {
+				if strings.Contains(l, plan[1].ID) {
+					t.Errorf("the second scenario left %s", l)
+				}
+			}
+			var so, se bytes.Buffer
+			if c := Main([]string{"clean", "--run", id}, &so, &se); c != exitOK {
+				t.Errorf("runner clean --run %s: exit %d\n%s%s", id, c, so.String(), se.String())
+			}
+			dockertest.NoLeftovers(t, label.Run+"="+id)
+		})
 	}
 }

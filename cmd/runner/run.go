@@ -38,7 +38,9 @@ summary.json are written at the end.
 
 Exit status: 0 all scenarios ran and met the SLO; 1 a scenario failed or missed
 the SLO; 2 bad usage, an invalid file, or a grid that does not fit this host;
-3 the platform failed; 130 interrupted (finished scenarios are kept).
+3 the platform failed or stopped answering mid-run (the run stops there; finished
+scenarios are kept, and the message says how to remove a stack left behind);
+130 interrupted (finished scenarios are kept).
 
 Options:
 OPTIONS
@@ -233,6 +235,7 @@ func runFile(ctx context.Context, o runOptions, stdout, stderr io.Writer) int {
 // exitStatus prints the end of the run and maps it to the exit code.
 func exitStatus(ctx context.Context, ran result.Run, runErr error, o runOptions, stdout, stderr io.Writer) int {
 	var failed, missed int
+	var lost *run.LostError
 	for _, sc := range ran.Scenarios {
 		switch {
 		case sc.Status == result.StatusFailed:
@@ -245,6 +248,21 @@ func exitStatus(ctx context.Context, ran result.Run, runErr error, o runOptions,
 	case ctx.Err() != nil:
 		fmt.Fprintf(stderr, "runner run: interrupted; the stack was torn down and finished scenarios are kept: resume with\n  runner run %s --resume=%s\n", o.file, filepath.Join(o.out, ran.ID))
 		return exitInterrupted
+	case errors.As(runErr, &lost):
+		fmt.Fprintf(stderr, "runner run: %v\n", runErr)
+		dir := filepath.Join(o.out, ran.ID)
+		what := "the platform " + ran.Platform
+		if ran.Platform == "compose" || ran.Platform == "swarm" {
+			what = "the Docker daemon"
+		}
+		fmt.Fprintf(stderr, "The run stopped at scenario %d of %d because %s stopped answering; no later scenario was started. The scenarios finished before, the results so far and the report are kept in %s.\n", lost.K, lost.N, what, dir)
+		if lost.StackLeft {
+			fmt.Fprintf(stderr, "The stack of %s may still be running. Once %s answers again, remove it with\n  runner clean --run %s\n", lost.Scenario, what, ran.ID)
+		} else {
+			fmt.Fprintf(stderr, "The stack of %s was removed.\n", lost.Scenario)
+		}
+		fmt.Fprintf(stderr, "Then finish the run with\n  runner run %s --resume=%s\n", o.file, dir)
+		return exitPlatform
 	case runErr != nil:
 		fmt.Fprintf(stderr, "runner run: %v\n", runErr)
 		if errors.Is(runErr, platform.ErrUnavailable) {

@@ -66,7 +66,8 @@ var safeID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
 // Execute runs the jobs one after the other and writes each scenario's results into
 // opt.Dir as soon as it finishes. It returns the run with every outcome, including
 // those of failed scenarios; its error is non-nil only when the run itself could not
-// go on (no run directory, the platform could not prepare, ctx cancelled).
+// go on (no run directory, the platform could not prepare, ctx cancelled, or the
+// platform stopped answering: a *LostError, after which no later scenario starts).
 func Execute(ctx context.Context, meta result.Run, jobs []Job, opt Options) (result.Run, error) {
 	if opt.Progress == nil {
 		opt.Progress = nopProgress{}
@@ -123,7 +124,7 @@ func Execute(ctx context.Context, meta result.Run, jobs []Job, opt Options) (res
 			runErr = ctx.Err()
 			break
 		}
-		o := execute(ctx, i+1, len(jobs), jobs[i], opt)
+		o, lost := execute(ctx, i+1, len(jobs), jobs[i], opt)
 		if opt.SLO != nil && o.Status == result.StatusOK {
 			pass, why := opt.SLO.Check(o.Load)
 			o.SLOPass, o.SLOFailures = &pass, why
@@ -135,6 +136,11 @@ func Execute(ctx context.Context, meta result.Run, jobs []Job, opt Options) (res
 		}
 		eta.done(k, o.Ended.Sub(o.Started))
 		opt.Progress.Done(i+1, len(jobs), o, eta.remaining())
+		if lost != nil {
+			lost.Scenario, lost.K, lost.N = o.Scenario.ID, i+1, len(jobs)
+			runErr = lost // no later scenario can run; what finished is kept
+			break
+		}
 		if ctx.Err() != nil {
 			runErr = ctx.Err()
 			break
@@ -149,6 +155,26 @@ func Execute(ctx context.Context, meta result.Run, jobs []Job, opt Options) (res
 	return meta, runErr
 }
 
+// LostError says the platform stopped answering (an error wrapping
+// platform.ErrUnavailable from Up, the telemetry or Down) during a scenario: the
+// run stopped there. The scenario's outcome is recorded as failed.
+type LostError struct {
+	// Scenario is the ID of the scenario that was running, scenario K of N.
+	Scenario string
+	K, N     int
+	// StackLeft is true when its stack could not be brought down: it may still
+	// run once the platform answers again.
+	StackLeft bool
+	// Err wraps platform.ErrUnavailable.
+	Err error
+}
+
+func (e *LostError) Error() string {
+	return fmt.Sprintf("scenario %s: %v", e.Scenario, e.Err)
+}
+
+func (e *LostError) Unwrap() error { return e.Err }
+
 // finished returns the recorded outcome of a scenario a resumed run need not repeat.
 func finished(opt Options, id string) (result.Outcome, bool) {
 	if !opt.Resume {
@@ -160,12 +186,13 @@ func finished(opt Options, id string) (result.Outcome, bool) {
 }
 
 // execute runs one scenario and returns its outcome; failures are recorded in it.
-func execute(ctx context.Context, k, n int, j Job, opt Options) (o result.Outcome) {
+// When the platform stopped answering, lost says so, and the run must stop.
+func execute(ctx context.Context, k, n int, j Job, opt Options) (o result.Outcome, lost *LostError) {
 	o = result.Outcome{Scenario: j.Scenario, Status: result.StatusOK, Started: time.Now()}
 	defer func() { o.Ended = time.Now() }()
-	fail := func(err error) result.Outcome {
+	fail := func(err error) (result.Outcome, *LostError) {
 		o.Status, o.Error = result.StatusFailed, err.Error()
-		return o
+		return o, lost
 	}
 	dir := filepath.Join(opt.Dir, "scenarios", j.Scenario.ID)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -186,6 +213,10 @@ func execute(ctx context.Context, k, n int, j Job, opt Options) (o result.Outcom
 		s, err := up(ctx, opt.Platform, spec, j.Render)
 		o.Phases.Up = time.Since(start)
 		if err != nil {
+			if errors.Is(err, platform.ErrUnavailable) {
+				// Up could not remove what it started either.
+				lost = &LostError{StackLeft: true, Err: err}
+			}
 			return fail(fmt.Errorf("stack did not come up: %w", err))
 		}
 		stack = s
@@ -199,6 +230,12 @@ func execute(ctx context.Context, k, n int, j Job, opt Options) (o result.Outcom
 			o.Phases.Down = time.Since(start)
 			if err != nil && o.Error == "" {
 				o.Status, o.Error = result.StatusFailed, fmt.Sprintf("teardown: %v", err)
+			}
+			if errors.Is(err, platform.ErrUnavailable) {
+				if lost == nil {
+					lost = &LostError{Err: err}
+				}
+				lost.StackLeft = true
 			}
 			// Summarise after Down: it records the final state (OOM kills) of every replica.
 			events := monitor.Merge(stack.Events(), series.Errors)
@@ -217,6 +254,9 @@ func execute(ctx context.Context, k, n int, j Job, opt Options) (o result.Outcom
 	}
 
 	opt.Progress.Phase(k, n, j.Scenario.ID, "load")
+	// The load stops early when the telemetry finds the platform gone.
+	lctx, stopLoad := context.WithCancelCause(ctx)
+	defer stopLoad(nil)
 	watched := make(chan monitor.Series, 1)
 	wctx, stopWatch := context.WithCancel(ctx)
 	defer stopWatch()
@@ -231,7 +271,14 @@ func execute(ctx context.Context, k, n int, j Job, opt Options) (o result.Outcom
 			return fail(fmt.Errorf("stats.csv: %w", err))
 		}
 		go func() {
-			series, err := monitor.Run(wctx, stack, opt.Interval, sw)
+			sample := samplerFunc(func(ctx context.Context) ([]result.Sample, error) {
+				s, err := stack.Sample(ctx)
+				if errors.Is(err, platform.ErrUnavailable) {
+					stopLoad(err)
+				}
+				return s, err
+			})
+			series, err := monitor.Run(wctx, sample, opt.Interval, sw)
 			if err != nil {
 				series.Errors = append(series.Errors, result.Event{Time: time.Now(), Kind: result.EventPlatform, Message: err.Error()})
 			}
@@ -247,7 +294,7 @@ func execute(ctx context.Context, k, n int, j Job, opt Options) (o result.Outcom
 		before, beforeErr = bal.Upstreams(ctx)
 	}
 	start := time.Now()
-	l, err := j.Load(ctx, eps, filepath.Join(dir, "results.gob"), func(s string) { opt.Progress.Status(s) })
+	l, err := j.Load(lctx, eps, filepath.Join(dir, "results.gob"), func(s string) { opt.Progress.Status(s) })
 	o.Phases.Load = time.Since(start)
 	if balanced && balancerName(stack) != "" {
 		l = withUpstreams(ctx, l, bal, before, beforeErr)
@@ -258,11 +305,20 @@ func execute(ctx context.Context, k, n int, j Job, opt Options) (o result.Outcom
 	switch {
 	case ctx.Err() != nil:
 		return fail(errors.New("interrupted during the load; the results so far are kept"))
+	case lctx.Err() != nil:
+		cause := context.Cause(lctx)
+		lost = &LostError{Err: cause}
+		return fail(fmt.Errorf("the load was stopped after %s, the results so far are kept: %w", o.Phases.Load.Round(time.Millisecond), cause))
 	case err != nil:
 		return fail(fmt.Errorf("load: %w", err))
 	}
-	return o
+	return o, nil
 }
+
+// samplerFunc is a monitor.Sampler.
+type samplerFunc func(ctx context.Context) ([]result.Sample, error)
+
+func (f samplerFunc) Sample(ctx context.Context) ([]result.Sample, error) { return f(ctx) }
 
 // PortAttempts is how often Execute tries to bring a stack up when its host ports
 // were taken between rendering and starting (by another program, or a race

@@ -26,6 +26,8 @@ type fakePlatform struct {
 	// portsTaken fails the first Up of these scenarios with ErrPortsTaken.
 	portsTaken map[string]bool
 	prepErr    error
+	// downErr fails the Down of these scenarios; sampleErr their telemetry.
+	downErr, sampleErr map[string]error
 }
 
 func (f *fakePlatform) Name() string { return "fake" }
@@ -65,6 +67,11 @@ func (s *fakeStack) Endpoints() []platform.Endpoint {
 	return []platform.Endpoint{{Name: s.id + "-1", URL: "http://127.0.0.1:1"}}
 }
 func (s *fakeStack) Sample(context.Context) ([]result.Sample, error) {
+	s.p.mu.Lock()
+	defer s.p.mu.Unlock()
+	if err := s.p.sampleErr[s.id]; err != nil {
+		return nil, err
+	}
 	return []result.Sample{{Time: time.Now(), Container: s.id + "-1", MemBytes: 42}}, nil
 }
 func (s *fakeStack) Events() []result.Event {
@@ -84,6 +91,9 @@ func (s *fakeStack) Down(ctx context.Context) error {
 	}
 	s.p.mu.Lock()
 	defer s.p.mu.Unlock()
+	if err := s.p.downErr[s.id]; err != nil {
+		return err
+	}
 	s.p.down = append(s.p.down, s.id)
 	s.down = true
 	return nil
@@ -398,5 +408,84 @@ func TestDiffCounts(t *testing.T) {
 	want := []result.EndpointCount{{Name: "a", URL: "u1", Requests: 5}, {Name: "new", URL: "u2", Requests: 4}, {URL: "u3", Requests: 1}}
 	if got := DiffCounts(before, after); !reflect.DeepEqual(got, want) {
 		t.Errorf("got %+v, want %+v", got, want)
+	}
+}
+
+// TestExecuteStopsWhenPlatformIsLost: once the platform stops answering (Up,
+// the telemetry or Down fails with platform.ErrUnavailable) the run stops with a
+// *LostError: the scenario is recorded as failed, finished ones are kept, and no
+// later scenario starts. Other failures let the run go on (see
+// TestExecuteWritesEveryScenarioAndGoesOnAfterFailure).
+func TestExecuteStopsWhenPlatformIsLost(t *testing.T) {
+	gone := fmt.Errorf("%w: the Docker daemon at unix:///x.sock stopped answering", platform.ErrUnavailable)
+	// blockingLoad runs until cancelled, as a long load would.
+	blockingLoad := func(ctx context.Context) (result.Load, error) {
+		select {
+		case <-ctx.Done():
+			return result.Load{Requests: 7}, fmt.Errorf("load cancelled: %w", context.Cause(ctx))
+		case <-time.After(30 * time.Second):
+			return result.Load{}, errors.New("the load was not stopped when the telemetry lost the platform")
+		}
+	}
+	tests := []struct {
+		name      string
+		p         *fakePlatform
+		load      func(context.Context) (result.Load, error)
+		stackLeft bool
+		up, down  string // stacks brought up, down
+		want      string // in b's outcome error
+	}{
+		{name: "up", p: &fakePlatform{failUp: map[string]error{"b": gone}}, load: okLoad, stackLeft: true, up: "a", down: "a", want: "stack did not come up"},
+		{name: "down", p: &fakePlatform{downErr: map[string]error{"b": gone}}, load: okLoad, stackLeft: true, up: "a,b", down: "a", want: "teardown"},
+		{name: "telemetry, then down", p: &fakePlatform{sampleErr: map[string]error{"b": gone}, downErr: map[string]error{"b": gone}}, load: blockingLoad, stackLeft: true, up: "a,b", down: "a", want: "the load was stopped"},
+		{name: "telemetry, daemon back for down", p: &fakePlatform{sampleErr: map[string]error{"b": gone}}, load: blockingLoad, up: "a,b", down: "a,b", want: "the load was stopped"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			jobs := []Job{job("a", okLoad), job("b", tt.load), job("c", okLoad)}
+			start := time.Now()
+			run, err := Execute(t.Context(), result.Run{ID: "r"}, jobs, Options{Dir: dir, Platform: tt.p, Interval: 10 * time.Millisecond})
+			var lost *LostError
+			if !errors.As(err, &lost) || !errors.Is(err, platform.ErrUnavailable) {
+				t.Fatalf("err = %v, want a *LostError wrapping platform.ErrUnavailable", err)
+			}
+			if lost.Scenario != "b" || lost.K != 2 || lost.N != 3 || lost.StackLeft != tt.stackLeft {
+				t.Errorf("lost = %+v, want scenario b, 2 of 3, stack left %v", lost, tt.stackLeft)
+			}
+			if d := time.Since(start); d > 10*time.Second {
+				t.Errorf("took %s", d)
+			}
+			if got := strings.Join(tt.p.up, ","); got != tt.up {
+				t.Errorf("brought up %s, want %s: no scenario may start after b", got, tt.up)
+			}
+			if got := strings.Join(tt.p.down, ","); got != tt.down {
+				t.Errorf("brought down %s, want %s", got, tt.down)
+			}
+			want := []string{result.StatusOK, result.StatusFailed, result.StatusSkipped}
+			for i, o := range run.Scenarios {
+				if o.Status != want[i] {
+					t.Errorf("%s: %s (%s), want %s", o.Scenario.ID, o.Status, o.Error, want[i])
+				}
+			}
+			var b result.Outcome
+			if err := result.ReadJSON(filepath.Join(dir, "scenarios", "b", "outcome.json"), &b); err != nil {
+				t.Fatal(err)
+			}
+			if b.Status != result.StatusFailed || !strings.Contains(b.Error, tt.want) || !strings.Contains(b.Error, "Docker daemon") {
+				t.Errorf("b's outcome.json: %s: %q, want failed with %q and the daemon named", b.Status, b.Error, tt.want)
+			}
+			if strings.HasPrefix(tt.name, "telemetry") && b.Load.Requests != 7 {
+				t.Errorf("b's load so far: %d requests, want the 7 before the stop", b.Load.Requests)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "scenarios", "c")); !os.IsNotExist(err) {
+				t.Errorf("scenario c was started after the platform was lost")
+			}
+			for _, f := range []string{"run.json", "plan.json", "scenarios/a/outcome.json"} {
+				if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+					t.Errorf("missing %s", f)
+				}
+			}
+		})
 	}
 }

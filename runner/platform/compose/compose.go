@@ -82,12 +82,12 @@ func (p *Platform) Prepare(ctx context.Context, b platform.Build) error {
 		return nil
 	}
 	if err := dc.BuildImage(ctx, b); err != nil {
-		return err
+		return lost(dc, err)
 	}
 	if b.ProxyImage != "" {
 		pb := platform.Build{Dir: b.ProxyDir, Image: b.ProxyImage, RunID: b.RunID}
 		if err := dc.BuildImage(ctx, pb); err != nil {
-			return fmt.Errorf("cannot build the load balancer image: %w", err)
+			return lost(dc, fmt.Errorf("cannot build the load balancer image: %w", err))
 		}
 	}
 	p.mu.Lock()
@@ -148,7 +148,8 @@ func check(s platform.Spec) error {
 // project (images are not built here: Prepare did), finds every replica's published
 // port and waits until each answers s.Health with 2xx. On any failure everything it
 // started is removed before it returns; a replica that exits or stays unhealthy is
-// named in the error with its last log lines.
+// named in the error with its last log lines. When the daemon stops answering, the
+// error wraps platform.ErrUnavailable.
 func (p *Platform) Up(ctx context.Context, s platform.Spec) (platform.Stack, error) {
 	if err := check(s); err != nil {
 		return nil, fmt.Errorf("compose: invalid spec for %s: %w", s.Project, err)
@@ -170,15 +171,20 @@ func (p *Platform) Up(ctx context.Context, s platform.Spec) (platform.Stack, err
 			label.Managed: "true", label.Run: s.RunID, label.Scenario: s.ScenarioID, label.Project: s.Project,
 		})
 		if err != nil {
-			return nil, err
+			return nil, lost(dc, err)
 		}
 		st.createdNetwork = created
 	}
 	st.watch = dc.Watch(ctx, docker.Filter{docker.ComposeProject: st.project})
 	fail := func(err error) (platform.Stack, error) {
+		err = lost(dc, err)
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
-		if derr := st.Down(dctx); derr != nil {
+		switch derr := st.Down(dctx); {
+		case derr == nil:
+		case errors.Is(err, platform.ErrUnavailable) && errors.Is(derr, platform.ErrUnavailable):
+			err = fmt.Errorf("%w; what it started could not be removed", err) // for the same reason
+		default:
 			err = errors.Join(err, fmt.Errorf("and tearing down failed: %w", derr))
 		}
 		return nil, err
@@ -322,7 +328,8 @@ func (st *Stack) Advisory() bool { return false }
 // Down records OOM kills the daemon's state shows, stops the event watch, runs
 // `down --volumes --remove-orphans --timeout 5`, then removes by label whatever is
 // left of the project and, if Up created it, the network. It can be called again
-// after a failure, and after a success it does nothing.
+// after a failure, and after a success it does nothing. When the daemon no longer
+// answers, its error wraps platform.ErrUnavailable.
 func (st *Stack) Down(ctx context.Context) error {
 	st.mu.Lock()
 	defer st.mu.Unlock()
@@ -357,7 +364,7 @@ func (st *Stack) Down(ctx context.Context) error {
 		if downErr != nil {
 			errs = append(errs, downErr)
 		}
-		return fmt.Errorf("cannot bring down project %s: %w", st.spec.Project, errors.Join(errs...))
+		return lost(st.dc, fmt.Errorf("cannot bring down project %s: %w", st.spec.Project, errors.Join(errs...)))
 	}
 	st.down = true
 	return nil
@@ -366,6 +373,8 @@ func (st *Stack) Down(ctx context.Context) error {
 // recordOOMKills adds an oom event for every replica the daemon marks OOMKilled
 // that has none yet (the oom event can be missed when the stream lags).
 func (st *Stack) recordOOMKills(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second) // a hung daemon leaves the rest of the teardown its time
+	defer cancel()
 	cs, err := st.dc.Containers(ctx, docker.Filter{docker.ComposeProject: st.project})
 	if err != nil {
 		return
@@ -381,6 +390,12 @@ func (st *Stack) recordOOMKills(ctx context.Context) {
 			st.watch.Add(result.Event{Time: time.Now(), Container: c.Name, Kind: result.EventOOM, Message: "State.OOMKilled is true at teardown"})
 		}
 	}
+}
+
+// lost wraps err in platform.ErrUnavailable when it comes from the Docker daemon
+// no longer answering (then the run cannot go on), else returns it as is.
+func lost(dc *docker.Client, err error) error {
+	return dc.Lost(err, errors.Is(err, errNoDaemon))
 }
 
 // ProjectName is the compose project name Up uses for project: lower case, only

@@ -87,9 +87,35 @@ func (t Tool) run(ctx context.Context, project, file string, args ...string) (st
 	cmd.WaitDelay = 5 * time.Second
 	err := cmd.Run()
 	if err != nil {
-		return out.String(), fmt.Errorf("%s %s: %w: %s", strings.Join(t.Command, " "), strings.Join(args, " "), err, errorLines(out.String()))
+		err = fmt.Errorf("%s %s: %w: %s", strings.Join(t.Command, " "), strings.Join(args, " "), err, errorLines(out.String()))
+		if noDaemon(out.String()) {
+			err = fmt.Errorf("%w: %w", errNoDaemon, err)
+		}
+		return out.String(), err
 	}
 	return out.String(), nil
+}
+
+// errNoDaemon marks a compose command that failed because it could not reach the
+// Docker daemon.
+var errNoDaemon = errors.New("the compose tool cannot reach the Docker daemon")
+
+// noDaemon reports whether compose output says the Docker daemon cannot be
+// reached: v2's (and the docker CLI's) "Cannot connect to the Docker daemon",
+// v1's "Couldn't connect to Docker daemon" and its Python traceback ending in
+// "Error while fetching server API version", or a refused connection.
+func noDaemon(out string) bool {
+	low := strings.ToLower(out)
+	for _, m := range []string{
+		"cannot connect to the docker daemon", "couldn't connect to docker daemon",
+		"error while fetching server api version", "error during connect",
+		"is the docker daemon running", "connection refused", "failed to connect to the docker api",
+	} {
+		if strings.Contains(low, m) {
+			return true
+		}
+	}
+	return false
 }
 
 // errorLines keeps what explains a failed compose command: its lines that report
@@ -97,6 +123,9 @@ func (t Tool) run(ctx context.Context, project, file string, args ...string) (st
 func errorLines(out string) string {
 	var keep []string
 	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if strings.Contains(out, "Traceback (most recent call last)") {
+		return strings.TrimSpace(lines[len(lines)-1]) // docker-compose v1 crashed: its last line says why
+	}
 	for _, l := range lines {
 		if low := strings.ToLower(l); strings.Contains(low, "error") || strings.Contains(low, "fail") {
 			keep = append(keep, strings.TrimSpace(l))

@@ -2,6 +2,7 @@ package docker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -46,6 +47,34 @@ func (c *Client) Ping(ctx context.Context) error {
 		return fmt.Errorf("%w: docker daemon: %w", platform.ErrUnavailable, err)
 	}
 	return nil
+}
+
+// Host is the daemon's address, e.g. unix:///var/run/docker.sock.
+func (c *Client) Host() string { return c.api.DaemonHost() }
+
+// LostPing bounds the ping with which Lost checks that the daemon still answers.
+const LostPing = 3 * time.Second
+
+// Lost returns err wrapped in platform.ErrUnavailable, naming the daemon, when the
+// daemon no longer answers: err (or gone) says the connection failed, or a ping
+// bounded by LostPing fails. Otherwise, and for a nil err, it returns err as is.
+func (c *Client) Lost(err error, gone bool) error {
+	if err == nil || errors.Is(err, platform.ErrUnavailable) {
+		return err
+	}
+	if !gone && !client.IsErrConnectionFailed(err) {
+		ctx, cancel := context.WithTimeout(context.Background(), LostPing)
+		defer cancel()
+		if _, perr := c.api.Ping(ctx, client.PingOptions{}); perr == nil {
+			return err
+		}
+	}
+	return c.lost(err)
+}
+
+// lost wraps err, a failure caused by the daemon no longer answering.
+func (c *Client) lost(err error) error {
+	return fmt.Errorf("%w: the Docker daemon at %s stopped answering: %w", platform.ErrUnavailable, c.Host(), err)
 }
 
 // Close releases the connection.

@@ -83,7 +83,11 @@ func (s *Sampler) stream(ctx context.Context, t Target) {
 func (s *Sampler) read(ctx context.Context, t Target) error {
 	res, err := s.c.api.ContainerStats(ctx, t.ID, client.ContainerStatsOptions{Stream: true})
 	if err != nil {
-		return fmt.Errorf("cannot read stats of %s: %w", t.Name, err)
+		err = fmt.Errorf("cannot read stats of %s: %w", t.Name, err)
+		if client.IsErrConnectionFailed(err) {
+			return s.c.lost(err) // the daemon is gone: the monitor tells the run
+		}
+		return err
 	}
 	defer res.Body.Close()
 	dec := json.NewDecoder(res.Body)
@@ -117,7 +121,8 @@ func (s *Sampler) update(id string, f func(*reading)) {
 // Sample returns the latest reading of every running target, all with the time of
 // the call. Right after NewSampler it waits (within ctx) until each running
 // container has two readings, so that the CPU % is defined. Stopped containers
-// give no sample; stream failures are joined into the error next to the samples.
+// give no sample; stream failures are joined into the error next to the samples,
+// and wrap platform.ErrUnavailable once the daemon no longer accepts connections.
 func (s *Sampler) Sample(ctx context.Context) ([]result.Sample, error) {
 	now := time.Now()
 	for {
