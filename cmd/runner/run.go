@@ -163,7 +163,7 @@ func runFile(ctx context.Context, o runOptions, stdout, stderr io.Writer) int {
 	meta := result.Run{
 		ID: filepath.Base(dir), Name: f.Name, File: o.file, GitCommit: gitCommit(f.Dir),
 		RunnerVersion: versionString(), Started: time.Now(), SLO: f.SLO.Result(),
-		Host: result.Host{OS: runtime.GOOS + "/" + runtime.GOARCH, CPUs: host.CPUs, MemoryBytes: host.MemAvailableBytes},
+		Host: result.Host{OS: runtime.GOOS + "/" + runtime.GOARCH, CPUs: host.CPUs, MemoryBytes: host.MemTotalBytes},
 	}
 	meta.Host.Hostname, _ = os.Hostname()
 	meta.Host.Kernel = kernel()

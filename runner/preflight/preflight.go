@@ -27,11 +27,13 @@ const (
 type Host struct {
 	// CPUs is the number of CPUs this process may use.
 	CPUs int
+	// MemTotalBytes is the machine's memory.
+	MemTotalBytes int64
 	// MemAvailableBytes is the kernel's estimate of memory available to new work.
 	MemAvailableBytes int64
 }
 
-// ReadHost reads this machine's CPUs and MemAvailable (from /proc/meminfo).
+// ReadHost reads this machine's CPUs, MemTotal and MemAvailable (from /proc/meminfo).
 func ReadHost() (Host, error) {
 	h := Host{CPUs: runtime.NumCPU()}
 	f, err := os.Open("/proc/meminfo")
@@ -39,23 +41,27 @@ func ReadHost() (Host, error) {
 		return h, fmt.Errorf("cannot read available memory: %w", err)
 	}
 	defer f.Close()
+	fields := map[string]*int64{"MemTotal": &h.MemTotalBytes, "MemAvailable": &h.MemAvailableBytes}
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		k, v, ok := strings.Cut(sc.Text(), ":")
-		if !ok || k != "MemAvailable" {
+		dst := fields[k]
+		if !ok || dst == nil {
 			continue
 		}
 		kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
 		if err != nil {
-			return h, fmt.Errorf("/proc/meminfo: MemAvailable: %w", err)
+			return h, fmt.Errorf("/proc/meminfo: %s: %w", k, err)
 		}
-		h.MemAvailableBytes = kb << 10
-		return h, nil
+		*dst = kb << 10
 	}
 	if err := sc.Err(); err != nil {
 		return h, err
 	}
-	return h, errors.New("/proc/meminfo has no MemAvailable")
+	if h.MemAvailableBytes == 0 {
+		return h, errors.New("/proc/meminfo has no MemAvailable")
+	}
+	return h, nil
 }
 
 // Options change how problems count.

@@ -72,7 +72,7 @@ func TestPeakRate(t *testing.T) {
 
 func TestReadHost(t *testing.T) {
 	h, err := ReadHost()
-	if err != nil || h.CPUs < 1 || h.MemAvailableBytes <= 0 {
+	if err != nil || h.CPUs < 1 || h.MemAvailableBytes <= 0 || h.MemTotalBytes < h.MemAvailableBytes {
 		t.Fatalf("ReadHost = %+v, %v", h, err)
 	}
 }
