@@ -1,6 +1,7 @@
 package local
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -33,7 +34,7 @@ func (st *Stack) startBalancer(ctx context.Context, cg *cgroupHost, bin string) 
 	}
 	r := &replica{name: s.Project + "-balancer", port: port, done: make(chan struct{})}
 	env := append(os.Environ(), "LISTEN="+fmt.Sprintf("127.0.0.1:%d", port), "UPSTREAMS="+strings.Join(ups, ","),
-		"POLICY="+cmpOr(s.BalancerPolicy, proxy.RoundRobin), "HEALTH="+s.Health,
+		"POLICY="+cmp.Or(s.BalancerPolicy, proxy.RoundRobin), "HEALTH="+s.Health,
 		EnvRun+"="+s.RunID, EnvProject+"="+s.Project)
 	if s.BalancerCPUs > 0 {
 		env = append(env, fmt.Sprintf("GOMAXPROCS=%d", int(math.Ceil(s.BalancerCPUs))))
@@ -66,13 +67,6 @@ func (st *Stack) startBalancer(ctx context.Context, cg *cgroupHost, bin string) 
 		}
 	}
 	return nil
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // BalancerName is the balancer process's name; empty without one.
