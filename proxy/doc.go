@@ -7,7 +7,10 @@
 // static list. It spreads requests round-robin or to the upstream with the fewest
 // requests in flight (least_conn). An upstream that refuses connections is taken
 // out, the request is retried on another one, and the upstream is tried again after
-// RetryAfter or, with a Health path, once it answers its health check. Requests no
+// RetryAfter or, with a Health path, once it answers its health check. A request
+// sent on a kept-alive connection the upstream had just closed (no answer at all)
+// is also resent once on another upstream. Requests whose body is larger than
+// MaxRetryBody, or of unknown length, are streamed and never resent. Requests no
 // upstream can take get 502 with a JSON body.
 //
 // Its own paths: GET /proxy/health (200 when at least one upstream, or ?min=N of

@@ -10,11 +10,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/http/httputil"
 	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -499,6 +501,10 @@ func (t transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			out.Body = io.NopCloser(bytes.NewReader(body))
 			out.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
 		}
+		var reused bool
+		out = out.WithContext(httptrace.WithClientTrace(out.Context(), &httptrace.ClientTrace{
+			GotConn: func(info httptrace.GotConnInfo) { reused = info.Reused },
+		}))
 		u.requests.Add(1)
 		u.inFlight.Add(1)
 		resp, err := p.base.RoundTrip(out)
@@ -506,12 +512,23 @@ func (t transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			u.inFlight.Add(-1)
 			u.errors.Add(1)
 			lastErr = &upstreamError{addr: u.addr, err: err}
-			if refused(err) && req.Context().Err() == nil {
+			if req.Context().Err() != nil {
+				return nil, lastErr
+			}
+			switch {
+			case refused(err):
 				u.failures.Add(1)
 				p.markDown(u)
 				if retry {
 					continue
 				}
+			case reused && retry && stale(err):
+				// The upstream closed a kept-alive connection as the request went
+				// out (a replica that died or timed its idle connections out):
+				// nothing was answered. Send it once more elsewhere, as Go's
+				// transport does for idempotent requests; predictions are.
+				// The upstream is not taken out: a fresh dial decides that.
+				continue
 			}
 			return nil, lastErr
 		}
@@ -529,6 +546,13 @@ func (t transport) RoundTrip(req *http.Request) (*http.Response, error) {
 func refused(err error) bool {
 	var op *net.OpError
 	return errors.As(err, &op) && op.Op == "dial"
+}
+
+// stale reports whether err is a kept-alive connection found closed by the
+// upstream before any answer: EOF or a reset while writing or awaiting the head.
+func stale(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
 
 // countedBody ends an upstream's request in flight when the response body is

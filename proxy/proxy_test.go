@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -472,5 +473,105 @@ func TestNewRejectsBadConfig(t *testing.T) {
 				t.Errorf("New(%+v) accepted it", cfg)
 			}
 		})
+	}
+}
+
+// closingBackend answers the first request on each connection, keeping it alive,
+// and closes the connection without a word on the second one: a stale kept-alive
+// connection, deterministically.
+func closingBackend(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				br := bufio.NewReader(c)
+				req, err := http.ReadRequest(br)
+				if err != nil {
+					return
+				}
+				io.Copy(io.Discard, req.Body)
+				fmt.Fprint(c, "HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\nclosing")
+				if req, err := http.ReadRequest(br); err == nil {
+					io.Copy(io.Discard, req.Body) // read it, then hang up
+				}
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+func TestStaleKeepAliveIsResentElsewhere(t *testing.T) {
+	good := backend(t, "good", nil)
+	closing := closingBackend(t)
+	p, front := newProxy(t, Config{Static: []string{closing, addr(good)}, Policy: RoundRobin})
+	post := func() (int, string) {
+		resp, err := http.Post(front.URL+"/predict", "application/json", strings.NewReader(`{"x":1}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	// Whatever the order: closing answers once on a fresh connection, is picked
+	// again on that kept-alive connection, hangs up, and the request goes to good.
+	seen := map[string]int{}
+	for i := range 4 {
+		code, body := post()
+		if code != 200 {
+			t.Fatalf("request %d: %d %q, want 200", i+1, code, body)
+		}
+		seen[body]++
+	}
+	for _, u := range p.Stats().Upstreams {
+		if u.Address != closing {
+			continue
+		}
+		// Every answer was 200, so the one hang-up was resent; closing stays up.
+		if u.Errors != 1 || u.State != StateUp || int(u.Requests-u.Errors) != seen["closing"] {
+			t.Errorf("closing upstream: %+v after answers %v, want one hang-up, still up", u, seen)
+		}
+	}
+}
+
+func TestFreshConnectionClosedIsNotResent(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			http.ReadRequest(bufio.NewReader(c)) // took the request, died answering
+			c.Close()
+		}
+	}()
+	good := backend(t, "good", nil)
+	_, front := newProxy(t, Config{Static: []string{ln.Addr().String(), addr(good)}, Policy: RoundRobin})
+	codes := map[int]int{}
+	for range 2 { // one of them goes to the dying upstream
+		resp, err := http.Post(front.URL+"/predict", "application/json", strings.NewReader(`{}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		codes[resp.StatusCode]++
+	}
+	if codes[http.StatusBadGateway] != 1 || codes[200] != 1 {
+		t.Fatalf("codes %v, want one 502: an upstream that took the request on a fresh connection may have acted on it", codes)
 	}
 }
