@@ -8,6 +8,7 @@ import (
 	"go/parser"
 	"go/token"
 	"io"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -193,11 +194,55 @@ func (d *decoder) validate(f *File) {
 			d.errAt("network", "%q is not a Docker network name; use letters, digits, '_', '.' and '-'", f.Network)
 		}
 	}
+	d.validateSwarm(f)
 	d.validateRequest(f)
 	d.validateDefaults(f)
 	d.validateSLO(f)
 	d.validateGrid(f, external)
 }
+
+// Publish modes of the swarm section.
+var SwarmPublish = []string{"auto", "host", "ingress"}
+
+func (d *decoder) validateSwarm(f *File) {
+	sw := f.Swarm
+	if sw == nil {
+		return
+	}
+	if f.Platform == "external" {
+		d.errAt("swarm", "platform external runs nothing, so there is nothing to deploy on a swarm; remove swarm")
+	}
+	if sw.Publish == "" {
+		sw.Publish = "auto"
+	} else if !oneOf(sw.Publish, SwarmPublish) {
+		d.errAt("swarm.publish", "%q is not a publish mode; use auto, host or ingress%s", sw.Publish, suggest(sw.Publish, SwarmPublish))
+	}
+	for i, c := range sw.Constraints {
+		if !constraintPattern.MatchString(c) {
+			d.errAt(fmt.Sprintf("swarm.constraints[%d]", i), "%q is not a placement constraint; write ATTRIBUTE==VALUE or ATTRIBUTE!=VALUE, e.g. node.labels.runner==sut", c)
+		}
+	}
+	names := map[string]bool{}
+	for i, n := range sw.Nodes {
+		p := fmt.Sprintf("swarm.nodes[%d]", i)
+		switch {
+		case n.Name == "":
+			d.errAt(p+".name", "a node needs its hostname, as docker node ls shows it")
+		case names[n.Name]:
+			d.errAt(p+".name", "node %q is listed twice", n.Name)
+		}
+		names[n.Name] = true
+		if u, err := url.Parse(n.DockerHost); err != nil || (u.Scheme != "tcp" && u.Scheme != "unix") || (u.Scheme == "tcp" && u.Host == "") {
+			d.errAt(p+".docker_host", "%q is not a Docker API address; use tcp://HOST:PORT or unix:///PATH", n.DockerHost)
+		}
+		if n.Address != "" && strings.ContainsAny(n.Address, "/: ") && net.ParseIP(n.Address) == nil {
+			d.errAt(p+".address", "%q is not a host name or IP address", n.Address)
+		}
+	}
+}
+
+// constraintPattern is a swarm placement constraint: an attribute, == or !=, a value.
+var constraintPattern = regexp.MustCompile(`^\s*[a-zA-Z][a-zA-Z0-9_.-]*\s*(==|!=)\s*[^\s=!]+\s*$`)
 
 func (d *decoder) validateService(f *File) {
 	s := f.Service

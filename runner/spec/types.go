@@ -19,6 +19,9 @@ type File struct {
 	// Network is an external Docker network the service joins (created by the platform
 	// when missing), e.g. the workshop's my_shared_network.
 	Network string `yaml:"network"`
+	// Swarm configures platform swarm; the other platforms ignore it, so that one
+	// file runs unchanged on compose and swarm.
+	Swarm *Swarm `yaml:"swarm"`
 	// Request is the HTTP request every virtual user or arrival sends.
 	Request Request `yaml:"request"`
 	// Defaults fill what a grid block or load entry omits.
@@ -72,6 +75,34 @@ type Service struct {
 
 	// BuildKind is "dockerfile" or "go" after Load when Build is set.
 	BuildKind string `yaml:"-"`
+}
+
+// Swarm configures platform swarm (docker stack deploy).
+type Swarm struct {
+	// Publish is how the replicas' port is published: auto (ingress where the
+	// routing mesh works, i.e. IPVS is in the kernel, else host), host (every task
+	// on its own host port of its node, one endpoint per replica) or ingress (one
+	// port on every node; the routing mesh balances).
+	Publish string `yaml:"publish"`
+	// Constraints are placement constraints of every service of the stack, as in
+	// deploy.placement.constraints: "node.labels.runner==sut", "node.role==worker".
+	Constraints []string `yaml:"constraints"`
+	// Nodes are the Docker APIs of the swarm's nodes the runner reads telemetry
+	// from and sends load to, by node hostname. The node the runner talks to (the
+	// manager of DOCKER_HOST) needs no entry.
+	Nodes []Node `yaml:"nodes"`
+}
+
+// Node is one swarm node the runner can reach.
+type Node struct {
+	// Name is the node's hostname, as `docker node ls` shows it.
+	Name string `yaml:"name"`
+	// DockerHost is the node's Docker API, as DOCKER_HOST: tcp://10.0.0.2:2375,
+	// unix:///var/run/docker.sock.
+	DockerHost string `yaml:"docker_host"`
+	// Address is where the node's published ports answer; default: the host of
+	// DockerHost, or the address the swarm knows the node by.
+	Address string `yaml:"address"`
 }
 
 // Request is the HTTP request template of the load.
