@@ -352,7 +352,7 @@ func newJobs(f *spec.File, scenarios []spec.Scenario, runID, platformName string
 			// Render now so that a template error stops the run before anything
 			// starts, and again before Up with the ports that are free then.
 			j.Render = func() ([]byte, error) {
-				ports, err := render.FreePorts(s.Service.HostPorts, render.PortsNeeded(s))
+				ports, err := render.FreePorts(s.Service.HostPorts, render.PortsNeeded(s, nil))
 				if err != nil {
 					return nil, fmt.Errorf("scenario %s: %w; widen service.host_ports", s.ID, err)
 				}

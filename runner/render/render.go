@@ -34,9 +34,29 @@ type Params struct {
 	RunID   string
 	Project string
 	// Ports is the host port range published for the replicas; it must hold at
-	// least one port per replica.
+	// least PortsNeeded ports.
 	Ports spec.PortRange
+	// Swarm renders for docker stack deploy instead of compose; nil for compose.
+	Swarm *Swarm
 }
+
+// Swarm is how a stack is deployed on platform swarm.
+type Swarm struct {
+	// Publish is PublishHost or PublishIngress, never auto: the platform decides.
+	Publish string
+	// Constraints are placement constraints of every service.
+	Constraints []string
+}
+
+// Swarm publish modes.
+const (
+	// PublishHost publishes every task on a host port of its node that Docker
+	// picks: one endpoint per replica, as compose's port range gives.
+	PublishHost = "host"
+	// PublishIngress publishes one port on every node; the routing mesh (IPVS)
+	// spreads connections over the tasks.
+	PublishIngress = "ingress"
+)
 
 // Data is what a compose template sees.
 type Data struct {
@@ -75,6 +95,11 @@ type Data struct {
 	// when the load generator reaches every replica directly. With a balancer the
 	// replicas publish no port: HostPorts and Ports are empty.
 	Balancer *BalancerData
+	// Swarm is set when the file is for docker stack deploy: ports are then
+	// written in the long syntax with Swarm.Publish as their mode (host mode
+	// publishes no fixed host port: HostPorts and Ports are empty), CPUSet is
+	// empty (swarm cannot pin) and the balancer's Upstream is tasks.SERVICE:PORT.
+	Swarm *Swarm
 }
 
 // BalancerData is what a template sees of the proxy service.
@@ -106,7 +131,7 @@ func NewData(s spec.Scenario, p Params) (Data, error) {
 	if s.Replicas < 1 {
 		return Data{}, fmt.Errorf("scenario %s has %d replicas; only scenarios that start a service can be rendered", s.ID, s.Replicas)
 	}
-	if n := PortsNeeded(s); p.Ports.Size() < n {
+	if n := PortsNeeded(s, p.Swarm); p.Ports.Size() < n {
 		return Data{}, fmt.Errorf("scenario %s: host port range %s holds %d ports, %d needed", s.ID, p.Ports, p.Ports.Size(), n)
 	}
 	var hp string
@@ -158,13 +183,37 @@ func NewData(s spec.Scenario, p Params) (Data, error) {
 			d.Balancer.CPUs = strconv.FormatFloat(px.CPUs, 'f', -1, 64)
 		}
 	}
+	if sw := p.Swarm; sw != nil {
+		if sw.Publish != PublishHost && sw.Publish != PublishIngress {
+			return Data{}, fmt.Errorf("scenario %s: swarm publish mode %q; want host or ingress", s.ID, sw.Publish)
+		}
+		d.Swarm = sw
+		d.CPUSet = ""
+		if d.Balancer != nil {
+			d.Balancer.Upstream = fmt.Sprintf("tasks.%s:%d", Service, s.Service.Port) // every task's address; the bare name is one virtual IP
+		}
+		switch {
+		case sw.Publish == PublishHost:
+			d.HostPorts, d.Ports = "", ""
+			if d.Balancer != nil {
+				d.Balancer.HostPort, d.Balancer.Ports = 0, ""
+			}
+		case d.Balancer == nil:
+			d.HostPorts = strconv.Itoa(p.Ports.Lo) // the mesh's one port
+			d.Ports = fmt.Sprintf("%s:%d", d.HostPorts, s.Service.Port)
+		}
+	}
 	return d, nil
 }
 
 // PortsNeeded is the number of host ports scenario s publishes: one per replica,
-// or one for the proxy in front of them.
-func PortsNeeded(s spec.Scenario) int {
-	if s.Proxy != nil {
+// or one for the proxy in front of them; on a swarm, one in ingress mode and none
+// in host mode, where Docker picks each task's port.
+func PortsNeeded(s spec.Scenario, sw *Swarm) int {
+	switch {
+	case sw != nil && sw.Publish == PublishHost:
+		return 0
+	case s.Proxy != nil, sw != nil:
 		return 1
 	}
 	return s.Replicas

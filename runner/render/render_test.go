@@ -50,14 +50,28 @@ func fixedParams(s spec.Scenario) Params {
 }
 
 func TestRenderGolden(t *testing.T) {
-	for _, file := range []string{"workshop5.yaml", "smoke.yaml", "examples/open-ramp.yaml", "examples/proxy-overhead.yaml", "examples/workshop5-proxy.yaml"} {
-		for _, s := range scenarios(t, file) {
-			t.Run(s.ID, func(t *testing.T) {
-				got, err := Render(s, fixedParams(s))
+	swarm := &Swarm{Publish: PublishHost, Constraints: []string{"node.labels.runner==sut"}}
+	for _, c := range []struct {
+		file, golden string
+		swarm        *Swarm
+	}{
+		{"workshop5.yaml", "workshop5", nil},
+		{"smoke.yaml", "smoke", nil},
+		{"examples/open-ramp.yaml", "open-ramp", nil},
+		{"examples/proxy-overhead.yaml", "proxy-overhead", nil},
+		{"examples/workshop5-proxy.yaml", "workshop5-proxy", nil},
+		{"smoke.yaml", "swarm-smoke", swarm},
+		{"examples/proxy-overhead.yaml", "swarm-proxy-overhead", swarm},
+	} {
+		for _, s := range scenarios(t, c.file) {
+			t.Run(c.golden+"/"+s.ID, func(t *testing.T) {
+				p := fixedParams(s)
+				p.Swarm = c.swarm
+				got, err := Render(s, p)
 				if err != nil {
 					t.Fatal(err)
 				}
-				golden := filepath.Join("testdata", "golden", strings.TrimSuffix(filepath.Base(file), ".yaml"), s.ID+".yml")
+				golden := filepath.Join("testdata", "golden", c.golden, s.ID+".yml")
 				if *update {
 					if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
 						t.Fatal(err)
@@ -362,11 +376,67 @@ func FuzzQuote(f *testing.F) {
 	})
 }
 
+func TestRenderSwarm(t *testing.T) {
+	s := spec.Scenario{ID: "s-r3", Replicas: 3, CPUs: 0.5, MemoryBytes: 256 << 20, Image: "svc:1", CPUSet: "1",
+		Service: spec.Service{Port: 8000, Health: "/health"}}
+	type port struct {
+		Target    int    `yaml:"target"`
+		Published int    `yaml:"published"`
+		Mode      string `yaml:"mode"`
+	}
+	type stack struct {
+		Services map[string]struct {
+			CPUSet string `yaml:"cpuset"`
+			Ports  []port `yaml:"ports"`
+			Deploy struct {
+				Replicas  int `yaml:"replicas"`
+				Placement struct {
+					Constraints []string `yaml:"constraints"`
+				} `yaml:"placement"`
+			} `yaml:"deploy"`
+		} `yaml:"services"`
+	}
+	for _, tc := range []struct {
+		publish string
+		ports   spec.PortRange
+		want    port
+	}{
+		{PublishHost, spec.PortRange{}, port{Target: 8000, Mode: "host"}},
+		{PublishIngress, spec.PortRange{Lo: 18100, Hi: 18100}, port{Target: 8000, Published: 18100, Mode: "ingress"}},
+	} {
+		sw := &Swarm{Publish: tc.publish, Constraints: []string{"node.role==worker", `node.labels.x!=a"b`}}
+		if n := PortsNeeded(s, sw); n != tc.ports.Size() {
+			t.Errorf("%s: PortsNeeded = %d, want %d", tc.publish, n, tc.ports.Size())
+		}
+		b, err := Render(s, Params{RunID: "r", Project: "p", Ports: tc.ports, Swarm: sw})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var st stack
+		if err := yaml.Unmarshal(b, &st); err != nil {
+			t.Fatalf("%s: %v\n%s", tc.publish, err, b)
+		}
+		app := st.Services[Service]
+		if len(app.Ports) != 1 || app.Ports[0] != tc.want {
+			t.Errorf("%s: ports %+v, want %+v", tc.publish, app.Ports, tc.want)
+		}
+		if app.CPUSet != "" {
+			t.Errorf("%s: cpuset %q rendered; swarm cannot pin CPUs", tc.publish, app.CPUSet)
+		}
+		if c := app.Deploy.Placement.Constraints; !reflect.DeepEqual(c, sw.Constraints) {
+			t.Errorf("%s: constraints %q, want %q", tc.publish, c, sw.Constraints)
+		}
+	}
+	if _, err := Render(s, Params{RunID: "r", Project: "p", Swarm: &Swarm{Publish: "auto"}}); err == nil {
+		t.Error("publish auto rendered; the platform must decide host or ingress first")
+	}
+}
+
 func TestRenderProxy(t *testing.T) {
 	s := spec.Scenario{ID: "p-r3", Replicas: 3, CPUs: 1, MemoryBytes: 256 << 20, Image: "svc:1", Balancer: "proxy",
 		Proxy:   &spec.Proxy{Policy: "least_conn", CPUs: 0.5, MemoryBytes: 128 << 20, Image: "px:1"},
 		Service: spec.Service{Port: 8000, Health: "/healthz"}}
-	if n := PortsNeeded(s); n != 1 {
+	if n := PortsNeeded(s, nil); n != 1 {
 		t.Fatalf("PortsNeeded = %d, want 1 for the proxy", n)
 	}
 	b, err := Render(s, Params{RunID: "r", Project: "p", Ports: spec.PortRange{Lo: 18123, Hi: 18123}})
