@@ -20,6 +20,7 @@ import (
 	"github.com/infergrid/runner/runner/load"
 	"github.com/infergrid/runner/runner/platform"
 	"github.com/infergrid/runner/runner/platform/platforms"
+	"github.com/infergrid/runner/runner/platform/swarm"
 	"github.com/infergrid/runner/runner/preflight"
 	"github.com/infergrid/runner/runner/render"
 	"github.com/infergrid/runner/runner/report"
@@ -28,7 +29,7 @@ import (
 	"github.com/infergrid/runner/runner/spec"
 )
 
-const runUsage = `Usage: runner [run] FILE [--out DIR] [--only PATTERN] [--platform P] [--resume[=RUN_DIR]] [--dry-run]
+const runUsage = `Usage: runner [run] FILE [--out DIR] [--only PATTERN] [--platform P] [--init-swarm] [--resume[=RUN_DIR]] [--dry-run]
 
 Runs every scenario of FILE: for each, renders its compose file, brings the stack up
 under its limits, waits until every replica is healthy, drives the load, samples the
@@ -50,6 +51,7 @@ Examples:
   runner run scenarios/workshop5.yaml --dry-run
   runner run scenarios/workshop5.yaml --resume          # finish the latest interrupted run
   runner run scenarios/external.yaml --platform external
+  runner run scenarios/smoke.yaml --platform swarm --init-swarm
 `
 
 // exitInterrupted is the conventional status of a command stopped by SIGINT.
@@ -77,7 +79,7 @@ type runOptions struct {
 	file, out, only, platform string
 	resume                    resumeFlag
 	dryRun, allowOvercommit   bool
-	ignoreSLO                 bool
+	ignoreSLO, initSwarm      bool
 	interval                  time.Duration
 }
 
@@ -89,7 +91,8 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var o runOptions
 	fs.StringVar(&o.out, "out", "runs", "write run directories under `DIR`")
 	fs.StringVar(&o.only, "only", "", "run only scenarios whose ID matches `PATTERN` (a glob, or a substring)")
-	fs.StringVar(&o.platform, "platform", "", "override the file's platform: auto, compose, local or external")
+	fs.StringVar(&o.platform, "platform", "", "override the file's platform: auto, compose, swarm, local or external")
+	fs.BoolVar(&o.initSwarm, "init-swarm", false, "with platform swarm, make a Docker daemon outside any swarm a single-node swarm for the run, and leave it afterwards")
 	fs.Var(&o.resume, "resume", "skip the finished scenarios of an interrupted run: the latest of this file under --out, or --resume=`RUN_DIR`")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "print what would be done, and start nothing")
 	fs.BoolVar(&o.allowOvercommit, "allow-overcommit", false, "run scenarios whose memory limits exceed this host's available memory (warn instead of refusing)")
@@ -128,6 +131,14 @@ func runFile(ctx context.Context, o runOptions, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "runner run: %v\n", err)
 		return exitUsage
+	}
+	if name == "swarm" {
+		for _, s := range scenarios {
+			if s.CPUSet != "" {
+				fmt.Fprintf(stderr, "runner run: scenario %s pins CPUs (cpuset %s), which a swarm cannot do; remove cpuset or run it on compose\n", s.ID, s.CPUSet)
+				return exitUsage
+			}
+		}
 	}
 	plan := make([]result.Scenario, len(scenarios))
 	for i, s := range scenarios {
@@ -168,27 +179,16 @@ func runFile(ctx context.Context, o runOptions, stdout, stderr io.Writer) int {
 	meta.Host.Hostname, _ = os.Hostname()
 	meta.Host.Kernel = kernel()
 
-	var p platform.Platform
-	if name != "external" {
-		var note string
-		p, note, err = platforms.Open(ctx, name, platforms.Options{})
-		if err != nil {
-			fmt.Fprintf(stderr, "runner run: %v\n", err)
-			return exitUsage
-		}
-		defer p.Close()
-		if note != "" {
-			fmt.Fprintf(stderr, "runner run: %s\n", note)
-			meta.PlatformNotes = append(meta.PlatformNotes, note)
-		}
-		info := p.Info(ctx)
-		meta.Host.DockerVersion, meta.Host.ComposeVersion = info.DockerVersion, info.ComposeVersion
-		meta.PlatformNotes = append(meta.PlatformNotes, info.Notes...)
-		name = p.Name()
+	p, sw, code := openPlatform(ctx, f, name, o, &meta, stderr)
+	if code != exitOK {
+		return code
 	}
-	meta.Platform = name
+	if p != nil {
+		defer p.Close()
+	}
+	name = meta.Platform
 
-	jobs, err := newJobs(f, scenarios, meta.ID, name)
+	jobs, err := newJobs(f, scenarios, meta.ID, name, sw)
 	if err != nil {
 		fmt.Fprintf(stderr, "runner run: %v\n", err)
 		return exitUsage
@@ -230,6 +230,47 @@ func runFile(ctx context.Context, o runOptions, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "report: %s\n", filepath.Join(dir, "report.md"))
 	}
 	return exitStatus(ctx, ran, runErr, o, stdout, stderr)
+}
+
+// openPlatform opens the platform called name (none for external) and records
+// what it says of itself in meta; on a swarm, sw is how stacks are rendered.
+func openPlatform(ctx context.Context, f *spec.File, name string, o runOptions, meta *result.Run, stderr io.Writer) (p platform.Platform, sw *render.Swarm, code int) {
+	meta.Platform = name
+	if name == "external" {
+		return nil, nil, exitOK
+	}
+	opts := platforms.Options{Swarm: swarm.Options{Init: o.initSwarm}}
+	if f.Swarm != nil {
+		opts.Swarm.Publish = f.Swarm.Publish
+		for _, n := range f.Swarm.Nodes {
+			opts.Swarm.Nodes = append(opts.Swarm.Nodes, swarm.Node{Name: n.Name, DockerHost: n.DockerHost, Address: n.Address})
+		}
+	}
+	p, note, err := platforms.Open(ctx, name, opts)
+	if err != nil {
+		fmt.Fprintf(stderr, "runner run: %v\n", err)
+		return nil, nil, exitUsage
+	}
+	if note != "" {
+		fmt.Fprintf(stderr, "runner run: %s\n", note)
+		meta.PlatformNotes = append(meta.PlatformNotes, note)
+	}
+	info := p.Info(ctx)
+	meta.Host.DockerVersion, meta.Host.ComposeVersion = info.DockerVersion, info.ComposeVersion
+	meta.PlatformNotes = append(meta.PlatformNotes, info.Notes...)
+	meta.Platform = p.Name()
+	if sp, ok := p.(*swarm.Platform); ok {
+		if sp.Publish() == "" { // it could not connect: Info says why
+			fmt.Fprintf(stderr, "runner run: %s\n", strings.Join(info.Notes, "; "))
+			p.Close()
+			return nil, nil, exitPlatform
+		}
+		sw = &render.Swarm{Publish: sp.Publish()}
+		if f.Swarm != nil {
+			sw.Constraints = f.Swarm.Constraints
+		}
+	}
+	return p, sw, exitOK
 }
 
 // exitStatus prints the end of the run and maps it to the exit code.
@@ -325,7 +366,7 @@ func runDir(f *spec.File, o runOptions) (string, error) {
 }
 
 // newJobs turns scenarios into what run.Execute runs.
-func newJobs(f *spec.File, scenarios []spec.Scenario, runID, platformName string) ([]run.Job, error) {
+func newJobs(f *spec.File, scenarios []spec.Scenario, runID, platformName string, sw *render.Swarm) ([]run.Job, error) {
 	jobs := make([]run.Job, len(scenarios))
 	for i, s := range scenarios {
 		j := run.Job{Scenario: s.Result(), Load: loader(s, f.SLO.Result())}
@@ -352,11 +393,14 @@ func newJobs(f *spec.File, scenarios []spec.Scenario, runID, platformName string
 			// Render now so that a template error stops the run before anything
 			// starts, and again before Up with the ports that are free then.
 			j.Render = func() ([]byte, error) {
-				ports, err := render.FreePorts(s.Service.HostPorts, render.PortsNeeded(s, nil))
-				if err != nil {
-					return nil, fmt.Errorf("scenario %s: %w; widen service.host_ports", s.ID, err)
+				var ports spec.PortRange
+				if n := render.PortsNeeded(s, sw); n > 0 {
+					var err error
+					if ports, err = render.FreePorts(s.Service.HostPorts, n); err != nil {
+						return nil, fmt.Errorf("scenario %s: %w; widen service.host_ports", s.ID, err)
+					}
 				}
-				return render.Render(s, render.Params{RunID: runID, Project: project, Ports: ports})
+				return render.Render(s, render.Params{RunID: runID, Project: project, Ports: ports, Swarm: sw})
 			}
 			var err error
 			if spc.Compose, err = j.Render(); err != nil {

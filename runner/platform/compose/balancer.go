@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"strconv"
 	"time"
 
@@ -53,7 +52,7 @@ func (st *Stack) upBalanced(ctx context.Context, cs []docker.Container) error {
 	}
 	url := fmt.Sprintf("http://127.0.0.1:%d", hp)
 	if s.Address == platform.AddressContainer {
-		ip := containerIP(b, st.project)
+		ip := b.IP(st.project + "_default")
 		if ip == "" {
 			return fmt.Errorf("balancer %s has no network address to reach it at directly; use address: published", b.Name)
 		}
@@ -111,39 +110,5 @@ func (st *Stack) Upstreams(ctx context.Context) ([]result.EndpointCount, error) 
 	if err != nil {
 		return nil, err
 	}
-	return upstreamCounts(stats, st.containers, st.spec.Port), nil
-}
-
-// upstreamCounts maps the proxy's upstream addresses to the replicas' addresses.
-func upstreamCounts(stats proxy.Stats, replicas []docker.Container, port int) []result.EndpointCount {
-	byIP := map[string]proxy.UpstreamStats{}
-	for _, u := range stats.Upstreams {
-		host, _, err := net.SplitHostPort(u.Address)
-		if err != nil {
-			host = u.Address
-		}
-		byIP[host] = u
-	}
-	var out []result.EndpointCount
-	for _, c := range replicas {
-		ec := result.EndpointCount{Name: c.Name}
-		for _, ip := range c.IPs {
-			if u, ok := byIP[ip]; ok {
-				ec.URL, ec.Requests, ec.Errors = "http://"+u.Address, u.Requests, u.Errors
-				delete(byIP, ip)
-				break
-			}
-		}
-		if ip := containerIP(c, ""); ec.URL == "" && ip != "" {
-			ec.URL = "http://" + net.JoinHostPort(ip, strconv.Itoa(port))
-		}
-		out = append(out, ec)
-	}
-	for _, u := range stats.Upstreams {
-		host, _, _ := net.SplitHostPort(u.Address)
-		if _, left := byIP[host]; left {
-			out = append(out, result.EndpointCount{URL: "http://" + u.Address, Requests: u.Requests, Errors: u.Errors})
-		}
-	}
-	return out
+	return docker.UpstreamCounts(stats, st.containers, st.spec.Port), nil
 }

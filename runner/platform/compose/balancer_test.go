@@ -189,7 +189,7 @@ func TestUpstreamCounts(t *testing.T) {
 		{Name: "p-app-2", IPs: map[string]string{"other": "10.0.0.5", "p_default": "172.20.0.4"}},
 		{Name: "p-app-3", IPs: map[string]string{"p_default": "172.20.0.3"}},
 	}
-	got := upstreamCounts(stats, reps, 8000)
+	got := docker.UpstreamCounts(stats, reps, 8000)
 	want := []result.EndpointCount{
 		{Name: "p-app-1", URL: "http://172.20.0.2:8000", Requests: 5},
 		{Name: "p-app-2", URL: "http://172.20.0.4:8000", Requests: 7, Errors: 1},

@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"math"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -162,12 +160,12 @@ func (p *Platform) Up(ctx context.Context, s platform.Spec) (platform.Stack, err
 		return nil, err
 	}
 	file := filepath.Join(s.Dir, "compose.yml")
-	if err := os.WriteFile(file, s.Compose, 0o644); err != nil {
+	if err := result.WriteFile(file, s.Compose); err != nil { // atomic: a crash leaves the old file or the new one
 		return nil, fmt.Errorf("cannot write %s: %w", file, err)
 	}
 	st := &Stack{dc: dc, tool: tool, spec: s, file: file, project: ProjectName(s.Project)}
 	if s.Network != "" {
-		created, err := dc.EnsureNetwork(ctx, s.Network, map[string]string{
+		created, err := dc.EnsureNetwork(ctx, s.Network, "bridge", map[string]string{
 			label.Managed: "true", label.Run: s.RunID, label.Scenario: s.ScenarioID, label.Project: s.Project,
 		})
 		if err != nil {
@@ -227,7 +225,7 @@ func (p *Platform) Up(ctx context.Context, s platform.Spec) (platform.Stack, err
 		}
 		url := fmt.Sprintf("http://127.0.0.1:%d", hp)
 		if s.Address == platform.AddressContainer {
-			ip := containerIP(c, st.project)
+			ip := c.IP(st.project + "_default")
 			if ip == "" {
 				return fail(fmt.Errorf("replica %s has no network address to reach it at directly; use address: published", c.Name))
 			}
@@ -432,17 +430,4 @@ func portTaken(out string) bool {
 		}
 	}
 	return false
-}
-
-// containerIP is a replica's address on its project's default network, else on
-// the first of its networks by name.
-func containerIP(c docker.Container, project string) string {
-	if ip := c.IPs[project+"_default"]; ip != "" {
-		return ip
-	}
-	names := slices.Sorted(maps.Keys(c.IPs))
-	if len(names) == 0 {
-		return ""
-	}
-	return c.IPs[names[0]]
 }

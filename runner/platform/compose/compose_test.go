@@ -451,7 +451,7 @@ func TestExternalNetwork(t *testing.T) {
 	}
 
 	// Existing: kept.
-	if _, err := dc.EnsureNetwork(t.Context(), netName, map[string]string{label.Managed: "true", label.Run: testRun}); err != nil {
+	if _, err := dc.EnsureNetwork(t.Context(), netName, "bridge", map[string]string{label.Managed: "true", label.Run: testRun}); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { dc.RemoveNetwork(context.Background(), netName) })

@@ -76,10 +76,10 @@ func TestSweepAndLeftovers(t *testing.T) {
 	c := needDocker(t)
 	project := fmt.Sprintf("dtest%d", os.Getpid())
 	labels := map[string]string{label.Managed: "true", label.Run: testRun, label.Project: project}
-	if created, err := c.EnsureNetwork(t.Context(), project+"_net", labels); err != nil || !created {
+	if created, err := c.EnsureNetwork(t.Context(), project+"_net", "bridge", labels); err != nil || !created {
 		t.Fatalf("EnsureNetwork = %v, %v", created, err)
 	}
-	if created, err := c.EnsureNetwork(t.Context(), project+"_net", labels); err != nil || created {
+	if created, err := c.EnsureNetwork(t.Context(), project+"_net", "bridge", labels); err != nil || created {
 		t.Fatalf("second EnsureNetwork = %v, %v; want existing", created, err)
 	}
 	left, err := c.Leftovers(t.Context(), Filter{label.Project: project})

@@ -22,8 +22,16 @@ type Client struct {
 // New connects to the daemon named by the environment (DOCKER_HOST etc., else the
 // local socket), negotiates the API version and checks that the daemon answers
 // within a few seconds. Any failure wraps platform.ErrUnavailable.
-func New(ctx context.Context) (*Client, error) {
-	api, err := client.New(client.FromEnv, client.WithAPIVersionNegotiation())
+func New(ctx context.Context) (*Client, error) { return NewAt(ctx, "") }
+
+// NewAt connects like New to the daemon at host (tcp://HOST:PORT,
+// unix:///PATH); an empty host means the environment's.
+func NewAt(ctx context.Context, host string) (*Client, error) {
+	opts := []client.Opt{client.FromEnv, client.WithAPIVersionNegotiation()}
+	if host != "" {
+		opts = append(opts, client.WithHost(host))
+	}
+	api, err := client.New(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("%w: docker client: %w", platform.ErrUnavailable, err)
 	}

@@ -148,10 +148,18 @@ func (c *Client) Logs(ctx context.Context, id string, n int) (string, error) {
 	return strings.TrimRight(buf.String(), "\n"), nil
 }
 
-// Leftovers lists what matches f: containers, networks and volumes, as
-// "container NAME", "network NAME", "volume NAME".
+// Leftovers lists what matches f: swarm services, containers, networks and
+// volumes, as "service NAME", "container NAME", "network NAME", "volume NAME".
 func (c *Client) Leftovers(ctx context.Context, f Filter) ([]string, error) {
 	var out []string
+	svcs, err := c.serviceNames(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range svcs {
+		out = append(out, "service "+name)
+	}
+	slices.Sort(out)
 	cs, err := c.api.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f.args()})
 	if err != nil {
 		return nil, fmt.Errorf("cannot list containers: %w", err)
@@ -180,13 +188,17 @@ func (c *Client) Leftovers(ctx context.Context, f Filter) ([]string, error) {
 	return out, nil
 }
 
-// Sweep force-removes every container, then network and volume matching f. Things
-// already gone are not errors.
+// Sweep removes every swarm service matching f (so that the swarm starts no new
+// tasks), then force-removes every container, network and volume matching f.
+// Things already gone are not errors.
 func (c *Client) Sweep(ctx context.Context, f Filter) error {
 	if len(f) == 0 {
 		return errors.New("sweep: refusing an empty filter")
 	}
 	var errs []error
+	if _, err := c.removeServices(ctx, f); err != nil {
+		errs = append(errs, err)
+	}
 	cs, err := c.api.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f.args()})
 	if err != nil {
 		return fmt.Errorf("cannot list containers: %w", err)
@@ -220,9 +232,10 @@ func (c *Client) Sweep(ctx context.Context, f Filter) error {
 	return errors.Join(errs...)
 }
 
-// EnsureNetwork creates the bridge network name with labels unless it exists, and
-// says whether it created it.
-func (c *Client) EnsureNetwork(ctx context.Context, name string, labels map[string]string) (created bool, err error) {
+// EnsureNetwork creates the network name with labels unless it exists, and says
+// whether it created it. Driver is bridge, or overlay for a swarm (attachable, so
+// that plain containers can join it too).
+func (c *Client) EnsureNetwork(ctx context.Context, name, driver string, labels map[string]string) (created bool, err error) {
 	_, err = c.api.NetworkInspect(ctx, name, client.NetworkInspectOptions{})
 	if err == nil {
 		return false, nil
@@ -230,7 +243,7 @@ func (c *Client) EnsureNetwork(ctx context.Context, name string, labels map[stri
 	if !cerrdefs.IsNotFound(err) {
 		return false, fmt.Errorf("cannot inspect network %s: %w", name, err)
 	}
-	if _, err := c.api.NetworkCreate(ctx, name, client.NetworkCreateOptions{Driver: "bridge", Labels: labels}); err != nil {
+	if _, err := c.api.NetworkCreate(ctx, name, client.NetworkCreateOptions{Driver: driver, Labels: labels, Attachable: driver == "overlay"}); err != nil {
 		if cerrdefs.IsConflict(err) {
 			return false, nil // created meanwhile by someone else
 		}

@@ -1,5 +1,5 @@
 // Package platforms opens a platform by the name a scenario file gives: compose,
-// local, or auto (compose when a Docker daemon answers and a compose tool is
+// swarm, local, or auto (compose when a Docker daemon answers and a compose tool is
 // installed, else local).
 package platforms
 
@@ -11,11 +11,13 @@ import (
 	"github.com/infergrid/runner/runner/platform/compose"
 	"github.com/infergrid/runner/runner/platform/docker"
 	"github.com/infergrid/runner/runner/platform/local"
+	"github.com/infergrid/runner/runner/platform/swarm"
 )
 
 // Options configure the platforms Open can return.
 type Options struct {
 	Compose compose.Options
+	Swarm   swarm.Options
 	Local   local.Options
 }
 
@@ -25,6 +27,8 @@ func Open(ctx context.Context, name string, o Options) (p platform.Platform, not
 	switch name {
 	case "compose":
 		return compose.New(o.Compose), "", nil
+	case "swarm":
+		return swarm.New(o.Swarm), "", nil
 	case "local":
 		return local.New(o.Local), "", nil
 	case "auto", "":
@@ -39,5 +43,5 @@ func Open(ctx context.Context, name string, o Options) (p platform.Platform, not
 		}
 		return compose.New(o.Compose), fmt.Sprintf("platform auto chose compose (%s)", tool), nil
 	}
-	return nil, "", fmt.Errorf("unknown platform %q: want auto, compose or local", name)
+	return nil, "", fmt.Errorf("unknown platform %q: want auto, compose, swarm or local", name)
 }

@@ -1,0 +1,612 @@
+package swarm
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/infergrid/runner/proxy"
+	"github.com/infergrid/runner/runner/label"
+	"github.com/infergrid/runner/runner/platform"
+	"github.com/infergrid/runner/runner/platform/compose"
+	"github.com/infergrid/runner/runner/platform/docker"
+	"github.com/infergrid/runner/runner/render"
+	"github.com/infergrid/runner/runner/result"
+)
+
+// Stack is a deployed swarm stack.
+type Stack struct {
+	p       *Platform
+	spec    platform.Spec
+	name    string // the stack's name
+	file    string
+	publish string
+
+	createdNetwork bool
+	watches        map[*node]*docker.Watch
+	samplers       []*docker.Sampler
+	replicas       []docker.Container // the tasks at Up, as containers: Name and IPs
+	balancer       string             // the balancer task's name; empty without one
+	eps            []platform.Endpoint
+	deployed       time.Time
+	startTime      time.Duration
+	healthyTime    time.Duration
+
+	mu          sync.Mutex
+	extra       []result.Event // found otherwise than by the event streams
+	watchOver   bool
+	down        bool
+	networkGone bool
+}
+
+var (
+	_ platform.Stack    = (*Stack)(nil)
+	_ platform.Balanced = (*Stack)(nil)
+)
+
+// maxServiceName is the longest swarm service name (a DNS label).
+const maxServiceName = 63
+
+// StackName is the stack name of project: the project itself when every service
+// name STACK_SERVICE fits in a DNS label, else a prefix of it and a hash.
+func StackName(project string) string {
+	name := compose.ProjectName(project) // the same rules: lowercase letters, digits, - and _
+	longest := max(len(render.Service), len(render.BalancerService))
+	if len(name)+1+longest <= maxServiceName {
+		return name
+	}
+	h := sha256.Sum256([]byte(name))
+	keep := maxServiceName - 1 - longest - 7
+	return strings.TrimRight(name[:keep], "-_") + "-" + hex.EncodeToString(h[:3])
+}
+
+func check(s platform.Spec) error {
+	var errs []error
+	for _, c := range []struct {
+		bad  bool
+		what string
+	}{
+		{s.Project == "", "no project name"}, {s.Dir == "", "no scenario directory"},
+		{len(s.Compose) == 0, "no compose file"}, {s.Service == "", "no service name"},
+		{s.Port <= 0, "no service port"}, {s.Replicas < 1, "no replicas"},
+		{s.Balancer != "" && s.BalancerPort <= 0, "no balancer port"},
+	} {
+		if c.bad {
+			errs = append(errs, errors.New(c.what))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Up writes s.Compose to s.Dir/compose.yml, creates s.Network (an attachable
+// overlay network) if missing, deploys the stack, waits until every task runs
+// with its port published and answers s.Health, and checks the services' limits.
+// On any failure everything it started is removed before it returns.
+func (p *Platform) Up(ctx context.Context, s platform.Spec) (platform.Stack, error) {
+	if err := check(s); err != nil {
+		return nil, fmt.Errorf("swarm: invalid spec for %s: %w", s.Project, err)
+	}
+	dc, err := p.connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(s.Dir, 0o755); err != nil {
+		return nil, err
+	}
+	file := filepath.Join(s.Dir, "compose.yml")
+	if err := result.WriteFile(file, s.Compose); err != nil {
+		return nil, fmt.Errorf("cannot write %s: %w", file, err)
+	}
+	st := &Stack{p: p, spec: s, name: StackName(s.Project), file: file, publish: p.Publish(), watches: map[*node]*docker.Watch{}}
+	if s.Network != "" {
+		created, err := dc.EnsureNetwork(ctx, s.Network, "overlay", map[string]string{
+			label.Managed: "true", label.Run: s.RunID, label.Scenario: s.ScenarioID, label.Project: s.Project,
+		})
+		if err != nil {
+			return nil, dc.Lost(err, false)
+		}
+		st.createdNetwork = created
+	}
+	for _, n := range p.reachable() {
+		st.watches[n] = n.dc.Watch(ctx, docker.Filter{docker.StackNamespace: st.name})
+	}
+	fail := func(err error) (platform.Stack, error) {
+		err = dc.Lost(err, false)
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 60*time.Second)
+		defer cancel()
+		switch derr := st.Down(dctx); {
+		case derr == nil:
+		case errors.Is(err, platform.ErrUnavailable) && errors.Is(derr, platform.ErrUnavailable):
+			err = fmt.Errorf("%w; what it started could not be removed", err)
+		default:
+			err = errors.Join(err, fmt.Errorf("and tearing down failed: %w", derr))
+		}
+		return nil, err
+	}
+	st.deployed = time.Now()
+	if out, err := p.cli(ctx, "stack", "deploy", "--resolve-image", "never", "--compose-file", file, st.name); err != nil {
+		return fail(fmt.Errorf("cannot deploy stack %s: %w: %s", st.name, err, out))
+	}
+	deadline := time.Now().Add(cmpOr(s.HealthTimeout, platform.DefaultHealthTimeout))
+	app := st.name + "_" + s.Service
+	tasks, err := st.converge(ctx, app, s.Replicas, s.Port, deadline)
+	if err != nil {
+		return fail(err)
+	}
+	if err := st.checkLimits(ctx, app, s.CPUs, s.MemoryBytes); err != nil {
+		return fail(err)
+	}
+	for _, t := range tasks {
+		st.replicas = append(st.replicas, docker.Container{ID: t.ContainerID, Name: t.Name, IPs: t.IPs})
+	}
+	targets := map[*node][]docker.Target{}
+	addTargets := func(ts []docker.Task) {
+		for _, t := range ts {
+			if n := p.node(t.NodeID); n != nil && n.dc != nil {
+				targets[n] = append(targets[n], docker.Target{ID: t.ContainerID, Name: t.Name})
+			}
+		}
+	}
+	addTargets(tasks)
+	watched := tasks // whose end fails the health wait
+	healthPaths := []string{s.Health}
+	if s.Balancer != "" {
+		svc := st.name + "_" + s.Balancer
+		bt, err := st.converge(ctx, svc, 1, s.BalancerPort, deadline)
+		if err != nil {
+			return fail(err)
+		}
+		if err := st.checkLimits(ctx, svc, s.BalancerCPUs, s.BalancerMemoryBytes); err != nil {
+			return fail(err)
+		}
+		if st.eps, err = st.endpoints(ctx, svc, bt, s.BalancerPort); err != nil {
+			return fail(err)
+		}
+		st.balancer = bt[0].Name
+		addTargets(bt)
+		watched = append(slices.Clone(bt), tasks...)
+		healthPaths = []string{"/proxy/health?min=" + strconv.Itoa(len(tasks)), s.Health}
+	} else if st.eps, err = st.endpoints(ctx, app, tasks, s.Port); err != nil {
+		return fail(err)
+	}
+	st.startTime = time.Since(st.deployed)
+
+	t1 := time.Now()
+	culprit := &watched[0]
+	ended := func(ctx context.Context, _ int) (bool, string) {
+		for i, w := range watched {
+			if t, ok := st.task(ctx, w); ok && !t.Running() {
+				culprit = &watched[i]
+				return true, fmt.Sprintf("task %s is %s: %s", t.Name, t.State, cmp(t.Err, t.Message))
+			}
+		}
+		return false, ""
+	}
+	for _, path := range healthPaths {
+		remaining := time.Until(deadline)
+		if err := platform.WaitHealthy(ctx, st.eps, path, max(remaining, time.Second), ended); err != nil {
+			var he *platform.HealthError
+			if errors.As(err, &he) {
+				he.Logs = st.logs(ctx, *culprit)
+				st.addEvent(result.Event{Time: time.Now(), Container: he.Replica, Kind: result.EventHealth, Message: he.Reason})
+			}
+			return fail(fmt.Errorf("stack %s: %w", st.name, err))
+		}
+	}
+	st.healthyTime = time.Since(t1)
+	for n, ts := range targets {
+		st.samplers = append(st.samplers, n.dc.NewSampler(ts))
+	}
+	return st, nil
+}
+
+func cmpOr(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
+}
+
+// cmp is the first non-empty string.
+func cmp(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// converge waits until service runs want tasks, each with its host port for
+// port published in host mode. A task that fails or is rejected ends the wait
+// with an error naming it, its reason and its last log lines; at the deadline the
+// error names every slot still not running and why (e.g. no suitable node).
+func (st *Stack) converge(ctx context.Context, service string, want, port int, deadline time.Time) ([]docker.Task, error) {
+	dc := st.p.manager()
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		tasks, err := dc.Tasks(ctx, service)
+		if err != nil {
+			return nil, err
+		}
+		var running []docker.Task
+		var waiting []string
+		for _, t := range tasks {
+			switch {
+			case t.State == "failed" || t.State == "rejected":
+				return nil, fmt.Errorf("stack %s: task %s %s: %s%s", st.name, t.Name, t.State, cmp(t.Err, t.Message), indentLogs(st.logs(ctx, t)))
+			case t.DesiredState != "running":
+				// an earlier task of the slot, already replaced
+			case t.Running() && (st.publish != render.PublishHost || t.HostPorts[port] != 0):
+				running = append(running, t)
+			default:
+				waiting = append(waiting, fmt.Sprintf("%s is %s: %s", t.Name, t.State, cmp(t.Err, t.Message)))
+			}
+		}
+		if len(running) == want {
+			return running, nil
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("stack %s: %d of %d tasks of %s running after the health timeout; %s", st.name, len(running), want, service, strings.Join(waiting, "; "))
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-tick.C:
+		}
+	}
+}
+
+// task reads w's task again.
+func (st *Stack) task(ctx context.Context, w docker.Task) (docker.Task, bool) {
+	tasks, err := st.p.manager().Tasks(ctx, w.Service)
+	if err != nil {
+		return docker.Task{}, false
+	}
+	for _, t := range tasks {
+		if t.ID == w.ID {
+			return t, true
+		}
+	}
+	return docker.Task{}, false
+}
+
+// logs are a task's last log lines, when its node is reachable.
+func (st *Stack) logs(ctx context.Context, t docker.Task) string {
+	n := st.p.node(t.NodeID)
+	if n == nil || n.dc == nil || t.ContainerID == "" {
+		return ""
+	}
+	logs, _ := n.dc.Logs(context.WithoutCancel(ctx), t.ContainerID, 20)
+	return logs
+}
+
+func indentLogs(logs string) string {
+	if logs == "" {
+		return ""
+	}
+	return "\nlast log lines:\n" + logs
+}
+
+// endpoints are where the load generator reaches the tasks of service: the
+// routing mesh's one port (ingress), or each task's host port on its node (host).
+// With address: container, each task's address on its node's gateway bridge,
+// which only that node reaches: so only tasks on the runner's own node.
+func (st *Stack) endpoints(ctx context.Context, service string, tasks []docker.Task, port int) ([]platform.Endpoint, error) {
+	if st.spec.Address == platform.AddressContainer {
+		gw, err := st.p.manager().GatewayIPs(ctx)
+		if err != nil {
+			return nil, err
+		}
+		var eps []platform.Endpoint
+		for _, t := range tasks {
+			ip := gw[t.ContainerID]
+			if n := st.p.node(t.NodeID); n == nil || !n.local || ip == "" {
+				return nil, fmt.Errorf("task %s runs on another node, whose container addresses this machine cannot reach; use address: published", t.Name)
+			}
+			eps = append(eps, platform.Endpoint{Name: t.Name, URL: fmt.Sprintf("http://%s:%d", ip, port)})
+		}
+		return eps, nil
+	}
+	if st.publish == render.PublishIngress {
+		svcs, err := st.p.manager().Services(ctx, docker.Filter{docker.StackNamespace: st.name})
+		if err != nil {
+			return nil, err
+		}
+		for _, sv := range svcs {
+			if p := sv.IngressPorts[port]; sv.Name == service && p != 0 {
+				return []platform.Endpoint{{Name: service, URL: fmt.Sprintf("http://127.0.0.1:%d", p)}}, nil
+			}
+		}
+		return nil, fmt.Errorf("service %s publishes no ingress port for container port %d", service, port)
+	}
+	var eps []platform.Endpoint
+	for _, t := range tasks {
+		n := st.p.node(t.NodeID)
+		if n == nil || n.addr == "" {
+			return nil, fmt.Errorf("task %s runs on node %s, whose address is unknown; name it in swarm.nodes", t.Name, t.NodeID)
+		}
+		eps = append(eps, platform.Endpoint{Name: t.Name, URL: fmt.Sprintf("http://%s:%d", n.addr, t.HostPorts[port])})
+	}
+	return eps, nil
+}
+
+// checkLimits fails when a service's task limits are not those the scenario asks
+// for, e.g. when a template lacks deploy.resources.limits.
+func (st *Stack) checkLimits(ctx context.Context, service string, cpus float64, memoryBytes int64) error {
+	svcs, err := st.p.manager().Services(ctx, docker.Filter{docker.StackNamespace: st.name})
+	if err != nil {
+		return err
+	}
+	for _, sv := range svcs {
+		if sv.Name != service {
+			continue
+		}
+		if memoryBytes > 0 && sv.MemoryBytes != memoryBytes {
+			return fmt.Errorf("service %s runs with a memory limit of %d bytes, want %d: the compose file's deploy.resources.limits.memory did not apply", service, sv.MemoryBytes, memoryBytes)
+		}
+		if want := int64(math.Round(cpus * 1e9)); cpus > 0 && (sv.NanoCPUs < want-want/100 || sv.NanoCPUs > want+want/100) {
+			return fmt.Errorf("service %s runs with a CPU limit of %g CPUs, want %g: the compose file's deploy.resources.limits.cpus did not apply", service, float64(sv.NanoCPUs)/1e9, cpus)
+		}
+		return nil
+	}
+	return fmt.Errorf("stack %s has no service %s (does the compose template name it so?)", st.name, service)
+}
+
+// Endpoints lists the tasks (or the balancer, or the routing mesh) in slot order.
+func (st *Stack) Endpoints() []platform.Endpoint { return st.eps }
+
+// Sample returns the latest stats of every task on a reachable node.
+func (st *Stack) Sample(ctx context.Context) ([]result.Sample, error) {
+	var out []result.Sample
+	for _, s := range st.samplers {
+		got, err := s.Sample(ctx)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, got...)
+	}
+	return out, nil
+}
+
+// Events returns what happened to the tasks since Up, in time order, each named
+// by its replica (SERVICE.SLOT): a task the swarm starts in place of a dead one
+// is a restart of that replica.
+func (st *Stack) Events() []result.Event {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	var out []result.Event
+	for _, w := range st.watches {
+		for _, ev := range w.Events() {
+			ev.Container = replicaName(ev.Container)
+			out = append(out, ev)
+		}
+	}
+	out = append(out, st.extra...)
+	slices.SortStableFunc(out, func(a, b result.Event) int { return a.Time.Compare(b.Time) })
+	return out
+}
+
+func (st *Stack) addEvent(ev result.Event) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.extra = append(st.extra, ev)
+}
+
+// replicaName turns a task container's name, SERVICE.SLOT.TASKID, into its
+// replica's, SERVICE.SLOT.
+func replicaName(container string) string {
+	i := strings.LastIndexByte(container, '.')
+	if i < 0 {
+		return container
+	}
+	if _, err := strconv.Atoi(container[strings.LastIndexByte(container[:i], '.')+1 : i]); err != nil {
+		return container
+	}
+	return container[:i]
+}
+
+// UpTimes returns how long the deploy and convergence took, then the health wait.
+func (st *Stack) UpTimes() (start, healthy time.Duration) { return st.startTime, st.healthyTime }
+
+// Advisory is false: the swarm enforces the limits.
+func (st *Stack) Advisory() bool { return false }
+
+// BalancerName is the balancer task's name; empty without one.
+func (st *Stack) BalancerName() string { return st.balancer }
+
+// Upstreams reads the balancer's counters per replica, in slot order.
+func (st *Stack) Upstreams(ctx context.Context) ([]result.EndpointCount, error) {
+	if st.balancer == "" {
+		return nil, nil
+	}
+	stats, err := proxy.FetchStats(ctx, st.eps[0].URL)
+	if err != nil {
+		return nil, err
+	}
+	return docker.UpstreamCounts(stats, st.replicas, st.spec.Port), nil
+}
+
+// Down records what the task states tell (OOM kills, tasks that failed on nodes
+// the runner cannot watch), runs `docker stack rm` and waits until no service,
+// container or network of the stack is left on any reachable node, sweeping by
+// label what lingers; then it removes the network Up created. It can be called
+// again after a failure, and after a success it does nothing.
+func (st *Stack) Down(ctx context.Context) error {
+	st.mu.Lock()
+	if st.down {
+		st.mu.Unlock()
+		return nil
+	}
+	st.mu.Unlock()
+	dc := st.p.manager()
+	for _, s := range st.samplers {
+		s.Close()
+	}
+	st.samplers = nil
+	if !st.watchOver {
+		for _, w := range st.watches {
+			if err := w.Stop(ctx); err != nil {
+				st.addEvent(result.Event{Time: time.Now(), Kind: result.EventPlatform, Message: "event stream: " + err.Error()})
+			}
+		}
+		st.recordTaskStates(ctx)
+		st.watchOver = true
+	}
+	out, rmErr := st.p.cli(ctx, "stack", "rm", st.name)
+	err := st.waitGone(ctx)
+	if err != nil && rmErr != nil {
+		err = fmt.Errorf("%w (docker stack rm: %v: %s)", err, rmErr, out)
+	}
+	for _, n := range st.p.reachable() {
+		if serr := n.dc.Sweep(ctx, docker.Filter{label.Project: st.spec.Project}); serr != nil {
+			err = errors.Join(err, serr)
+		}
+	}
+	if st.createdNetwork && !st.networkGone && err == nil {
+		if err = dc.RemoveNetwork(ctx, st.spec.Network); err == nil {
+			st.networkGone = true
+		}
+	}
+	if err != nil {
+		return dc.Lost(fmt.Errorf("cannot remove stack %s: %w", st.name, err), false)
+	}
+	st.mu.Lock()
+	st.down = true
+	st.mu.Unlock()
+	return nil
+}
+
+// waitGone waits until nothing labelled with the stack's namespace is left on any
+// reachable node. What lingers after two seconds is swept each round (a network
+// whose last endpoint went after docker stack rm tried to remove it).
+func (st *Stack) waitGone(ctx context.Context) error {
+	f := docker.Filter{docker.StackNamespace: st.name}
+	start := time.Now()
+	for {
+		var left []string
+		var errs []error
+		for _, n := range st.p.reachable() {
+			l, err := n.dc.Leftovers(ctx, f)
+			if err != nil {
+				errs = append(errs, err)
+			}
+			left = append(left, l...)
+			if len(l) > 0 && time.Since(start) > 2*time.Second {
+				n.dc.Sweep(ctx, f) // errors show in the next round's leftovers
+			}
+		}
+		if len(left) == 0 && len(errs) == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			if len(errs) > 0 {
+				return errors.Join(errs...)
+			}
+			return fmt.Errorf("still there after %s: %s", time.Since(start).Round(time.Second), strings.Join(left, ", "))
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+// recordTaskStates adds what the task states tell and the event streams may not:
+// an OOM kill of a task container whose oom event was missed (State.OOMKilled),
+// and tasks that failed on nodes the runner cannot watch, as restarts.
+func (st *Stack) recordTaskStates(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	dc := st.p.manager()
+	svcs, err := dc.Services(ctx, docker.Filter{docker.StackNamespace: st.name})
+	if err != nil {
+		return
+	}
+	have := map[string]bool{}
+	for _, ev := range st.Events() {
+		if ev.Kind == result.EventOOM {
+			have[ev.Container] = true
+		}
+	}
+	for _, sv := range svcs {
+		tasks, err := dc.Tasks(ctx, sv.Name)
+		if err != nil {
+			continue
+		}
+		for _, t := range tasks {
+			n := st.p.node(t.NodeID)
+			if n == nil || n.dc == nil {
+				if t.State == "failed" && t.Time.After(st.deployed) {
+					st.addEvent(result.Event{Time: t.Time, Container: t.Name, Kind: result.EventRestart,
+						Message: fmt.Sprintf("task %s failed (%s); the swarm replaced it", t.ID, cmp(t.Err, t.Message))})
+				}
+				continue
+			}
+			if t.ContainerID == "" || have[t.Name] {
+				continue
+			}
+			if c, err := n.dc.Inspect(ctx, t.ContainerID); err == nil && c.OOMKilled {
+				st.addEvent(result.Event{Time: time.Now(), Container: t.Name, Kind: result.EventOOM, Message: "State.OOMKilled is true at teardown"})
+				have[t.Name] = true
+			}
+		}
+	}
+}
+
+// manager is the client of the daemon stacks are deployed through.
+func (p *Platform) manager() *docker.Client {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.dc
+}
+
+// node is the node of that ID, nil when unknown.
+func (p *Platform) node(id string) *node {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.nodes[id]
+}
+
+// reachable lists the nodes whose Docker API the runner has, the local one first.
+func (p *Platform) reachable() []*node {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []*node
+	for _, n := range p.nodes {
+		if n.dc != nil {
+			out = append(out, n)
+		}
+	}
+	slices.SortFunc(out, func(a, b *node) int {
+		if a.local != b.local {
+			if a.local {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.Hostname, b.Hostname)
+	})
+	return out
+}
+
+// cli runs the docker command line against the manager and returns its output.
+func (p *Platform) cli(ctx context.Context, args ...string) (string, error) {
+	var out bytes.Buffer
+	cmd := exec.CommandContext(ctx, p.opts.Command, args...)
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if host := p.manager().Host(); host != "" {
+		cmd.Env = append(os.Environ(), "DOCKER_HOST="+host)
+	}
+	err := cmd.Run()
+	return strings.TrimSpace(out.String()), err
+}
