@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -35,11 +37,19 @@ func Unavailable(t testing.TB, err error) {
 	t.Skipf("no Docker daemon answers (set RUNNER_REQUIRE_DOCKER=1 to fail instead): %v", err)
 }
 
-// Leftovers lists the containers, networks and volumes carrying label (KEY or
-// KEY=VALUE), as "kind name".
+// Leftovers lists the swarm services (when the daemon manages a swarm),
+// containers, networks and volumes carrying label (KEY or KEY=VALUE), as "kind name".
 func Leftovers(t testing.TB, label string) []string {
 	t.Helper()
 	var left []string
+	if SwarmState(t) == "active" {
+		out, err := exec.Command("docker", "service", "ls", "--filter", "label="+label, "--format", "{{.Name}}").CombinedOutput()
+		if err == nil { // a worker cannot list services; its containers are still listed below
+			for _, name := range strings.Fields(string(out)) {
+				left = append(left, "service "+name)
+			}
+		}
+	}
 	for _, kind := range []string{"container", "network", "volume"} {
 		args := []string{kind, "ls", "--filter", "label=" + label, "--format", "{{.Name}}"}
 		if kind == "container" {
@@ -62,4 +72,46 @@ func NoLeftovers(t testing.TB, label string) {
 	if left := Leftovers(t, label); len(left) > 0 {
 		t.Errorf("left behind with label %s: %v", label, left)
 	}
+}
+
+// SwarmState is the daemon's swarm state: inactive, active, pending...
+func SwarmState(t testing.TB) string {
+	t.Helper()
+	out, err := exec.Command("docker", "info", "--format", "{{.Swarm.LocalNodeState}}").CombinedOutput()
+	if err != nil {
+		t.Fatalf("docker info: %v: %s", err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// SwarmLock serialises, across test binaries, the tests that create or leave a
+// swarm or deploy stacks on it: go test runs packages in parallel, and one
+// package leaving the swarm would remove another's stacks. It returns the swarm
+// state and whether the gateway bridge exists, as found, and checks at cleanup
+// that the test left both so.
+func SwarmLock(t testing.TB) (state string, gateway bool) {
+	t.Helper()
+	f, err := os.OpenFile(filepath.Join(os.TempDir(), "infergrid-runner-swarm-test.lock"), os.O_CREATE|os.O_RDWR, 0o666)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		t.Fatal(err)
+	}
+	state, gateway = SwarmState(t), gatewayExists()
+	t.Cleanup(func() {
+		defer f.Close() // closing releases the lock
+		if got := SwarmState(t); got != state {
+			t.Errorf("the swarm state was %s before the test and is %s after", state, got)
+		}
+		if got := gatewayExists(); got != gateway {
+			t.Errorf("docker_gwbridge existed before the test: %v; after: %v", gateway, got)
+		}
+	})
+	return state, gateway
+}
+
+func gatewayExists() bool {
+	return exec.Command("docker", "network", "inspect", "docker_gwbridge").Run() == nil
 }

@@ -189,7 +189,7 @@ func (p *Platform) Up(ctx context.Context, s platform.Spec) (platform.Stack, err
 		for i, w := range watched {
 			if t, ok := st.task(ctx, w); ok && !t.Running() {
 				culprit = &watched[i]
-				return true, fmt.Sprintf("task %s is %s: %s", t.Name, t.State, cmp(t.Err, t.Message))
+				return true, fmt.Sprintf("task %s %s: %s", t.Name, t.State, cmp(t.Err, t.Message))
 			}
 		}
 		return false, ""

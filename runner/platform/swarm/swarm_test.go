@@ -1,0 +1,349 @@
+package swarm
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/infergrid/runner/internal/dockertest"
+	"github.com/infergrid/runner/runner/label"
+	"github.com/infergrid/runner/runner/monitor"
+	"github.com/infergrid/runner/runner/platform"
+	"github.com/infergrid/runner/runner/platform/docker"
+	"github.com/infergrid/runner/runner/render"
+	"github.com/infergrid/runner/runner/result"
+)
+
+// testRun labels everything this test binary creates, for the leak checks.
+var testRun = fmt.Sprintf("swarm-test-%d", os.Getpid())
+
+const testImage = "infergrid-runner-testsvc:test"
+
+var (
+	imageOnce sync.Once
+	imageErr  error
+)
+
+// swarmPlatform returns a platform on a swarm for the test: the daemon's own
+// swarm, or a single-node one it creates and leaves at cleanup, which also
+// checks that the swarm state and the gateway bridge are as the test found them.
+func swarmPlatform(t *testing.T, publish string) *Platform {
+	t.Helper()
+	dockertest.Require(t)
+	dockertest.SwarmLock(t)
+	imageOnce.Do(func() {
+		dc, err := docker.New(context.Background())
+		if err != nil {
+			imageErr = err
+			return
+		}
+		defer dc.Close()
+		imageErr = dc.BuildImage(context.Background(), platform.Build{Dir: "../testdata/testsvc", Image: testImage, RunID: testRun})
+	})
+	if imageErr != nil {
+		t.Fatal(imageErr)
+	}
+	p := New(Options{Init: true, Publish: publish})
+	t.Cleanup(func() {
+		if err := p.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	if err := p.Prepare(t.Context(), platform.Build{Image: testImage, RunID: testRun}); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+type stackOpts struct {
+	replicas int
+	cpus     string
+	memory   string
+	env      map[string]string
+}
+
+var seq struct {
+	sync.Mutex
+	n int
+}
+
+// stackSpec is a spec whose compose file is written by hand, as the template
+// renders it for a swarm in host mode.
+func stackSpec(t *testing.T, o stackOpts) platform.Spec {
+	t.Helper()
+	seq.Lock()
+	seq.n++
+	project := fmt.Sprintf("rswarm%d_%d", os.Getpid(), seq.n)
+	seq.Unlock()
+	var b strings.Builder
+	fmt.Fprintf(&b, "services:\n  svc:\n    image: %s\n", testImage)
+	if len(o.env) > 0 {
+		b.WriteString("    environment:\n")
+		for k, v := range o.env {
+			fmt.Fprintf(&b, "      %s: %q\n", k, v)
+		}
+	}
+	b.WriteString("    ports:\n      - {target: 8000, protocol: tcp, mode: host}\n")
+	fmt.Fprintf(&b, "    labels:\n      %s: \"true\"\n      %s: %q\n      %s: %q\n", label.Managed, label.Run, testRun, label.Project, project)
+	fmt.Fprintf(&b, "    deploy:\n      replicas: %d\n      restart_policy: {condition: any, delay: 1s}\n", o.replicas)
+	if o.cpus != "" || o.memory != "" {
+		b.WriteString("      resources:\n        limits:\n")
+		if o.cpus != "" {
+			fmt.Fprintf(&b, "          cpus: %q\n", o.cpus)
+		}
+		if o.memory != "" {
+			fmt.Fprintf(&b, "          memory: %s\n", o.memory)
+		}
+	}
+	fmt.Fprintf(&b, "      labels:\n        %s: \"true\"\n        %s: %q\n        %s: %q\n", label.Managed, label.Run, testRun, label.Project, project)
+	fmt.Fprintf(&b, "networks:\n  default:\n    labels:\n      %s: \"true\"\n      %s: %q\n", label.Managed, label.Run, testRun)
+	return platform.Spec{
+		Project: project, RunID: testRun, ScenarioID: t.Name(), Dir: t.TempDir(),
+		Compose: []byte(b.String()), Service: "svc", Port: 8000,
+		Replicas: o.replicas, Health: "/health", HealthTimeout: 40 * time.Second,
+	}
+}
+
+func up(t *testing.T, p *Platform, s platform.Spec) *Stack {
+	t.Helper()
+	st, err := p.Up(t.Context(), s)
+	if err != nil {
+		t.Fatalf("Up: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := st.Down(ctx); err != nil {
+			t.Errorf("Down in cleanup: %v", err)
+		}
+	})
+	return st.(*Stack)
+}
+
+func assertGone(t *testing.T, s platform.Spec) {
+	t.Helper()
+	dockertest.NoLeftovers(t, label.Project+"="+s.Project)
+	dockertest.NoLeftovers(t, docker.StackNamespace+"="+StackName(s.Project))
+}
+
+// TestDeployLimitsStatsDown deploys two replicas under limits and checks them
+// where docker service inspect shows them, the host-mode endpoints, telemetry
+// per task, and a teardown that leaves nothing.
+func TestDeployLimitsStatsDown(t *testing.T) {
+	p := swarmPlatform(t, "host")
+	s := stackSpec(t, stackOpts{replicas: 2, cpus: "0.5", memory: "64M"})
+	s.CPUs, s.MemoryBytes = 0.5, 64<<20
+	st := up(t, p, s)
+
+	out, err := exec.Command("docker", "service", "inspect", "--format", "{{json .Spec.TaskTemplate.Resources.Limits}}", st.name+"_svc").CombinedOutput()
+	if err != nil {
+		t.Fatalf("docker service inspect: %v: %s", err, out)
+	}
+	var limits struct{ NanoCPUs, MemoryBytes int64 }
+	if err := json.Unmarshal(out, &limits); err != nil || limits.NanoCPUs != 500_000_000 || limits.MemoryBytes != 64<<20 {
+		t.Errorf("service limits %s (%v), want 0.5 CPUs and 64MiB", out, err)
+	}
+	eps := st.Endpoints()
+	if len(eps) != 2 || eps[0].URL == eps[1].URL || eps[0].Name != st.name+"_svc.1" || eps[1].Name != st.name+"_svc.2" {
+		t.Fatalf("endpoints %+v, want one per task, on their own host ports", eps)
+	}
+	for _, ep := range eps {
+		if !strings.HasPrefix(ep.URL, "http://127.0.0.1:") {
+			t.Errorf("%s: %s, want the task's host port on 127.0.0.1", ep.Name, ep.URL)
+		}
+		resp, err := http.Get(ep.URL + "/health")
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("%s: %v %v", ep.Name, resp, err)
+		}
+		resp.Body.Close()
+	}
+	samples, err := st.Sample(t.Context())
+	if err != nil || len(samples) != 2 {
+		t.Fatalf("samples %+v, %v: want one per task", samples, err)
+	}
+	for _, sm := range samples {
+		if sm.MemLimitBytes != 64<<20 || sm.MemBytes == 0 {
+			t.Errorf("sample %+v: want the task's memory under its 64MiB limit", sm)
+		}
+	}
+	if got, err := os.ReadFile(filepath.Join(s.Dir, "compose.yml")); err != nil || string(got) != string(s.Compose) {
+		t.Errorf("compose.yml not written as given: %v", err)
+	}
+	if err := st.Down(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	assertGone(t, s)
+	if err := st.Down(t.Context()); err != nil {
+		t.Errorf("second Down: %v", err)
+	}
+}
+
+// TestTaskOOMKilledAndReplaced makes a task exceed its memory limit: the kernel
+// kills it, the swarm starts another task in its slot, and the events say both,
+// under the replica's name.
+func TestTaskOOMKilledAndReplaced(t *testing.T) {
+	p := swarmPlatform(t, "host")
+	s := stackSpec(t, stackOpts{replicas: 1, memory: "32M"})
+	s.MemoryBytes = 32 << 20
+	st := up(t, p, s)
+	resp, err := http.Post(st.Endpoints()[0].URL+"/alloc?mb=100", "text/plain", nil)
+	if err == nil {
+		resp.Body.Close()
+	}
+	replica := st.name + "_svc.1"
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		tasks, err := p.manager().Tasks(t.Context(), st.name+"_svc")
+		if err != nil {
+			t.Fatal(err)
+		}
+		running := 0
+		for _, tk := range tasks {
+			if tk.Running() {
+				running++
+			}
+		}
+		if len(tasks) >= 2 && running == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no replacement task after the OOM kill: %+v", tasks)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	if err := st.Down(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	res := monitor.Summarize(nil, st.Events(), false)
+	if res.OOMKills != 1 || res.Restarts != 1 {
+		t.Errorf("OOM kills %d, restarts %d, want 1 and 1; events %+v", res.OOMKills, res.Restarts, st.Events())
+	}
+	for _, ev := range st.Events() {
+		if ev.Container != replica {
+			t.Errorf("event %+v is not named by its replica %s", ev, replica)
+		}
+	}
+	assertGone(t, s)
+}
+
+// TestFailingTaskIsNamed deploys a service that exits at start: Up fails naming
+// the task, why, and its last log lines, and leaves nothing behind.
+func TestFailingTaskIsNamed(t *testing.T) {
+	p := swarmPlatform(t, "host")
+	s := stackSpec(t, stackOpts{replicas: 1, env: map[string]string{"EXIT_AT_START": "3"}})
+	_, err := p.Up(t.Context(), s)
+	if err == nil {
+		t.Fatal("Up succeeded with a service that exits at start")
+	}
+	for _, want := range []string{"task " + StackName(s.Project) + "_svc.1 failed", "non-zero exit (3)", "testsvc: exiting at start as asked"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+	assertGone(t, s)
+}
+
+// TestLimitsThatDidNotApply fails Up when the file lacks the limits the scenario
+// asks for.
+func TestLimitsThatDidNotApply(t *testing.T) {
+	p := swarmPlatform(t, "host")
+	s := stackSpec(t, stackOpts{replicas: 1})
+	s.MemoryBytes = 64 << 20
+	_, err := p.Up(t.Context(), s)
+	if err == nil || !strings.Contains(err.Error(), "deploy.resources.limits.memory did not apply") {
+		t.Fatalf("Up: %v, want the missing memory limit named", err)
+	}
+	assertGone(t, s)
+}
+
+// TestNoSwarmWithoutInit: a daemon outside a swarm is used only with Init.
+func TestNoSwarmWithoutInit(t *testing.T) {
+	dockertest.Require(t)
+	if state, _ := dockertest.SwarmLock(t); state != "inactive" {
+		t.Skipf("the daemon is in a swarm (%s); this test needs one outside any", state)
+	}
+	p := New(Options{})
+	defer p.Close()
+	err := p.Prepare(t.Context(), platform.Build{Image: testImage})
+	if !errors.Is(err, platform.ErrUnavailable) || !strings.Contains(err.Error(), "--init-swarm") {
+		t.Fatalf("Prepare: %v, want unavailable with a hint at --init-swarm", err)
+	}
+}
+
+func TestReplicaName(t *testing.T) {
+	for in, want := range map[string]string{
+		"stack_app.1.yxi09tyta4rx7afaiplc90ub2": "stack_app.1",
+		"stack_app.12.abc":                      "stack_app.12",
+		"stack_app.1":                           "stack_app.1",
+		"plain":                                 "plain",
+		"a.b.c":                                 "a.b.c",
+	} {
+		if got := replicaName(in); got != want {
+			t.Errorf("replicaName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestStackName(t *testing.T) {
+	short := "runner-92e5bf-pair-r2-cpu0_5-mem256m-client-u10s10"
+	if got := StackName(short); got != short {
+		t.Errorf("StackName(%q) = %q, want it unchanged", short, got)
+	}
+	long := "runner-92e5bf-memory-r1-cpu_unl-mem10g-client-u10000s500"
+	long2 := "runner-92e5bf-memory-r1-cpu_unl-mem10g-client-u10000s5000"
+	a, b := StackName(long), StackName(long2)
+	if len(a)+1+len(render.BalancerService) > maxServiceName || a == b || !strings.HasPrefix(a, "runner-92e5bf-memory") {
+		t.Errorf("StackName: %q and %q; want distinct names whose services fit in 63 characters", a, b)
+	}
+}
+
+func TestDecidePublish(t *testing.T) {
+	saved := ipvsPaths
+	defer func() { ipvsPaths = saved }()
+	dir := t.TempDir()
+	ipvsPaths = []string{filepath.Join(dir, "ip_vs")}
+	if got, _ := decidePublish("auto"); got != render.PublishHost && !ipvs() {
+		t.Errorf("auto without IPVS: %s, want host", got)
+	}
+	if err := os.WriteFile(ipvsPaths[0], nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := decidePublish("auto"); got != render.PublishIngress {
+		t.Errorf("auto with IPVS: %s, want ingress", got)
+	}
+	for _, m := range []string{"host", "ingress"} {
+		if got, _ := decidePublish(m); got != m {
+			t.Errorf("%s: %s", m, got)
+		}
+	}
+	if _, err := decidePublish("mesh"); err == nil {
+		t.Error("publish mode mesh accepted")
+	}
+	if n := publishNote("auto", render.PublishHost); !strings.Contains(n, "IPVS") {
+		t.Errorf("the note for host mode chosen by auto does not say why: %s", n)
+	}
+}
+
+// TestSampleEventsShape checks that Summarize reads the swarm's events as
+// restarts of a replica (die of one task, start of the next).
+func TestSampleEventsShape(t *testing.T) {
+	now := time.Now()
+	evs := []result.Event{
+		{Time: now, Container: "s_app.1", Kind: result.EventStart},
+		{Time: now.Add(time.Second), Container: "s_app.1", Kind: result.EventOOM},
+		{Time: now.Add(time.Second), Container: "s_app.1", Kind: result.EventDie},
+		{Time: now.Add(2 * time.Second), Container: "s_app.1", Kind: result.EventStart},
+	}
+	if r := monitor.Summarize(nil, evs, false); r.OOMKills != 1 || r.Restarts != 1 {
+		t.Errorf("%+v", r)
+	}
+}
