@@ -192,18 +192,64 @@ func TestRunCompose(t *testing.T) {
 	}
 }
 
-// TestRunInterruptAndResume sends SIGINT to a runner process during the second
-// scenario's load: the stack must be gone, the first scenario's results kept, and
-// --resume must finish the rest.
-func TestRunInterruptAndResume(t *testing.T) {
+// TestRunSwarm runs the same smoke file as TestRunCompose on a swarm, end to
+// end: stacks deployed, telemetry per task, client balancing over the tasks'
+// host ports, nothing left, and the swarm left as it was found.
+func TestRunSwarm(t *testing.T) {
 	dockertest.Require(t)
+	dockertest.SwarmLock(t)
 	out := t.TempDir()
-	runner := func(args ...string) *exec.Cmd {
-		cmd := exec.Command(os.Args[0], args...)
-		cmd.Env = append(os.Environ(), "RUNNER_TEST_MAIN=1")
-		return cmd
+	var stdout, stderr bytes.Buffer
+	code := Main([]string{"../../scenarios/smoke.yaml", "--platform", "swarm", "--init-swarm", "--only", "pair-*", "--out", out}, &stdout, &stderr)
+	if code != exitOK {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
 	}
-	cmd := runner("../../scenarios/smoke.yaml", "--platform", "compose", "--out", out)
+	dir := onlyRun(t, out)
+	dockertest.NoLeftovers(t, label.Run+"="+filepath.Base(dir))
+	outcomes := checkRunDir(t, dir, true, true)
+	if len(outcomes) != 1 {
+		t.Fatalf("%d outcomes, want 1", len(outcomes))
+	}
+	o := outcomes[0]
+	if o.Status != result.StatusOK || len(o.Resources.Containers) != 2 || o.Resources.PeakMemBytes == 0 {
+		t.Errorf("outcome %s %s, resources %+v: want ok, watched on 2 tasks", o.Status, o.Error, o.Resources)
+	}
+	if eps := o.Load.Endpoints; len(eps) != 2 || eps[0].Requests == 0 || eps[1].Requests == 0 {
+		t.Errorf("client balancing over the tasks: %+v", eps)
+	}
+	var run result.Run
+	if err := result.ReadJSON(filepath.Join(dir, "run.json"), &run); err != nil {
+		t.Fatal(err)
+	}
+	if notes := strings.Join(run.PlatformNotes, "\n"); run.Platform != "swarm" || !strings.Contains(notes, "publishes in") {
+		t.Errorf("run.json: platform %s, notes %q: want swarm and how it published", run.Platform, notes)
+	}
+	compose, err := os.ReadFile(filepath.Join(dir, "scenarios", o.Scenario.ID, "compose.yml"))
+	if err != nil || !strings.Contains(string(compose), "docker stack deploy") {
+		t.Errorf("compose.yml is not the swarm flavour: %v\n%s", err, compose)
+	}
+}
+
+// TestRunSwarmInterrupt sends SIGINT to a runner process during a swarm
+// scenario's load: docker stack rm must have removed every task and network,
+// and the swarm the runner created must be gone.
+func TestRunSwarmInterrupt(t *testing.T) {
+	dockertest.Require(t)
+	dockertest.SwarmLock(t)
+	out := t.TempDir()
+	cmd := exec.Command(os.Args[0], "../../scenarios/smoke.yaml", "--platform", "swarm", "--init-swarm", "--only", "single-*", "--out", out)
+	cmd.Env = append(os.Environ(), "RUNNER_TEST_MAIN=1")
+	seen, stderr := interruptAt(t, cmd, "[1/2]", " load")
+	if code := cmd.ProcessState.ExitCode(); code != exitInterrupted {
+		t.Fatalf("runner exited with %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitInterrupted, seen, stderr)
+	}
+	dockertest.NoLeftovers(t, label.Run+"="+filepath.Base(onlyRun(t, out)))
+}
+
+// interruptAt runs cmd, sends it SIGINT once a stdout line starts with prefix
+// and holds what, and waits for it to end; it returns stdout and stderr.
+func interruptAt(t *testing.T, cmd *exec.Cmd, prefix, what string) (string, string) {
+	t.Helper()
 	pipe, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -217,7 +263,7 @@ func TestRunInterruptAndResume(t *testing.T) {
 	sc := bufio.NewScanner(pipe)
 	for sc.Scan() {
 		seen.WriteString(sc.Text() + "\n")
-		if strings.HasPrefix(sc.Text(), "[2/3]") && strings.Contains(sc.Text(), " load") {
+		if strings.HasPrefix(sc.Text(), prefix) && strings.Contains(sc.Text(), what) {
 			time.Sleep(500 * time.Millisecond)
 			if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 				t.Fatal(err)
@@ -226,12 +272,28 @@ func TestRunInterruptAndResume(t *testing.T) {
 		}
 	}
 	_, _ = io.Copy(&seen, pipe)
-	err = cmd.Wait()
-	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitInterrupted {
-		t.Fatalf("runner exited with %v, want %d\nstdout:\n%s\nstderr:\n%s", err, exitInterrupted, seen.String(), stderr.String())
+	_ = cmd.Wait()
+	return seen.String(), stderr.String()
+}
+
+// TestRunInterruptAndResume sends SIGINT to a runner process during the second
+// scenario's load: the stack must be gone, the first scenario's results kept, and
+// --resume must finish the rest.
+func TestRunInterruptAndResume(t *testing.T) {
+	dockertest.Require(t)
+	out := t.TempDir()
+	runner := func(args ...string) *exec.Cmd {
+		cmd := exec.Command(os.Args[0], args...)
+		cmd.Env = append(os.Environ(), "RUNNER_TEST_MAIN=1")
+		return cmd
 	}
-	if !strings.Contains(stderr.String(), "--resume=") {
-		t.Errorf("no resume hint in stderr:\n%s", stderr.String())
+	cmd := runner("../../scenarios/smoke.yaml", "--platform", "compose", "--out", out)
+	seen, stderr := interruptAt(t, cmd, "[2/3]", " load")
+	if code := cmd.ProcessState.ExitCode(); code != exitInterrupted {
+		t.Fatalf("runner exited with %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitInterrupted, seen, stderr)
+	}
+	if !strings.Contains(stderr, "--resume=") {
+		t.Errorf("no resume hint in stderr:\n%s", stderr)
 	}
 	dir := onlyRun(t, out)
 	dockertest.NoLeftovers(t, label.Run+"="+filepath.Base(dir))
