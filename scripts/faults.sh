@@ -12,10 +12,12 @@ trap 'rm -f "$before" "$after" "$before.runner"' EXIT
 "$before.runner" clean --dry-run 2>&1 | sort > "$before" || true
 
 $GO test -race -count=1 -timeout 10m ./cmd/runner -run \
-  'TestBrokenScenarioCorpus|TestStatsTruncated|TestRunSIGTERM|TestRunOutputUnusable|TestRunDockerUnreachable|TestClean|TestSIGKILLRecovery|TestResultsTruncated|TestReplicaKilledMidLoad|TestSIGINTPerPhase|TestReplicaOOMKilled|TestRunInterruptAndResume|TestDockerLostMidRun'
+  'TestBrokenScenarioCorpus|TestStatsTruncated|TestRunSIGTERM|TestRunOutputUnusable|TestRunDockerUnreachable|TestClean|TestSIGKILLRecovery|TestResultsTruncated|TestReplicaKilledMidLoad|TestSIGINTPerPhase|TestReplicaOOMKilled|TestRunInterruptAndResume|TestDockerLostMidRun|TestRunSwarmInterrupt'
 $GO test -race -count=1 ./runner/load -run 'TestHostileTargets|TestBodyCap|TestCancel|TestUnansweredTargetEndsAfterTimeout'
 $GO test -race -count=1 ./runner/spec -run 'TestValidation|TestLoadMissingFile'
 $GO test -race -count=1 ./runner/run -run 'TestExecuteStopsWhenPlatformIsLost'
+$GO test -race -count=1 ./inference -run 'TestOverloadShedsAndRecovers'
+$GO test -race -count=1 ./runner/platform/swarm -run 'TestTaskOOMKilledAndReplaced|TestFailingTaskIsNamed'
 $GO test -race -count=1 ./runner/platform/docker ./runner/platform/compose -run 'TestLost|TestNoDaemon|TestErrorLines'
 
 "$before.runner" clean --dry-run 2>&1 | sort > "$after" || true
