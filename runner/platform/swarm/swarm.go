@@ -133,7 +133,7 @@ func (p *Platform) connect(ctx context.Context) (*docker.Client, error) {
 		p.notes = append(p.notes, "--init-swarm: this Docker daemon was already in a swarm, which the runner used and left as it was")
 	}
 	p.state = st
-	p.publish, err = decidePublish(p.opts.Publish)
+	p.publish, err = DecidePublish(p.opts.Publish)
 	if err != nil {
 		p.leave(dc)
 		dc.Close()
@@ -326,9 +326,9 @@ func (p *Platform) leave(dc *docker.Client) error {
 	return err
 }
 
-// decidePublish turns the file's publish mode into host or ingress: auto is
+// DecidePublish turns the file's publish mode into host or ingress: auto is
 // ingress only where the routing mesh can work, which needs IPVS in the kernel.
-func decidePublish(mode string) (string, error) {
+func DecidePublish(mode string) (string, error) {
 	switch mode {
 	case "", "auto":
 		if ipvs() {

@@ -311,21 +311,21 @@ func TestDecidePublish(t *testing.T) {
 	defer func() { ipvsPaths = saved }()
 	dir := t.TempDir()
 	ipvsPaths = []string{filepath.Join(dir, "ip_vs")}
-	if got, _ := decidePublish("auto"); got != render.PublishHost && !ipvs() {
+	if got, _ := DecidePublish("auto"); got != render.PublishHost && !ipvs() {
 		t.Errorf("auto without IPVS: %s, want host", got)
 	}
 	if err := os.WriteFile(ipvsPaths[0], nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := decidePublish("auto"); got != render.PublishIngress {
+	if got, _ := DecidePublish("auto"); got != render.PublishIngress {
 		t.Errorf("auto with IPVS: %s, want ingress", got)
 	}
 	for _, m := range []string{"host", "ingress"} {
-		if got, _ := decidePublish(m); got != m {
+		if got, _ := DecidePublish(m); got != m {
 			t.Errorf("%s: %s", m, got)
 		}
 	}
-	if _, err := decidePublish("mesh"); err == nil {
+	if _, err := DecidePublish("mesh"); err == nil {
 		t.Error("publish mode mesh accepted")
 	}
 	if n := publishNote("auto", render.PublishHost); !strings.Contains(n, "IPVS") {
