@@ -141,7 +141,11 @@ func (p *Platform) Up(ctx context.Context, s platform.Spec) (platform.Stack, err
 	}
 	deadline := time.Now().Add(cmpOr(s.HealthTimeout, platform.DefaultHealthTimeout))
 	app := st.name + "_" + s.Service
-	tasks, err := st.converge(ctx, app, s.Replicas, s.Port, deadline)
+	published := s.Port
+	if s.Balancer != "" {
+		published = 0 // behind the balancer the replicas publish nothing
+	}
+	tasks, err := st.converge(ctx, app, s.Replicas, published, deadline)
 	if err != nil {
 		return fail(err)
 	}
@@ -228,7 +232,7 @@ func cmp(a, b string) string {
 }
 
 // converge waits until service runs want tasks, each with its host port for
-// port published in host mode. A task that fails or is rejected ends the wait
+// port published in host mode (port 0: the tasks publish nothing). A task that fails or is rejected ends the wait
 // with an error naming it, its reason and its last log lines; at the deadline the
 // error names every slot still not running and why (e.g. no suitable node).
 func (st *Stack) converge(ctx context.Context, service string, want, port int, deadline time.Time) ([]docker.Task, error) {
@@ -248,7 +252,7 @@ func (st *Stack) converge(ctx context.Context, service string, want, port int, d
 				return nil, fmt.Errorf("stack %s: task %s %s: %s%s", st.name, t.Name, t.State, cmp(t.Err, t.Message), indentLogs(st.logs(ctx, t)))
 			case t.DesiredState != "running":
 				// an earlier task of the slot, already replaced
-			case t.Running() && (st.publish != render.PublishHost || t.HostPorts[port] != 0):
+			case t.Running() && (port == 0 || st.publish != render.PublishHost || t.HostPorts[port] != 0):
 				running = append(running, t)
 			default:
 				waiting = append(waiting, fmt.Sprintf("%s is %s: %s", t.Name, t.State, cmp(t.Err, t.Message)))

@@ -21,6 +21,7 @@ import (
 	"github.com/infergrid/runner/runner/platform/docker"
 	"github.com/infergrid/runner/runner/render"
 	"github.com/infergrid/runner/runner/result"
+	rspec "github.com/infergrid/runner/runner/spec"
 )
 
 // testRun labels everything this test binary creates, for the leak checks.
@@ -346,4 +347,54 @@ func TestSampleEventsShape(t *testing.T) {
 	if r := monitor.Summarize(nil, evs, false); r.OOMKills != 1 || r.Restarts != 1 {
 		t.Errorf("%+v", r)
 	}
+}
+
+const proxyImage = "infergrid-runner-proxy:swarmtest"
+
+// TestBalancerProxy deploys the rendered swarm flavour of a proxy scenario: the
+// proxy is the only endpoint, finds the tasks through tasks.app, spreads the
+// requests over them, and its counters map to the tasks by name.
+func TestBalancerProxy(t *testing.T) {
+	p := swarmPlatform(t, "host")
+	if err := p.manager().BuildImage(t.Context(), platform.Build{Dir: "../../../cmd/proxy", Image: proxyImage, RunID: testRun}); err != nil {
+		t.Fatal(err)
+	}
+	seq.Lock()
+	seq.n++
+	project := fmt.Sprintf("rswarm%d_proxy%d", os.Getpid(), seq.n)
+	seq.Unlock()
+	sc := rspec.Scenario{ID: "proxy-r2", Replicas: 2, CPUs: 0.5, MemoryBytes: 64 << 20, Image: testImage,
+		Balancer: "proxy", Proxy: &rspec.Proxy{Policy: "round_robin", MemoryBytes: 64 << 20, Image: proxyImage},
+		Service: rspec.Service{Port: 8000, Health: "/health"}}
+	compose, err := render.Render(sc, render.Params{RunID: testRun, Project: project, Swarm: &render.Swarm{Publish: render.PublishHost}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := platform.Spec{Project: project, RunID: testRun, ScenarioID: sc.ID, Dir: t.TempDir(), Compose: compose,
+		Service: render.Service, Port: 8000, Replicas: 2, CPUs: 0.5, MemoryBytes: 64 << 20,
+		Health: "/health", HealthTimeout: 60 * time.Second,
+		Balancer: render.BalancerService, BalancerPort: render.BalancerPort, BalancerMemoryBytes: 64 << 20}
+	st := up(t, p, s)
+	eps := st.Endpoints()
+	if len(eps) != 1 || eps[0].Name != st.BalancerName() || !strings.HasSuffix(eps[0].Name, "_balancer.1") {
+		t.Fatalf("endpoints %+v, want the balancer alone", eps)
+	}
+	for range 40 {
+		resp, err := http.Get(eps[0].URL + "/health")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	ups, err := st.Upstreams(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ups) != 2 || ups[0].Requests < 15 || ups[1].Requests < 15 || !strings.HasSuffix(ups[0].Name, "_app.1") || !strings.HasSuffix(ups[1].Name, "_app.2") {
+		t.Errorf("upstreams %+v, want the 40 requests shared by the two tasks, named by replica", ups)
+	}
+	if err := st.Down(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	assertGone(t, s)
 }
