@@ -123,10 +123,16 @@ func fromInspect(in container.InspectResponse) Container {
 			if port.Proto() != network.TCP {
 				continue
 			}
+			// The IPv4 binding first: Docker 20.10 can give IPv6 another port,
+			// which 127.0.0.1 does not reach.
 			for _, b := range binds {
 				if hp, err := strconv.Atoi(b.HostPort); err == nil && hp > 0 {
-					ct.HostPorts[int(port.Num())] = hp
-					break
+					if _, ok := ct.HostPorts[int(port.Num())]; !ok || !b.HostIP.Is6() {
+						ct.HostPorts[int(port.Num())] = hp
+					}
+					if !b.HostIP.Is6() {
+						break
+					}
 				}
 			}
 		}

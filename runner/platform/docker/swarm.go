@@ -137,7 +137,10 @@ type Task struct {
 	// ContainerID and ExitCode are the task's container, once it has one.
 	ContainerID string
 	ExitCode    int
-	// HostPorts maps container ports to host ports published in host mode.
+	// HostPorts maps container ports to host ports published in host mode, the
+	// first the swarm lists. Docker 20.10 may publish IPv4 and IPv6 on different
+	// ports and list both in any order: the container's own bindings
+	// (Container.HostPorts) tell which is IPv4.
 	HostPorts map[int]int
 	// IPs maps the names of the task's networks to its address there.
 	IPs map[string]string
@@ -193,7 +196,9 @@ func (c *Client) Tasks(ctx context.Context, service string) ([]Task, error) {
 				if tk.HostPorts == nil {
 					tk.HostPorts = map[int]int{}
 				}
-				tk.HostPorts[int(p.TargetPort)] = int(p.PublishedPort)
+				if _, ok := tk.HostPorts[int(p.TargetPort)]; !ok {
+					tk.HostPorts[int(p.TargetPort)] = int(p.PublishedPort)
+				}
 			}
 		}
 		out = append(out, tk)

@@ -341,7 +341,17 @@ func (st *Stack) endpoints(ctx context.Context, service string, tasks []docker.T
 		if n == nil || n.addr == "" {
 			return nil, fmt.Errorf("task %s runs on node %s, whose address is unknown; name it in swarm.nodes", t.Name, t.NodeID)
 		}
-		eps = append(eps, platform.Endpoint{Name: t.Name, URL: fmt.Sprintf("http://%s:%d", n.addr, t.HostPorts[port])})
+		hp := t.HostPorts[port]
+		if n.dc != nil { // the container's IPv4 binding, which the task's list does not tell apart
+			c, err := n.dc.Inspect(ctx, t.ContainerID)
+			if err != nil {
+				return nil, err
+			}
+			if p := c.HostPorts[port]; p != 0 {
+				hp = p
+			}
+		}
+		eps = append(eps, platform.Endpoint{Name: t.Name, URL: fmt.Sprintf("http://%s:%d", n.addr, hp)})
 	}
 	return eps, nil
 }
