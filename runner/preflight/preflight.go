@@ -174,18 +174,26 @@ func Check(h Host, scenarios []result.Scenario, o Options) Problems {
 		replicas := max(s.Replicas, 1)
 		if s.MemoryBytes > 0 && h.MemAvailableBytes > 0 {
 			gen := GeneratorBytes(s)
-			need := int64(replicas)*s.MemoryBytes + gen
+			need := int64(replicas)*s.MemoryBytes + s.BalancerMemoryBytes + gen
 			if need > h.MemAvailableBytes {
+				proxy := ""
+				if s.BalancerMemoryBytes > 0 {
+					proxy = fmt.Sprintf(" + %s for the proxy", size(s.BalancerMemoryBytes))
+				}
 				add(s, "memory", o.AllowOvercommit, fmt.Sprintf("memory %s > %s", size(need), size(h.MemAvailableBytes)),
-					fmt.Sprintf("needs %s (%d x %s for the service + %s for the load generator) but this host has %s available; lower memory or replicas, or allow overcommit",
-						size(need), replicas, size(s.MemoryBytes), size(gen), size(h.MemAvailableBytes)))
+					fmt.Sprintf("needs %s (%d x %s for the service%s + %s for the load generator) but this host has %s available; lower memory or replicas, or allow overcommit",
+						size(need), replicas, size(s.MemoryBytes), proxy, size(gen), size(h.MemAvailableBytes)))
 			}
 		}
 		if s.CPUs > 0 && h.CPUs > 0 {
-			if need := float64(replicas) * s.CPUs; need > float64(h.CPUs)+1e-9 {
+			if need := float64(replicas)*s.CPUs + s.BalancerCPUs; need > float64(h.CPUs)+1e-9 {
+				proxy := ""
+				if s.BalancerCPUs > 0 {
+					proxy = fmt.Sprintf(" + %g for the proxy", s.BalancerCPUs)
+				}
 				add(s, "cpu", true, fmt.Sprintf("cpus %g > %d, shared", need, h.CPUs),
-					fmt.Sprintf("asks for %g CPUs (%d x %g) on a host with %d: the replicas will compete for CPUs, and with the load generator",
-						need, replicas, s.CPUs, h.CPUs))
+					fmt.Sprintf("asks for %g CPUs (%d x %g%s) on a host with %d: the replicas will compete for CPUs, and with the load generator",
+						need, replicas, s.CPUs, proxy, h.CPUs))
 			}
 		}
 		if s.CPUSet != "" && h.CPUs > 0 {

@@ -30,6 +30,8 @@ func TestCheck(t *testing.T) {
 			want: []string{"warning: scenario c: asks for 3 CPUs (6 x 0.5) on a host with 2: the replicas will compete"}, warnOnly: true},
 		{name: "overcommit warns", overcommit: true, scenarios: []result.Scenario{{ID: "c", Replicas: 4, CPUs: 1.5, MemoryBytes: 5 * gib}},
 			want: []string{"warning: scenario c: needs 20.2GiB", "warning: scenario c: asks for 6 CPUs"}},
+		{name: "the proxy's limits count", scenarios: []result.Scenario{{ID: "px", Replicas: 2, CPUs: 1, MemoryBytes: 7 * gib, Balancer: "proxy", BalancerCPUs: 0.5, BalancerMemoryBytes: 2 * gib, Users: 10}},
+			want: []string{"error: scenario px: needs 16.2GiB (2 x 7GiB for the service + 2GiB for the proxy + 200.3MiB for the load generator)", "warning: scenario px: asks for 2.5 CPUs (2 x 1 + 0.5 for the proxy)"}},
 		{name: "cpuset beyond the host", scenarios: []result.Scenario{{ID: "p", Replicas: 1, CPUSet: "0,2-3"}},
 			want: []string{"error: scenario p: cpuset 0,2-3 names CPU 3 but this host has CPUs 0-1"}},
 		{name: "cpuset within the host", scenarios: []result.Scenario{{ID: "p", Replicas: 1, CPUSet: "1"}}},

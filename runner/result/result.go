@@ -19,6 +19,10 @@ type Scenario struct {
 	CPUSet string `json:"cpuset,omitempty"`
 	// Balancer is none, client or proxy.
 	Balancer string `json:"balancer"`
+	// BalancerCPUs and BalancerMemoryBytes are the proxy's own limits (balancer:
+	// proxy); 0 means unlimited, or no proxy.
+	BalancerCPUs        float64 `json:"balancer_cpus,omitempty"`
+	BalancerMemoryBytes int64   `json:"balancer_memory_bytes,omitempty"`
 	// Users is the closed-model user count (0 for open-model scenarios).
 	Users int `json:"users,omitempty"`
 	// SpawnRate is the closed-model users started per second.

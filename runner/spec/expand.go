@@ -282,6 +282,9 @@ func (s Scenario) Result() result.Scenario {
 	if s.Load.Closed() {
 		r.Think = thinkString(s.Load.ThinkMin, s.Load.ThinkMax)
 	}
+	if s.Proxy != nil {
+		r.BalancerCPUs, r.BalancerMemoryBytes = s.Proxy.CPUs, s.Proxy.MemoryBytes
+	}
 	return r
 }
 
