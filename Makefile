@@ -3,7 +3,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 GO      ?= go
 
-.PHONY: help build test bench images model run study report clean bench-load
+.PHONY: help build test test-swarm bench images model run study report clean bench-load
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -15,6 +15,13 @@ build: ## build bin/runner and bin/inference (static, trimmed)
 test: ## run every test (Docker tests skip without a daemon unless RUNNER_REQUIRE_DOCKER=1)
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 15m ./...
+	$(MAKE) test-swarm
+
+# The swarm tests create and leave swarms; that must not happen while other
+# packages' stacks run (see README, swarm), so they run after the rest.
+test-swarm: ## the tests that create a swarm, alone (Docker needed)
+	RUNNER_TEST_SWARM=1 $(GO) test -race -count=1 -timeout 10m ./runner/platform/swarm
+	RUNNER_TEST_SWARM=1 $(GO) test -race -count=1 -timeout 10m ./cmd/runner -run 'Swarm'
 
 bench: bench-load bench-inference bench-platform ## every benchmark report: load engine, inference service, platform overhead
 

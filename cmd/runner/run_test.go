@@ -196,7 +196,6 @@ func TestRunCompose(t *testing.T) {
 // end: stacks deployed, telemetry per task, client balancing over the tasks'
 // host ports, nothing left, and the swarm left as it was found.
 func TestRunSwarm(t *testing.T) {
-	dockertest.Require(t)
 	dockertest.SwarmLock(t)
 	out := t.TempDir()
 	var stdout, stderr bytes.Buffer
@@ -234,7 +233,6 @@ func TestRunSwarm(t *testing.T) {
 // scenario's load: docker stack rm must have removed every task and network,
 // and the swarm the runner created must be gone.
 func TestRunSwarmInterrupt(t *testing.T) {
-	dockertest.Require(t)
 	dockertest.SwarmLock(t)
 	out := t.TempDir()
 	cmd := exec.Command(os.Args[0], "../../scenarios/smoke.yaml", "--platform", "swarm", "--init-swarm", "--only", "single-*", "--out", out)
