@@ -202,7 +202,7 @@ func (c *Client) Sweep(ctx context.Context, f Filter) error {
 		return errors.New("sweep: refusing an empty filter")
 	}
 	var errs []error
-	if _, err := c.removeServices(ctx, f); err != nil {
+	if err := c.removeServices(ctx, f); err != nil {
 		errs = append(errs, err)
 	}
 	cs, err := c.api.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f.args()})

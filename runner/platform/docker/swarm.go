@@ -262,21 +262,18 @@ func (c *Client) GatewayIPs(ctx context.Context) (map[string]string, error) {
 }
 
 // removeServices removes the swarm services matching f when the daemon manages
-// a swarm, and says how many it removed; on a daemon outside any swarm there is
-// nothing to remove.
-func (c *Client) removeServices(ctx context.Context, f Filter) (int, error) {
+// a swarm; on a daemon outside any swarm there is nothing to remove.
+func (c *Client) removeServices(ctx context.Context, f Filter) error {
 	names, err := c.serviceNames(ctx, f)
-	if err != nil || len(names) == 0 {
-		return 0, err
+	if err != nil {
+		return err
 	}
-	n := 0
-	for id := range names {
+	for id, name := range names {
 		if _, err := c.api.ServiceRemove(ctx, id, client.ServiceRemoveOptions{}); err != nil && !cerrdefs.IsNotFound(err) {
-			return n, fmt.Errorf("cannot remove service %s: %w", names[id], err)
+			return fmt.Errorf("cannot remove service %s: %w", name, err)
 		}
-		n++
 	}
-	return n, nil
+	return nil
 }
 
 // serviceNames maps the IDs of the services matching f to their names; empty
