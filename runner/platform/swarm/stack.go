@@ -2,6 +2,7 @@ package swarm
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -139,7 +140,7 @@ func (p *Platform) Up(ctx context.Context, s platform.Spec) (platform.Stack, err
 	if out, err := p.cli(ctx, "stack", "deploy", "--resolve-image", "never", "--compose-file", file, st.name); err != nil {
 		return fail(fmt.Errorf("cannot deploy stack %s: %w: %s", st.name, err, out))
 	}
-	deadline := time.Now().Add(cmpOr(s.HealthTimeout, platform.DefaultHealthTimeout))
+	deadline := time.Now().Add(cmp.Or(s.HealthTimeout, platform.DefaultHealthTimeout))
 	app := st.name + "_" + s.Service
 	published := s.Port
 	if s.Balancer != "" {
@@ -193,7 +194,7 @@ func (p *Platform) Up(ctx context.Context, s platform.Spec) (platform.Stack, err
 		for i, w := range watched {
 			if t, ok := st.task(ctx, w); ok && !t.Running() {
 				culprit = &watched[i]
-				return true, fmt.Sprintf("task %s %s: %s", t.Name, t.State, cmp(t.Err, t.Message))
+				return true, fmt.Sprintf("task %s %s: %s", t.Name, t.State, cmp.Or(t.Err, t.Message))
 			}
 		}
 		return false, ""
@@ -216,21 +217,6 @@ func (p *Platform) Up(ctx context.Context, s platform.Spec) (platform.Stack, err
 	return st, nil
 }
 
-func cmpOr(d, def time.Duration) time.Duration {
-	if d > 0 {
-		return d
-	}
-	return def
-}
-
-// cmp is the first non-empty string.
-func cmp(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
-}
-
 // converge waits until service runs want tasks, each with its host port for
 // port published in host mode (port 0: the tasks publish nothing). A task that fails or is rejected ends the wait
 // with an error naming it, its reason and its last log lines; at the deadline the
@@ -249,13 +235,13 @@ func (st *Stack) converge(ctx context.Context, service string, want, port int, d
 		for _, t := range tasks {
 			switch {
 			case t.State == "failed" || t.State == "rejected":
-				return nil, fmt.Errorf("stack %s: task %s %s: %s%s", st.name, t.Name, t.State, cmp(t.Err, t.Message), indentLogs(st.logs(ctx, t)))
+				return nil, fmt.Errorf("stack %s: task %s %s: %s%s", st.name, t.Name, t.State, cmp.Or(t.Err, t.Message), indentLogs(st.logs(ctx, t)))
 			case t.DesiredState != "running":
 				// an earlier task of the slot, already replaced
 			case t.Running() && (port == 0 || st.publish != render.PublishHost || t.HostPorts[port] != 0):
 				running = append(running, t)
 			default:
-				waiting = append(waiting, fmt.Sprintf("%s is %s: %s", t.Name, t.State, cmp(t.Err, t.Message)))
+				waiting = append(waiting, fmt.Sprintf("%s is %s: %s", t.Name, t.State, cmp.Or(t.Err, t.Message)))
 			}
 		}
 		if len(running) == want {
@@ -562,7 +548,7 @@ func (st *Stack) recordTaskStates(ctx context.Context) {
 			if n == nil || n.dc == nil {
 				if t.State == "failed" && t.Time.After(st.deployed) {
 					st.addEvent(result.Event{Time: t.Time, Container: t.Name, Kind: result.EventRestart,
-						Message: fmt.Sprintf("task %s failed (%s); the swarm replaced it", t.ID, cmp(t.Err, t.Message))})
+						Message: fmt.Sprintf("task %s failed (%s); the swarm replaced it", t.ID, cmp.Or(t.Err, t.Message))})
 				}
 				continue
 			}
