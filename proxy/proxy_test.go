@@ -309,6 +309,18 @@ func TestRefusingUpstreamIsTakenOutAndRetriedLater(t *testing.T) {
 	}
 }
 
+// postX posts {"x":1} to /predict and returns the status and body.
+func postX(t *testing.T, base string) (int, string) {
+	t.Helper()
+	resp, err := http.Post(base+"/predict", "application/json", strings.NewReader(`{"x":1}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
 func TestUpstreamFailingMidRun(t *testing.T) {
 	a := backend(t, "a", nil)
 	b := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -317,15 +329,7 @@ func TestUpstreamFailingMidRun(t *testing.T) {
 	}))
 	defer b.Close()
 	p, front := newProxy(t, Config{Static: []string{addr(a), addr(b)}, RetryAfter: time.Hour})
-	post := func() (int, string) {
-		resp, err := http.Post(front.URL+"/predict", "application/json", strings.NewReader(`{"x":1}`))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(body)
-	}
+	post := func() (int, string) { return postX(t, front.URL) }
 	seen := map[string]int{}
 	for range 10 {
 		code, body := post()
@@ -514,15 +518,7 @@ func TestStaleKeepAliveIsResentElsewhere(t *testing.T) {
 	good := backend(t, "good", nil)
 	closing := closingBackend(t)
 	p, front := newProxy(t, Config{Static: []string{closing, addr(good)}, Policy: RoundRobin})
-	post := func() (int, string) {
-		resp, err := http.Post(front.URL+"/predict", "application/json", strings.NewReader(`{"x":1}`))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(body)
-	}
+	post := func() (int, string) { return postX(t, front.URL) }
 	// Whatever the order: closing answers once on a fresh connection, is picked
 	// again on that kept-alive connection, hangs up, and the request goes to good.
 	seen := map[string]int{}
