@@ -193,17 +193,10 @@ func runFile(ctx context.Context, o runOptions, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "runner run: %v\n", err)
 		return exitUsage
 	}
-	var build platform.Build
-	if f.Service != nil {
-		build = platform.Build{Dir: f.Service.Build, Image: scenarios[0].Image, RunID: meta.ID}
-		if px := proxyOf(scenarios); px != nil {
-			dir, err := proxySource(f.Dir)
-			if err != nil {
-				fmt.Fprintf(stderr, "runner run: %v\n", err)
-				return exitUsage
-			}
-			build.ProxyDir, build.ProxyImage = dir, px.Image
-		}
+	build, err := buildOf(f, scenarios, meta.ID)
+	if err != nil {
+		fmt.Fprintf(stderr, "runner run: %v\n", err)
+		return exitUsage
 	}
 	fmt.Fprintf(stdout, "run %s: %d scenarios on %s, results in %s\n", meta.ID, len(jobs), name, dir)
 	tty := false
@@ -230,6 +223,23 @@ func runFile(ctx context.Context, o runOptions, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "report: %s\n", filepath.Join(dir, "report.md"))
 	}
 	return exitStatus(ctx, ran, runErr, o, stdout, stderr)
+}
+
+// buildOf says what Prepare builds once per run: the service image, and the
+// load balancer's when a scenario puts the runner's proxy in front of the replicas.
+func buildOf(f *spec.File, scenarios []spec.Scenario, runID string) (platform.Build, error) {
+	if f.Service == nil {
+		return platform.Build{}, nil
+	}
+	build := platform.Build{Dir: f.Service.Build, Image: scenarios[0].Image, RunID: runID}
+	if px := proxyOf(scenarios); px != nil {
+		dir, err := proxySource(f.Dir)
+		if err != nil {
+			return build, err
+		}
+		build.ProxyDir, build.ProxyImage = dir, px.Image
+	}
+	return build, nil
 }
 
 // openPlatform opens the platform called name (none for external) and records
