@@ -280,6 +280,29 @@ func TestBalancerProcesses(t *testing.T) {
 				if resp.StatusCode != http.StatusOK {
 					t.Errorf("/proxy/health: %s", resp.Status)
 				}
+				if t.Failed() {
+					return
+				}
+				defer func() {
+					// A backend that goes away mid-run: the balancer retries what
+					// it refuses on the other one (HAProxy's retries and
+					// redispatch, nginx's proxy_next_upstream).
+					backends[1].srv.Close()
+					before := backends[0].hits.Load()
+					for i := range n / 2 {
+						resp, err := client.Get(base + "/predict")
+						if err != nil {
+							t.Fatalf("after a backend stopped, request %d: %v", i, err)
+						}
+						resp.Body.Close()
+						if resp.StatusCode != http.StatusOK {
+							t.Errorf("after a backend stopped, request %d: %s", i, resp.Status)
+						}
+					}
+					if got := backends[0].hits.Load() - before; got != n/2 {
+						t.Errorf("after a backend stopped, the other served %d of %d requests", got, n/2)
+					}
+				}()
 				if kind == spec.ProxyNginx {
 					resp, err := client.Get(base + "/proxy/stats")
 					if err != nil {
