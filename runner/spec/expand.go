@@ -131,12 +131,13 @@ const DefaultProxyPolicy = "round_robin"
 func (f *File) ProxyImage() string { return "runner-" + f.Name + "-proxy:latest" }
 
 // BalancerLabel names the balancer in reports: none, client, proxy, or
-// proxy:least_conn for a proxy with that policy; haproxy or nginx (haproxy:least_conn)
-// for a proxy that runs such an image.
+// proxy:least_conn for a proxy with that policy; proxy:haproxy or proxy:nginx
+// (proxy:nginx:least_conn) for a proxy that runs such an image, so that reports
+// treat every balancer in the stack alike.
 func (s Scenario) BalancerLabel() string {
 	bal := s.Balancer
 	if s.Proxy != nil && !s.Proxy.Runner() {
-		bal = s.Proxy.Kind
+		bal += ":" + s.Proxy.Kind
 	}
 	if s.Proxy != nil && s.Proxy.Policy != DefaultProxyPolicy {
 		return bal + ":" + s.Proxy.Policy

@@ -321,8 +321,8 @@ grid:
 		{"a-r3-cpu_unl-mem_unl-proxy-rate10", "proxy", "proxy", &Proxy{Policy: "round_robin", Image: img, Kind: ProxyRunner}},
 		{"a-r3-cpu_unl-mem_unl-proxy_least_conn-rate10", "proxy", "proxy:least_conn", &Proxy{Policy: "least_conn", Image: img, Kind: ProxyRunner}},
 		{"a-r3-cpu_unl-mem_unl-proxy_mem64m-rate10", "proxy", "proxy", &Proxy{Policy: "round_robin", MemoryBytes: 64 << 20, Image: img, Kind: ProxyRunner}},
-		{"a-r3-cpu_unl-mem_unl-haproxy-rate10", "proxy", "haproxy", &Proxy{Policy: "round_robin", Image: "haproxy:2.6", Kind: ProxyHAProxy}},
-		{"a-r3-cpu_unl-mem_unl-nginx_least_conn-rate10", "proxy", "nginx:least_conn", &Proxy{Policy: "least_conn", Image: "registry.example.com:5000/lb/nginx:1.22", Kind: ProxyNginx}},
+		{"a-r3-cpu_unl-mem_unl-proxy_haproxy-rate10", "proxy", "proxy:haproxy", &Proxy{Policy: "round_robin", Image: "haproxy:2.6", Kind: ProxyHAProxy}},
+		{"a-r3-cpu_unl-mem_unl-proxy_nginx_least_conn-rate10", "proxy", "proxy:nginx:least_conn", &Proxy{Policy: "least_conn", Image: "registry.example.com:5000/lb/nginx:1.22", Kind: ProxyNginx}},
 		{"b-r1-cpu_unl-mem_unl-proxy_cpu0_5_mem128m-rate10", "proxy", "proxy", &Proxy{Policy: "round_robin", CPUs: 0.5, MemoryBytes: 128 << 20, Image: img, Kind: ProxyRunner}},
 	}
 	var got []row
