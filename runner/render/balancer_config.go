@@ -2,6 +2,7 @@ package render
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"net"
 	"regexp"
@@ -48,6 +49,8 @@ type configEnv struct {
 	// Listen is the address to listen on (127.0.0.1); empty means every
 	// address, as a container listens.
 	Listen string
+	// DNS is the nameserver HAProxy asks (IP:port); empty means DockerDNS.
+	DNS string
 }
 
 // configData is what the config templates see.
@@ -80,7 +83,7 @@ func balancerConfig(kind string, d BalancerData, replicas int, swarm bool, env c
 		return nil, fmt.Errorf("balancer upstream %q: want SERVICE:PORT: %w", d.Upstream, err)
 	}
 	cd := configData{BalancerData: d, Kind: kind, Replicas: replicas, Swarm: swarm, Host: host,
-		Static: env.Static, RunDir: env.RunDir, DNS: DockerDNS, Backend: proxy.HAProxyBackend}
+		Static: env.Static, RunDir: env.RunDir, DNS: cmp.Or(env.DNS, DockerDNS), Backend: proxy.HAProxyBackend}
 	if cd.UpstreamPort, err = strconv.Atoi(port); err != nil {
 		return nil, fmt.Errorf("balancer upstream %q: bad port: %w", d.Upstream, err)
 	}
@@ -195,7 +198,7 @@ backend {{.Backend}}
     server app{{$i}} {{$a}} check
 {{- end}}
 {{- else}}
-    server-template app {{.Replicas}} {{.Host}}:{{.UpstreamPort}} resolvers docker init-addr none check
+    server-template app {{.Replicas}} {{.Host}}:{{.UpstreamPort}} resolvers docker resolve-prefer ipv4 init-addr none check
 {{- end}}
 `))
 

@@ -27,9 +27,9 @@ import (
 // machines the runner is developed on, so a stack cannot run them. CI installs
 // the packages (.ci/setup).
 
-// binary returns the path of name, or skips (fails with RUNNER_REQUIRE_DOCKER=1,
+// lookBinary returns the path of name, or skips (fails with RUNNER_REQUIRE_DOCKER=1,
 // which CI sets and where .ci/setup installs the packages).
-func binary(t *testing.T, name, pkg string) string {
+func lookBinary(t *testing.T, name, pkg string) string {
 	t.Helper()
 	p, err := exec.LookPath(name)
 	if err != nil {
@@ -68,10 +68,10 @@ func TestBalancerConfigsCheck(t *testing.T) {
 						t.Fatal(err)
 					}
 					if kind == spec.ProxyHAProxy {
-						check(t, exec.Command(binary(t, "haproxy", "haproxy"), "-c", "-f", file))
+						check(t, exec.Command(lookBinary(t, "haproxy", "haproxy"), "-c", "-f", file))
 						return
 					}
-					nginx := binary(t, "nginx", "nginx-light")
+					nginx := lookBinary(t, "nginx", "nginx-light")
 					// nginx resolves the upstream's name while it checks the file;
 					// outside a container app and tasks.app resolve only in a mount
 					// namespace with its own /etc/hosts (root, unshare). Else the
@@ -189,53 +189,34 @@ func startBalancer(t *testing.T, kind, policy string, backends []*backend) strin
 	var cmd *exec.Cmd
 	switch kind {
 	case spec.ProxyHAProxy:
-		cmd = exec.Command(binary(t, "haproxy", "haproxy"), "-db", "-f", file)
+		cmd = exec.Command(lookBinary(t, "haproxy", "haproxy"), "-db", "-f", file)
 	case spec.ProxyNginx:
-		cmd = exec.Command(binary(t, "nginx", "nginx-light"), "-e", "stderr", "-g", "daemon off;", "-c", file)
+		cmd = exec.Command(lookBinary(t, "nginx", "nginx-light"), "-e", "stderr", "-g", "daemon off;", "-c", file)
 	}
-	var out syncBuffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // its own group: the cleanup can kill workers too
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		// SIGTERM: both stop at once, nginx's master taking its workers along
-		// (they would outlive a killed master); SIGKILL to the group if not.
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			t.Errorf("%s (pid %d) did not exit on SIGTERM within 10s; killed its process group", kind, cmd.Process.Pid)
-			<-exited
-		}
-		if t.Failed() {
-			t.Logf("%s output:\n%s", kind, out.String())
-		}
-	})
+	exited := runBalancer(t, cmd)
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
 	health := fmt.Sprintf("%s/proxy/health?min=%d", base, len(backends))
-	deadline := time.Now().Add(30 * time.Second) // a bound on the wait, not a speed check
-	for {
-		select {
-		case err := <-exited:
-			t.Fatalf("%s exited before it answered: %v\n%s", kind, err, out.String())
-		default:
-		}
-		resp, err := http.Get(health)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return base
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s did not answer %s with 200 within 30s (last: %v)\n%s", kind, health, err, out.String())
-		}
-		time.Sleep(50 * time.Millisecond)
+	waitStatus(t, health, http.StatusOK, exited)
+	return base
+}
+
+func processGroup() *syscall.SysProcAttr { return &syscall.SysProcAttr{Setpgid: true} }
+
+// stopGroup stops a balancer started in its own process group: SIGTERM stops
+// HAProxy and nginx at once, nginx's master taking its workers along (they would
+// outlive a killed master); SIGKILL to the group if not. It shows the output of a
+// failed test.
+func stopGroup(t *testing.T, cmd *exec.Cmd, exited <-chan error, out *syncBuffer) {
+	cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-exited:
+	case <-time.After(10 * time.Second):
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		t.Errorf("%s (pid %d) did not exit on SIGTERM within 10s; killed its process group", cmd.Args[0], cmd.Process.Pid)
+		<-exited
+	}
+	if t.Failed() {
+		t.Logf("%s output:\n%s", filepath.Base(cmd.Args[0]), out.String())
 	}
 }
 
