@@ -12,10 +12,11 @@ import (
 // modulePath is the runner's module; the load balancer is built from its cmd/proxy.
 const modulePath = "github.com/infergrid/runner"
 
-// proxyOf returns the proxy of the first scenario that uses balancer: proxy.
+// proxyOf returns the proxy of the first scenario that uses the runner's own
+// proxy (balancer: proxy without image); HAProxy and nginx images are not built.
 func proxyOf(scenarios []spec.Scenario) *spec.Proxy {
 	for _, s := range scenarios {
-		if s.Proxy != nil {
+		if s.Proxy != nil && s.Proxy.Runner() {
 			return s.Proxy
 		}
 	}

@@ -40,4 +40,8 @@ func TestProxyOf(t *testing.T) {
 	if got := proxyOf([]spec.Scenario{{Balancer: "client"}}); got != nil {
 		t.Errorf("proxyOf without a proxy = %v", got)
 	}
+	hx := &spec.Proxy{Policy: "round_robin", Image: "haproxy:2.6", Kind: spec.ProxyHAProxy}
+	if got := proxyOf([]spec.Scenario{{Balancer: "proxy", Proxy: hx}}); got != nil {
+		t.Errorf("proxyOf with only a haproxy image = %v; nothing is built for it", got)
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/infergrid/runner/runner/platform"
 	"github.com/infergrid/runner/runner/platform/swarm"
 	"github.com/infergrid/runner/runner/render"
 	"github.com/infergrid/runner/runner/spec"
@@ -99,6 +100,14 @@ Examples:
 			return exitUsage
 		}
 		if err := os.WriteFile(p, b, 0o644); err != nil {
+			fmt.Fprintf(stderr, "runner render: %v\n", err)
+			return exitUsage
+		}
+		files, err := render.Files(s, render.Params{RunID: *runID, Project: render.Project(*runID, s.ID), Swarm: sw})
+		if err == nil {
+			err = platform.WriteFiles(filepath.Dir(p), files) // the balancer's config, which compose.yml mounts
+		}
+		if err != nil {
 			fmt.Fprintf(stderr, "runner render: %v\n", err)
 			return exitUsage
 		}

@@ -398,6 +398,10 @@ func newJobs(f *spec.File, scenarios []spec.Scenario, runID, platformName string
 		if px := s.Proxy; px != nil {
 			spc.Balancer, spc.BalancerPort = render.BalancerService, render.BalancerPort
 			spc.BalancerCPUs, spc.BalancerMemoryBytes, spc.BalancerPolicy = px.CPUs, px.MemoryBytes, px.Policy
+			spc.BalancerKind = px.Kind
+			if !px.Runner() && platformName == "local" {
+				return nil, fmt.Errorf("scenario %s: balancer image %s runs in a container, and platform local runs processes; use --platform compose or swarm", s.ID, px.Image)
+			}
 		}
 		if platformName != "local" {
 			// Render now so that a template error stops the run before anything
@@ -414,6 +418,9 @@ func newJobs(f *spec.File, scenarios []spec.Scenario, runID, platformName string
 			}
 			var err error
 			if spc.Compose, err = j.Render(); err != nil {
+				return nil, err
+			}
+			if spc.Files, err = render.Files(s, render.Params{RunID: runID, Project: project, Swarm: sw}); err != nil {
 				return nil, err
 			}
 		}

@@ -7,6 +7,10 @@ package platform
 import (
 	"context"
 	"errors"
+	"fmt"
+	"maps"
+	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/infergrid/runner/runner/result"
@@ -49,6 +53,9 @@ type Spec struct {
 	Dir string
 	// Compose is the rendered compose file (compose and swarm platforms).
 	Compose []byte
+	// Files are files the compose file refers to by relative path (the
+	// balancer's config), by name; Up writes them next to compose.yml.
+	Files map[string][]byte
 	// Service is the name of the service under test in Compose.
 	Service string
 	// Command is the local platform's command line; "{{.Port}}" is replaced by the
@@ -89,10 +96,27 @@ type Spec struct {
 	// BalancerPolicy is the balancer's policy, round_robin or least_conn (local
 	// platform; compose takes it from the compose file).
 	BalancerPolicy string
+	// BalancerKind is what the balancer runs: runner (or empty: the runner's
+	// proxy), haproxy or nginx; it says how to read its per-upstream counts.
+	BalancerKind string
 	// Network is an external network the compose file names (the workshop's
 	// my_shared_network). It is created, labelled, when missing, and removed by
 	// Down only if Up created it. Empty means none.
 	Network string
+}
+
+// WriteFiles writes files (Spec.Files) into dir, each atomically: a crash leaves the
+// old file or the new one.
+func WriteFiles(dir string, files map[string][]byte) error {
+	for _, name := range slices.Sorted(maps.Keys(files)) {
+		if name != filepath.Base(name) || name == "." || name == ".." || name == "compose.yml" {
+			return fmt.Errorf("cannot write %q next to compose.yml: want a plain file name", name)
+		}
+		if err := result.WriteFile(filepath.Join(dir, name), files[name]); err != nil {
+			return fmt.Errorf("cannot write %s: %w", filepath.Join(dir, name), err)
+		}
+	}
+	return nil
 }
 
 // Spec.Address values.

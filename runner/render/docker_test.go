@@ -211,3 +211,68 @@ func main() {
 	t.Cleanup(func() { exec.Command("docker", "rmi", "-f", image).Run() })
 	return image
 }
+
+// TestComposeAcceptsBalancerImages checks that the compose files of HAProxy and
+// nginx balancers pass `config` of every installed compose implementation (and the
+// swarm flavour `docker stack config`, which reads the file without a swarm), with
+// the config file next to them mounted where the image reads it.
+func TestComposeAcceptsBalancerImages(t *testing.T) {
+	dockertest.Require(t)
+	tools := composeTools(t)
+	stack := exec.CommandContext(t.Context(), "docker", "stack", "config", "--help").Run() == nil
+	for _, sw := range []*Swarm{nil, {Publish: PublishHost}} {
+		for _, s := range scenarios(t, "examples/proxy-haproxy.yaml") {
+			if s.Proxy == nil {
+				continue
+			}
+			name := s.ID
+			if sw != nil {
+				name = "swarm/" + name
+			}
+			t.Run(name, func(t *testing.T) {
+				p := fixedParams(s)
+				p.Swarm = sw
+				b, err := Render(s, p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				files, err := Files(s, p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				dir := t.TempDir()
+				file := filepath.Join(dir, "compose.yml")
+				if err := os.WriteFile(file, b, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				for n, c := range files {
+					if err := os.WriteFile(filepath.Join(dir, n), c, 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
+				cfg, target := HAProxyConfig, HAProxyConfigTarget
+				if s.Proxy.Kind == spec.ProxyNginx {
+					cfg, target = NginxConfig, NginxConfigTarget
+				}
+				var cmds [][]string
+				if sw == nil {
+					for _, tool := range tools {
+						cmds = append(cmds, append(tool[:len(tool):len(tool)], "-p", "cfgcheck", "-f", file, "config"))
+					}
+				} else if stack {
+					cmds = append(cmds, []string{"docker", "stack", "config", "-c", file})
+				} else {
+					t.Skip("docker stack config is not available in this Docker CLI")
+				}
+				for _, c := range cmds {
+					out := run(t, c[0], c[1:]...)
+					for _, want := range []string{filepath.Join(dir, cfg), target, "image: " + s.Proxy.Image} {
+						if !strings.Contains(out, want) {
+							t.Errorf("%s config lost %q:\n%s", strings.Join(c, " "), want, out)
+						}
+					}
+				}
+			})
+		}
+	}
+}

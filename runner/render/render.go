@@ -2,6 +2,7 @@ package render
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -108,6 +109,15 @@ type BalancerData struct {
 	Service string
 	// Image is the proxy image.
 	Image string
+	// Kind is runner (the runner's proxy, configured by its environment), haproxy
+	// or nginx (configured by the file Config).
+	Kind string
+	// Config is the name of the balancer's config file, written next to the
+	// compose file (see Files) and given to the service as a compose config;
+	// empty for the runner's proxy.
+	Config string
+	// ConfigTarget is where the image reads its config.
+	ConfigTarget string
 	// Port is the proxy's port inside its container.
 	Port int
 	// Policy is round_robin or least_conn.
@@ -171,6 +181,7 @@ func NewData(s spec.Scenario, p Params) (Data, error) {
 		d.Balancer = &BalancerData{
 			Service:  BalancerService,
 			Image:    px.Image,
+			Kind:     cmp.Or(px.Kind, spec.ProxyRunner),
 			Port:     BalancerPort,
 			Policy:   px.Policy,
 			Upstream: fmt.Sprintf("%s:%d", Service, s.Service.Port),
@@ -181,6 +192,12 @@ func NewData(s spec.Scenario, p Params) (Data, error) {
 		}
 		if px.CPUs > 0 {
 			d.Balancer.CPUs = strconv.FormatFloat(px.CPUs, 'f', -1, 64)
+		}
+		switch px.Kind {
+		case spec.ProxyHAProxy:
+			d.Balancer.Config, d.Balancer.ConfigTarget = HAProxyConfig, HAProxyConfigTarget
+		case spec.ProxyNginx:
+			d.Balancer.Config, d.Balancer.ConfigTarget = NginxConfig, NginxConfigTarget
 		}
 	}
 	if sw := p.Swarm; sw != nil {
@@ -348,6 +365,25 @@ func Render(s spec.Scenario, p Params) ([]byte, error) {
 		return nil, err
 	}
 	return t.Execute(d)
+}
+
+// Files returns the files the compose file of scenario s refers to, by name: the
+// config of a HAProxy or nginx balancer (balancer.cfg, balancer.conf); nil for
+// every other scenario. p.Ports is not used: no config depends on host ports.
+func Files(s spec.Scenario, p Params) (map[string][]byte, error) {
+	if s.Proxy == nil || s.Proxy.Runner() {
+		return nil, nil
+	}
+	p.Ports = spec.PortRange{Lo: 1, Hi: max(PortsNeeded(s, p.Swarm), 1)} // any range NewData accepts
+	d, err := NewData(s, p)
+	if err != nil {
+		return nil, err
+	}
+	b, err := BalancerConfig(d.Balancer.Kind, *d.Balancer, s.Replicas, p.Swarm != nil)
+	if err != nil {
+		return nil, fmt.Errorf("scenario %s: %w", s.ID, err)
+	}
+	return map[string][]byte{d.Balancer.Config: b}, nil
 }
 
 // Project is the compose project name of a scenario in a run: "runner-" plus a

@@ -62,6 +62,8 @@ func TestRenderGolden(t *testing.T) {
 		{"examples/workshop5-proxy.yaml", "workshop5-proxy", nil},
 		{"smoke.yaml", "swarm-smoke", swarm},
 		{"examples/proxy-overhead.yaml", "swarm-proxy-overhead", swarm},
+		{"examples/proxy-haproxy.yaml", "proxy-haproxy", nil},
+		{"examples/proxy-haproxy.yaml", "swarm-proxy-haproxy", swarm},
 	} {
 		for _, s := range scenarios(t, c.file) {
 			t.Run(c.golden+"/"+s.ID, func(t *testing.T) {
@@ -71,24 +73,42 @@ func TestRenderGolden(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				golden := filepath.Join("testdata", "golden", c.golden, s.ID+".yml")
-				if *update {
-					if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-						t.Fatal(err)
-					}
-					if err := os.WriteFile(golden, got, 0o644); err != nil {
-						t.Fatal(err)
-					}
-				}
-				want, err := os.ReadFile(golden)
+				checkGolden(t, filepath.Join("testdata", "golden", c.golden, s.ID+".yml"), got)
+				files, err := Files(s, p)
 				if err != nil {
-					t.Fatalf("%v (run go test -update to create it)", err)
+					t.Fatal(err)
 				}
-				if !bytes.Equal(got, want) {
-					t.Errorf("rendered compose file differs from %s (go test -update rewrites it):\n%s", golden, diff(string(want), string(got)))
+				if (files != nil) != (s.Proxy != nil && !s.Proxy.Runner()) {
+					t.Errorf("Files returned %d files for balancer %s", len(files), s.BalancerLabel())
+				}
+				for name, b := range files {
+					if !bytes.Contains(got, []byte(`file: "./`+name+`"`)) {
+						t.Errorf("the compose file does not refer to %s", name)
+					}
+					checkGolden(t, filepath.Join("testdata", "golden", c.golden, s.ID+"."+name), b)
 				}
 			})
 		}
+	}
+}
+
+// checkGolden compares got with the golden file, which -update rewrites.
+func checkGolden(t *testing.T, golden string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("rendered file differs from %s (go test -update rewrites it):\n%s", golden, diff(string(want), string(got)))
 	}
 }
 

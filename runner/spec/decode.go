@@ -263,7 +263,7 @@ func (d *decoder) decodeBalancer(n *yaml.Node, b *BalancerSpec, path string) {
 			d.errorf(n, path, "a balancer mapping needs type, e.g. {type: proxy, policy: least_conn}")
 		}
 	default:
-		d.errorf(n, path, "want a balancer (none, client, proxy) or {type: proxy, policy: least_conn, cpus: 0.5, memory: 128M}, got %s", kindName(n))
+		d.errorf(n, path, "want a balancer (none, client, proxy) or {type: proxy, policy: least_conn, cpus: 0.5, memory: 128M, image: haproxy:2.6}, got %s", kindName(n))
 	}
 }
 

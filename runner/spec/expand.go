@@ -116,7 +116,11 @@ func (f *File) proxy(b BalancerSpec) *Proxy {
 	if b.Type != "proxy" {
 		return nil
 	}
-	return &Proxy{Policy: cmp(b.Policy, DefaultProxyPolicy), CPUs: b.CPUs.N, MemoryBytes: b.Memory.Bytes, Image: f.ProxyImage()}
+	p := &Proxy{Policy: cmp(b.Policy, DefaultProxyPolicy), CPUs: b.CPUs.N, MemoryBytes: b.Memory.Bytes, Image: f.ProxyImage(), Kind: ProxyRunner}
+	if b.Image != "" {
+		p.Image, p.Kind = b.Image, ProxyKind(b.Image)
+	}
+	return p
 }
 
 // DefaultProxyPolicy is the proxy's policy when the file names none.
@@ -127,12 +131,18 @@ const DefaultProxyPolicy = "round_robin"
 func (f *File) ProxyImage() string { return "runner-" + f.Name + "-proxy:latest" }
 
 // BalancerLabel names the balancer in reports: none, client, proxy, or
-// proxy:least_conn for a proxy with that policy.
+// proxy:least_conn for a proxy with that policy; proxy:haproxy or proxy:nginx
+// (proxy:nginx:least_conn) for a proxy that runs such an image, so that reports
+// treat every balancer in the stack alike.
 func (s Scenario) BalancerLabel() string {
-	if s.Proxy != nil && s.Proxy.Policy != DefaultProxyPolicy {
-		return s.Balancer + ":" + s.Proxy.Policy
+	bal := s.Balancer
+	if s.Proxy != nil && !s.Proxy.Runner() {
+		bal += ":" + s.Proxy.Kind
 	}
-	return s.Balancer
+	if s.Proxy != nil && s.Proxy.Policy != DefaultProxyPolicy {
+		return bal + ":" + s.Proxy.Policy
+	}
+	return bal
 }
 
 func (f *File) resolveLoad(b Block, le LoadEntry) Workload {

@@ -302,7 +302,8 @@ func TestProxyBalancer(t *testing.T) {
 grid:
   - name: a
     replicas: [3]
-    balancer: [client, proxy, {type: proxy, policy: least_conn}, {type: proxy, policy: round_robin, memory: 64M}]
+    balancer: [client, proxy, {type: proxy, policy: least_conn}, {type: proxy, policy: round_robin, memory: 64M},
+      {type: proxy, image: haproxy:2.6}, {type: proxy, image: 'registry.example.com:5000/lb/nginx:1.22', policy: least_conn}]
     load: [{rate: 10/s}]
   - name: b
     load: [{rate: 10/s}]
@@ -317,10 +318,12 @@ grid:
 	img := "runner-t-proxy:latest"
 	want := []row{
 		{"a-r3-cpu_unl-mem_unl-client-rate10", "client", "client", nil},
-		{"a-r3-cpu_unl-mem_unl-proxy-rate10", "proxy", "proxy", &Proxy{Policy: "round_robin", Image: img}},
-		{"a-r3-cpu_unl-mem_unl-proxy_least_conn-rate10", "proxy", "proxy:least_conn", &Proxy{Policy: "least_conn", Image: img}},
-		{"a-r3-cpu_unl-mem_unl-proxy_mem64m-rate10", "proxy", "proxy", &Proxy{Policy: "round_robin", MemoryBytes: 64 << 20, Image: img}},
-		{"b-r1-cpu_unl-mem_unl-proxy_cpu0_5_mem128m-rate10", "proxy", "proxy", &Proxy{Policy: "round_robin", CPUs: 0.5, MemoryBytes: 128 << 20, Image: img}},
+		{"a-r3-cpu_unl-mem_unl-proxy-rate10", "proxy", "proxy", &Proxy{Policy: "round_robin", Image: img, Kind: ProxyRunner}},
+		{"a-r3-cpu_unl-mem_unl-proxy_least_conn-rate10", "proxy", "proxy:least_conn", &Proxy{Policy: "least_conn", Image: img, Kind: ProxyRunner}},
+		{"a-r3-cpu_unl-mem_unl-proxy_mem64m-rate10", "proxy", "proxy", &Proxy{Policy: "round_robin", MemoryBytes: 64 << 20, Image: img, Kind: ProxyRunner}},
+		{"a-r3-cpu_unl-mem_unl-proxy_haproxy-rate10", "proxy", "proxy:haproxy", &Proxy{Policy: "round_robin", Image: "haproxy:2.6", Kind: ProxyHAProxy}},
+		{"a-r3-cpu_unl-mem_unl-proxy_nginx_least_conn-rate10", "proxy", "proxy:nginx:least_conn", &Proxy{Policy: "least_conn", Image: "registry.example.com:5000/lb/nginx:1.22", Kind: ProxyNginx}},
+		{"b-r1-cpu_unl-mem_unl-proxy_cpu0_5_mem128m-rate10", "proxy", "proxy", &Proxy{Policy: "round_robin", CPUs: 0.5, MemoryBytes: 128 << 20, Image: img, Kind: ProxyRunner}},
 	}
 	var got []row
 	for _, s := range f.Scenarios() {

@@ -257,7 +257,7 @@ func (d *decoder) validateService(f *File) {
 		}
 		s.BuildKind = kind
 	}
-	if s.Image != "" && !regexp.MustCompile(`^[a-z0-9][a-z0-9._/:@-]*$`).MatchString(s.Image) {
+	if s.Image != "" && !imagePattern.MatchString(s.Image) {
 		d.errAt("service.image", "%q is not an image reference; use lowercase NAME:TAG such as myservice:1.0", s.Image)
 	}
 	if s.Template != "" {
@@ -454,7 +454,7 @@ func (d *decoder) checkBalancer(f *File, path string, b BalancerSpec) {
 		return
 	}
 	if b.Type != "proxy" {
-		for _, k := range []string{"policy", "cpus", "memory"} {
+		for _, k := range []string{"policy", "cpus", "memory", "image"} {
 			if d.has(path + "." + k) {
 				d.errAt(path+"."+k, "%s is an option of the proxy; balancer %s has none (use {type: proxy, %s: ...})", k, b.Type, k)
 			}
@@ -467,7 +467,20 @@ func (d *decoder) checkBalancer(f *File, path string, b BalancerSpec) {
 	if f.Platform == "external" {
 		d.errAt(path, "balancer proxy puts a proxy in the stack, and platform external runs no stack; use none or client")
 	}
+	if b.Image != "" {
+		switch {
+		case !imagePattern.MatchString(b.Image):
+			d.errAt(path+".image", "%q is not an image reference; use lowercase NAME:TAG such as haproxy:2.6 or nginx:1.22", b.Image)
+		case ProxyKind(b.Image) == "":
+			d.errAt(path+".image", "image %s: the runner generates configs for haproxy and nginx images; use an image whose repository name is haproxy or nginx (haproxy:2.6, registry.example.com/nginx:1.22), or leave image out for the runner's own proxy", b.Image)
+		case f.Platform == "local":
+			d.errAt(path+".image", "image %s runs in a container, and platform local runs processes; use platform compose or swarm, or leave image out", b.Image)
+		}
+	}
 }
+
+// imagePattern is an image reference as service.image and balancer.image accept it.
+var imagePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._/:@-]*$`)
 
 var cpusetPattern = regexp.MustCompile(`^[0-9]+(-[0-9]+)?(,[0-9]+(-[0-9]+)?)*$`)
 

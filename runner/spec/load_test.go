@@ -124,6 +124,12 @@ func TestValidation(t *testing.T) {
 		{"bad proxy memory", head + "defaults: {balancer: {type: proxy, memory: 1M}}\ngrid: [{name: a, load: [{rate: 1/s}]}]\n", []string{`defaults.balancer.memory: "1M" is below Docker's minimum memory limit of 6M`}},
 		{"balancer list of lists", head + "grid: [{name: a, balancer: [[proxy]], load: [{rate: 1/s}]}]\n", []string{`grid[0].balancer[0]: want a balancer (none, client, proxy)`}},
 		{"proxy on external", "name: t\nplatform: external\ntargets: [http://127.0.0.1:1]\ngrid: [{name: a, balancer: proxy, load: [{rate: 1/s}]}]\n", []string{`grid[0].balancer[0]: balancer proxy puts a proxy in the stack, and platform external runs no stack`}},
+		{"proxy image", head + "grid: [{name: a, balancer: [{type: proxy, image: envoyproxy/envoy:v1.30}, {type: proxy, image: 'HAProxy:2.6'}, {type: client, image: nginx:1.22}], load: [{rate: 1/s}]}]\n", []string{
+			`f.yaml:3:50: grid[0].balancer[0].image: image envoyproxy/envoy:v1.30: the runner generates configs for haproxy and nginx images; use an image whose repository name is haproxy or nginx`,
+			`grid[0].balancer[1].image: "HAProxy:2.6" is not an image reference; use lowercase NAME:TAG such as haproxy:2.6 or nginx:1.22`,
+			`grid[0].balancer[2].image: image is an option of the proxy; balancer client has none`,
+		}},
+		{"proxy image on local", "name: t\nplatform: local\nservice: {build: svc}\ngrid: [{name: a, balancer: {type: proxy, image: haproxy:2.6}, load: [{rate: 1/s}]}]\n", []string{`grid[0].balancer[0].image: image haproxy:2.6 runs in a container, and platform local runs processes`}},
 		{"duplicate proxy", head + "grid: [{name: a, balancer: [proxy, {type: proxy}], load: [{rate: 1/s}]}]\n", []string{`grid[0].balancer[1]: repeats grid[0].balancer[0]`}},
 		{"bad platform", head + "platform: kubernetes\ngrid: [{name: a, load: [{rate: 1/s}]}]\n", []string{`platform: "kubernetes" is not a platform; use one of auto, compose, swarm, local, external`}},
 		{"platform typo", head + "platform: compse\ngrid: [{name: a, load: [{rate: 1/s}]}]\n", []string{`(did you mean "compose"?)`}},

@@ -1,6 +1,9 @@
 package spec
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // File is a scenario file: the service under test, the request to send, the
 // defaults, the service-level objective and the experiment grid. Its yaml tags are
@@ -316,6 +319,11 @@ type BalancerSpec struct {
 	CPUs CPUs `yaml:"cpus"`
 	// Memory is the proxy container's memory limit (128M, or unlimited).
 	Memory Memory `yaml:"memory"`
+	// Image runs HAProxy or nginx from this image (haproxy:2.6, or
+	// registry.example.com/nginx:1.22) instead of the runner's own proxy; the
+	// runner generates its config. The image's repository name must be haproxy or
+	// nginx, and the image must be in the user's registry or on the daemon.
+	Image string `yaml:"image"`
 }
 
 // Proxy is a resolved `balancer: proxy`: the reverse proxy put in front of the
@@ -329,4 +337,34 @@ type Proxy struct {
 	MemoryBytes int64
 	// Image is the proxy image the compose file runs.
 	Image string
+	// Kind is what the image runs: ProxyRunner (the runner's own proxy, built
+	// from cmd/proxy), ProxyHAProxy or ProxyNginx (a user's image, configured by
+	// the runner).
+	Kind string
+}
+
+// Proxy kinds.
+const (
+	ProxyRunner  = "runner"
+	ProxyHAProxy = "haproxy"
+	ProxyNginx   = "nginx"
+)
+
+// Runner reports whether the proxy is the runner's own, built from cmd/proxy (an
+// empty Kind counts as runner).
+func (p *Proxy) Runner() bool { return p.Kind == "" || p.Kind == ProxyRunner }
+
+// ProxyKind returns the kind of load balancer an image runs, from its
+// repository's last path element (haproxy, nginx); "" when it is neither.
+func ProxyKind(image string) string {
+	ref, _, _ := strings.Cut(image, "@")
+	if i := strings.LastIndex(ref, "/"); i >= 0 {
+		ref = ref[i+1:]
+	}
+	ref, _, _ = strings.Cut(ref, ":")
+	switch ref {
+	case ProxyHAProxy, ProxyNginx:
+		return ref
+	}
+	return ""
 }

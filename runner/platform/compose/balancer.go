@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/infergrid/runner/proxy"
 	"github.com/infergrid/runner/runner/platform"
 	"github.com/infergrid/runner/runner/platform/docker"
 	"github.com/infergrid/runner/runner/result"
@@ -99,14 +98,14 @@ func (st *Stack) BalancerName() string {
 	return st.balancer.Name
 }
 
-// Upstreams reads the balancer's /proxy/stats and returns its counters per
+// Upstreams reads the balancer's statistics (docker.BalancerStats) and returns its counters per
 // replica, in replica order, named by container; addresses that match no replica
 // follow. Without a balancer it returns nil.
 func (st *Stack) Upstreams(ctx context.Context) ([]result.EndpointCount, error) {
 	if st.balancer == nil {
 		return nil, nil
 	}
-	stats, err := proxy.FetchStats(ctx, st.eps[0].URL)
+	stats, err := docker.BalancerStats(ctx, st.spec.BalancerKind, st.eps[0].URL)
 	if err != nil {
 		return nil, err
 	}

@@ -163,6 +163,9 @@ func (p *Platform) Up(ctx context.Context, s platform.Spec) (platform.Stack, err
 	if err := result.WriteFile(file, s.Compose); err != nil { // atomic: a crash leaves the old file or the new one
 		return nil, fmt.Errorf("cannot write %s: %w", file, err)
 	}
+	if err := platform.WriteFiles(s.Dir, s.Files); err != nil {
+		return nil, err
+	}
 	st := &Stack{dc: dc, tool: tool, spec: s, file: file, project: ProjectName(s.Project)}
 	if s.Network != "" {
 		created, err := dc.EnsureNetwork(ctx, s.Network, "bridge", map[string]string{

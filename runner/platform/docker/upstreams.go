@@ -1,6 +1,9 @@
 package docker
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"maps"
 	"net"
 	"slices"
@@ -21,6 +24,21 @@ func (c Container) IP(network string) string {
 		return ""
 	}
 	return c.IPs[names[0]]
+}
+
+// BalancerStats reads the per-upstream counters of a balancer of kind runner (or
+// empty: the runner's proxy, /proxy/stats) or haproxy (its stats CSV) at base. nginx
+// (open source) exposes no per-upstream counts: it returns an error saying so.
+func BalancerStats(ctx context.Context, kind, base string) (proxy.Stats, error) {
+	switch kind {
+	case "", "runner":
+		return proxy.FetchStats(ctx, base)
+	case "haproxy":
+		return proxy.FetchHAProxyStats(ctx, base)
+	case "nginx":
+		return proxy.Stats{}, errors.New("nginx (open source) exposes no per-upstream counts; use balancer image haproxy or the runner's proxy to see the share per replica")
+	}
+	return proxy.Stats{}, fmt.Errorf("balancer kind %q has no statistics the runner can read", kind)
 }
 
 // UpstreamCounts maps the load balancer's counters per upstream address to the

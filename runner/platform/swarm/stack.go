@@ -18,7 +18,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/infergrid/runner/proxy"
 	"github.com/infergrid/runner/runner/label"
 	"github.com/infergrid/runner/runner/platform"
 	"github.com/infergrid/runner/runner/platform/compose"
@@ -109,6 +108,9 @@ func (p *Platform) Up(ctx context.Context, s platform.Spec) (platform.Stack, err
 	file := filepath.Join(s.Dir, "compose.yml")
 	if err := result.WriteFile(file, s.Compose); err != nil {
 		return nil, fmt.Errorf("cannot write %s: %w", file, err)
+	}
+	if err := platform.WriteFiles(s.Dir, s.Files); err != nil {
+		return nil, err
 	}
 	st := &Stack{p: p, spec: s, name: StackName(s.Project), file: file, publish: p.Publish(), watches: map[*node]*docker.Watch{}}
 	if s.Network != "" {
@@ -431,7 +433,7 @@ func (st *Stack) Upstreams(ctx context.Context) ([]result.EndpointCount, error) 
 	if st.balancer == "" {
 		return nil, nil
 	}
-	stats, err := proxy.FetchStats(ctx, st.eps[0].URL)
+	stats, err := docker.BalancerStats(ctx, st.spec.BalancerKind, st.eps[0].URL)
 	if err != nil {
 		return nil, err
 	}
