@@ -37,16 +37,18 @@ func Unavailable(t testing.TB, err error) {
 	t.Skipf("no Docker daemon answers (set RUNNER_REQUIRE_DOCKER=1 to fail instead): %v", err)
 }
 
-// Leftovers lists the swarm services (when the daemon manages a swarm),
+// Leftovers lists the swarm services and configs (when the daemon manages a swarm),
 // containers, networks and volumes carrying label (KEY or KEY=VALUE), as "kind name".
 func Leftovers(t testing.TB, label string) []string {
 	t.Helper()
 	var left []string
 	if SwarmState(t) == "active" {
-		out, err := exec.Command("docker", "service", "ls", "--filter", "label="+label, "--format", "{{.Name}}").CombinedOutput()
-		if err == nil { // a worker cannot list services; its containers are still listed below
-			for _, name := range strings.Fields(string(out)) {
-				left = append(left, "service "+name)
+		for _, kind := range []string{"service", "config"} {
+			out, err := exec.Command("docker", kind, "ls", "--filter", "label="+label, "--format", "{{.Name}}").CombinedOutput()
+			if err == nil { // a worker cannot list them; its containers are still listed below
+				for _, name := range strings.Fields(string(out)) {
+					left = append(left, kind+" "+name)
+				}
 			}
 		}
 	}

@@ -154,16 +154,20 @@ func (c *Client) Logs(ctx context.Context, id string, n int) (string, error) {
 	return strings.TrimRight(buf.String(), "\n"), nil
 }
 
-// Leftovers lists what matches f: swarm services, containers, networks and
-// volumes, as "service NAME", "container NAME", "network NAME", "volume NAME".
+// Leftovers lists what matches f: swarm services and configs, containers,
+// networks and volumes, as "service NAME", "config NAME", "container NAME",
+// "network NAME", "volume NAME".
 func (c *Client) Leftovers(ctx context.Context, f Filter) ([]string, error) {
 	var out []string
-	svcs, err := c.serviceNames(ctx, f)
+	svcs, configs, err := c.swarmObjects(ctx, f)
 	if err != nil {
 		return nil, err
 	}
 	for _, name := range svcs {
 		out = append(out, "service "+name)
+	}
+	for _, name := range configs {
+		out = append(out, "config "+name)
 	}
 	slices.Sort(out)
 	cs, err := c.api.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f.args()})
@@ -194,8 +198,8 @@ func (c *Client) Leftovers(ctx context.Context, f Filter) ([]string, error) {
 	return out, nil
 }
 
-// Sweep removes every swarm service matching f (so that the swarm starts no new
-// tasks), then force-removes every container, network and volume matching f.
+// Sweep removes every swarm service and config matching f (services first, so
+// that the swarm starts no new tasks), then force-removes every container, network and volume matching f.
 // Things already gone are not errors.
 func (c *Client) Sweep(ctx context.Context, f Filter) error {
 	if len(f) == 0 {

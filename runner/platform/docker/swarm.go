@@ -261,35 +261,50 @@ func (c *Client) GatewayIPs(ctx context.Context) (map[string]string, error) {
 	return out, nil
 }
 
-// removeServices removes the swarm services matching f when the daemon manages
-// a swarm; on a daemon outside any swarm there is nothing to remove.
+// removeServices removes the swarm services matching f, then the swarm configs
+// (a balancer's config file), when the daemon manages a swarm; on a daemon outside
+// any swarm there is nothing to remove.
 func (c *Client) removeServices(ctx context.Context, f Filter) error {
-	names, err := c.serviceNames(ctx, f)
+	services, configs, err := c.swarmObjects(ctx, f)
 	if err != nil {
 		return err
 	}
-	for id, name := range names {
+	for id, name := range services {
 		if _, err := c.api.ServiceRemove(ctx, id, client.ServiceRemoveOptions{}); err != nil && !cerrdefs.IsNotFound(err) {
 			return fmt.Errorf("cannot remove service %s: %w", name, err)
+		}
+	}
+	for id, name := range configs {
+		// A config still used by a service going away is removed on a later sweep.
+		if _, err := c.api.ConfigRemove(ctx, id, client.ConfigRemoveOptions{}); err != nil && !cerrdefs.IsNotFound(err) {
+			return fmt.Errorf("cannot remove config %s: %w", name, err)
 		}
 	}
 	return nil
 }
 
-// serviceNames maps the IDs of the services matching f to their names; empty
-// when the daemon is no swarm manager.
-func (c *Client) serviceNames(ctx context.Context, f Filter) (map[string]string, error) {
+// swarmObjects maps the IDs of the services and configs matching f to their
+// names; both empty when the daemon is no swarm manager.
+func (c *Client) swarmObjects(ctx context.Context, f Filter) (services, configs map[string]string, err error) {
 	st, err := c.Swarm(ctx)
 	if err != nil || !st.Manager {
-		return nil, err
+		return nil, nil, err
 	}
-	res, err := c.api.ServiceList(ctx, client.ServiceListOptions{Filters: f.args()})
+	sl, err := c.api.ServiceList(ctx, client.ServiceListOptions{Filters: f.args()})
 	if err != nil {
-		return nil, fmt.Errorf("cannot list services: %w", err)
+		return nil, nil, fmt.Errorf("cannot list services: %w", err)
 	}
-	out := map[string]string{}
-	for _, s := range res.Items {
-		out[s.ID] = s.Spec.Name
+	services = map[string]string{}
+	for _, s := range sl.Items {
+		services[s.ID] = s.Spec.Name
 	}
-	return out, nil
+	cl, err := c.api.ConfigList(ctx, client.ConfigListOptions{Filters: f.args()})
+	if err != nil {
+		return nil, nil, fmt.Errorf("cannot list configs: %w", err)
+	}
+	configs = map[string]string{}
+	for _, s := range cl.Items {
+		configs[s.ID] = s.Spec.Name
+	}
+	return services, configs, nil
 }

@@ -396,3 +396,23 @@ func TestBalancerProxy(t *testing.T) {
 	}
 	assertGone(t, s)
 }
+
+// TestSweepRemovesConfigs: runner clean (docker.Sweep) removes a stack's config
+// (a balancer's generated config file) along with its services.
+func TestSweepRemovesConfigs(t *testing.T) {
+	p := swarmPlatform(t, "host")
+	lbl := label.Run + "=" + testRun + "-sweep"
+	cmd := exec.Command("docker", "config", "create", "--label", lbl, fmt.Sprintf("rswarm%d_cfg", os.Getpid()), "-")
+	cmd.Stdin = strings.NewReader("global\n")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("docker config create: %v: %s", err, out)
+	}
+	f := docker.Filter{label.Run: testRun + "-sweep"}
+	if left, err := p.manager().Leftovers(t.Context(), f); err != nil || len(left) != 1 || !strings.HasPrefix(left[0], "config ") {
+		t.Fatalf("Leftovers %v, %v: want the config", left, err)
+	}
+	if err := p.manager().Sweep(t.Context(), f); err != nil {
+		t.Fatal(err)
+	}
+	dockertest.NoLeftovers(t, lbl)
+}
