@@ -44,6 +44,8 @@ require (
 	gopkg.in/yaml.v3 v3.0.1
 )
 
+require github.com/yuin/goldmark v1.8.7
+
 require (
 	github.com/Microsoft/go-winio v0.6.2 // indirect
 	github.com/containerd/errdefs/pkg v0.3.0 // indirect

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/infergrid/runner/runner/report"
 )
@@ -26,6 +28,8 @@ Options:
   --max-throughput-drop P   largest allowed throughput drop (default 5%)
   --max-error-rate P        highest allowed error rate of NEW; where BASE already
                             exceeded it, NEW may exceed BASE by at most P (default 1%)
+  --html FILE               also write the comparison as a self-contained HTML
+                            page with charts of p99 and throughput per scenario
 
 A scenario that was ok in BASE and failed in NEW is a regression too.
 
@@ -35,6 +39,7 @@ files, or files whose columns differ (the message names the columns).
 Examples:
   runner compare runs/smoke-20261127T020000Z runs/smoke-20261128T020000Z
   runner compare baseline/results.csv runs/smoke-20261128T020000Z --max-p99-increase 20%
+  runner compare runs/smoke-20261127T020000Z runs/smoke-20261128T020000Z --html compare.html
 `
 
 // percentFlag is a threshold flag written as a percentage ("10%").
@@ -65,6 +70,7 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fs.Var(percentFlag{&th.MaxP99Increase}, "max-p99-increase", "largest allowed p99 increase")
 	fs.Var(percentFlag{&th.MaxThroughputDrop}, "max-throughput-drop", "largest allowed throughput drop")
 	fs.Var(percentFlag{&th.MaxErrorRate}, "max-error-rate", "highest allowed error rate")
+	htmlPath := fs.String("html", "", "also write the comparison as an HTML page to this file")
 	pos, err := interspersed(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		fmt.Fprint(stdout, compareUsage)
@@ -102,9 +108,27 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fmt.Fprintf(stderr, "runner compare: %v\n", err)
 		return 2
 	}
+	if *htmlPath != "" {
+		if err := writeHTML(*htmlPath, c); err != nil {
+			fmt.Fprintf(stderr, "runner compare: %v\n", err)
+			return 2
+		}
+	}
 	if n := c.Regressions(); n > 0 {
 		fmt.Fprintf(stderr, "runner compare: %d of %d scenarios regressed\n", n, len(c.Deltas))
 		return 1
 	}
 	return 0
+}
+
+// writeHTML writes the comparison's HTML page to path.
+func writeHTML(path string, c *report.Comparison) error {
+	var b bytes.Buffer
+	if err := c.HTML(&b); err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("cannot write the HTML comparison: %w", err)
+	}
+	return nil
 }

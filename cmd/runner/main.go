@@ -40,7 +40,7 @@ func commands() []command {
 		{"validate", "check scenario files; print every problem as FILE:LINE:COL", cmdValidate},
 		{"plan", "list the expanded scenarios, the estimated time and whether they fit this host", cmdPlan},
 		{"render", "write the compose file of every scenario, starting nothing", cmdRender},
-		{"report", "rebuild report.md, results.csv, summary.json and plots of a run directory", cmdReport},
+		{"report", "rebuild report.md, report.html, results.csv, summary.json and plots of a run directory", cmdReport},
 		{"compare", "compare two runs; exit 1 on a regression", cmdCompare},
 		{"schema", "print the JSON Schema of the scenario format", cmdSchema},
 		{"version", "print the version", cmdVersion},

@@ -12,7 +12,7 @@ import (
 
 const reportUsage = `Usage: runner report RUN_DIR [--no-plots]
 
-Rebuild report.md, results.csv, summary.json and the PNG plots of a run from its
+Rebuild report.md, report.html, results.csv, summary.json and the PNG plots of a run from its
 raw files (run.json, plan.json, scenarios/*/outcome.json, stats.csv, events.json),
 so a change of the report format never needs a rerun. Missing or corrupt files are
 named on stderr and everything else is still rendered.
@@ -66,6 +66,6 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "runner report: %v\n", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "wrote %s, %s and %s in %s\n", report.ReportFile, report.ResultsFile, report.SummaryFile, dir)
+	fmt.Fprintf(stdout, "wrote %s, %s, %s and %s in %s\n", report.ReportFile, report.HTMLFile, report.ResultsFile, report.SummaryFile, dir)
 	return 0
 }

@@ -38,7 +38,7 @@ func TestCmdReport(t *testing.T) {
 		{name: "not a run dir", args: []string{notRun}, code: 2, stderr: []string{"not a run directory"}},
 		{name: "missing dir", args: []string{filepath.Join(notRun, "nope")}, code: 2, stderr: []string{"not a run directory"}},
 		{name: "partial run renders and names what is missing", args: []string{run, "--no-plots"}, code: 0,
-			stdout: "wrote report.md, results.csv and summary.json in " + run,
+			stdout: "wrote report.md, report.html, results.csv and summary.json in " + run,
 			stderr: []string{"scenarios/replicas-r4-c0.5-none-u50/outcome.json: missing"}, wantReport: true},
 	}
 	for _, tt := range tests {
@@ -57,7 +57,7 @@ func TestCmdReport(t *testing.T) {
 				}
 			}
 			if tt.wantReport {
-				for _, f := range []string{report.ReportFile, report.ResultsFile, report.SummaryFile} {
+				for _, f := range []string{report.ReportFile, report.HTMLFile, report.ResultsFile, report.SummaryFile} {
 					if _, err := os.Stat(filepath.Join(run, f)); err != nil {
 						t.Error(err)
 					}
@@ -109,6 +109,7 @@ func TestCmdCompare(t *testing.T) {
 		code   int
 		stdout []string
 		stderr []string
+		html   []string
 	}{
 		{name: "no regression", args: []string{base, same}, code: 0,
 			stdout: []string{"| `a`", "100.00 → 105.00 (+5.0%)", "Only in BASE (not compared): `gone`.", "Only in NEW (not compared): `new`.", "No regression in 1 scenario."}},
@@ -127,6 +128,10 @@ func TestCmdCompare(t *testing.T) {
 		{name: "missing file", args: []string{base, filepath.Join(dir, "nope.csv")}, code: 2, stderr: []string{"cannot read"}},
 		{name: "not a run dir", args: []string{base, t.TempDir()}, code: 2, stderr: []string{"not a run directory"}},
 		{name: "help", args: []string{"-h"}, code: 0, stdout: []string{"Usage: runner compare BASE NEW", "Examples:"}},
+		{name: "html", args: []string{base, slower, "--html", filepath.Join(dir, "compare.html")}, code: 1,
+			html: []string{"<!doctype html>", "<code>a</code>", "<svg class=\"chart\"", "p99 latency per scenario", "NEW " + slower + ", a: p99 150 ms"}},
+		{name: "html unwritable", args: []string{base, same, "--html", filepath.Join(dir, "no", "such", "dir.html")}, code: 2,
+			stderr: []string{"cannot write the HTML comparison"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -143,6 +148,17 @@ func TestCmdCompare(t *testing.T) {
 			for _, s := range tt.stderr {
 				if !strings.Contains(stderr.String(), s) {
 					t.Errorf("stderr lacks %q:\n%s", s, stderr.String())
+				}
+			}
+			if len(tt.html) > 0 {
+				b, err := os.ReadFile(filepath.Join(dir, "compare.html"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, s := range tt.html {
+					if !strings.Contains(string(b), s) {
+						t.Errorf("compare.html lacks %q", s)
+					}
 				}
 			}
 		})

@@ -34,8 +34,9 @@ const runUsage = `Usage: runner [run] FILE [--out DIR] [--only PATTERN] [--platf
 Runs every scenario of FILE: for each, renders its compose file, brings the stack up
 under its limits, waits until every replica is healthy, drives the load, samples the
 containers, and tears the stack down (also on Ctrl-C). Results are written to
-DIR/NAME-YYYYMMDDTHHMMSSZ/ as each scenario finishes; report.md, results.csv and
-summary.json are written at the end.
+DIR/NAME-YYYYMMDDTHHMMSSZ/ as each scenario finishes; report.md, report.html (the
+same, self-contained, with interactive charts), results.csv and summary.json are
+written at the end.
 
 Exit status: 0 all scenarios ran and met the SLO; 1 a scenario failed or missed
 the SLO; 2 bad usage, an invalid file, or a grid that does not fit this host;

@@ -1,4 +1,4 @@
-// Package report turns a run directory into report.md, results.csv, summary.json and
+// Package report turns a run directory into report.md, report.html, results.csv, summary.json and
 // PNG plots, and compares two runs.
 //
 // Write reads everything back from the run directory (run.json, plan.json and each

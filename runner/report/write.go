@@ -9,7 +9,7 @@ import (
 	"github.com/infergrid/runner/runner/result"
 )
 
-// Write reads the run directory dir and (re)writes report.md, results.csv,
+// Write reads the run directory dir and (re)writes report.md, report.html, results.csv,
 // summary.json and the PNG plots into it. Missing and corrupt files of the run are
 // not fatal: each is named in the returned problems, and everything that can be
 // rendered is. The error is ErrNotRunDir (wrapped) when dir holds nothing of a run,
@@ -39,12 +39,12 @@ func WriteWith(dir string, o Options) (problems []string, err error) {
 	return d.Problems, WriteFiles(d, plots)
 }
 
-// WriteFiles writes report.md, results.csv and summary.json of d into d.Dir;
+// WriteFiles writes report.md, report.html, results.csv and summary.json of d into d.Dir;
 // plots lists the plot files that exist, relative to d.Dir with slashes.
 func WriteFiles(d *Data, plots map[string]bool) error {
 	outcomes := d.Outcomes()
 	findings := Findings(d.Run, outcomes)
-	var csvBuf, jsonBuf, mdBuf bytes.Buffer
+	var csvBuf, jsonBuf, mdBuf, htmlBuf bytes.Buffer
 	if err := WriteResults(&csvBuf, d.Scenarios); err != nil {
 		return fmt.Errorf("cannot render %s: %w", ResultsFile, err)
 	}
@@ -54,10 +54,13 @@ func WriteFiles(d *Data, plots map[string]bool) error {
 	if err := Markdown(&mdBuf, d, findings, plots); err != nil {
 		return fmt.Errorf("cannot render %s: %w", ReportFile, err)
 	}
+	if err := HTML(&htmlBuf, d, findings); err != nil {
+		return fmt.Errorf("cannot render %s: %w", HTMLFile, err)
+	}
 	for _, f := range []struct {
 		name string
 		b    []byte
-	}{{ResultsFile, csvBuf.Bytes()}, {SummaryFile, jsonBuf.Bytes()}, {ReportFile, mdBuf.Bytes()}} {
+	}{{ResultsFile, csvBuf.Bytes()}, {SummaryFile, jsonBuf.Bytes()}, {ReportFile, mdBuf.Bytes()}, {HTMLFile, htmlBuf.Bytes()}} {
 		if err := writeFile(filepath.Join(d.Dir, f.name), f.b); err != nil {
 			return err
 		}
