@@ -3,7 +3,6 @@ package load
 import (
 	"context"
 	"net"
-	"net/http"
 	"sync"
 	"time"
 )
@@ -77,24 +76,4 @@ func newDialer(stop context.Context) (func(ctx context.Context, network, addr st
 		}
 		return tc, nil
 	}, set
-}
-
-// newClient returns the open model's HTTP client (for vegeta), whose
-// connections all close when stop is cancelled. maxIdle bounds idle connections
-// per host.
-func newClient(stop context.Context, timeout time.Duration, maxIdle int) *http.Client {
-	dial, _ := newDialer(stop)
-	tr := &http.Transport{
-		Proxy:               http.ProxyFromEnvironment,
-		DialContext:         dial,
-		MaxIdleConns:        0,
-		MaxIdleConnsPerHost: maxIdle,
-		IdleConnTimeout:     90 * time.Second,
-		// Small buffers: a load generator keeps many connections whose request
-		// and response headers are small (longer lines are still read whole);
-		// 4 KiB each (the default) would dominate its memory with many workers.
-		WriteBufferSize: 1 << 10,
-		ReadBufferSize:  1 << 10,
-	}
-	return &http.Client{Transport: tr, Timeout: timeout}
 }

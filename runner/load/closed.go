@@ -6,8 +6,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	vegeta "github.com/tsenart/vegeta/v12/lib"
 )
 
 // spawnAt returns when user i (0-based) starts: users start at rate per second,
@@ -92,7 +90,10 @@ func (u *user) run() {
 			u.done()
 			return
 		}
-		u.e.out <- u.e.hit(u.seq)
+		x := &exchange{seq: u.seq.Add(1) - 1}
+		u.e.pick(x)
+		u.e.hit(x)
+		u.e.out <- x
 		think := c.ThinkMin
 		if c.ThinkMax > c.ThinkMin {
 			think += rand.N(c.ThinkMax - c.ThinkMin + 1)
@@ -123,34 +124,6 @@ func (u *user) wake() {
 	if u.timer != nil && u.timer.Stop() {
 		u.done() // its run will not be called again
 	}
-}
-
-// hit sends one request and returns its result, with the fields vegeta's
-// Attacker fills in.
-func (e *engine) hit(seq *atomic.Uint64) item {
-	i, body := e.pick()
-	r := &vegeta.Result{Method: e.c.Method, URL: e.urls[i], Seq: seq.Add(1) - 1, BytesOut: uint64(len(body))}
-	e.begin()
-	r.Timestamp = time.Now()
-	code, status, in, kept, err := e.pools[i].do(body, keptBodyBytes)
-	r.Latency = time.Since(r.Timestamp)
-	e.inFlight.Add(-1)
-	r.Code, r.BytesIn, r.Body = uint16(code), in, kept
-	switch {
-	case err != nil:
-		r.Error = err.Error()
-	case code < 200 || code >= 400:
-		r.Error = status
-	}
-	return e.label(r)
-}
-
-func (e *engine) label(r *vegeta.Result) item {
-	r.Attack = AttackMeasure
-	if r.Timestamp.Before(e.measureStart) {
-		r.Attack = AttackWarmup
-	}
-	return item{res: r, latency: r.Latency}
 }
 
 // usersAt returns how many users had started by t. Call it after the run.

@@ -17,11 +17,11 @@ import (
 	"time"
 )
 
-// pool is the closed model's HTTP/1.1 client for one endpoint: a stack of idle
-// keep-alive connections, each used by one user at a time, synchronously. Unlike
+// pool is the HTTP/1.1 client of both models for one endpoint: a stack of idle
+// keep-alive connections, each used by one request at a time, synchronously. Unlike
 // net/http's Transport it runs no reader and writer goroutine per connection, so
-// a request in flight costs one goroutine (its user's) and a thinking user costs
-// nothing; connections never outnumber the requests in flight at once.
+// a request in flight costs one goroutine (its user's or worker's) and a thinking
+// user costs nothing; connections never outnumber the requests in flight at once.
 type pool struct {
 	url     string
 	op      string // "Get", "Post": net/http's prefix of error messages
@@ -106,24 +106,24 @@ func newPool(rawURL, method string, header http.Header, timeout time.Duration, m
 	return p, nil
 }
 
-// do sends one request with body and reads the whole response. It returns the
-// status code and status, the bytes read, up to keep bytes of the body, and an
-// error in net/http's words ("Get \"URL\": ...").
-func (p *pool) do(body []byte, keep int) (code int, status string, bytesIn uint64, kept []byte, err error) {
+// exchange sends x's request and reads the whole response, its body through
+// read. It returns the status code and status, the bytes read and an error in
+// net/http's words ("Get \"URL\": ...").
+func (p *pool) exchange(x *exchange, read bodyReader) (code int, status string, bytesIn uint64, err error) {
 	deadline := time.Now().Add(p.timeout)
 	for attempt := 0; ; attempt++ {
 		pc, err := p.get(deadline, attempt == 0)
 		if err != nil {
-			return 0, "", 0, nil, p.wrap(err)
+			return 0, "", 0, p.wrap(err)
 		}
-		code, status, bytesIn, kept, keepAlive, err := p.roundTrip(pc, body, keep, deadline)
+		code, status, bytesIn, keepAlive, err := p.roundTrip(pc, x, read, deadline)
 		if err == nil {
 			if keepAlive {
 				p.put(pc)
 			} else {
 				_ = pc.c.Close()
 			}
-			return code, status, bytesIn, kept, nil
+			return code, status, bytesIn, nil
 		}
 		_ = pc.c.Close()
 		// A reused connection the server closed while it was idle fails before
@@ -135,16 +135,17 @@ func (p *pool) do(body []byte, keep int) (code int, status string, bytesIn uint6
 		if pc.used && pc.n.n == 0 && attempt == 0 && !isTimeout(err) {
 			continue
 		}
-		return code, status, bytesIn, kept, p.wrap(err)
+		return code, status, bytesIn, p.wrap(err)
 	}
 }
 
-func (p *pool) roundTrip(pc *poolConn, body []byte, keep int, deadline time.Time) (
-	code int, status string, bytesIn uint64, kept []byte, keepAlive bool, err error) {
+func (p *pool) roundTrip(pc *poolConn, x *exchange, read bodyReader, deadline time.Time) (
+	code int, status string, bytesIn uint64, keepAlive bool, err error) {
 	if err := pc.c.SetDeadline(deadline); err != nil {
-		return 0, "", 0, nil, false, err
+		return 0, "", 0, false, err
 	}
 	pc.n.n = 0
+	body := x.body
 	pc.bw.Write(p.head)
 	if len(body) > 0 || p.method == http.MethodPost || p.method == http.MethodPut || p.method == http.MethodPatch {
 		pc.bw.WriteString("Content-Length: ")
@@ -154,31 +155,23 @@ func (p *pool) roundTrip(pc *poolConn, body []byte, keep int, deadline time.Time
 	pc.bw.WriteString("\r\n")
 	pc.bw.Write(body)
 	if err := pc.bw.Flush(); err != nil {
-		return 0, "", 0, nil, false, err
+		return 0, "", 0, false, err
 	}
 	resp, err := http.ReadResponse(pc.br, p.req)
 	if err != nil {
-		return 0, "", 0, nil, false, err
+		return 0, "", 0, false, err
 	}
 	rb := io.Reader(resp.Body)
 	if p.maxBody > 0 {
 		rb = &capReader{r: resp.Body, left: p.maxBody, max: p.maxBody}
 	}
-	if resp.StatusCode < 200 || resp.StatusCode >= 400 {
-		kept, err = io.ReadAll(io.LimitReader(rb, int64(keep)))
-		bytesIn = uint64(len(kept))
-	}
-	if err == nil {
-		var n int64
-		n, err = io.Copy(io.Discard, rb)
-		bytesIn += uint64(n)
-	}
+	n, err := read(x, resp, rb)
 	_ = resp.Body.Close()
 	if err != nil {
-		return resp.StatusCode, resp.Status, bytesIn, kept, false, err
+		return resp.StatusCode, resp.Status, uint64(n), false, err
 	}
 	pc.used = true
-	return resp.StatusCode, resp.Status, bytesIn, kept, !resp.Close && pc.br.Buffered() == 0, nil
+	return resp.StatusCode, resp.Status, uint64(n), !resp.Close && pc.br.Buffered() == 0, nil
 }
 
 // get returns an idle connection if reuse is true and there is one, or dials a

@@ -7,9 +7,10 @@ import (
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 )
 
-// runOpen sends the open-model load with vegeta: a warm-up attack at the constant
-// (or ramp start) rate, then the measured attack. Each is a new Attacker (an
-// Attacker cannot be reused) sharing one client, so connections carry over.
+// runOpen sends the open-model load: a warm-up attack at the constant (or ramp
+// start) rate, then the measured attack, each paced from its nominal start by a
+// vegeta Pacer and carried by one set of workers over the engine's pools, so
+// connections carry over.
 func (e *engine) runOpen() {
 	c := e.c
 	var main schedule = newConstantRate(c.Rate)
@@ -18,78 +19,137 @@ func (e *engine) runOpen() {
 		main = newLinearRate(c.RampFrom, c.RampTo, c.Duration)
 		warmRate = c.RampFrom
 	}
-	var wg sync.WaitGroup
+	w := newWorkers(e, c.MaxWorkers)
 	if c.Warmup > 0 {
-		e.attack(&wg, newConstantRate(warmRate), c.Warmup, AttackWarmup)
+		e.attack(w, newConstantRate(warmRate), e.start, c.Warmup, AttackWarmup)
 	}
 	if e.sleepUntil(e.measureStart) {
-		e.attack(&wg, main, c.Duration, AttackMeasure)
+		e.attack(w, main, e.measureStart, c.Duration, AttackMeasure)
 	}
 	end := e.measureStart.Add(c.Duration)
 	e.sleepUntil(end)
 	e.stopped = earliest(time.Now(), end)
-	wg.Wait()
+	w.close()
 	close(e.out)
 }
 
-// attack starts one vegeta attack and forwards its results to the collector, with
-// measured latencies taken from the intended send time of each hit.
-func (e *engine) attack(wg *sync.WaitGroup, p schedule, du time.Duration, name string) {
-	opts := []func(*vegeta.Attacker){vegeta.Client(e.client)}
-	if m := e.c.MaxWorkers; m > 0 {
-		opts = append(opts, vegeta.MaxWorkers(m))
-	}
-	e.mu.Lock()
-	if e.isHalted() {
-		e.mu.Unlock()
-		return
-	}
-	a := vegeta.NewAttacker(opts...)
-	e.attackers = append(e.attackers, a)
-	e.mu.Unlock()
-
-	began := time.Now()
-	results := a.Attack(e.targeter(), p, du, name)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			select {
-			case r, ok := <-results:
-				if !ok {
-					return
-				}
-				e.inFlight.Add(-1)
-				lat := r.Latency
-				if name == AttackMeasure {
-					// The k-th hit sent is the k-th the pacer scheduled (wrk2's rule).
-					if d := r.End().Sub(began.Add(p.due(r.Seq))); d > lat {
-						lat = d
-					}
-				}
-				e.out <- item{res: r, latency: lat}
-			case <-e.abandon:
-				go func() {
-					for range results {
-						e.inFlight.Add(-1)
-					}
-				}()
-				return
-			}
-		}
-	}()
+// attack sends the hits p schedules from began until du has elapsed or the
+// run is halted, each hit labelled name.
+func (e *engine) attack(w *workers, p schedule, began time.Time, du time.Duration, name string) {
+	clk := wallClock{halted: e.halted}
+	pace(clk, p, began, du, func(k uint64) bool {
+		x := &exchange{seq: k, attack: name, due: p.due(k), began: began}
+		e.pick(x)
+		return w.send(x)
+	})
 }
 
-// targeter returns the vegeta Targeter for the configured request and balancing.
-// vegeta calls it once per hit, from its workers, just before sending.
-func (e *engine) targeter() vegeta.Targeter {
-	return func(t *vegeta.Target) error {
-		i, body := e.pick()
-		t.Method = e.c.Method
-		t.URL = e.urls[i]
-		t.Body = body
-		t.Header = e.c.Header
-		e.begin()
-		return nil
+// clock is the time source of the pacing loop; tests drive a fake one.
+type clock interface {
+	Now() time.Time
+	// SleepUntil waits until t and reports false if the run was halted first.
+	SleepUntil(t time.Time) bool
+}
+
+// pace is the open model's pacing loop, vegeta's own: it asks p how long to
+// wait before hit k given the time elapsed since began, sleeps that long and
+// calls send(k), until du has elapsed, p says stop, or send or a sleep reports
+// the run halted. As in vegeta, the hit asked for before du elapsed is sent even
+// if it is due after du: the window's last hit is due at its very end. A send that blocks (every
+// worker busy) makes the next hits late: they are sent at once, and their
+// latency counts from their intended send time.
+func pace(clk clock, p vegeta.Pacer, began time.Time, du time.Duration, send func(k uint64) bool) {
+	for k := uint64(0); ; k++ {
+		elapsed := clk.Now().Sub(began)
+		if elapsed > du {
+			return
+		}
+		wait, stop := p.Pace(elapsed, k)
+		if stop {
+			return
+		}
+		if wait > 0 && !clk.SleepUntil(began.Add(elapsed+wait)) {
+			return
+		}
+		if !send(k) {
+			return
+		}
 	}
+}
+
+// wallClock is the real clock; its sleeps end early when halted is closed.
+type wallClock struct{ halted <-chan struct{} }
+
+func (wallClock) Now() time.Time { return time.Now() }
+
+func (c wallClock) SleepUntil(t time.Time) bool {
+	d := time.Until(t)
+	if d <= 0 {
+		select {
+		case <-c.halted:
+			return false
+		default:
+			return true
+		}
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return true
+	case <-c.halted:
+		return false
+	}
+}
+
+// workers carry the open model's hits: an idle worker takes the next hit, a new
+// one starts when all are busy, up to max (0 means no limit), and beyond that
+// the pacing loop waits for a free one.
+type workers struct {
+	e     *engine
+	max   uint64
+	n     uint64 // started, touched only by the pacing goroutine
+	queue chan *exchange
+	wg    sync.WaitGroup
+}
+
+func newWorkers(e *engine, max uint64) *workers {
+	return &workers{e: e, max: max, queue: make(chan *exchange)}
+}
+
+// send hands x to a worker; it reports false if the run was halted while it
+// waited for one.
+func (w *workers) send(x *exchange) bool {
+	select {
+	case w.queue <- x:
+		return true
+	default:
+	}
+	if w.max == 0 || w.n < w.max {
+		w.n++
+		w.wg.Add(1)
+		go w.work(x)
+		return true
+	}
+	select {
+	case w.queue <- x:
+		return true
+	case <-w.e.halted:
+		return false
+	}
+}
+
+// work sends x and then every hit it is handed until the queue closes.
+func (w *workers) work(x *exchange) {
+	defer w.wg.Done()
+	for ok := true; ok; x, ok = <-w.queue {
+		w.e.hit(x)
+		w.e.out <- x
+	}
+}
+
+// close ends the workers once their hits are done.
+func (w *workers) close() {
+	close(w.queue)
+	w.wg.Wait()
 }

@@ -1,14 +1,10 @@
 package load
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"math"
-	"math/rand/v2"
-	"net/http"
-	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -23,26 +19,16 @@ import (
 // (successful bodies are not kept).
 const keptBodyBytes = 1024
 
-// haltGrace is how long a cancelled run waits for vegeta to close its results
-// channel before leaving a goroutine to drain it: vegeta's pacer sleeps until the
-// next hit is due and cannot be woken.
-const haltGrace = 500 * time.Millisecond
-
-// item is a result on its way to the collector with the latency the metrics use.
-type item struct {
-	res     *vegeta.Result
-	latency time.Duration
-}
-
 // engine is the state of one Run shared by the model and the collector.
 type engine struct {
 	c            Config
 	bases, urls  []string
 	start        time.Time
 	measureStart time.Time
-	client       *http.Client // open model
-	pools        []*pool      // closed model, one per endpoint
-	out          chan item
+	pools        []*pool    // one per endpoint, shared by every model
+	read         bodyReader // the hit path's body hook
+	out          chan *exchange
+	closeConns   context.CancelFunc // closes every connection at once
 
 	nextTarget, nextBody atomic.Uint64
 	inFlight, peak       atomic.Int64
@@ -50,10 +36,6 @@ type engine struct {
 
 	haltOnce sync.Once
 	halted   chan struct{} // closed on cancellation
-	abandon  chan struct{} // closed haltGrace after halted
-
-	mu        sync.Mutex
-	attackers []*vegeta.Attacker
 
 	// written by the model before it closes out
 	stopped time.Time   // when sending stopped
@@ -66,10 +48,44 @@ type engine struct {
 // neither counted nor written), and returns within about a second the metrics so
 // far with an error wrapping ctx's error. The results file is complete up to its
 // last record in either case.
+//
+// Its steps: open the results file, build the clients (one pool per endpoint),
+// start the model, collect the results, finish the metrics.
 func Run(ctx context.Context, c Config) (result.Load, error) {
 	if err := c.Validate(); err != nil {
 		return result.Load{}, fmt.Errorf("invalid load: %w", err)
 	}
+	c = c.withDefaults()
+	rw, err := openResults(c.ResultsPath)
+	if err != nil {
+		return result.Load{}, err
+	}
+	e, err := buildClients(c)
+	if err != nil {
+		_ = rw.close()
+		return result.Load{}, err
+	}
+	defer e.closeIdle()
+	meter := startMeter(c.Warmup)
+	defer meter.stop()
+
+	e.start = time.Now()
+	e.measureStart = e.start.Add(c.Warmup)
+	col := newCollector(e, rw)
+	finished := make(chan struct{})
+	go col.watch(ctx, finished)
+	if c.closed() {
+		go e.runClosed()
+	} else {
+		go e.runOpen()
+	}
+	col.collect()
+	close(finished)
+	return e.finish(ctx, col, meter)
+}
+
+// withDefaults returns c with its zero fields set to the defaults.
+func (c Config) withDefaults() Config {
 	if c.Method == "" {
 		c.Method = DefaultMethod
 	}
@@ -85,194 +101,84 @@ func Run(ctx context.Context, c Config) (result.Load, error) {
 	if len(c.Bodies) == 0 {
 		c.Bodies = [][]byte{nil}
 	}
+	return c
+}
 
-	var (
-		file *os.File
-		buf  *bufio.Writer
-		enc  vegeta.Encoder
-	)
-	if c.ResultsPath != "" {
-		f, err := os.Create(c.ResultsPath)
-		if err != nil {
-			return result.Load{}, fmt.Errorf("cannot create results file: %w", err)
-		}
-		file, buf = f, bufio.NewWriterSize(f, 256<<10)
-		enc = vegeta.NewEncoder(buf)
-	}
-
-	rssReset := resetPeakRSS()
-	// The generator's CPU is counted from the start of the measured window, so it
-	// compares with Elapsed; the warm-up's is left out like its requests.
-	var cpu0 atomic.Int64
-	cpu0.Store(int64(cpuTime()))
-	if c.Warmup > 0 {
-		cpuTimer := time.AfterFunc(c.Warmup, func() { cpu0.Store(int64(cpuTime())) })
-		defer cpuTimer.Stop()
-	}
-
+// buildClients returns the engine for c with one connection pool per endpoint.
+// Every connection closes when e.closeConns is called.
+func buildClients(c Config) (*engine, error) {
 	connCtx, closeConns := context.WithCancel(context.Background())
-	defer closeConns()
 	e := &engine{
-		c:       c,
-		out:     make(chan item, 1024),
-		halted:  make(chan struct{}),
-		abandon: make(chan struct{}),
+		c:          c,
+		read:       discardBody,
+		out:        make(chan *exchange, 1024),
+		halted:     make(chan struct{}),
+		closeConns: closeConns,
 	}
+	dial, _ := newDialer(connCtx)
 	for _, t := range c.Targets {
 		base := strings.TrimRight(t, "/")
 		e.bases = append(e.bases, base)
 		e.urls = append(e.urls, base+c.Path)
-	}
-	if c.closed() {
-		dial, _ := newDialer(connCtx)
-		for _, u := range e.urls {
-			p, err := newPool(u, c.Method, c.Header, c.Timeout, c.Users, dial)
-			if err != nil {
-				return result.Load{}, fmt.Errorf("invalid target %s: %w", u, err)
-			}
-			p.maxBody = c.MaxResponseBytes
-			e.pools = append(e.pools, p)
-			defer p.closeIdle()
+		p, err := newPool(base+c.Path, c.Method, c.Header, c.Timeout, e.maxConns(), dial)
+		if err != nil {
+			e.closeIdle()
+			return nil, fmt.Errorf("invalid target %s: %w", base+c.Path, err)
 		}
-	} else {
-		idle := vegeta.DefaultConnections
-		if c.MaxWorkers > 0 && c.MaxWorkers < uint64(idle) {
-			idle = int(c.MaxWorkers)
-		}
-		e.client = newClient(connCtx, c.Timeout, idle)
 		if c.MaxResponseBytes > 0 {
-			e.client.Transport = &capTransport{rt: e.client.Transport, max: c.MaxResponseBytes, timeout: e.client.Timeout}
-			e.client.Timeout = 0
+			p.maxBody = c.MaxResponseBytes
 		}
+		e.pools = append(e.pools, p)
 	}
+	return e, nil
+}
 
-	e.start = time.Now()
-	e.measureStart = e.start.Add(c.Warmup)
-	agg := newAggregator(e.measureStart, c.Duration, e.urls, e.bases, !c.closed())
-
-	var cancelledAt atomic.Pointer[time.Time]
-	finished := make(chan struct{})
-	go func() {
-		select {
-		case <-ctx.Done():
-			now := time.Now()
-			cancelledAt.Store(&now)
-			e.halt()
-			closeConns()
-			time.AfterFunc(haltGrace, func() { close(e.abandon) })
-		case <-finished:
-		}
-	}()
-	if c.closed() {
-		go e.runClosed()
-	} else {
-		go e.runOpen()
+// maxConns is the most connections the model keeps per endpoint.
+func (e *engine) maxConns() int {
+	if e.c.closed() {
+		return e.c.Users
 	}
-
-	var (
-		aborted  uint64
-		writeErr error
-		lastTick = e.start
-		ticker   = time.NewTicker(time.Second)
-	)
-	defer ticker.Stop()
-	for done := false; !done; {
-		select {
-		case it, ok := <-e.out:
-			if !ok {
-				done = true
-				break
-			}
-			r := it.res
-			if at := cancelledAt.Load(); at != nil && failed(r) && !r.End().Before(*at) {
-				aborted++ // cut short by the cancellation, not by the target
-				continue
-			}
-			agg.add(r, it.latency)
-			if enc != nil && writeErr == nil {
-				r.Headers = nil
-				if !failed(r) {
-					r.Body = nil
-				} else if len(r.Body) > keptBodyBytes {
-					r.Body = r.Body[:keptBodyBytes]
-				}
-				if err := enc.Encode(r); err != nil {
-					writeErr = fmt.Errorf("cannot write results file: %w", err)
-				}
-			}
-		case <-ticker.C:
-			now := time.Now()
-			if buf != nil && writeErr == nil {
-				if err := buf.Flush(); err != nil {
-					writeErr = fmt.Errorf("cannot write results file: %w", err)
-				}
-			}
-			if c.Progress != nil {
-				rate, p99 := agg.takeTick(now.Sub(lastTick))
-				phase := AttackMeasure
-				if now.Before(e.measureStart) {
-					phase = AttackWarmup
-				}
-				c.Progress(Progress{
-					Elapsed:       now.Sub(e.start),
-					Total:         c.Warmup + c.Duration,
-					Phase:         phase,
-					Requests:      agg.done,
-					Errors:        agg.failed,
-					RatePerSecond: rate,
-					P99:           p99,
-					Users:         int(e.started.Load()),
-					InFlight:      int(e.inFlight.Load()),
-				})
-			}
-			lastTick = now
-		}
+	if m := e.c.MaxWorkers; m > 0 && m < math.MaxInt32 {
+		return int(m)
 	}
-	close(finished)
+	return vegeta.DefaultConnections
+}
 
-	cpu := cpuTime() - time.Duration(cpu0.Load())
-	if file != nil {
-		if writeErr == nil {
-			if err := buf.Flush(); err != nil {
-				writeErr = fmt.Errorf("cannot write results file: %w", err)
-			}
-		}
-		if err := file.Close(); err != nil && writeErr == nil {
-			writeErr = fmt.Errorf("cannot write results file: %w", err)
-		}
+// closeIdle closes every connection and the idle pools.
+func (e *engine) closeIdle() {
+	e.closeConns()
+	for _, p := range e.pools {
+		p.closeIdle()
 	}
+}
 
+// finish returns the metrics of the run the collector saw, with the honesty
+// fields, and the error of a cancellation or of the results file.
+func (e *engine) finish(ctx context.Context, col *collector, meter *meter) (result.Load, error) {
+	c := e.c
+	cpu := meter.cpu()
+	writeErr := col.rw.close()
 	var users func(time.Time) int
 	if c.closed() {
 		users = e.usersAt
 	}
-	l := agg.load(e.stopped, users)
+	l := col.agg.load(e.stopped, users)
 	l.GeneratorCPU = cpu
 	l.GeneratorPeakRSSBytes = peakRSS()
 	l.PeakInFlight = int(e.peak.Load())
-	if m := c.MaxWorkers; m > 0 && !c.closed() {
-		// The open model counts from vegeta's Targeter call to the result's
-		// arrival, which can overlap a worker's next hit by a moment.
-		l.PeakInFlight = min(l.PeakInFlight, int(min(m, math.MaxInt32)))
-	}
-	e.honesty(&l, agg, cpu, rssReset, aborted)
+	e.honesty(&l, col.agg, cpu, meter.rssReset, col.aborted)
 
 	var err error
-	if at := cancelledAt.Load(); at != nil {
+	if at := col.cancelledAt.Load(); at != nil {
 		err = fmt.Errorf("load cancelled after %s: %w", at.Sub(e.start).Round(time.Millisecond), context.Cause(ctx))
 	}
 	return l, errors.Join(err, writeErr)
 }
 
-// halt stops sending: it stops the attackers (open) or the users (closed).
+// halt stops sending.
 func (e *engine) halt() {
 	e.haltOnce.Do(func() {
-		e.mu.Lock()
 		close(e.halted)
-		for _, a := range e.attackers {
-			a.Stop()
-		}
-		e.mu.Unlock()
 	})
 }
 
@@ -298,29 +204,6 @@ func (e *engine) sleepUntil(t time.Time) bool {
 		return true
 	case <-e.halted:
 		return false
-	}
-}
-
-// pick returns the index of the next target and the next body, round-robin (or
-// a random body with RandomBodies).
-func (e *engine) pick() (target int, body []byte) {
-	if len(e.urls) > 1 && e.c.Balancer == BalanceClient {
-		target = int((e.nextTarget.Add(1) - 1) % uint64(len(e.urls)))
-	}
-	b := e.c.Bodies
-	if len(b) > 1 {
-		if e.c.RandomBodies {
-			return target, b[rand.IntN(len(b))]
-		}
-		return target, b[(e.nextBody.Add(1)-1)%uint64(len(b))]
-	}
-	return target, b[0]
-}
-
-// begin counts a request in flight.
-func (e *engine) begin() {
-	n := e.inFlight.Add(1)
-	for p := e.peak.Load(); n > p && !e.peak.CompareAndSwap(p, n); p = e.peak.Load() {
 	}
 }
 

@@ -88,6 +88,32 @@ func Search(ctx context.Context, cfg SearchConfig, check func(result.Load) (bool
 	if err := cfg.Validate(); err != nil {
 		return SearchResult{}, fmt.Errorf("invalid search: %w", err)
 	}
+	s := newSearcher(cfg, check)
+	s.widen(ctx)
+	s.bisect(ctx)
+	s.verdict()
+	return s.result(), s.err
+}
+
+// searcher is the state of one Search: the steps so far and the bracket
+// [lo, hi] around the capacity.
+type searcher struct {
+	cfg   SearchConfig
+	check func(result.Load) (bool, []string)
+	step  func(context.Context, Config) (result.Load, error)
+
+	capa           result.Capacity
+	loads          []result.Load
+	lo, hi         float64 // highest passing, lowest failing rate; 0 = none yet
+	hiShort        bool    // at hi the generator fell short and nothing else failed
+	hiShortToo     bool    // at hi the generator fell short and the SLO was missed too
+	firstFailLoad  int     // index into loads; -1 = none
+	bestLoad       int     // index into loads; -1 = none
+	budgetWidening bool    // the budget ran out while widening
+	err            error   // what stopped the search early
+}
+
+func newSearcher(cfg SearchConfig, check func(result.Load) (bool, []string)) *searcher {
 	if cfg.MaxSteps == 0 {
 		cfg.MaxSteps = DefaultSearchSteps
 	}
@@ -98,120 +124,134 @@ func Search(ctx context.Context, cfg SearchConfig, check func(result.Load) (bool
 	if step == nil {
 		step = Run
 	}
-	capa := result.Capacity{FromRPS: cfg.From, ToRPS: cfg.To, Precision: cfg.Precision, Steps: []result.CapacityStep{}}
-	var (
-		loads          []result.Load
-		lo, hi         float64 // highest passing, lowest failing rate; 0 = none yet
-		hiShort        bool    // at hi the generator fell short and nothing else failed
-		hiShortToo     bool    // at hi the generator fell short and the SLO was missed too
-		firstFailLoad  = -1
-		bestLoad       = -1
-		errStop        error
-		budgetWidening bool
-	)
-	run := func(rate float64) (bool, error) {
-		n := len(capa.Steps) + 1
-		c := cfg.Load
-		c.Rate = rate
-		var file string
-		if cfg.Load.ResultsPath != "" {
-			c.ResultsPath = StepResultsPath(cfg.Load.ResultsPath, n)
-			file = filepath.Base(c.ResultsPath)
-		}
-		l, err := step(ctx, c)
-		if err != nil && ctx.Err() == nil {
-			return false, fmt.Errorf("step %d at %s: %w", n, RateLabel(rate), err)
-		}
-		ok, failures := check(l)
-		succeeded := l.Requests > 0 && l.SuccessRatio > 0
-		if !succeeded {
-			failures = append(failures, "no successful request")
-		}
-		if l.Shortfall {
-			failures = append(failures, fmt.Sprintf("generator fell short: sent %s", RateLabel(l.RateRPS)))
-		}
-		s := result.CapacityStep{
-			RateRPS: rate, Pass: ok && succeeded && !l.Shortfall && err == nil,
-			AchievedRPS: l.RateRPS, ThroughputRPS: l.ThroughputRPS,
-			P50: l.Latency.P50, P95: l.Latency.P95, P99: l.Latency.P99,
-			ErrorRatio: 1 - l.SuccessRatio, Requests: l.Requests,
-			Shortfall: l.Shortfall, Failures: failures, ResultsFile: file,
-		}
-		if l.Requests == 0 {
-			s.ErrorRatio = 0
-		}
-		if err != nil { // cancelled: record what was measured, do not judge it
-			s.Pass = false
-			s.Failures = append(s.Failures, "interrupted")
-		}
-		capa.Steps = append(capa.Steps, s)
-		loads = append(loads, l)
-		if cfg.OnStep != nil {
-			cfg.OnStep(n, s)
-		}
-		if err != nil {
-			return false, err
-		}
-		if s.Pass {
-			if rate > lo {
-				lo, bestLoad = rate, len(loads)-1
-			}
-		} else if hi == 0 || rate < hi {
-			hi, hiShort, hiShortToo = rate, l.Shortfall && ok && succeeded, l.Shortfall && !(ok && succeeded)
-			if firstFailLoad < 0 {
-				firstFailLoad = len(loads) - 1
-			}
-		}
-		return s.Pass, nil
+	return &searcher{
+		cfg: cfg, check: check, step: step, firstFailLoad: -1, bestLoad: -1,
+		capa: result.Capacity{FromRPS: cfg.From, ToRPS: cfg.To, Precision: cfg.Precision, Steps: []result.CapacityStep{}},
 	}
+}
 
-	// Widen: From, 2 From, 4 From, ... while steps pass; the last one is To.
-	for rate := cfg.From; ; rate = math.Min(2*rate, cfg.To) {
-		if len(capa.Steps) == cfg.MaxSteps {
-			budgetWidening = true
-			break
+// widen runs From, 2 From, 4 From, ... while steps pass; the last one is To.
+func (s *searcher) widen(ctx context.Context) {
+	for rate := s.cfg.From; ; rate = math.Min(2*rate, s.cfg.To) {
+		if len(s.capa.Steps) == s.cfg.MaxSteps {
+			s.budgetWidening = true
+			return
 		}
-		pass, err := run(rate)
+		pass, err := s.run(ctx, rate)
 		if err != nil {
-			errStop = err
-			break
+			s.err = err
+			return
 		}
-		if !pass || rate >= cfg.To {
-			break
+		if !pass || rate >= s.cfg.To {
+			return
 		}
 	}
-	// Bisect between the highest passing and the lowest failing rate.
-	for errStop == nil && lo > 0 && hi > 0 && hi-lo > cfg.Precision*lo && len(capa.Steps) < cfg.MaxSteps {
-		mid := (lo + hi) / 2
-		if hi-lo >= 4 {
+}
+
+// bisect halves the bracket between the highest passing and the lowest failing
+// rate until it is within Precision or the budget is spent.
+func (s *searcher) bisect(ctx context.Context) {
+	for s.err == nil && s.lo > 0 && s.hi > 0 && s.hi-s.lo > s.cfg.Precision*s.lo && len(s.capa.Steps) < s.cfg.MaxSteps {
+		mid := (s.lo + s.hi) / 2
+		if s.hi-s.lo >= 4 {
 			mid = math.Round(mid)
 		}
-		if mid <= lo || mid >= hi {
-			break
+		if mid <= s.lo || mid >= s.hi {
+			return
 		}
-		if _, err := run(mid); err != nil {
-			errStop = err
+		if _, err := s.run(ctx, mid); err != nil {
+			s.err = err
 		}
 	}
+}
 
+// run runs one step at rate, records it and moves the bracket. It reports
+// whether the step passed.
+func (s *searcher) run(ctx context.Context, rate float64) (bool, error) {
+	n := len(s.capa.Steps) + 1
+	c := s.cfg.Load
+	c.Rate = rate
+	var file string
+	if s.cfg.Load.ResultsPath != "" {
+		c.ResultsPath = StepResultsPath(s.cfg.Load.ResultsPath, n)
+		file = filepath.Base(c.ResultsPath)
+	}
+	l, err := s.step(ctx, c)
+	if err != nil && ctx.Err() == nil {
+		return false, fmt.Errorf("step %d at %s: %w", n, RateLabel(rate), err)
+	}
+	ok, failures := s.check(l)
+	succeeded := l.Requests > 0 && l.SuccessRatio > 0
+	st := judge(rate, l, ok, succeeded, failures, err)
+	st.ResultsFile = file
+	s.capa.Steps = append(s.capa.Steps, st)
+	s.loads = append(s.loads, l)
+	if s.cfg.OnStep != nil {
+		s.cfg.OnStep(n, st)
+	}
+	if err != nil {
+		return false, err
+	}
+	if st.Pass {
+		if rate > s.lo {
+			s.lo, s.bestLoad = rate, len(s.loads)-1
+		}
+	} else if s.hi == 0 || rate < s.hi {
+		s.hi, s.hiShort, s.hiShortToo = rate, l.Shortfall && ok && succeeded, l.Shortfall && !(ok && succeeded)
+		if s.firstFailLoad < 0 {
+			s.firstFailLoad = len(s.loads) - 1
+		}
+	}
+	return st.Pass, nil
+}
+
+// judge returns the step at rate that measured l: ok and failures are the
+// check's, err a cancellation.
+func judge(rate float64, l result.Load, ok, succeeded bool, failures []string, err error) result.CapacityStep {
+	if !succeeded {
+		failures = append(failures, "no successful request")
+	}
+	if l.Shortfall {
+		failures = append(failures, fmt.Sprintf("generator fell short: sent %s", RateLabel(l.RateRPS)))
+	}
+	s := result.CapacityStep{
+		RateRPS: rate, Pass: ok && succeeded && !l.Shortfall && err == nil,
+		AchievedRPS: l.RateRPS, ThroughputRPS: l.ThroughputRPS,
+		P50: l.Latency.P50, P95: l.Latency.P95, P99: l.Latency.P99,
+		ErrorRatio: 1 - l.SuccessRatio, Requests: l.Requests,
+		Shortfall: l.Shortfall, Failures: failures,
+	}
+	if l.Requests == 0 {
+		s.ErrorRatio = 0
+	}
+	if err != nil { // cancelled: record what was measured, do not judge it
+		s.Pass = false
+		s.Failures = append(s.Failures, "interrupted")
+	}
+	return s
+}
+
+// verdict sets the capacity, its bracket and the reason in words.
+func (s *searcher) verdict() {
+	capa, cfg, lo, hi := &s.capa, s.cfg, s.lo, s.hi
 	capa.RPS, capa.UpperRPS = lo, hi
 	capa.Converged = lo > 0 && hi > 0 && hi-lo <= cfg.Precision*lo
 	switch {
-	case errStop != nil:
-		capa.Reason = fmt.Sprintf("the search was stopped after %d steps: %v", len(capa.Steps), errStop)
+	case s.err != nil:
+		capa.Reason = fmt.Sprintf("the search was stopped after %d steps: %v", len(capa.Steps), s.err)
 		capa.LowerBound = true
 	case lo == 0:
 		capa.Reason = fmt.Sprintf("even the lowest rate, %s, missed the SLO: the capacity is below it", RateLabel(cfg.From))
-		if hiShort {
+		if s.hiShort {
 			capa.Reason = fmt.Sprintf("the load generator fell short already at %s: no capacity could be measured", RateLabel(cfg.From))
 		}
 	case hi == 0 && lo >= cfg.To:
 		capa.LowerBound = true
 		capa.Reason = fmt.Sprintf("every step met the SLO up to the top of the range, %s: the capacity is at least that", RateLabel(cfg.To))
-	case budgetWidening:
+	case s.budgetWidening:
 		capa.LowerBound = true
 		capa.Reason = fmt.Sprintf("the step budget (%d) ran out while widening: the capacity is at least %s", cfg.MaxSteps, RateLabel(lo))
-	case hiShort:
+	case s.hiShort:
 		capa.LowerBound = true
 		capa.Reason = fmt.Sprintf("the load generator fell short at %s: the capacity is a lower bound limited by the generator, not the service", RateLabel(hi))
 	case capa.Converged:
@@ -220,33 +260,33 @@ func Search(ctx context.Context, cfg SearchConfig, check func(result.Load) (bool
 		capa.Reason = fmt.Sprintf("the step budget (%d) ran out: met the SLO at %s, missed it at %s (%s apart, aimed at %s)",
 			cfg.MaxSteps, RateLabel(lo), RateLabel(hi), pct((hi-lo)/lo), pct(cfg.Precision))
 	}
-
-	if hiShortToo && lo > 0 {
+	if s.hiShortToo && lo > 0 {
 		capa.Reason += fmt.Sprintf("; at %s the load generator also fell short, so part of that miss may be the generator's", RateLabel(hi))
 	}
+}
+
+// result returns the outcome: the capacity and the Load of the best step.
+func (s *searcher) result() SearchResult {
+	capa := s.capa
 	res := SearchResult{Capacity: capa}
-	idx := bestLoad
+	idx := s.bestLoad
 	note := ""
 	switch {
 	case idx >= 0:
-		note = fmt.Sprintf("capacity search: these metrics are those of step %d at %s, the highest rate that met the SLO, of %d steps (capacity.steps lists them all)", idx+1, RateLabel(lo), len(capa.Steps))
-	case firstFailLoad >= 0:
-		idx = firstFailLoad
+		note = fmt.Sprintf("capacity search: these metrics are those of step %d at %s, the highest rate that met the SLO, of %d steps (capacity.steps lists them all)", idx+1, RateLabel(s.lo), len(capa.Steps))
+	case s.firstFailLoad >= 0:
+		idx = s.firstFailLoad
 		note = fmt.Sprintf("capacity search: no step met the SLO; these metrics are those of step %d at %s", idx+1, RateLabel(capa.Steps[idx].RateRPS))
-	case len(loads) > 0:
+	case len(s.loads) > 0:
 		idx = 0
 		note = "capacity search: these metrics are those of step 1"
 	}
 	if idx >= 0 {
-		res.Best = loads[idx]
+		res.Best = s.loads[idx]
 		res.Best.Notes = append(append([]string(nil), res.Best.Notes...), note)
 	}
-	c := capa
-	res.Best.Capacity = &c
-	if errStop != nil {
-		return res, errStop
-	}
-	return res, nil
+	res.Best.Capacity = &capa
+	return res
 }
 
 // StepResultsPath is the raw results file of step n of a search whose results

@@ -1,0 +1,119 @@
+package load
+
+import (
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+)
+
+// exchange is one request on the hit path, the single path every model sends
+// through: the model's pick fills the request half, hit sends it on the
+// endpoint's pool and fills the response half, and the collector reads both.
+type exchange struct {
+	// Request, set by pick (per-request body selection happens there).
+	target int    // index into Config.Targets
+	body   []byte // request body
+	name   string // request name for per-name accounting; "" for the only request
+
+	// Set by the model before hit.
+	seq    uint64        // sequence number within its attack
+	attack string        // AttackWarmup or AttackMeasure; "" labels by send time
+	due    time.Duration // open model: intended send time, from the attack's start
+	began  time.Time     // open model: the attack's start; zero for the closed model
+
+	// Response, set by hit and the body reader.
+	res     *vegeta.Result
+	kept    []byte        // up to keptBodyBytes of a failed response's body
+	latency time.Duration // what the metrics use: from the intended send time in the open model
+}
+
+// bodyReader reads one response body on the hit path. It is the hook for
+// readers that look inside a body (streaming: time to first token, inter-token
+// latency).
+//
+// Contract: it is called on the goroutine that sent the request, once the
+// status line and headers of resp are read, with body capped at
+// MaxResponseBytes and under the request's deadline. It must read body to its
+// end or return the error that stopped it (the request then fails with that
+// error and its connection is closed), and returns the number of body bytes
+// read. It may record per-request timings and counts into x (never shared
+// state: many run at once); the collector, on one goroutine, folds them in. It
+// must not keep resp or body after returning. On a failed status (not 2xx or
+// 3xx) it should keep up to keptBodyBytes of the body in x.kept, which the raw
+// results file holds.
+type bodyReader func(x *exchange, resp *http.Response, body io.Reader) (int64, error)
+
+// discardBody is the default bodyReader: it keeps the start of a failed
+// response's body and discards the rest.
+func discardBody(x *exchange, resp *http.Response, body io.Reader) (int64, error) {
+	var n int64
+	if resp.StatusCode < 200 || resp.StatusCode >= 400 {
+		kept, err := io.ReadAll(io.LimitReader(body, keptBodyBytes))
+		x.kept, n = kept, int64(len(kept))
+		if err != nil {
+			return n, err
+		}
+	}
+	m, err := io.Copy(io.Discard, body)
+	return n + m, err
+}
+
+// pick chooses the next request: the target, round-robin with BalanceClient,
+// and the body, cycled (or at random with RandomBodies).
+func (e *engine) pick(x *exchange) {
+	x.target = 0
+	if len(e.urls) > 1 && e.c.Balancer == BalanceClient {
+		x.target = int((e.nextTarget.Add(1) - 1) % uint64(len(e.urls)))
+	}
+	b := e.c.Bodies
+	switch {
+	case len(b) == 1:
+		x.body = b[0]
+	case e.c.RandomBodies:
+		x.body = b[rand.IntN(len(b))]
+	default:
+		x.body = b[(e.nextBody.Add(1)-1)%uint64(len(b))]
+	}
+}
+
+// hit sends x on its endpoint's pool and fills x.res with the fields vegeta's
+// Attacker would, and x.latency.
+func (e *engine) hit(x *exchange) {
+	r := &vegeta.Result{Method: e.c.Method, URL: e.urls[x.target], Seq: x.seq, BytesOut: uint64(len(x.body))}
+	e.begin()
+	r.Timestamp = time.Now()
+	code, status, in, err := e.pools[x.target].exchange(x, e.read)
+	r.Latency = time.Since(r.Timestamp)
+	e.inFlight.Add(-1)
+	r.Code, r.BytesIn, r.Body = uint16(code), in, x.kept
+	switch {
+	case err != nil:
+		r.Error = err.Error()
+	case code < 200 || code >= 400:
+		r.Error = status
+	}
+	r.Attack = x.attack
+	if r.Attack == "" {
+		r.Attack = AttackMeasure
+		if r.Timestamp.Before(e.measureStart) {
+			r.Attack = AttackWarmup
+		}
+	}
+	x.res, x.latency = r, r.Latency
+	if !x.began.IsZero() && r.Attack == AttackMeasure {
+		// The k-th hit sent is the k-th the pacer scheduled (wrk2's rule).
+		if d := r.End().Sub(x.began.Add(x.due)); d > x.latency {
+			x.latency = d
+		}
+	}
+}
+
+// begin counts a request in flight.
+func (e *engine) begin() {
+	n := e.inFlight.Add(1)
+	for p := e.peak.Load(); n > p && !e.peak.CompareAndSwap(p, n); p = e.peak.Load() {
+	}
+}
