@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	units "github.com/docker/go-units"
 	"gopkg.in/yaml.v3"
 )
 
@@ -47,6 +48,9 @@ const (
 	MaxScenarios = 10_000
 	// MaxBodyBytes bounds one request body file.
 	MaxBodyBytes = 10 << 20
+	// MaxFileBytes bounds a scenario file: a larger one is refused before it is
+	// read whole.
+	MaxFileBytes = 10 << 20
 )
 
 // DefaultHostPorts is the host port range replicas are published from.
@@ -69,9 +73,9 @@ var namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 // Load reads, validates and resolves the scenario file at path. All problems are
 // returned at once, joined; each is an *Error and wraps ErrInvalid.
 func Load(path string) (*File, error) {
-	data, err := os.ReadFile(path)
+	data, err := readCapped(path)
 	if err != nil {
-		return nil, fmt.Errorf("cannot read scenario file: %w", err)
+		return nil, err
 	}
 	dir, err := filepath.Abs(filepath.Dir(path))
 	if err != nil {
@@ -80,11 +84,44 @@ func Load(path string) (*File, error) {
 	return Parse(path, dir, data)
 }
 
+// readCapped reads a scenario file of at most MaxFileBytes. A larger file is an
+// *Error wrapping ErrInvalid that gives its size; a pipe or device is read up to
+// the cap and refused past it.
+func readCapped(path string) ([]byte, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read scenario file: %w", err)
+	}
+	defer fh.Close()
+	if st, err := fh.Stat(); err == nil && st.Mode().IsRegular() && st.Size() > MaxFileBytes {
+		return nil, tooBig(path, st.Size())
+	}
+	data, err := io.ReadAll(io.LimitReader(fh, MaxFileBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("cannot read scenario file: %w", err)
+	}
+	if len(data) > MaxFileBytes {
+		return nil, tooBig(path, int64(len(data)))
+	}
+	return data, nil
+}
+
+// tooBig is the error for a scenario file over MaxFileBytes; a size read from a
+// pipe is a lower bound.
+func tooBig(name string, size int64) error {
+	return invalid(&decoder{}, &Error{File: name, Msg: fmt.Sprintf(
+		"the scenario file is %s (%d bytes); the limit is %s: a scenario file describes a study, so keep request bodies in body_file or body_files",
+		units.BytesSize(float64(size)), size, units.BytesSize(MaxFileBytes))})
+}
+
 // Parse validates and resolves a scenario file read from data; name is used in error
 // messages and dir resolves relative paths.
 func Parse(name, dir string, data []byte) (*File, error) {
 	f := &File{Path: name, Dir: dir}
 	d := &decoder{file: name, pos: positions{}}
+	if len(data) > MaxFileBytes {
+		return nil, tooBig(name, int64(len(data)))
+	}
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&doc); err != nil {

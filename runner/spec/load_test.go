@@ -272,3 +272,61 @@ func TestRepositoryScenariosValidate(t *testing.T) {
 		})
 	}
 }
+
+func TestFileSizeCap(t *testing.T) {
+	dir := t.TempDir()
+	big := filepath.Join(dir, "big.yaml")
+	// A sparse file: 50 MiB of size without 50 MiB of disk or memory.
+	if err := os.WriteFile(big, []byte(head), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(big, 50<<20); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		load func() error
+		want string
+	}{
+		{"regular file", func() error { _, err := Load(big); return err },
+			big + ": the scenario file is 50MiB (52428800 bytes); the limit is 10MiB"},
+		{"parsed bytes", func() error { _, err := Parse("x.yaml", dir, make([]byte, MaxFileBytes+1)); return err },
+			"x.yaml: the scenario file is 10MiB (10485761 bytes); the limit is 10MiB"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.load()
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("err = %v, want ErrInvalid", err)
+			}
+			if !strings.HasPrefix(err.Error(), tt.want) {
+				t.Errorf("err = %q, want it to start with %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestFileSizeCapPipe(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		chunk := make([]byte, 1<<20)
+		for range 12 {
+			if _, err := w.Write(chunk); err != nil {
+				break
+			}
+		}
+		w.Close()
+	}()
+	defer r.Close()
+	path := "/dev/fd/" + strconv.Itoa(int(r.Fd()))
+	if _, err := os.Stat(path); err != nil {
+		t.Skipf("no /dev/fd here: %v", err)
+	}
+	_, err = Load(path)
+	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "the limit is 10MiB") {
+		t.Errorf("err = %v, want the size cap", err)
+	}
+}
