@@ -321,8 +321,9 @@ func exitStatus(ctx context.Context, ran result.Run, runErr error, o runOptions,
 			fmt.Fprintln(stderr, "Is the Docker daemon running? `--platform local` runs without Docker.")
 		}
 		return exitPlatform
-	case failed+missed > 0 && !o.ignoreSLO:
-		fmt.Fprintf(stdout, "%d of %d scenarios failed, %d missed the SLO\n", failed, len(ran.Scenarios), missed)
+	}
+	fmt.Fprintln(stdout, verdict(ran, o.ignoreSLO))
+	if failed+missed > 0 && !o.ignoreSLO {
 		return exitSLO
 	}
 	return exitOK
