@@ -18,7 +18,7 @@ test: ## run every test (Docker tests skip without a daemon unless RUNNER_REQUIR
 	$(MAKE) test-swarm
 
 # The swarm tests create and leave swarms; that must not happen while other
-# packages' stacks run (see README, swarm), so they run after the rest.
+# packages' stacks run (see docs/swarm.md), so they run after the rest.
 test-swarm: ## the tests that create a swarm, alone (Docker needed)
 	RUNNER_TEST_SWARM=1 $(GO) test -race -count=1 -timeout 10m ./runner/platform/swarm
 	RUNNER_TEST_SWARM=1 $(GO) test -race -count=1 -timeout 10m ./cmd/runner -run 'Swarm'

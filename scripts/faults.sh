@@ -1,5 +1,5 @@
 #!/bin/sh
-# Runs the fault tests (README "Faults and bad input"), then checks that they left
+# Runs the fault tests (docs/faults.md), then checks that they left
 # nothing of the runner behind: no container, network, volume or local replica
 # process that `runner clean --dry-run` did not already list before the tests
 # (other runs on a shared daemon are not this suite's leaks).
@@ -17,7 +17,7 @@ $GO test -race -count=1 ./runner/load -run 'TestHostileTargets|TestBodyCap|TestC
 $GO test -race -count=1 ./runner/spec -run 'TestValidation|TestLoadMissingFile'
 $GO test -race -count=1 ./runner/run -run 'TestExecuteStopsWhenPlatformIsLost'
 $GO test -race -count=1 ./inference -run 'TestOverloadShedsAndRecovers'
-# The swarm faults run alone: creating and leaving swarms disturbs other stacks (README, swarm).
+# The swarm faults run alone: creating and leaving swarms disturbs other stacks (docs/swarm.md).
 RUNNER_TEST_SWARM=1 $GO test -race -count=1 ./runner/platform/swarm -run 'TestTaskOOMKilledAndReplaced|TestFailingTaskIsNamed'
 RUNNER_TEST_SWARM=1 $GO test -race -count=1 ./cmd/runner -run 'TestRunSwarmInterrupt'
 $GO test -race -count=1 ./runner/platform/docker ./runner/platform/compose -run 'TestLost|TestNoDaemon|TestErrorLines'

@@ -31,7 +31,7 @@ images are kept (docker image prune --filter label=dev.infergrid.runner removes
 them).
 
 A run that is still going on this host holds a lease (see RUNNER_STATE_DIR in
-README.md); clean refuses to remove it unless --force. runner run removes the
+docs/faults.md); clean refuses to remove it unless --force. runner run removes the
 stacks of runs whose runner was killed (SIGKILL, a crash) by itself at start.
 
 Exit status: 0 done (or nothing to remove); 2 bad usage or a live run without
