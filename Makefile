@@ -117,3 +117,19 @@ test-proxy: ## test the proxy, its rendering, spec and the compose stack behind 
 
 proxy-overhead: ## run scenarios/examples/proxy-overhead.yaml (client vs proxy at fixed rates, ~3.5 min)
 	$(GO) run ./cmd/runner scenarios/examples/proxy-overhead.yaml
+
+# --- several machines: a Docker-in-Docker swarm test bed (scripts/testbed) ---
+.PHONY: testbed-up testbed-down testbed-test testbed-image
+N ?= 3
+
+testbed-image: ## build (once, cached by recipe hash) the test bed's Debian 12 node image with docker.io
+	@bash scripts/testbed/node-image.sh
+
+testbed-up: ## start a swarm of N Docker-in-Docker nodes (default 3); prints DOCKER_HOST and swarm.nodes
+	@bash scripts/testbed/up.sh $(N)
+
+testbed-down: ## remove the test bed and everything on it (the cached node image stays; IMAGE=1 removes it too)
+	@bash scripts/testbed/down.sh $(if $(IMAGE),--image)
+
+testbed-test: ## the test bed's own test: up N=3, limits, overlay across nodes, down with nothing left
+	@bash scripts/testbed/test.sh

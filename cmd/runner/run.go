@@ -29,7 +29,7 @@ import (
 	"github.com/infergrid/runner/runner/spec"
 )
 
-const runUsage = `Usage: runner [run] FILE [--out DIR] [--only PATTERN] [--platform P] [--init-swarm] [--resume[=RUN_DIR]] [--dry-run]
+const runUsage = `Usage: runner [run] FILE [--out DIR] [--only PATTERN] [--platform P] [--init-swarm] [--distribute-image] [--resume[=RUN_DIR]] [--dry-run]
 
 Runs every scenario of FILE: for each, renders its compose file, brings the stack up
 under its limits, waits until every replica is healthy, drives the load, samples the
@@ -81,6 +81,7 @@ type runOptions struct {
 	resume                    resumeFlag
 	dryRun, allowOvercommit   bool
 	ignoreSLO, initSwarm      bool
+	distributeImage           bool
 	interval                  time.Duration
 }
 
@@ -94,6 +95,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.only, "only", "", "run only scenarios whose ID matches `PATTERN` (a glob, or a substring)")
 	fs.StringVar(&o.platform, "platform", "", "override the file's platform: auto, compose, swarm, local or external")
 	fs.BoolVar(&o.initSwarm, "init-swarm", false, "with platform swarm, make a Docker daemon outside any swarm a single-node swarm for the run, and leave it afterwards")
+	fs.BoolVar(&o.distributeImage, "distribute-image", false, "with platform swarm, copy the service image to every swarm.nodes node that lacks it (docker save | docker load)")
 	fs.Var(&o.resume, "resume", "skip the finished scenarios of an interrupted run: the latest of this file under --out, or --resume=`RUN_DIR`")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "print what would be done, and start nothing")
 	fs.BoolVar(&o.allowOvercommit, "allow-overcommit", false, "run scenarios whose memory limits exceed this host's available memory (warn instead of refusing)")
@@ -250,7 +252,7 @@ func openPlatform(ctx context.Context, f *spec.File, name string, o runOptions, 
 	if name == "external" {
 		return nil, nil, exitOK
 	}
-	opts := platforms.Options{Swarm: swarm.Options{Init: o.initSwarm}}
+	opts := platforms.Options{Swarm: swarm.Options{Init: o.initSwarm, DistributeImage: o.distributeImage}}
 	if f.Swarm != nil {
 		opts.Swarm.Publish = f.Swarm.Publish
 		for _, n := range f.Swarm.Nodes {

@@ -36,7 +36,7 @@ type Stack struct {
 
 	createdNetwork bool
 	watches        map[*node]*docker.Watch
-	samplers       []*docker.Sampler
+	samplers       map[*node]*docker.Sampler
 	replicas       []docker.Container // the tasks at Up, as containers: Name and IPs
 	balancer       string             // the balancer task's name; empty without one
 	eps            []platform.Endpoint
@@ -213,8 +213,9 @@ func (p *Platform) Up(ctx context.Context, s platform.Spec) (platform.Stack, err
 		}
 	}
 	st.healthyTime = time.Since(t1)
+	st.samplers = map[*node]*docker.Sampler{}
 	for n, ts := range targets {
-		st.samplers = append(st.samplers, n.dc.NewSampler(ts))
+		st.samplers[n] = n.dc.NewSampler(ts)
 	}
 	return st, nil
 }
@@ -369,17 +370,60 @@ func (st *Stack) checkLimits(ctx context.Context, service string, cpus float64, 
 // Endpoints lists the tasks (or the balancer, or the routing mesh) in slot order.
 func (st *Stack) Endpoints() []platform.Endpoint { return st.eps }
 
-// Sample returns the latest stats of every task on a reachable node.
+// Sample returns the latest stats of every task on a reachable node. A node
+// other than the manager whose daemon stops answering is marked lost, its tasks'
+// fate recorded as events, and the error names it (platform.ErrUnavailable).
 func (st *Stack) Sample(ctx context.Context) ([]result.Sample, error) {
 	var out []result.Sample
-	for _, s := range st.samplers {
+	var errs []error
+	for n, s := range st.samplers {
 		got, err := s.Sample(ctx)
-		if err != nil {
-			return out, err
-		}
 		out = append(out, got...)
+		if err == nil {
+			continue
+		}
+		if !n.local && errors.Is(n.dc.Lost(err, false), platform.ErrUnavailable) {
+			err = st.nodeLost(ctx, n, err)
+		}
+		errs = append(errs, err)
 	}
-	return out, nil
+	return out, errors.Join(errs...)
+}
+
+// nodeLost marks n lost (teardown no longer waits for it), records what the
+// manager says of the stack's tasks there, and returns the error naming it.
+func (st *Stack) nodeLost(ctx context.Context, n *node, cause error) error {
+	st.p.mu.Lock()
+	first := !n.lost
+	n.lost = true
+	st.p.mu.Unlock()
+	var names []string
+	for _, c := range st.replicas {
+		if t, ok := st.taskOf(ctx, c.ID); ok && t.NodeID == n.ID {
+			names = append(names, t.Name)
+			if first {
+				st.addEvent(result.Event{Time: time.Now(), Container: t.Name, Kind: result.EventPlatform,
+					Message: fmt.Sprintf("swarm node %s stopped answering; the manager last saw task %s %s", n.Hostname, t.ID, t.State)})
+			}
+		}
+	}
+	return fmt.Errorf("%w: swarm node %s (%s) stopped answering mid-run, with tasks %s: %w", platform.ErrUnavailable, n.Hostname, n.dc.Host(), cmp.Or(strings.Join(names, ", "), "(none of this stack)"), cause)
+}
+
+// taskOf finds the task of container id among the stack's services.
+func (st *Stack) taskOf(ctx context.Context, id string) (docker.Task, bool) {
+	for _, svc := range []string{st.name + "_" + st.spec.Service, st.name + "_" + st.spec.Balancer} {
+		tasks, err := st.p.manager().Tasks(ctx, svc)
+		if err != nil {
+			continue
+		}
+		for _, t := range tasks {
+			if t.ContainerID == id {
+				return t, true
+			}
+		}
+	}
+	return docker.Task{}, false
 }
 
 // Events returns what happened to the tasks since Up, in time order, each named
@@ -458,8 +502,8 @@ func (st *Stack) Down(ctx context.Context) error {
 	}
 	st.samplers = nil
 	if !st.watchOver {
-		for _, w := range st.watches {
-			if err := w.Stop(ctx); err != nil {
+		for n, w := range st.watches {
+			if err := w.Stop(ctx); err != nil && !st.p.isLost(n) {
 				st.addEvent(result.Event{Time: time.Now(), Kind: result.EventPlatform, Message: "event stream: " + err.Error()})
 			}
 		}
@@ -547,7 +591,7 @@ func (st *Stack) recordTaskStates(ctx context.Context) {
 		}
 		for _, t := range tasks {
 			n := st.p.node(t.NodeID)
-			if n == nil || n.dc == nil {
+			if n == nil || n.dc == nil || st.p.isLost(n) {
 				if t.State == "failed" && t.Time.After(st.deployed) {
 					st.addEvent(result.Event{Time: t.Time, Container: t.Name, Kind: result.EventRestart,
 						Message: fmt.Sprintf("task %s failed (%s); the swarm replaced it", t.ID, cmp.Or(t.Err, t.Message))})
@@ -579,13 +623,20 @@ func (p *Platform) node(id string) *node {
 	return p.nodes[id]
 }
 
+// isLost reports whether n's daemon stopped answering mid-run.
+func (p *Platform) isLost(n *node) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return n.lost
+}
+
 // reachable lists the nodes whose Docker API the runner has, the local one first.
 func (p *Platform) reachable() []*node {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var out []*node
 	for _, n := range p.nodes {
-		if n.dc != nil {
+		if n.dc != nil && !n.lost {
 			out = append(out, n)
 		}
 	}

@@ -36,6 +36,10 @@ type Options struct {
 	Nodes []Node
 	// Command is the docker CLI; empty means "docker".
 	Command string
+	// DistributeImage copies the images a stack needs from the manager to every
+	// reachable node that lacks them (docker save | docker load), instead of
+	// failing with the command that would.
+	DistributeImage bool
 }
 
 // Node is another node of the swarm that the runner can reach.
@@ -71,6 +75,7 @@ type node struct {
 	dc    *docker.Client // nil when the runner cannot reach its API
 	local bool           // the daemon the runner talks to
 	addr  string         // where its published ports answer
+	lost  bool           // its daemon stopped answering mid-run (under Platform.mu)
 }
 
 var _ platform.Platform = (*Platform)(nil)
@@ -163,7 +168,8 @@ func (p *Platform) reachNodes(ctx context.Context) error {
 	for _, n := range nodes {
 		nd := &node{Node: n, addr: n.Addr}
 		if n.ID == p.state.NodeID {
-			nd.local, nd.dc, nd.addr = true, p.dc, "127.0.0.1"
+			// the manager's published ports answer where its API does
+			nd.local, nd.dc, nd.addr = true, p.dc, hostOf(p.dc.Host(), "127.0.0.1")
 		} else if o, ok := byName[n.Hostname]; ok {
 			dc, err := docker.NewAt(ctx, o.DockerHost)
 			if err != nil {
@@ -229,7 +235,8 @@ func (p *Platform) Prepare(ctx context.Context, b platform.Build) error {
 }
 
 // checkImages fails, naming the command that fixes it, when a reachable node
-// lacks an image: without a registry, every node needs its own copy.
+// lacks an image: without a registry, every node needs its own copy. With
+// DistributeImage it makes that copy itself.
 func (p *Platform) checkImages(ctx context.Context, images []string) error {
 	var errs []error
 	for _, n := range p.nodes {
@@ -238,10 +245,19 @@ func (p *Platform) checkImages(ctx context.Context, images []string) error {
 		}
 		for _, img := range images {
 			ok, err := n.dc.ImageExists(ctx, img)
-			if err != nil {
+			switch {
+			case err != nil:
 				errs = append(errs, fmt.Errorf("swarm node %s: %w", n.Hostname, err))
-			} else if !ok {
-				errs = append(errs, fmt.Errorf("swarm node %s has no image %s; copy it there with\n  docker save %s | docker -H %s load", n.Hostname, img, img, n.dc.Host()))
+			case !ok && p.opts.DistributeImage:
+				if err := p.dc.CopyImage(ctx, img, n.dc); err != nil {
+					errs = append(errs, fmt.Errorf("swarm node %s: %w", n.Hostname, err))
+				} else {
+					p.mu.Lock()
+					p.notes = append(p.notes, fmt.Sprintf("image %s copied to swarm node %s (--distribute-image)", img, n.Hostname))
+					p.mu.Unlock()
+				}
+			case !ok:
+				errs = append(errs, fmt.Errorf("swarm node %s has no image %s; copy it there with\n  docker save %s | docker -H %s load\nor run with --distribute-image", n.Hostname, img, img, n.dc.Host()))
 			}
 		}
 	}

@@ -69,6 +69,8 @@ type stackOpts struct {
 	cpus     string
 	memory   string
 	env      map[string]string
+	// constraints are placement constraints (the test bed's node labels).
+	constraints []string
 }
 
 var seq struct {
@@ -95,6 +97,9 @@ func stackSpec(t *testing.T, o stackOpts) platform.Spec {
 	b.WriteString("    ports:\n      - {target: 8000, protocol: tcp, mode: host}\n")
 	fmt.Fprintf(&b, "    labels:\n      %s: \"true\"\n      %s: %q\n      %s: %q\n", label.Managed, label.Run, testRun, label.Project, project)
 	fmt.Fprintf(&b, "    deploy:\n      replicas: %d\n      restart_policy: {condition: any, delay: 1s}\n", o.replicas)
+	if len(o.constraints) > 0 {
+		fmt.Fprintf(&b, "      placement:\n        constraints: [%s]\n", strings.Join(o.constraints, ", "))
+	}
 	if o.cpus != "" || o.memory != "" {
 		b.WriteString("      resources:\n        limits:\n")
 		if o.cpus != "" {

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# CI's gate for the test bed: its test (scripts/testbed/test.sh) and the
+# multi-node tests of the swarm platform run when their files changed since the
+# last green run on this machine (a stamp in /var/tmp), or with TESTBED_CI=1;
+# TESTBED_CI=0 skips them. A first run builds the node image (minutes, once).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+stamp=/var/tmp/runner-testbed-ci.stamp
+sum="$(cat scripts/testbed/*.sh runner/platform/swarm/*.go runner/platform/docker/*.go | sha256sum | cut -c1-16)"
+case "${TESTBED_CI:-auto}" in
+0) echo "testbed: skipped (TESTBED_CI=0)"; exit 0 ;;
+auto) if [ "$(cat "$stamp" 2>/dev/null)" = "$sum" ]; then
+	echo "testbed: skipped, its files are as in the last green run ($sum); TESTBED_CI=1 runs it"
+	exit 0
+fi ;;
+esac
+bash scripts/testbed/test.sh
+trap 'bash scripts/testbed/down.sh' EXIT
+bash scripts/testbed/up.sh 3 >/dev/null
+RUNNER_TESTBED=1 go test -race -count=1 -timeout 10m -run Testbed ./runner/platform/swarm
+echo "$sum" >"$stamp"
