@@ -14,32 +14,43 @@ import (
 
 const compareUsage = `Usage: runner compare BASE NEW [options]
 
-Compare two runs scenario by scenario: a Markdown table of p50, p95 and p99
-latency, throughput and error rate with their changes, and a verdict per scenario.
-Scenarios present on one side only are listed, not failed. For nightly jobs.
+Compare two runs scenario by scenario, on the results.csv columns they share (the
+others are named, not failed: an old baseline with fewer columns compares fine).
+Each metric is tested, not just subtracted:
+  - runs with --repeat N on both sides: a Mann–Whitney U test over the repeats and
+    a Hodges–Lehmann confidence interval of the ratio NEW/BASE;
+  - one repeat: a block bootstrap over the per-second samples of the measured
+    window (weaker: it cannot see the noise between runs, and says so).
+A metric regresses only when its change is significant (p < alpha) AND beyond its
+threshold. Verdicts: regression, improvement, no difference, not enough data.
+p99 latency and throughput (capacity, for a capacity search) are judged; the
+error rate by its threshold; a scenario that was ok and failed is a regression.
+The other metrics (p50, p95, memory, CPU, ...) are shown with the same test.
+See docs/compare.md.
 
 Arguments:
-  BASE   the baseline: a run directory or a results.csv file
-  NEW    the run to judge: a run directory or a results.csv file
-         (a run directory without results.csv is read from its outcomes)
+  BASE   the baseline: a run directory, or a results.csv file (a file alone has
+         no samples, so its metrics are "not enough data" unless --alpha 1)
+  NEW    the run to judge, the same way
 
 Options:
   --max-p99-increase P      largest allowed p99 increase (default 10%)
-  --max-throughput-drop P   largest allowed throughput drop (default 5%)
+  --max-throughput-drop P   largest allowed throughput or capacity drop (default 5%)
   --max-error-rate P        highest allowed error rate of NEW; where BASE already
                             exceeded it, NEW may exceed BASE by at most P (default 1%)
   --html FILE               also write the comparison as a self-contained HTML
                             page with charts of p99 and throughput per scenario
+  --alpha A                 significance level, 0 < A <= 1 (default 0.05); 1 turns
+                            the tests off and the thresholds alone decide
 
-A scenario that was ok in BASE and failed in NEW is a regression too.
-
-Exit status: 0 no regression, 1 at least one regression, 2 bad usage, unreadable
-files, or files whose columns differ (the message names the columns).
+Exit status: 0 no regression, 1 at least one regression, 2 bad usage or
+unreadable files.
 
 Examples:
   runner compare runs/smoke-20261127T020000Z runs/smoke-20261128T020000Z
-  runner compare baseline/results.csv runs/smoke-20261128T020000Z --max-p99-increase 20%
   runner compare runs/smoke-20261127T020000Z runs/smoke-20261128T020000Z --html compare.html
+  runner compare reports/workshop5 runs/workshop5-20261128T020000Z --max-p99-increase 20%
+  runner compare baseline/results.csv new/results.csv --alpha 1
 `
 
 // percentFlag is a threshold flag written as a percentage ("10%").
@@ -63,20 +74,25 @@ func (p percentFlag) Set(s string) error {
 
 // cmdCompare is `runner compare`.
 func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	th := report.DefaultThresholds
+	o := report.DefaultCompareOptions
 	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, compareUsage) }
-	fs.Var(percentFlag{&th.MaxP99Increase}, "max-p99-increase", "largest allowed p99 increase")
-	fs.Var(percentFlag{&th.MaxThroughputDrop}, "max-throughput-drop", "largest allowed throughput drop")
-	fs.Var(percentFlag{&th.MaxErrorRate}, "max-error-rate", "highest allowed error rate")
 	htmlPath := fs.String("html", "", "also write the comparison as an HTML page to this file")
+	fs.Var(percentFlag{&o.MaxP99Increase}, "max-p99-increase", "largest allowed p99 increase")
+	fs.Var(percentFlag{&o.MaxThroughputDrop}, "max-throughput-drop", "largest allowed throughput drop")
+	fs.Var(percentFlag{&o.MaxErrorRate}, "max-error-rate", "highest allowed error rate")
+	fs.Float64Var(&o.Alpha, "alpha", report.DefaultAlpha, "significance level")
 	pos, err := interspersed(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		fmt.Fprint(stdout, compareUsage)
 		return 0
 	}
 	if err != nil {
+		return 2
+	}
+	if !(o.Alpha > 0 && o.Alpha <= 1) {
+		fmt.Fprintf(stderr, "runner compare: --alpha %g: want a significance level above 0 and at most 1, e.g. 0.05\n", o.Alpha)
 		return 2
 	}
 	if len(pos) != 2 {
@@ -99,11 +115,7 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		}
 		sides[i] = r
 	}
-	c, err := report.Compare(sides[0], sides[1], th)
-	if err != nil {
-		fmt.Fprintf(stderr, "runner compare: %v\n", err)
-		return 2
-	}
+	c := report.Compare(sides[0], sides[1], o)
 	if err := c.Markdown(stdout); err != nil {
 		fmt.Fprintf(stderr, "runner compare: %v\n", err)
 		return 2

@@ -15,5 +15,8 @@
 // by gonum.org/v1/plot.
 //
 // Compare judges a NEW run against a BASE run (run directories or results.csv
-// files read by ReadResults) with Thresholds, for nightly regression jobs.
+// files read by ReadResults), for nightly regression jobs: on the columns both
+// have, each metric is tested with package stats (over repeats, or over one run's
+// per-second samples), and regresses only when the change is significant and
+// beyond its threshold.
 package report

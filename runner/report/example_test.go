@@ -2,7 +2,6 @@ package report_test
 
 import (
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/infergrid/runner/runner/report"
@@ -19,26 +18,27 @@ func ExampleParsePercent() {
 }
 
 func ExampleCompare() {
-	header := "scenario,status,requests,errors,p50_ms,p95_ms,p99_ms,throughput_rps\n"
-	base, _ := report.ParseResults(strings.NewReader(header + "smoke-r1,ok,1000,0,10,20,30,100\n"))
-	new, _ := report.ParseResults(strings.NewReader(header + "smoke-r1,ok,1000,0,10,20,45,98\n"))
-	base.Source, new.Source = "base.csv", "new.csv"
-	c, err := report.Compare(base, new, report.DefaultThresholds)
-	if err != nil {
-		fmt.Println(err)
-		return
+	header := "scenario,status,requests,errors,p99_ms,throughput_rps\n"
+	base, _ := report.ParseResults(strings.NewReader(header + "smoke-r1,ok,1000,0,30,100\n"))
+	new, _ := report.ParseResults(strings.NewReader(header + "smoke-r1,ok,1000,0,36,99\n"))
+	base.Source, new.Source = "base", "new"
+	// Five repeats on each side: p99 20% slower, throughput within noise.
+	repeats := func(p99, rps []float64) *report.Samples {
+		s := &report.Samples{}
+		for i := range p99 {
+			s.Repeats = append(s.Repeats, map[string]float64{"p99_ms": p99[i], "throughput_rps": rps[i]})
+		}
+		return s
 	}
+	base.Samples["smoke-r1"] = repeats([]float64{29, 30, 31, 30.5, 29.5}, []float64{100, 101, 99, 100.5, 99.5})
+	new.Samples["smoke-r1"] = repeats([]float64{35, 36, 37, 36.5, 35.5}, []float64{99, 100, 98, 101, 99.5})
+	c := report.Compare(base, new, report.DefaultCompareOptions)
 	fmt.Println(c.Regressions(), c.Deltas[0].Regressions)
-	c.Markdown(os.Stdout)
+	for _, t := range c.Deltas[0].Tests {
+		fmt.Printf("%s: %s, %+.1f%% [%+.1f%%, %+.1f%%], p %.3f\n", t.Metric, t.Verdict, 100*t.Change, 100*t.Lo, 100*t.Hi, t.P)
+	}
 	// Output:
-	// 1 [p99 +50.0% > +10.0%]
-	// # Compare `base.csv` → `new.csv`
-	//
-	// Thresholds: p99 increase ≤ 10.0%, throughput drop ≤ 5.0%, error rate ≤ 1.0%.
-	//
-	// | scenario   | p50 ms                | p95 ms                | p99 ms                 | throughput /s        | error rate  | verdict                             |
-	// |:-----------|:----------------------|:----------------------|:-----------------------|:---------------------|:------------|:------------------------------------|
-	// | `smoke-r1` | 10.00 → 10.00 (+0.0%) | 20.00 → 20.00 (+0.0%) | 30.00 → 45.00 (+50.0%) | 100.0 → 98.0 (-2.0%) | 0.0% → 0.0% | **regression**: p99 +50.0% > +10.0% |
-	//
-	// **1 regression of 1.**
+	// 1 [p99 +20.0% > +10.0% (p 0.008)]
+	// p99_ms: regression, +20.0% [+14.8%, +25.4%], p 0.008
+	// throughput_rps: no difference, -0.5% [-2.0%, +1.0%], p 0.526
 }

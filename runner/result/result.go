@@ -265,6 +265,10 @@ type Outcome struct {
 	SLOFailures []string  `json:"slo_failures,omitempty"`
 	Started     time.Time `json:"started"`
 	Ended       time.Time `json:"ended"`
+	// Repeats holds every repeat of a scenario run more than once, in the order
+	// they ran; the fields above are then the median over the repeats (see
+	// Median). Empty for a scenario run once.
+	Repeats []Outcome `json:"repeats,omitempty"`
 }
 
 // Host describes the machine a run ran on.
