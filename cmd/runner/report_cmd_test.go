@@ -131,7 +131,7 @@ func TestCmdCompare(t *testing.T) {
 		{name: "missing file", args: []string{base, filepath.Join(dir, "nope.csv")}, code: 2, stderr: []string{"cannot read"}},
 		{name: "not a run dir", args: []string{base, t.TempDir()}, code: 2, stderr: []string{"not a run directory"}},
 		{name: "help", args: []string{"-h"}, code: 0, stdout: []string{"Usage: runner compare BASE NEW", "Examples:"}},
-		{name: "html", args: []string{base, slower, "--html", filepath.Join(dir, "compare.html")}, code: 1,
+		{name: "html", args: []string{base, slower, "--alpha", "1", "--html", filepath.Join(dir, "compare.html")}, code: 1,
 			html: []string{"<!doctype html>", "<code>a</code>", "<svg class=\"chart\"", "p99 latency per scenario", "NEW " + slower + ", a: p99 150 ms"}},
 		{name: "html unwritable", args: []string{base, same, "--html", filepath.Join(dir, "no", "such", "dir.html")}, code: 2,
 			stderr: []string{"cannot write the HTML comparison"}},
