@@ -5,19 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path"
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/mattn/go-isatty"
 
-	"github.com/infergrid/runner/runner/load"
 	"github.com/infergrid/runner/runner/platform"
 	"github.com/infergrid/runner/runner/platform/platforms"
 	"github.com/infergrid/runner/runner/platform/swarm"
@@ -191,7 +188,7 @@ func runFile(ctx context.Context, o runOptions, stdout, stderr io.Writer) int {
 	}
 	name = meta.Platform
 
-	jobs, err := newJobs(f, scenarios, meta.ID, name, sw)
+	jobs, err := run.Jobs(f, scenarios, meta.ID, name, sw)
 	if err != nil {
 		fmt.Fprintf(stderr, "runner run: %v\n", err)
 		return exitUsage
@@ -213,7 +210,7 @@ func runFile(ctx context.Context, o runOptions, stdout, stderr io.Writer) int {
 	defer release()
 	ran, runErr := run.Execute(ctx, meta, jobs, run.Options{
 		Dir: dir, Resume: o.resume.set, Platform: p, Build: build, SLO: meta.SLO,
-		Interval: o.interval, Progress: run.NewProgress(stdout, tty),
+		Interval: o.interval, Observers: []run.Observer{run.NewProgress(stdout, tty)},
 	})
 
 	// The report is written whatever happened, from what is on disk.
@@ -377,116 +374,6 @@ func runDir(f *spec.File, o runOptions) (string, error) {
 		return "", fmt.Errorf("--resume: no run of %s under %s", f.Name, o.out)
 	}
 	return matches[len(matches)-1], nil // IDs sort by time
-}
-
-// newJobs turns scenarios into what run.Execute runs.
-func newJobs(f *spec.File, scenarios []spec.Scenario, runID, platformName string, sw *render.Swarm) ([]run.Job, error) {
-	jobs := make([]run.Job, len(scenarios))
-	for i, s := range scenarios {
-		j := run.Job{Scenario: s.Result(), Load: loader(s, f.SLO.Result())}
-		if platformName == "external" {
-			for k, t := range s.Targets {
-				j.Targets = append(j.Targets, platform.Endpoint{Name: fmt.Sprintf("target-%d", k+1), URL: t})
-			}
-			jobs[i] = j
-			continue
-		}
-		project := render.Project(runID, s.ID)
-		spc := &platform.Spec{
-			Project: project, RunID: runID, ScenarioID: s.ID, Service: render.Service,
-			Command: s.Service.Command, Env: s.Service.Env, Port: s.Service.Port,
-			Replicas: s.Replicas, CPUs: s.CPUs, MemoryBytes: s.MemoryBytes,
-			Health: s.Service.Health, HealthTimeout: s.Service.HealthTimeout.Duration, Network: s.Network,
-			Address: s.Service.Address,
-		}
-		if px := s.Proxy; px != nil {
-			spc.Balancer, spc.BalancerPort = render.BalancerService, render.BalancerPort
-			spc.BalancerCPUs, spc.BalancerMemoryBytes, spc.BalancerPolicy = px.CPUs, px.MemoryBytes, px.Policy
-			spc.BalancerKind = px.Kind
-			if !px.Runner() && platformName == "local" {
-				return nil, fmt.Errorf("scenario %s: balancer image %s runs in a container, and platform local runs processes; use --platform compose or swarm", s.ID, px.Image)
-			}
-		}
-		if platformName != "local" {
-			// Render now so that a template error stops the run before anything
-			// starts, and again before Up with the ports that are free then.
-			j.Render = func() ([]byte, error) {
-				var ports spec.PortRange
-				if n := render.PortsNeeded(s, sw); n > 0 {
-					var err error
-					if ports, err = render.FreePorts(s.Service.HostPorts, n); err != nil {
-						return nil, fmt.Errorf("scenario %s: %w; widen service.host_ports", s.ID, err)
-					}
-				}
-				return render.Render(s, render.Params{RunID: runID, Project: project, Ports: ports, Swarm: sw})
-			}
-			var err error
-			if spc.Compose, err = j.Render(); err != nil {
-				return nil, err
-			}
-			if spc.Files, err = render.Files(s, render.Params{RunID: runID, Project: project, Swarm: sw}); err != nil {
-				return nil, err
-			}
-		}
-		j.Stack = spc
-		jobs[i] = j
-	}
-	return jobs, nil
-}
-
-// loader returns the load of scenario s as a run.Job's Load function: one load.Run,
-// or for a capacity search a load.Search against slo whose steps write
-// results-stepN.gob next to resultsPath.
-func loader(s spec.Scenario, slo *result.SLO) func(ctx context.Context, eps []platform.Endpoint, resultsPath string, status func(string)) (result.Load, error) {
-	return func(ctx context.Context, eps []platform.Endpoint, resultsPath string, status func(string)) (result.Load, error) {
-		w := s.Load
-		bal := s.Balancer
-		if s.Proxy != nil {
-			bal = load.BalanceClient // the proxy is the one endpoint; it balances
-		}
-		c := load.Config{
-			Balancer: bal, Method: s.Request.Method, Path: s.Request.Path,
-			Header: http.Header{}, Bodies: s.Request.Bodies, RandomBodies: s.Request.Random,
-			Rate: w.Rate, RampFrom: w.RateFrom, RampTo: w.RateTo, MaxWorkers: uint64(w.MaxWorkers),
-			Users: w.Users, SpawnRate: w.SpawnRate, ThinkMin: w.ThinkMin, ThinkMax: w.ThinkMax,
-			Duration: w.Duration, Warmup: w.Warmup, Timeout: w.Timeout,
-			ResultsPath: resultsPath,
-			Progress:    func(p load.Progress) { status(progressLine(p)) },
-		}
-		for k, v := range s.Request.Headers {
-			c.Header.Set(k, v)
-		}
-		for _, e := range eps {
-			c.Targets = append(c.Targets, e.URL)
-		}
-		if !w.Search() {
-			return load.Run(ctx, c)
-		}
-		if slo == nil { // spec refuses a search without an SLO
-			return result.Load{}, errors.New("a capacity search needs an SLO")
-		}
-		var step atomic.Int64 // the step running
-		step.Store(1)
-		c.Progress = func(p load.Progress) { status(fmt.Sprintf("step %d: %s", step.Load(), progressLine(p))) }
-		res, err := load.Search(ctx, load.SearchConfig{
-			Load: c, From: w.SearchFrom, To: w.SearchTo, MaxSteps: w.SearchSteps, Precision: w.SearchPrecision,
-			OnStep: func(n int, st result.CapacityStep) {
-				step.Store(int64(n) + 1)
-				status(load.StepLine(n, st) + "\n")
-			},
-		}, slo.Check)
-		return res.Best, err
-	}
-}
-
-// progressLine is the live status of a running load.
-func progressLine(p load.Progress) string {
-	s := fmt.Sprintf("%s/%s %s: %d req, %.0f/s, %d err, p99 %s",
-		p.Elapsed.Round(time.Second), p.Total.Round(time.Second), p.Phase, p.Requests, p.RatePerSecond, p.Errors, p.P99.Round(100*time.Microsecond))
-	if p.Users > 0 {
-		s += fmt.Sprintf(", %d users", p.Users)
-	}
-	return s
 }
 
 // dryRun prints what a run would do.

@@ -10,10 +10,29 @@ import (
 	"github.com/infergrid/runner/runner/result"
 )
 
-// NewProgress returns a Progress that writes to w: one live, rewritten line when w is
-// a terminal, plain log lines (live load status at most every PlainInterval) when not.
-func NewProgress(w io.Writer, terminal bool) Progress {
+// NewProgress returns the Observer that shows a run on w: one live, rewritten line
+// when w is a terminal, plain log lines (live load status at most every
+// PlainInterval) when not. Capacity-search steps and finished scenarios are
+// always printed on lines of their own.
+func NewProgress(w io.Writer, terminal bool) Observer {
+	return newPrinter(w, terminal).observe
+}
+
+func newPrinter(w io.Writer, terminal bool) *printer {
 	return &printer{w: w, tty: terminal, now: time.Now}
+}
+
+func (p *printer) observe(e Event) {
+	switch e.Kind {
+	case KindPhase:
+		p.Phase(e.K, e.N, e.Scenario, string(e.Phase))
+	case KindProgress:
+		p.Status(e.Line)
+	case KindStep:
+		p.Status(e.Line + "\n")
+	case KindResult:
+		p.Done(e.K, e.N, *e.Outcome, e.ETA)
+	}
 }
 
 // PlainInterval is how often a non-terminal progress prints the live load status.

@@ -27,10 +27,9 @@ type Job struct {
 	// Targets are the endpoints of an external platform.
 	Targets []platform.Endpoint
 	// Load drives the scenario's load against eps, streams the raw results to
-	// resultsPath, and reports its live state through status. A status line that
-	// ends in a newline is an event worth keeping (a capacity-search step): it is
-	// always printed, on a line of its own.
-	Load func(ctx context.Context, eps []platform.Endpoint, resultsPath string, status func(string)) (result.Load, error)
+	// resultsPath, and reports its live state through emit: KindProgress and
+	// KindStep events (emit fills in the run, the scenario and the time).
+	Load func(ctx context.Context, eps []platform.Endpoint, resultsPath string, emit func(Event)) (result.Load, error)
 }
 
 // Options configure Execute.
@@ -47,8 +46,9 @@ type Options struct {
 	Interval time.Duration
 	// SLO is checked against every finished scenario; nil checks nothing.
 	SLO *result.SLO
-	// Progress is told what happens; nil is silent.
-	Progress Progress
+	// Observers receive the run's events (see Event); NewProgress is the
+	// terminal's, Stream the one for consumers with their own pace.
+	Observers []Observer
 	// TeardownTimeout bounds each Down, which runs even after ctx is cancelled.
 	TeardownTimeout time.Duration
 }
@@ -69,9 +69,6 @@ var safeID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
 // go on (no run directory, the platform could not prepare, ctx cancelled, or the
 // platform stopped answering: a *LostError, after which no later scenario starts).
 func Execute(ctx context.Context, meta result.Run, jobs []Job, opt Options) (result.Run, error) {
-	if opt.Progress == nil {
-		opt.Progress = nopProgress{}
-	}
 	if opt.TeardownTimeout <= 0 {
 		opt.TeardownTimeout = DefaultTeardownTimeout
 	}
@@ -97,6 +94,8 @@ func Execute(ctx context.Context, meta result.Run, jobs []Job, opt Options) (res
 		return meta, fmt.Errorf("cannot write run metadata: %w", err)
 	}
 
+	ev := &emitter{observers: opt.Observers, run: meta.ID, n: len(jobs), now: time.Now}
+	ev.emit(Event{Kind: KindRunStart, Dir: opt.Dir})
 	var todo []int
 	meta.Scenarios = make([]result.Outcome, len(jobs))
 	for i, j := range jobs {
@@ -110,7 +109,7 @@ func Execute(ctx context.Context, meta result.Run, jobs []Job, opt Options) (res
 
 	var runErr error
 	if opt.Platform != nil && len(todo) > 0 {
-		opt.Progress.Phase(0, len(jobs), "", "build")
+		ev.emit(Event{Kind: KindPhase, Phase: PhaseBuild})
 		start := time.Now()
 		if err := opt.Platform.Prepare(ctx, opt.Build); err != nil {
 			runErr = fmt.Errorf("cannot prepare platform %s: %w", opt.Platform.Name(), err)
@@ -124,7 +123,8 @@ func Execute(ctx context.Context, meta result.Run, jobs []Job, opt Options) (res
 			runErr = ctx.Err()
 			break
 		}
-		o, lost := execute(ctx, i+1, len(jobs), jobs[i], opt)
+		emit := ev.scenario(i+1, jobs[i].Scenario.ID)
+		o, lost := execute(ctx, emit, jobs[i], opt)
 		if opt.SLO != nil && o.Status == result.StatusOK {
 			pass, why := opt.SLO.Check(o.Load)
 			o.SLOPass, o.SLOFailures = &pass, why
@@ -135,7 +135,10 @@ func Execute(ctx context.Context, meta result.Run, jobs []Job, opt Options) (res
 			break
 		}
 		eta.done(k, o.Ended.Sub(o.Started))
-		opt.Progress.Done(i+1, len(jobs), o, eta.remaining())
+		if o.Status == result.StatusFailed {
+			emit(Event{Kind: KindFailure, Err: o.Error})
+		}
+		emit(Event{Kind: KindResult, Outcome: &o, ETA: eta.remaining()})
 		if lost != nil {
 			lost.Scenario, lost.K, lost.N = o.Scenario.ID, i+1, len(jobs)
 			runErr = lost // no later scenario can run; what finished is kept
@@ -152,6 +155,11 @@ func Execute(ctx context.Context, meta result.Run, jobs []Job, opt Options) (res
 	if err := result.WriteJSON(filepath.Join(opt.Dir, "run.json"), runs); err != nil && runErr == nil {
 		runErr = fmt.Errorf("cannot write run metadata: %w", err)
 	}
+	end := Event{Kind: KindRunEnd}
+	if runErr != nil {
+		end.Err = runErr.Error()
+	}
+	ev.emit(end)
 	return meta, runErr
 }
 
@@ -187,7 +195,7 @@ func finished(opt Options, id string) (result.Outcome, bool) {
 
 // execute runs one scenario and returns its outcome; failures are recorded in it.
 // When the platform stopped answering, lost says so, and the run must stop.
-func execute(ctx context.Context, k, n int, j Job, opt Options) (o result.Outcome, lost *LostError) {
+func execute(ctx context.Context, emit func(Event), j Job, opt Options) (o result.Outcome, lost *LostError) {
 	o = result.Outcome{Scenario: j.Scenario, Status: result.StatusOK, Started: time.Now()}
 	defer func() { o.Ended = time.Now() }()
 	fail := func(err error) (result.Outcome, *LostError) {
@@ -208,7 +216,7 @@ func execute(ctx context.Context, k, n int, j Job, opt Options) (o result.Outcom
 		}
 		spec := *j.Stack
 		spec.Dir = dir
-		opt.Progress.Phase(k, n, j.Scenario.ID, "up")
+		emit(Event{Kind: KindPhase, Phase: PhaseUp})
 		start := time.Now()
 		s, err := up(ctx, opt.Platform, spec, j.Render)
 		o.Phases.Up = time.Since(start)
@@ -222,7 +230,7 @@ func execute(ctx context.Context, k, n int, j Job, opt Options) (o result.Outcom
 		stack = s
 		o.Phases.Up, o.Phases.Healthy = s.UpTimes()
 		defer func() {
-			opt.Progress.Phase(k, n, j.Scenario.ID, "down")
+			emit(Event{Kind: KindPhase, Phase: PhaseDown})
 			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), opt.TeardownTimeout)
 			defer cancel()
 			start := time.Now()
@@ -253,7 +261,7 @@ func execute(ctx context.Context, k, n int, j Job, opt Options) (o result.Outcom
 		eps = stack.Endpoints()
 	}
 
-	opt.Progress.Phase(k, n, j.Scenario.ID, "load")
+	emit(Event{Kind: KindPhase, Phase: PhaseLoad})
 	// The load stops early when the telemetry finds the platform gone.
 	lctx, stopLoad := context.WithCancelCause(ctx)
 	defer stopLoad(nil)
@@ -276,6 +284,9 @@ func execute(ctx context.Context, k, n int, j Job, opt Options) (o result.Outcom
 				if errors.Is(err, platform.ErrUnavailable) {
 					stopLoad(err)
 				}
+				if len(s) > 0 && ctx.Err() == nil {
+					emit(Event{Kind: KindSample, Samples: s})
+				}
 				return s, err
 			})
 			series, err := monitor.Run(wctx, sample, opt.Interval, sw)
@@ -294,7 +305,7 @@ func execute(ctx context.Context, k, n int, j Job, opt Options) (o result.Outcom
 		before, beforeErr = bal.Upstreams(ctx)
 	}
 	start := time.Now()
-	l, err := j.Load(lctx, eps, filepath.Join(dir, "results.gob"), func(s string) { opt.Progress.Status(s) })
+	l, err := j.Load(lctx, eps, filepath.Join(dir, "results.gob"), emit)
 	o.Phases.Load = time.Since(start)
 	if balanced && balancerName(stack) != "" {
 		l = withUpstreams(ctx, l, bal, before, beforeErr)
@@ -342,23 +353,6 @@ func up(ctx context.Context, p platform.Platform, spec platform.Spec, render fun
 		}
 	}
 }
-
-// Progress is told what a run is doing.
-type Progress interface {
-	// Phase says scenario k of n (1-based; 0 before the first) entered a phase:
-	// build, up, load or down.
-	Phase(k, n int, id, phase string)
-	// Status is a live line about the running load.
-	Status(line string)
-	// Done says scenario k of n finished, and how long the rest should take.
-	Done(k, n int, o result.Outcome, eta time.Duration)
-}
-
-type nopProgress struct{}
-
-func (nopProgress) Phase(int, int, string, string)               {}
-func (nopProgress) Status(string)                                {}
-func (nopProgress) Done(int, int, result.Outcome, time.Duration) {}
 
 // balancerName is the name of the stack's load balancer container, if it has one.
 func balancerName(st platform.Stack) string {

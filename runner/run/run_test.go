@@ -103,11 +103,11 @@ func job(id string, load func(ctx context.Context) (result.Load, error)) Job {
 	return Job{
 		Scenario: result.Scenario{ID: id, Replicas: 1, Duration: time.Second},
 		Stack:    &platform.Spec{ScenarioID: id, Replicas: 1},
-		Load: func(ctx context.Context, eps []platform.Endpoint, path string, status func(string)) (result.Load, error) {
+		Load: func(ctx context.Context, eps []platform.Endpoint, path string, emit func(Event)) (result.Load, error) {
 			if len(eps) != 1 {
 				return result.Load{}, errors.New("no endpoints")
 			}
-			status("running")
+			emit(Event{Kind: KindProgress, Line: "running"})
 			time.Sleep(100 * time.Millisecond) // let the monitor take its first sample
 			if err := os.WriteFile(path, []byte("raw"), 0o644); err != nil {
 				return result.Load{}, err
@@ -133,7 +133,7 @@ func TestExecuteWritesEveryScenarioAndGoesOnAfterFailure(t *testing.T) {
 	var out bytes.Buffer
 	slo := &result.SLO{P95: 500 * time.Microsecond}
 	run, err := Execute(t.Context(), result.Run{ID: "run-1"}, jobs, Options{
-		Dir: dir, Platform: p, Interval: time.Hour, SLO: slo, Progress: NewProgress(&out, false),
+		Dir: dir, Platform: p, Interval: time.Hour, SLO: slo, Observers: []Observer{NewProgress(&out, false)},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -295,7 +295,7 @@ func TestETA(t *testing.T) {
 
 func TestPlainProgressThrottlesStatus(t *testing.T) {
 	var buf bytes.Buffer
-	p := NewProgress(&buf, false).(*printer)
+	p := newPrinter(&buf, false)
 	now := time.Unix(0, 0)
 	p.now = func() time.Time { return now }
 	p.Phase(1, 2, "a", "load")
@@ -321,7 +321,7 @@ func TestProgressPrintsEveryEventLine(t *testing.T) {
 		{true, "\r\033[K[1/2] a load\r\033[K[1/2] a load: 1 req\r\033[K[1/2] a load: step 1: 50/s pass p99 3ms\n\r\033[K[1/2] a load: 2 req\r\033[K[1/2] a load: step 2: 100/s pass p99 4ms\n"},
 	} {
 		var buf bytes.Buffer
-		p := NewProgress(&buf, tt.tty).(*printer)
+		p := newPrinter(&buf, tt.tty)
 		now := time.Unix(0, 0)
 		p.now = func() time.Time { return now }
 		p.Phase(1, 2, "a", "load")

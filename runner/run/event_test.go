@@ -1,0 +1,107 @@
+package run
+
+import (
+	"errors"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/infergrid/runner/runner/result"
+)
+
+// TestExecuteEvents pins the event stream of a run: its order, and the fields
+// each kind carries.
+func TestExecuteEvents(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run-1")
+	p := &fakePlatform{failUp: map[string]error{"b": errors.New("replica b-1 exited with code 1")}}
+	jobs := []Job{job("a", okLoad), job("b", okLoad)}
+	var got []Event
+	var s Stream
+	ch, cancel := s.Subscribe(100)
+	defer cancel()
+	_, err := Execute(t.Context(), result.Run{ID: "run-1"}, jobs, Options{
+		Dir: dir, Platform: p, Interval: time.Hour,
+		Observers: []Observer{func(e Event) { got = append(got, e) }, s.Observe},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, e := range got {
+		k := string(e.Kind)
+		if e.Phase != "" {
+			k += ":" + string(e.Phase)
+		}
+		if e.Scenario != "" {
+			k = e.Scenario + " " + k
+		}
+		kinds = append(kinds, k)
+		if e.Run != "run-1" || e.N != 2 || e.Time.IsZero() {
+			t.Errorf("%s: run %q, n %d, time %v: want every event stamped", k, e.Run, e.N, e.Time)
+		}
+	}
+	want := []string{
+		"run_start", "phase:build",
+		"a phase:up", "a phase:load", "a sample", "a progress", "a phase:down", "a result",
+		"b phase:up", "b failure", "b result",
+		"run_end",
+	}
+	// The first sample and the load's progress race; compare with the sample first.
+	if i := slices.Index(kinds, "a progress"); i >= 0 && i+1 < len(kinds) && kinds[i+1] == "a sample" {
+		kinds[i], kinds[i+1] = kinds[i+1], kinds[i]
+	}
+	if strings.Join(kinds, ", ") != strings.Join(want, ", ") {
+		t.Errorf("events\n%s\nwant\n%s", strings.Join(kinds, ", "), strings.Join(want, ", "))
+	}
+	for _, e := range got {
+		switch e.Kind {
+		case KindRunStart:
+			if e.Dir != dir {
+				t.Errorf("run_start dir %q, want %q", e.Dir, dir)
+			}
+		case KindSample:
+			if len(e.Samples) != 1 || e.Samples[0].MemBytes != 42 {
+				t.Errorf("sample %+v, want the stack's reading", e.Samples)
+			}
+		case KindResult:
+			if e.Outcome == nil || e.Outcome.Scenario.ID != e.Scenario || e.K == 0 {
+				t.Errorf("result %+v without its scenario's outcome", e)
+			}
+		case KindFailure:
+			if !strings.Contains(e.Err, "replica b-1 exited") {
+				t.Errorf("failure %q, want the platform's reason", e.Err)
+			}
+		}
+	}
+	var streamed []Event
+	for e := range ch { // closed after run_end
+		streamed = append(streamed, e)
+	}
+	if len(streamed) != len(got) || s.Dropped() != 0 {
+		t.Errorf("stream passed %d events (%d dropped), the observer saw %d", len(streamed), s.Dropped(), len(got))
+	}
+}
+
+func TestStreamDropsForSlowSubscribers(t *testing.T) {
+	var s Stream
+	slow, cancelSlow := s.Subscribe(1)
+	defer cancelSlow()
+	fast, cancelFast := s.Subscribe(10)
+	for range 3 {
+		s.Observe(Event{Kind: KindProgress})
+	}
+	cancelFast()
+	if n := len(fast); n != 3 {
+		t.Errorf("fast subscriber got %d events, want 3", n)
+	}
+	if n := len(slow); n != 1 || s.Dropped() != 2 {
+		t.Errorf("slow subscriber holds %d, %d dropped; want 1 held, 2 dropped", n, s.Dropped())
+	}
+	s.Observe(Event{Kind: KindRunEnd})
+	late, _ := s.Subscribe(1)
+	if _, open := <-late; open {
+		t.Error("a subscription after run_end is open, want it closed")
+	}
+}
