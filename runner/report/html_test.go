@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/infergrid/runner/internal/browser"
 )
 
 // outline is the structure of an HTML page, one line per heading, table, chart
@@ -141,4 +143,36 @@ func TestHTMLEscapes(t *testing.T) {
 	if n := strings.Count(page, "<script>"); n != 1 {
 		t.Errorf("%d <script> elements, want the page's own one", n)
 	}
+}
+
+// TestHTMLInChromium renders report.html from a file:// URL in headless
+// chromium: every scenario is named, the charts are drawn with their points, and
+// the page's script ran. The screenshot is kept as an artefact (see
+// internal/browser.Artefact).
+func TestHTMLInChromium(t *testing.T) {
+	c := browser.Find(t)
+	dir := writtenFixture(t)
+	shot := browser.Artefact(t, "report-html.png")
+	dom, err := c.Load(t.Context(), "file://"+filepath.Join(dir, HTMLFile), 1280, 2400, 0, shot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sc := range mustRead(t, dir).Scenarios {
+		if id := sc.Outcome.Scenario.ID; !strings.Contains(dom, id) {
+			t.Errorf("the rendered page does not name scenario %s", id)
+		}
+	}
+	if n := strings.Count(dom, `<svg class="chart"`); n < 40 {
+		t.Errorf("%d charts drawn, want at least 40", n)
+	}
+	if n := strings.Count(dom, "<circle"); n < 500 {
+		t.Errorf("%d points drawn, want at least 500", n)
+	}
+	if !strings.Contains(dom, `class="chart-tip"`) {
+		t.Errorf("the page's script did not run (no tooltip element)")
+	}
+	if st, err := os.Stat(shot); err != nil || st.Size() < 10000 {
+		t.Errorf("screenshot %s: %v", shot, err)
+	}
+	t.Logf("screenshot: %s", shot)
 }
