@@ -29,6 +29,10 @@ const (
 	DefaultTimeout = 30 * time.Second
 	// DefaultMethod is the request method.
 	DefaultMethod = http.MethodGet
+	// DefaultMaxConnections caps the open model's requests in flight (and
+	// connections per endpoint) when MaxWorkers is 0. It carries 1,000 ms of
+	// service time per ms: 100,000/s at 10 ms, 10,000/s at 100 ms.
+	DefaultMaxConnections = 1000
 )
 
 // Config is one load scenario. Exactly one model is set: Rate (open, constant),
@@ -56,7 +60,11 @@ type Config struct {
 	// RampFrom to RampTo requests per second over Duration (the warm-up runs at
 	// RampFrom). Both must be positive.
 	RampFrom, RampTo float64
-	// MaxWorkers caps the open model's concurrent requests; 0 means no cap.
+	// MaxWorkers caps the open model's requests in flight, and so its
+	// connections per endpoint; 0 means DefaultMaxConnections. Either is
+	// lowered to what the file descriptor limit allows. Beyond the cap, hits
+	// wait for a free connection: they are sent late, their latency counts from
+	// their intended send time, and a rate that cannot be kept is a shortfall.
 	MaxWorkers uint64
 
 	// Users is the closed model's number of users; each sends its next request

@@ -19,7 +19,7 @@ func (e *engine) runOpen() {
 		main = newLinearRate(c.RampFrom, c.RampTo, c.Duration)
 		warmRate = c.RampFrom
 	}
-	w := newWorkers(e, c.MaxWorkers)
+	w := newWorkers(e, uint64(e.maxConns()))
 	if c.Warmup > 0 {
 		e.attack(w, newConstantRate(warmRate), e.start, c.Warmup, AttackWarmup)
 	}
@@ -36,7 +36,8 @@ func (e *engine) runOpen() {
 // attack sends the hits p schedules from began until du has elapsed or the
 // run is halted, each hit labelled name.
 func (e *engine) attack(w *workers, p schedule, began time.Time, du time.Duration, name string) {
-	clk := wallClock{halted: e.halted}
+	clk, stop := newClock(e.halted)
+	defer stop()
 	pace(clk, p, began, du, func(k uint64) bool {
 		x := &exchange{seq: k, attack: name, due: p.due(k), began: began}
 		e.pick(x)
@@ -102,13 +103,59 @@ func (c wallClock) SleepUntil(t time.Time) bool {
 	}
 }
 
-// workers carry the open model's hits: an idle worker takes the next hit, a new
-// one starts when all are busy, up to max (0 means no limit), and beyond that
-// the pacing loop waits for a free one.
+// minSleep is the shortest wait the pacing loop sleeps: a hit due sooner is
+// sent at once, a little early, since waking up costs about as much. Its
+// latency still counts from the actual send (the later of the two origins).
+const minSleep = 20 * time.Microsecond
+
+// newClock returns the clock of one pacing loop and a function that releases
+// it: on Linux a timerfd-backed clock that wakes within microseconds, else
+// wallClock.
+func newClock(halted <-chan struct{}) (clock, func()) {
+	t, err := newFDTimer()
+	if err != nil {
+		return wallClock{halted: halted}, func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-halted:
+			t.interrupt()
+		case <-done:
+		}
+	}()
+	return &preciseClock{t: t, halted: halted}, func() { close(done); t.close() }
+}
+
+// preciseClock sleeps on an fdTimer.
+type preciseClock struct {
+	t      *fdTimer
+	halted <-chan struct{}
+}
+
+func (*preciseClock) Now() time.Time { return time.Now() }
+
+func (c *preciseClock) SleepUntil(t time.Time) bool {
+	if d := time.Until(t); d >= minSleep && !c.t.sleep(d) {
+		return false
+	}
+	select {
+	case <-c.halted:
+		return false
+	default:
+		return true
+	}
+}
+
+// workers carry the open model's hits, as wrk2's connections do: an idle worker
+// takes the next hit, a new one starts when all are busy, up to max, and beyond
+// that the pacing loop waits for a free one. Each worker uses one connection at
+// a time, so the connections in use follow rate x latency (Little's law) and
+// never exceed max.
 type workers struct {
 	e     *engine
 	max   uint64
-	n     uint64 // started, touched only by the pacing goroutine
+	n     uint64 // started, touched only by the pacing goroutines
 	queue chan *exchange
 	wg    sync.WaitGroup
 }
@@ -125,7 +172,7 @@ func (w *workers) send(x *exchange) bool {
 		return true
 	default:
 	}
-	if w.max == 0 || w.n < w.max {
+	if w.n < w.max {
 		w.n++
 		w.wg.Add(1)
 		go w.work(x)

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/infergrid/runner/runner/result"
-	vegeta "github.com/tsenart/vegeta/v12/lib"
 )
 
 // keptBodyBytes is how much of a failed response's body goes into the raw results
@@ -133,15 +132,22 @@ func buildClients(c Config) (*engine, error) {
 	return e, nil
 }
 
-// maxConns is the most connections the model keeps per endpoint.
+// maxConns is the most requests the model has in flight, and so the most
+// connections it keeps per endpoint: Users, MaxWorkers, or
+// DefaultMaxConnections, within what the process's file descriptor limit
+// allows.
 func (e *engine) maxConns() int {
 	if e.c.closed() {
 		return e.c.Users
 	}
-	if m := e.c.MaxWorkers; m > 0 && m < math.MaxInt32 {
-		return int(m)
+	n := DefaultMaxConnections
+	if m := e.c.MaxWorkers; m > 0 {
+		n = int(min(m, math.MaxInt32))
 	}
-	return vegeta.DefaultConnections
+	if budget := fdBudget(len(e.urls)); budget > 0 && budget < n {
+		n = budget
+	}
+	return n
 }
 
 // closeIdle closes every connection and the idle pools.
@@ -214,43 +220,9 @@ func (e *engine) honesty(l *result.Load, agg *aggregator, cpu time.Duration, rss
 		l.LatencyFrom = "actual-send-time: closed model, each user sends only after its previous " +
 			"response, so waiting on a slow service is part of the model (nothing to correct)"
 	} else {
-		l.LatencyFrom = "intended-send-time"
-		requested := c.Rate
-		if c.ramp() {
-			frac := min(l.Elapsed.Seconds()/c.Duration.Seconds(), 1)
-			requested = c.RampFrom + (c.RampTo-c.RampFrom)*frac/2
-		}
-		l.RequestedRPS = requested
-		l.Shortfall = l.RateRPS < 0.95*requested
-		if h := agg.raw; h != nil && h.n > 0 {
-			l.Notes = append(l.Notes, fmt.Sprintf(
-				"latency is from each request's intended send time (coordinated omission corrected, as wrk2 does); "+
-					"from the actual send time, as vegeta measures it and the raw results file holds it: "+
-					"p50 %s, p99 %s, max %s", fmtDur(h.quantile(0.5)), fmtDur(h.quantile(0.99)), fmtDur(h.max)))
-			lag := agg.lag
-			l.Notes = append(l.Notes, fmt.Sprintf(
-				"send lag behind the schedule (the generator's own delay, or waiting for a free worker; "+
-					"included in the latency): p50 %s, p99 %s, max %s",
-				fmtDur(lag.quantile(0.5)), fmtDur(lag.quantile(0.99)), fmtDur(lag.max)))
-		}
-		if l.Shortfall {
-			l.Notes = append(l.Notes, fmt.Sprintf(
-				"shortfall: achieved %.1f/s is %.1f%% below the requested %.1f/s",
-				l.RateRPS, 100*(1-l.RateRPS/requested), requested))
-		}
-		if c.MaxWorkers > 0 && uint64(l.PeakInFlight) >= c.MaxWorkers {
-			l.Notes = append(l.Notes, fmt.Sprintf(
-				"max_workers (%d) were all busy at some point: requests waited for a free worker", c.MaxWorkers))
-		}
+		e.openHonesty(l, agg)
 	}
-	if l.Elapsed > 0 {
-		procs := runtime.GOMAXPROCS(0)
-		share := cpu.Seconds() / l.Elapsed.Seconds() / float64(procs)
-		if share > 0.8 {
-			l.Notes = append(l.Notes, fmt.Sprintf(
-				"the load generator used %.0f%% of its %d CPUs: it may have limited the load", 100*share, procs))
-		}
-	}
+	e.selfCheck(l, cpu)
 	if !rssReset {
 		l.Notes = append(l.Notes, "generator peak RSS is the process's lifetime peak (could not reset it)")
 	}
@@ -261,6 +233,69 @@ func (e *engine) honesty(l *result.Load, agg *aggregator, cpu time.Duration, rss
 		l.Notes = append(l.Notes, fmt.Sprintf(
 			"cancelled: %d requests in flight were aborted and are not counted", aborted))
 	}
+}
+
+// openHonesty records the open model's requested rate, shortfall, send lag and
+// connection cap.
+func (e *engine) openHonesty(l *result.Load, agg *aggregator) {
+	c := e.c
+	l.LatencyFrom = "intended-send-time"
+	requested := c.Rate
+	if c.ramp() {
+		frac := min(l.Elapsed.Seconds()/c.Duration.Seconds(), 1)
+		requested = c.RampFrom + (c.RampTo-c.RampFrom)*frac/2
+	}
+	l.RequestedRPS = requested
+	l.Shortfall = l.RateRPS < 0.95*requested
+	l.MaxInFlight = e.maxConns()
+	if h := agg.raw; h != nil && h.n > 0 {
+		l.SendLagP50, l.SendLagP99 = agg.lag.quantile(0.5), agg.lag.quantile(0.99)
+		l.Notes = append(l.Notes, fmt.Sprintf(
+			"latency is from each request's intended send time (coordinated omission corrected, as wrk2 does); "+
+				"from the actual send time, as vegeta measures it and the raw results file holds it: "+
+				"p50 %s, p99 %s, max %s", fmtDur(h.quantile(0.5)), fmtDur(h.quantile(0.99)), fmtDur(h.max)))
+	}
+	if l.Shortfall {
+		l.Notes = append(l.Notes, fmt.Sprintf(
+			"shortfall: achieved %.1f/s is %.1f%% below the requested %.1f/s",
+			l.RateRPS, 100*(1-l.RateRPS/requested), requested))
+	}
+	if l.PeakInFlight >= l.MaxInFlight {
+		what := fmt.Sprintf("max_workers (%d) were all busy at some point: requests waited for a free worker", c.MaxWorkers)
+		if c.MaxWorkers == 0 || uint64(l.MaxInFlight) < c.MaxWorkers {
+			what = fmt.Sprintf("the cap of %d requests in flight (connections per endpoint) bound the load "+
+				"at some point: requests waited for a free connection (max_workers raises it, within the file descriptor limit)", l.MaxInFlight)
+		}
+		l.Notes = append(l.Notes, what)
+	}
+}
+
+// selfCheck records the generator's own share of the numbers: its CPU, its
+// send lag, and whether it, not the service, may have bounded them.
+func (e *engine) selfCheck(l *result.Load, cpu time.Duration) {
+	procs := runtime.GOMAXPROCS(0)
+	if l.Elapsed > 0 {
+		l.GeneratorCPUShare = cpu.Seconds() / l.Elapsed.Seconds() / float64(procs)
+	}
+	check := fmt.Sprintf("generator self-check: CPU %.0f%% of its %d CPUs", 100*l.GeneratorCPUShare, procs)
+	if !e.c.closed() {
+		check += fmt.Sprintf("; send lag behind the schedule (its own delay, or waiting for a free connection; "+
+			"included in the latency) p50 %s, p99 %s", fmtDur(l.SendLagP50), fmtDur(l.SendLagP99))
+	}
+	l.Notes = append(l.Notes, check)
+	var why []string
+	if l.GeneratorCPUShare > 0.8 {
+		why = append(why, fmt.Sprintf("the load generator used %.0f%% of its %d CPUs: it may have limited the load", 100*l.GeneratorCPUShare, procs))
+	}
+	if l.SendLagP99 > 0 && l.SendLagP99*10 > l.Latency.P99 {
+		why = append(why, fmt.Sprintf("send lag p99 %s: a p99 below %s is not trustworthy here",
+			fmtDur(l.SendLagP99), fmtDur(10*l.SendLagP99)))
+	}
+	if l.Shortfall && l.MaxInFlight > 0 && l.PeakInFlight >= l.MaxInFlight && l.SuccessRatio == 1 {
+		why = append(why, fmt.Sprintf("the rate fell short with all %d connections busy and no errors", l.MaxInFlight))
+	}
+	l.GeneratorBound = len(why) > 0
+	l.Notes = append(l.Notes, why...)
 }
 
 func earliest(a, b time.Time) time.Time {

@@ -91,7 +91,11 @@ func Summary(l result.Load) string {
 	if l.Elapsed > 0 {
 		gen += fmt.Sprintf(" (%.0f%% of a core)", 100*l.GeneratorCPU.Seconds()/l.Elapsed.Seconds())
 	}
-	line("%s, peak rss %.1f MiB, peak in flight %d", gen, float64(l.GeneratorPeakRSSBytes)/(1<<20), l.PeakInFlight)
+	inflight := fmt.Sprint(l.PeakInFlight)
+	if l.MaxInFlight > 0 {
+		inflight += fmt.Sprintf(" (cap %d)", l.MaxInFlight)
+	}
+	line("%s, peak rss %.1f MiB, peak in flight %s", gen, float64(l.GeneratorPeakRSSBytes)/(1<<20), inflight)
 	if l.Shortfall {
 		line("SHORTFALL  achieved %.1f/s is more than 5%% below the requested %.1f/s", l.RateRPS, l.RequestedRPS)
 	}

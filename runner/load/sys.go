@@ -43,3 +43,21 @@ func peakRSS() int64 {
 	}
 	return ru.Maxrss << 10
 }
+
+// fdReserve is how many file descriptors fdBudget leaves for the rest of the
+// process (results file, logs, telemetry, the platform's clients).
+const fdReserve = 256
+
+// fdBudget returns how many connections each of n endpoints may hold within
+// the soft file descriptor limit (which Go raises to the hard limit at start),
+// or 0 if the limit is unknown.
+func fdBudget(n int) int {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil || lim.Cur == 0 || n == 0 {
+		return 0
+	}
+	if lim.Cur > 1<<30 {
+		return 1 << 30 / n
+	}
+	return max(int(lim.Cur)-fdReserve, n) / n
+}

@@ -18,6 +18,7 @@ const (
 	RuleImbalance  = "imbalance"
 	RuleReplicas   = "replicas"
 	RuleProxy      = "proxy_overhead"
+	RuleGenerator  = "generator"
 )
 
 // Finding is one conclusion drawn from the data of a run.
@@ -52,6 +53,35 @@ func Findings(run result.Run, outcomes []result.Outcome) []Finding {
 	out = append(out, Imbalance(outcomes)...)
 	out = append(out, ReplicaScaling(outcomes, run.Host.CPUs)...)
 	out = append(out, ProxyOverhead(outcomes)...)
+	out = append(out, Generator(outcomes)...)
+	return out
+}
+
+// Generator names the scenarios whose numbers the load generator, not the
+// service, may have bounded (result.Load.GeneratorBound), with the evidence:
+// its send lag, its CPU, its cap on requests in flight.
+func Generator(outcomes []result.Outcome) []Finding {
+	var out []Finding
+	for _, o := range outcomes {
+		l := o.Load
+		if !l.GeneratorBound {
+			continue
+		}
+		var why []string
+		if l.SendLagP99 > 0 && l.SendLagP99*10 > l.Latency.P99 {
+			why = append(why, fmt.Sprintf("send lag p99 %s ms: a p99 below %s ms is not trustworthy here",
+				msLabel(l.SendLagP99), msLabel(10*l.SendLagP99)))
+		}
+		if l.GeneratorCPUShare > 0.8 {
+			why = append(why, fmt.Sprintf("it used %.0f%% of its CPUs", 100*l.GeneratorCPUShare))
+		}
+		if l.Shortfall && l.MaxInFlight > 0 && l.PeakInFlight >= l.MaxInFlight {
+			why = append(why, fmt.Sprintf("the rate fell short with all %d connections busy", l.MaxInFlight))
+		}
+		out = append(out, Finding{Rule: RuleGenerator, Scenarios: []string{o.Scenario.ID}, Text: fmt.Sprintf(
+			"`%s` (%s): the load generator, not the service, may have bounded these numbers: %s.",
+			o.Scenario.ID, loadLevel(o.Scenario, o.Load).Label, strings.Join(why, "; "))})
+	}
 	return out
 }
 

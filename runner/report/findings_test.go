@@ -367,3 +367,24 @@ func TestMarkdownShowsBalancer(t *testing.T) {
 		}
 	}
 }
+
+func TestGenerator(t *testing.T) {
+	lagged := oc("lag", 1, 1, 256, "none", 0, 5, 1000)
+	lagged.Scenario.Users, lagged.Scenario.Rate = 0, "1000/s"
+	lagged.Load.GeneratorBound, lagged.Load.SendLagP99 = true, 8*time.Millisecond
+	capped := oc("cap", 1, 1, 256, "none", 0, 900, 400)
+	capped.Scenario.Users, capped.Scenario.Rate = 0, "5000/s"
+	capped.Load.GeneratorBound, capped.Load.Shortfall = true, true
+	capped.Load.MaxInFlight, capped.Load.PeakInFlight, capped.Load.GeneratorCPUShare = 20, 20, 0.95
+	fine := oc("fine", 1, 1, 256, "none", 10, 5, 1000)
+	fs := Generator([]result.Outcome{lagged, capped, fine})
+	check(t, fs, []string{
+		"`lag` (1000/s): the load generator, not the service, may have bounded these numbers: send lag p99 8.00 ms: a p99 below 80.0 ms is not trustworthy here.",
+		"`cap` (5000/s): the load generator, not the service, may have bounded these numbers: it used 95% of its CPUs; the rate fell short with all 20 connections busy.",
+	}, []string{"fine"})
+	for _, f := range fs {
+		if f.Rule != RuleGenerator || len(f.Scenarios) != 1 {
+			t.Errorf("finding %+v", f)
+		}
+	}
+}

@@ -111,6 +111,23 @@ type Load struct {
 	LatencyFrom string `json:"latency_from"`
 	// PeakInFlight is the highest number of requests in flight at once.
 	PeakInFlight int `json:"peak_in_flight"`
+	// MaxInFlight is the open model's cap on requests in flight (and on
+	// connections per endpoint); 0 for the closed model. PeakInFlight reaching
+	// it means requests waited for a free connection.
+	MaxInFlight int `json:"max_in_flight,omitempty"`
+	// SendLagP50 and SendLagP99 are how late the open model's generator sent
+	// requests behind their intended send times (included in the latency); 0
+	// for the closed model.
+	SendLagP50 time.Duration `json:"send_lag_p50_ns,omitempty"`
+	SendLagP99 time.Duration `json:"send_lag_p99_ns,omitempty"`
+	// GeneratorCPUShare is GeneratorCPU over the measured window and the
+	// generator's CPUs (GOMAXPROCS), 0..1.
+	GeneratorCPUShare float64 `json:"generator_cpu_share,omitempty"`
+	// GeneratorBound is true when the generator, not the service, may have
+	// bounded the numbers: its send lag is over a tenth of the p99, its CPU
+	// was nearly all used, or the cap on requests in flight was reached while
+	// the rate fell short.
+	GeneratorBound bool `json:"generator_bound,omitempty"`
 	// Notes are honesty remarks the report shows next to the numbers.
 	Notes []string `json:"notes,omitempty"`
 	// Capacity is the result of a capacity search; nil for other scenarios. The
