@@ -116,10 +116,11 @@ func (p stopAt) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
 }
 
 // The measured latency is the server's, within a tolerance, at several rates
-// and in both models.
+// and in both models. It is never below the server's: that would be a bug, not
+// noise. The tolerance above is for a shared, noisy machine.
 func TestLatencyIsTheServers(t *testing.T) {
-	const delay = 5 * time.Millisecond
-	for _, c := range []Config{{Rate: 50}, {Rate: 200}, {Users: 4}} {
+	const delay = 20 * time.Millisecond
+	for _, c := range []Config{{Rate: 25}, {Rate: 100}, {Users: 2}} {
 		name := fmt.Sprintf("rate %v users %v", c.Rate, c.Users)
 		t.Run(name, func(t *testing.T) {
 			measured(t, func() (problems []string) {
@@ -132,8 +133,8 @@ func TestLatencyIsTheServers(t *testing.T) {
 				}
 				// At least the server's delay; the slack is the generator's and the
 				// loopback's share on a shared, noisy machine.
-				if p := l.Latency.P50; p < delay || p > delay+5*time.Millisecond {
-					problems = append(problems, fmt.Sprintf("p50 %s, want the server's %s within 5ms", p, delay))
+				if p := l.Latency.P50; p < delay || p > delay+15*time.Millisecond {
+					problems = append(problems, fmt.Sprintf("p50 %s, want the server's %s within 15ms", p, delay))
 				}
 				if l.SuccessRatio != 1 || l.Shortfall {
 					problems = append(problems, fmt.Sprintf("success %v shortfall %v", l.SuccessRatio, l.Shortfall))

@@ -14,14 +14,16 @@ import (
 	"github.com/infergrid/runner/runner/load"
 )
 
-// runLoad runs one closed-model load with the runner's engine and prints the
-// result.Load as JSON.
+// runLoad runs one load with the runner's engine, closed (-users) or open
+// (-rate), and prints the result.Load as JSON.
 func runLoad(args []string) error {
 	fs := flag.NewFlagSet("load", flag.ContinueOnError)
 	var (
 		url      = fs.String("url", "", "target base URL")
 		path     = fs.String("path", "/predict", "request path")
 		users    = fs.Int("users", 50, "closed-model users")
+		rate     = fs.Float64("rate", 0, "open-model arrival rate per second (instead of -users)")
+		warmup   = fs.Duration("warmup", 0, "warm-up before the measured duration")
 		spawn    = fs.Float64("spawn", 0, "users started per second (0: all at once)")
 		thinkMin = fs.Duration("think-min", 0, "minimum think time")
 		thinkMax = fs.Duration("think-max", 0, "maximum think time")
@@ -51,15 +53,19 @@ func runLoad(args []string) error {
 		defer close(done)
 		go sampleMemory(done, *memProf)
 	}
-	l, err := load.Run(ctx, load.Config{
+	c := load.Config{
 		Progress: func(p load.Progress) {
 			if *memStats {
 				fmt.Fprintf(os.Stderr, "%s users %d in-flight %d rate %.0f/s p99 %s\n", p.Elapsed.Round(time.Second), p.Users, p.InFlight, p.RatePerSecond, p.P99)
 			}
 		},
 		Targets: []string{*url}, Path: *path, Users: *users, SpawnRate: *spawn,
-		ThinkMin: *thinkMin, ThinkMax: *thinkMax, Duration: *duration, ResultsPath: *out,
-	})
+		ThinkMin: *thinkMin, ThinkMax: *thinkMax, Duration: *duration, Warmup: *warmup, ResultsPath: *out,
+	}
+	if *rate > 0 {
+		c.Users, c.SpawnRate, c.Rate = 0, 0, *rate
+	}
+	l, err := load.Run(ctx, c)
 	if err != nil {
 		return err
 	}

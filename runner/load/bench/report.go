@@ -32,6 +32,7 @@ type options struct {
 	memThinkMax            time.Duration
 	memDuration            time.Duration
 	memSlow                time.Duration
+	openDuration           time.Duration
 	cpuLoad, cpuServer     string
 	out                    string
 }
@@ -62,6 +63,7 @@ func report(args []string) error {
 	fs.DurationVar(&o.memDuration, "mem-duration", 15*time.Second, "duration of the memory run")
 	fs.DurationVar(&o.memSlow, "mem-slow", 5*time.Second, "also run the memory run against a server this slow, "+
 		"so every user is in flight (0: skip)")
+	fs.DurationVar(&o.openDuration, "open-duration", 5*time.Second, "duration of each open-model run (0: skip them)")
 	fs.StringVar(&o.cpuLoad, "cpu-load", "0", "CPU list for the load generators (taskset -c)")
 	fs.StringVar(&o.cpuServer, "cpu-server", "1", "CPU list for the server (taskset -c)")
 	fs.StringVar(&o.out, "out", "", "directory for report.md and raw files (default: a new temp dir)")
@@ -111,6 +113,18 @@ func report(args []string) error {
 			ms = append(ms, m)
 		}
 	}
+	var openMD string
+	if o.openDuration > 0 {
+		wrkMax, vsWrk, cpuVsWrk := versusWrk(ms, len(tools))
+		rates := openRates(wrkMax)
+		runs, err := openRuns(o, url, rates)
+		if err != nil {
+			return err
+		}
+		var b strings.Builder
+		openMarkdown(func(f string, a ...any) { fmt.Fprintf(&b, f+"\n", a...) }, o, openMedians(runs, rates), rates, wrkMax, vsWrk, cpuVsWrk)
+		openMD = b.String()
+	}
 	var mems []memRun
 	servers := []struct {
 		delay time.Duration
@@ -140,13 +154,37 @@ func report(args []string) error {
 		}
 	}
 
-	md := markdown(o, tools, ms, mems, loadBefore, loadavg())
+	md := markdown(o, tools, ms, mems, loadBefore, loadavg()) + openMD
 	if err := os.WriteFile(filepath.Join(o.out, "report.md"), []byte(md), 0o644); err != nil {
 		return err
 	}
 	fmt.Print(md)
 	log("report written to %s", filepath.Join(o.out, "report.md"))
 	return nil
+}
+
+// versusWrk returns wrk's median throughput, the runner's median throughput
+// over wrk's in the same round, and its CPU per request over wrk's (0s when wrk
+// did not run).
+func versusWrk(ms []measurement, tools int) (wrkMax, ratio, cpu float64) {
+	var w, rs, cs []float64
+	for i := 0; i+tools <= len(ms); i += tools {
+		var run, wrk *measurement
+		for j := range ms[i : i+tools] {
+			switch ms[i+j].tool {
+			case "runner":
+				run = &ms[i+j]
+			case "wrk":
+				wrk = &ms[i+j]
+			}
+		}
+		if run == nil || wrk == nil || wrk.okRPS == 0 || perTenK(*wrk) == 0 {
+			continue
+		}
+		w = append(w, wrk.okRPS)
+		rs, cs = append(rs, run.okRPS/wrk.okRPS), append(cs, perTenK(*run)/perTenK(*wrk))
+	}
+	return median(w), median(rs), median(cs)
 }
 
 func perTenK(m measurement) float64 {
