@@ -29,6 +29,7 @@ import (
 	"github.com/infergrid/runner/runner/monitor"
 	"github.com/infergrid/runner/runner/platform/local"
 	"github.com/infergrid/runner/runner/result"
+	"github.com/infergrid/runner/runner/run"
 )
 
 // proc is the test binary re-executed as the runner, with its output watched.
@@ -242,9 +243,9 @@ func TestRunOutputUnusable(t *testing.T) {
 				t.Skip("root writes into read-only folders")
 			}
 			if tt.minFree > 0 {
-				old := minFreeBytes
-				minFreeBytes = tt.minFree
-				t.Cleanup(func() { minFreeBytes = old })
+				old := run.MinFreeBytes
+				run.MinFreeBytes = tt.minFree
+				t.Cleanup(func() { run.MinFreeBytes = old })
 			}
 			t.Setenv("RUNNER_STATE_DIR", t.TempDir())
 			var stdout, stderr bytes.Buffer
@@ -366,7 +367,7 @@ func TestCleanRun(t *testing.T) {
 func TestCleanRefusesLiveRun(t *testing.T) {
 	t.Setenv("RUNNER_STATE_DIR", t.TempDir())
 	t.Setenv("DOCKER_HOST", "unix:///nonexistent.sock") // nothing of Docker is touched
-	release, err := takeLease(lease{RunID: "live-20000101T000000Z", PID: os.Getpid()})
+	release, err := run.TakeLease(run.Lease{RunID: "live-20000101T000000Z", PID: os.Getpid()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -375,7 +376,7 @@ func TestCleanRefusesLiveRun(t *testing.T) {
 	if code := Main([]string{"clean", "--run", "live-20000101T000000Z"}, &stdout, &stderr); code != exitUsage || !strings.Contains(stderr.String(), "still running on this host: live-20000101T000000Z") {
 		t.Errorf("exit %d, stderr %q; want a refusal", code, stderr.String())
 	}
-	if _, err := takeLease(lease{RunID: "live-20000101T000000Z"}); !errors.Is(err, errLeaseHeld) {
+	if _, err := run.TakeLease(run.Lease{RunID: "live-20000101T000000Z"}); !errors.Is(err, run.ErrLeaseHeld) {
 		t.Errorf("a second lease of a live run: %v, want errLeaseHeld", err)
 	}
 }

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
-	"path"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -127,7 +125,7 @@ func runFile(ctx context.Context, o runOptions, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "runner run: %s lists external targets; it cannot run on platform %s\n", o.file, name)
 		return exitUsage
 	}
-	scenarios, err := selectScenarios(f.Scenarios(), o.only)
+	scenarios, err := run.Select(f.Scenarios(), o.only)
 	if err != nil {
 		fmt.Fprintf(stderr, "runner run: %v\n", err)
 		return exitUsage
@@ -160,24 +158,25 @@ func runFile(ctx context.Context, o runOptions, stdout, stderr io.Writer) int {
 	}
 
 	if o.dryRun {
-		return dryRun(f, scenarios, name, o, stdout)
+		run.DryRun(stdout, f, scenarios, name, o.file, o.out)
+		return exitOK
 	}
 	if code := prepareRun(ctx, f, name, o, stderr); code != exitOK {
 		return code
 	}
 
-	dir, err := runDir(f, o)
+	dir, err := run.Dir(f, o.out, o.resume.set, o.resume.dir)
 	if err != nil {
 		fmt.Fprintf(stderr, "runner run: %v\n", err)
 		return exitUsage
 	}
 	meta := result.Run{
-		ID: filepath.Base(dir), Name: f.Name, File: o.file, GitCommit: gitCommit(f.Dir),
+		ID: filepath.Base(dir), Name: f.Name, File: o.file, GitCommit: run.GitCommit(f.Dir),
 		RunnerVersion: versionString(), Started: time.Now(), SLO: f.SLO.Result(),
 		Host: result.Host{OS: runtime.GOOS + "/" + runtime.GOARCH, CPUs: host.CPUs, MemoryBytes: host.MemTotalBytes},
 	}
 	meta.Host.Hostname, _ = os.Hostname()
-	meta.Host.Kernel = kernel()
+	meta.Host.Kernel = run.Kernel()
 
 	p, sw, code := openPlatform(ctx, f, name, o, &meta, stderr)
 	if code != exitOK {
@@ -193,7 +192,7 @@ func runFile(ctx context.Context, o runOptions, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "runner run: %v\n", err)
 		return exitUsage
 	}
-	build, err := buildOf(f, scenarios, meta.ID)
+	build, err := run.BuildOf(f, scenarios, meta.ID)
 	if err != nil {
 		fmt.Fprintf(stderr, "runner run: %v\n", err)
 		return exitUsage
@@ -223,23 +222,6 @@ func runFile(ctx context.Context, o runOptions, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "report: %s\n", filepath.Join(dir, "report.md"))
 	}
 	return exitStatus(ctx, ran, runErr, o, stdout, stderr)
-}
-
-// buildOf says what Prepare builds once per run: the service image, and the
-// load balancer's when a scenario puts the runner's proxy in front of the replicas.
-func buildOf(f *spec.File, scenarios []spec.Scenario, runID string) (platform.Build, error) {
-	if f.Service == nil {
-		return platform.Build{}, nil
-	}
-	build := platform.Build{Dir: f.Service.Build, Image: scenarios[0].Image, RunID: runID}
-	if px := proxyOf(scenarios); px != nil {
-		dir, err := proxySource(f.Dir)
-		if err != nil {
-			return build, err
-		}
-		build.ProxyDir, build.ProxyImage = dir, px.Image
-	}
-	return build, nil
 }
 
 // openPlatform opens the platform called name (none for external) and records
@@ -326,107 +308,4 @@ func exitStatus(ctx context.Context, ran result.Run, runErr error, o runOptions,
 		return exitSLO
 	}
 	return exitOK
-}
-
-// selectScenarios keeps the scenarios whose ID matches pattern: a glob when it has
-// glob characters, else a substring.
-func selectScenarios(all []spec.Scenario, pattern string) ([]spec.Scenario, error) {
-	if pattern == "" {
-		return all, nil
-	}
-	glob := strings.ContainsAny(pattern, "*?[")
-	var out []spec.Scenario
-	for _, s := range all {
-		match := strings.Contains(s.ID, pattern)
-		if glob {
-			var err error
-			if match, err = path.Match(pattern, s.ID); err != nil {
-				return nil, fmt.Errorf("--only %q: %v", pattern, err)
-			}
-		}
-		if match {
-			out = append(out, s)
-		}
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("--only %q matches none of the %d scenarios; `runner plan FILE` lists their IDs", pattern, len(all))
-	}
-	return out, nil
-}
-
-// runDir is the run directory: a new one under --out, or the one to resume.
-func runDir(f *spec.File, o runOptions) (string, error) {
-	if !o.resume.set {
-		dir := filepath.Join(o.out, run.ID(f.Name, time.Now()))
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return "", fmt.Errorf("cannot create the run directory: %w", err)
-		}
-		return dir, nil
-	}
-	if o.resume.dir != "" {
-		if _, err := os.Stat(filepath.Join(o.resume.dir, "plan.json")); err != nil {
-			return "", fmt.Errorf("--resume=%s is not a run directory (no plan.json)", o.resume.dir)
-		}
-		return o.resume.dir, nil
-	}
-	matches, _ := filepath.Glob(filepath.Join(o.out, f.Name+"-*T*Z"))
-	if len(matches) == 0 {
-		return "", fmt.Errorf("--resume: no run of %s under %s", f.Name, o.out)
-	}
-	return matches[len(matches)-1], nil // IDs sort by time
-}
-
-// dryRun prints what a run would do.
-func dryRun(f *spec.File, scenarios []spec.Scenario, platformName string, o runOptions, stdout io.Writer) int {
-	fmt.Fprintf(stdout, "dry run of %s: %d scenarios on platform %s; results would go to %s\n", o.file, len(scenarios), platformName, filepath.Join(o.out, f.Name+"-YYYYMMDDTHHMMSSZ"))
-	if f.Service != nil {
-		if f.Service.Build != "" {
-			fmt.Fprintf(stdout, "build %s from %s once\n", scenarios[0].Image, f.Service.Build)
-		} else {
-			fmt.Fprintf(stdout, "use image %s\n", scenarios[0].Image)
-		}
-		if px := proxyOf(scenarios); px != nil {
-			src, err := proxySource(f.Dir)
-			if err != nil {
-				src = "(not found: " + err.Error() + ")"
-			}
-			fmt.Fprintf(stdout, "build the load balancer %s from %s once\n", px.Image, src)
-		}
-	}
-	var total time.Duration
-	for i, s := range scenarios {
-		total += s.Estimate()
-		if platformName == "external" {
-			fmt.Fprintf(stdout, "%d. %s: load %s against %s\n", i+1, s.ID, s.Load, strings.Join(s.Targets, ", "))
-			continue
-		}
-		fmt.Fprintf(stdout, "%d. %s: up %d replica(s) (cpus %s, memory %s, balancer %s), wait for %s, load %s, down\n",
-			i+1, s.ID, s.Replicas, orUnlimited(s.CPUs > 0, fmt.Sprint(s.CPUs)), orUnlimited(s.MemoryBytes > 0, render.Bytes(s.MemoryBytes)), s.BalancerLabel(), s.Service.Health, s.Load)
-	}
-	fmt.Fprintf(stdout, "estimated time: %s; nothing was started\n", total.Round(time.Second))
-	return exitOK
-}
-
-func orUnlimited(set bool, v string) string {
-	if !set {
-		return "unlimited"
-	}
-	return v
-}
-
-// gitCommit is the commit of the repository holding dir, if any.
-func gitCommit(dir string) string {
-	out, err := exec.Command("git", "-C", dir, "rev-parse", "--short", "HEAD").Output()
-	if err != nil {
-		return ""
-	}
-	return strings.TrimSpace(string(out))
-}
-
-func kernel() string {
-	b, err := os.ReadFile("/proc/sys/kernel/osrelease")
-	if err != nil {
-		return ""
-	}
-	return strings.TrimSpace(string(b))
 }

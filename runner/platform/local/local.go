@@ -558,25 +558,47 @@ func killAll(rs []*replica) {
 // Processes lists the PIDs of live processes whose environment has key=value,
 // e.g. Processes(EnvRun, runID): what a leak check looks for.
 func Processes(key, value string) ([]int, error) {
+	ps, err := ProcessesWith(key)
+	var out []int
+	for _, p := range ps {
+		if p.Value == value {
+			out = append(out, p.PID)
+		}
+	}
+	return out, err
+}
+
+// Process is a live process found by ProcessesWith.
+type Process struct {
+	// PID is its process ID.
+	PID int
+	// Value is the value of the environment variable looked for.
+	Value string
+}
+
+// ProcessesWith lists the live processes (zombies skipped) other than this one
+// whose environment sets key to a non-empty value, in one scan of /proc:
+// ProcessesWith(EnvRun) finds the replicas of every run.
+func ProcessesWith(key string) ([]Process, error) {
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
 		return nil, err
 	}
-	want := key + "=" + value
-	var out []int
+	self := os.Getpid()
+	var out []Process
 	for _, e := range entries {
 		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
+		if err != nil || pid == self {
 			continue
 		}
 		data, err := os.ReadFile(filepath.Join("/proc", e.Name(), "environ"))
 		if err != nil {
 			continue
 		}
-		for _, kv := range strings.Split(string(data), "\x00") {
-			if kv == want {
-				if st, err := readProcState("/proc", pid); err == nil && st != "Z" {
-					out = append(out, pid)
+		for kv := range strings.SplitSeq(string(data), "\x00") {
+			if v, ok := strings.CutPrefix(kv, key+"="); ok {
+				if st, err := readProcState("/proc", pid); err == nil && st != "Z" && v != "" {
+					out = append(out, Process{PID: pid, Value: v})
 				}
 				break
 			}
