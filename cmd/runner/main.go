@@ -42,6 +42,7 @@ func commands() []command {
 		{"render", "write the compose file of every scenario, starting nothing", cmdRender},
 		{"report", "rebuild report.md, report.html, results.csv, summary.json and plots of a run directory", cmdReport},
 		{"compare", "compare two runs; exit 1 on a regression", cmdCompare},
+		{"history", "trend report of many runs of one file, with change points marked", cmdHistory},
 		{"schema", "print the JSON Schema of the scenario format", cmdSchema},
 		{"version", "print the version", cmdVersion},
 		{"help", "show help for a command", cmdHelp},

@@ -60,6 +60,15 @@ const (
 	MethodNone      = "none"
 )
 
+// MinSecondRequests is the fewest requests a second needs for its p99 to be a
+// per-second sample (a tenth of it for p50): the p99 of fewer requests is their
+// maximum, or a value of the latency histogram's coarse top buckets, whose ties
+// would make the bootstrap's interval falsely narrow.
+const MinSecondRequests = 100
+
+// MinSeconds is the fewest per-second samples each side needs for the bootstrap.
+const MinSeconds = 5
+
 // metric is a results.csv column compare knows how to test.
 type metric struct {
 	col string
@@ -78,10 +87,10 @@ type metric struct {
 // metrics are the columns compare tests, in report order. capacity_rps replaces
 // p99_ms and throughput_rps as judged metric of a capacity search.
 var metrics = []metric{
-	{col: "p99_ms", judged: true, latency: true, second: func(s result.Second) (float64, bool) { return msOf(s.P99), s.Requests > 0 }, stat: stats.Median},
+	{col: "p99_ms", judged: true, latency: true, second: func(s result.Second) (float64, bool) { return msOf(s.P99), s.Requests >= MinSecondRequests }, stat: stats.Median},
 	{col: "throughput_rps", higher: true, judged: true, second: func(s result.Second) (float64, bool) { return float64(s.Requests - s.Errors), true }, stat: stats.Mean},
 	{col: "capacity_rps", higher: true, judged: true},
-	{col: "p50_ms", latency: true, second: func(s result.Second) (float64, bool) { return msOf(s.P50), s.Requests > 0 }, stat: stats.Median},
+	{col: "p50_ms", latency: true, second: func(s result.Second) (float64, bool) { return msOf(s.P50), s.Requests >= MinSecondRequests/10 }, stat: stats.Median},
 	{col: "p90_ms", latency: true}, {col: "p95_ms", latency: true}, {col: "max_ms", latency: true}, {col: "mean_ms", latency: true},
 	{col: "success_ratio", higher: true}, {col: "rate_rps", higher: true},
 	{col: "peak_mem_bytes", latency: true}, {col: "mean_cpu_pct", latency: true}, {col: "peak_cpu_pct", latency: true},
@@ -125,7 +134,7 @@ func testMetric(m metric, b, n *scenarioData, o CompareOptions) Test {
 	case len(bv) >= 2 && len(nv) >= 2:
 		t.Method, t.Samples = MethodRepeats, fmt.Sprintf("%d+%d repeats", len(bv), len(nv))
 		repeatTest(&t, bv, nv, o.Alpha)
-	case m.second != nil && b.hasSeconds() && n.hasSeconds():
+	case m.second != nil && len(b.seconds(m)) >= MinSeconds && len(n.seconds(m)) >= MinSeconds:
 		bs, ns := b.seconds(m), n.seconds(m)
 		t.Method, t.Samples = MethodSeconds, fmt.Sprintf("%d+%d seconds", len(bs), len(ns))
 		r := stats.BootstrapRatio(bs, ns, m.stat, o.Alpha, o.Bootstrap)
@@ -167,7 +176,7 @@ func tooFewNote(nb, nn int, hasSeconds bool) string {
 	case nb == 0 || nn == 0:
 		return "no samples on one side (a results.csv alone holds none: pass run directories)"
 	case hasSeconds:
-		return "one repeat and no per-second samples"
+		return fmt.Sprintf("one repeat, and fewer than %d seconds with enough requests (%d for a p99) to test over", MinSeconds, MinSecondRequests)
 	}
 	return "this column has no per-second samples: it needs 2 or more repeats on each side"
 }
@@ -250,13 +259,12 @@ func (s *scenarioData) repeatValues(col string) []float64 {
 	return v
 }
 
-func (s *scenarioData) hasSeconds() bool {
-	return s.samples != nil && slices.ContainsFunc(s.samples.Seconds, func(r []result.Second) bool { return len(r) > 2 })
-}
-
 // seconds are the metric's per-second samples of every repeat, each repeat's
 // last (partial) second left out.
 func (s *scenarioData) seconds(m metric) []float64 {
+	if s.samples == nil {
+		return nil
+	}
 	var v []float64
 	for _, series := range s.samples.Seconds {
 		if len(series) > 1 {

@@ -75,9 +75,10 @@ func BootstrapRatio(x, y []float64, stat func([]float64) float64, alpha float64,
 }
 
 // resample fills out with len(out) values of v taken in moving blocks of length
-// block starting at random offsets (blocks wrap around the end).
+// block starting at random offsets (blocks wrap around the end). The block is cut
+// to a quarter of v, so that a short series is still resampled, not rotated.
 func resample(rng *rand.Rand, v, out []float64, block int) {
-	block = max(1, min(block, len(v)))
+	block = max(1, min(block, len(v)/4))
 	for i := 0; i < len(out); {
 		start := rng.IntN(len(v))
 		for j := 0; j < block && i < len(out); j++ {
