@@ -12,10 +12,17 @@ build: ## build bin/runner and bin/inference (static, trimmed)
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/runner ./cmd/runner
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/inference ./cmd/inference
 
-test: ## run every test (Docker tests skip without a daemon unless RUNNER_REQUIRE_DOCKER=1)
+# Every image the tests build carries this label (RUNNER_IMAGE_LABEL), so the check
+# at the end counts this suite's images only, not those of other runs on the daemon.
+ifndef TEST_LABEL
+TEST_LABEL := dev.infergrid.runner.test=make-$(shell date -u +%Y%m%dT%H%M%S)-$(shell echo $$PPID)
+endif
+
+test: ## run every test (Docker tests skip without a daemon unless RUNNER_REQUIRE_DOCKER=1), then check that no image they built is left
 	$(GO) vet ./...
-	$(GO) test -race -count=1 -timeout 15m ./...
-	$(MAKE) test-swarm
+	RUNNER_IMAGE_LABEL=$(TEST_LABEL) $(GO) test -race -count=1 -timeout 15m ./...
+	RUNNER_IMAGE_LABEL=$(TEST_LABEL) $(MAKE) test-swarm
+	@scripts/images-left.sh $(TEST_LABEL)
 
 # The swarm tests create and leave swarms; that must not happen while other
 # packages' stacks run (see docs/swarm.md), so they run after the rest.

@@ -61,7 +61,7 @@ func TestContainer(t *testing.T) {
 	suffix := make([]byte, 4)
 	rand.Read(suffix)
 	image := "runner-inference-test:" + hex.EncodeToString(suffix)
-	docker(t, "build", "-q", "--label", label.Managed+"=true", "-t", image, dir)
+	docker(t, append(append([]string{"build", "-q"}, dockertest.BuildLabels()...), "-t", image, dir)...)
 	t.Cleanup(func() {
 		exec.Command("docker", "rmi", "-f", image).Run()
 	})

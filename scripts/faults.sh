@@ -1,10 +1,13 @@
 #!/bin/sh
 # Runs the fault tests (docs/faults.md), then checks that they left
-# nothing of the runner behind: no container, network, volume or local replica
+# nothing of the runner behind: no container, network, volume, dangling image or local replica
 # process that `runner clean --dry-run` did not already list before the tests
-# (other runs on a shared daemon are not this suite's leaks).
+# (other runs on a shared daemon are not this suite's leaks), and no image that
+# the tests built (they carry this suite's own RUNNER_IMAGE_LABEL).
 set -eu
 GO=${GO:-go}
+RUNNER_IMAGE_LABEL=dev.infergrid.runner.test=faults-$(date -u +%Y%m%dT%H%M%S)-$$
+export RUNNER_IMAGE_LABEL
 before=$(mktemp) after=$(mktemp)
 trap 'rm -f "$before" "$after"' EXIT
 $GO build -o "$before.runner" ./cmd/runner
@@ -27,4 +30,5 @@ leaks=$(comm -13 "$before" "$after" | grep '^would remove' || true)
 if [ -n "$leaks" ]; then
   echo "faults: left behind:"; echo "$leaks"; exit 1
 fi
+scripts/images-left.sh "$RUNNER_IMAGE_LABEL"
 echo "faults: ok, nothing of the runner left behind"

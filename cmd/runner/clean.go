@@ -19,10 +19,11 @@ const cleanUsage = `Usage: runner clean [--run ID] [--dry-run] [--force]
 
 Removes what runs of the runner left behind: every Docker container, network and
 volume carrying the label dev.infergrid.runner (or, with --run, the run label
-dev.infergrid.runner.run=ID), and every local-platform replica process (tagged
-with INFERGRID_RUNNER_RUN in its environment). It says what it removed. Built
-images are kept (docker image prune --filter label=dev.infergrid.runner removes
-them).
+dev.infergrid.runner.run=ID), every dangling (untagged) image with that label that
+no container uses, and every local-platform replica process (tagged with
+INFERGRID_RUNNER_RUN in its environment). It says what it removed. Tagged built
+images are kept, since the next run reuses an identical one (docker image rm
+removes them).
 
 A run that is still going on this host holds a lease (see RUNNER_STATE_DIR in
 docs/faults.md); clean refuses to remove it unless --force. runner run removes the

@@ -314,6 +314,10 @@ func TestCleanRun(t *testing.T) {
 			_ = exec.Command("docker", "volume", "rm", run+"-vol").Run()
 		}
 	})
+	dangling := map[string]string{}
+	for _, run := range []string{id, other} {
+		dangling[run] = danglingImage(t, run)
+	}
 	sleeper := exec.Command("sleep", "60")
 	sleeper.Env = append(os.Environ(), local.EnvRun+"="+id)
 	sleeper.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -328,12 +332,13 @@ func TestCleanRun(t *testing.T) {
 	if code := Main([]string{"clean", "--run", id, "--dry-run"}, &stdout, &stderr); code != exitOK {
 		t.Fatalf("dry run: exit %d: %s", code, stderr.String())
 	}
-	for _, want := range []string{"would remove network " + id + "-net", "would remove volume " + id + "-vol", fmt.Sprintf("would remove process %d", sleeper.Process.Pid)} {
+	for _, want := range []string{"would remove network " + id + "-net", "would remove volume " + id + "-vol", fmt.Sprintf("would remove process %d", sleeper.Process.Pid),
+		"would remove image " + dangling[id] + " (dangling)"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("dry run lacks %q:\n%s", want, stdout.String())
 		}
 	}
-	if left := dockertest.Leftovers(t, label.Run+"="+id); len(left) != 2 {
+	if left := dockertest.Leftovers(t, label.Run+"="+id); len(left) != 3 {
 		t.Errorf("dry run removed something: left %v", left)
 	}
 
@@ -341,7 +346,8 @@ func TestCleanRun(t *testing.T) {
 	if code := Main([]string{"clean", "--run", id}, &stdout, &stderr); code != exitOK {
 		t.Fatalf("clean: exit %d: %s", code, stderr.String())
 	}
-	for _, want := range []string{"removed network " + id + "-net", "removed volume " + id + "-vol", fmt.Sprintf("removed process %d (run %s)", sleeper.Process.Pid, id)} {
+	for _, want := range []string{"removed network " + id + "-net", "removed volume " + id + "-vol", fmt.Sprintf("removed process %d (run %s)", sleeper.Process.Pid, id),
+		"removed image " + dangling[id] + " (dangling)"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("clean output lacks %q:\n%s", want, stdout.String())
 		}
@@ -352,7 +358,7 @@ func TestCleanRun(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Errorf("process %d still running after clean", sleeper.Process.Pid)
 	}
-	if left := dockertest.Leftovers(t, label.Run+"="+other); len(left) != 2 {
+	if left := dockertest.Leftovers(t, label.Run+"="+other); len(left) != 3 {
 		t.Errorf("clean --run %s touched run %s: left %v", id, other, left)
 	}
 
@@ -360,6 +366,30 @@ func TestCleanRun(t *testing.T) {
 	if code := Main([]string{"clean", "--run", id}, &stdout, &stderr); code != exitOK || !strings.Contains(stdout.String(), "nothing to remove") {
 		t.Errorf("second clean: exit %d: %s", code, stdout.String())
 	}
+}
+
+// danglingImage builds two images of run under one tag, so that the first is
+// dangling, removes the tagged one, and returns the dangling one's short ID (which
+// is removed when t ends if clean did not).
+func danglingImage(t *testing.T, run string) string {
+	t.Helper()
+	tag := "runner-cleantest:" + run
+	var ids []string
+	for i := range 2 {
+		args := append([]string{"build", "-q", "-t", tag, "--label", label.Run + "=" + run}, dockertest.BuildLabels()...)
+		cmd := exec.Command("docker", append(args, "-")...)
+		cmd.Stdin = strings.NewReader(fmt.Sprintf("FROM scratch\nLABEL n=%d\n", i))
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("docker build: %v", err)
+		}
+		ids = append(ids, strings.TrimPrefix(strings.TrimSpace(string(out)), "sha256:")[:12])
+	}
+	if err := exec.Command("docker", "image", "rm", tag).Run(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = exec.Command("docker", "image", "rm", ids[0]).Run() })
+	return ids[0]
 }
 
 // TestCleanRefusesLiveRun: clean does not remove a run whose runner still holds its
@@ -398,11 +428,11 @@ func inferenceStudy(t *testing.T, name, defaults, grid string) string {
 	file := filepath.Join(t.TempDir(), name+".yaml")
 	yaml := fmt.Sprintf(`name: %s
 platform: compose
-service: {build: %q, port: 8000, health: /health, host_ports: 21000-21999}
+service: {build: %q, image: %s, port: 8000, health: /health, host_ports: 21000-21999}
 request: {method: POST, path: /predict, headers: {Content-Type: application/json}, body_file: %q}
 defaults: %s
 grid:
-%s`, name, build, body, defaults, grid)
+%s`, name, build, testImage(t, name), body, defaults, grid)
 	if err := os.WriteFile(file, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -601,8 +631,8 @@ func testsvcStudy(t *testing.T, name, service, request, defaults, grid string) s
 		t.Fatal(err)
 	}
 	file := filepath.Join(t.TempDir(), name+".yaml")
-	yaml := fmt.Sprintf("name: %s\nplatform: compose\nservice: {build: %q, port: 8000, health: /health, host_ports: 21000-21999%s}\nrequest: %s\ndefaults: %s\ngrid:\n%s",
-		name, svc, service, request, defaults, grid)
+	yaml := fmt.Sprintf("name: %s\nplatform: compose\nservice: {build: %q, image: %s, port: 8000, health: /health, host_ports: 21000-21999%s}\nrequest: %s\ndefaults: %s\ngrid:\n%s",
+		name, svc, testImage(t, name), service, request, defaults, grid)
 	if err := os.WriteFile(file, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
 	}

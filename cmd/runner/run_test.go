@@ -176,7 +176,7 @@ func TestRunCompose(t *testing.T) {
 	dockertest.Require(t)
 	out := t.TempDir()
 	var stdout, stderr bytes.Buffer
-	code := Main([]string{"../../scenarios/smoke.yaml", "--platform", "compose", "--out", out}, &stdout, &stderr)
+	code := Main([]string{ownSmoke(t), "--platform", "compose", "--out", out}, &stdout, &stderr)
 	if code != exitOK {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
 	}
@@ -199,7 +199,7 @@ func TestRunSwarm(t *testing.T) {
 	dockertest.SwarmLock(t)
 	out := t.TempDir()
 	var stdout, stderr bytes.Buffer
-	code := Main([]string{"../../scenarios/smoke.yaml", "--platform", "swarm", "--init-swarm", "--only", "pair-*", "--out", out}, &stdout, &stderr)
+	code := Main([]string{ownSmoke(t), "--platform", "swarm", "--init-swarm", "--only", "pair-*", "--out", out}, &stdout, &stderr)
 	if code != exitOK {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
 	}
@@ -235,7 +235,7 @@ func TestRunSwarm(t *testing.T) {
 func TestRunSwarmInterrupt(t *testing.T) {
 	dockertest.SwarmLock(t)
 	out := t.TempDir()
-	cmd := exec.Command(os.Args[0], "../../scenarios/smoke.yaml", "--platform", "swarm", "--init-swarm", "--only", "single-*", "--out", out)
+	cmd := exec.Command(os.Args[0], ownSmoke(t), "--platform", "swarm", "--init-swarm", "--only", "single-*", "--out", out)
 	cmd.Env = append(os.Environ(), "RUNNER_TEST_MAIN=1")
 	seen, stderr := interruptAt(t, cmd, "[1/2]", " load")
 	if code := cmd.ProcessState.ExitCode(); code != exitInterrupted {
@@ -285,7 +285,8 @@ func TestRunInterruptAndResume(t *testing.T) {
 		cmd.Env = append(os.Environ(), "RUNNER_TEST_MAIN=1")
 		return cmd
 	}
-	cmd := runner("../../scenarios/smoke.yaml", "--platform", "compose", "--out", out)
+	smoke := ownSmoke(t)
+	cmd := runner(smoke, "--platform", "compose", "--out", out)
 	seen, stderr := interruptAt(t, cmd, "[2/3]", " load")
 	if code := cmd.ProcessState.ExitCode(); code != exitInterrupted {
 		t.Fatalf("runner exited with %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitInterrupted, seen, stderr)
@@ -300,7 +301,7 @@ func TestRunInterruptAndResume(t *testing.T) {
 		t.Fatalf("first scenario after the interrupt: %v, %+v", err, first.Status)
 	}
 
-	res := runner("../../scenarios/smoke.yaml", "--platform", "compose", "--out", out, "--resume")
+	res := runner(smoke, "--platform", "compose", "--out", out, "--resume")
 	if b, err := res.CombinedOutput(); err != nil {
 		t.Fatalf("resume: %v\n%s", err, b)
 	}

@@ -38,7 +38,8 @@ func Unavailable(t testing.TB, err error) {
 }
 
 // Leftovers lists the swarm services and configs (when the daemon manages a swarm),
-// containers, networks and volumes carrying label (KEY or KEY=VALUE), as "kind name".
+// containers, networks, volumes and dangling images carrying label (KEY or
+// KEY=VALUE), as "kind name".
 func Leftovers(t testing.TB, label string) []string {
 	t.Helper()
 	var left []string
@@ -65,7 +66,55 @@ func Leftovers(t testing.TB, label string) []string {
 			left = append(left, kind+" "+name)
 		}
 	}
+	out, err := exec.Command("docker", "image", "ls", "-q", "--filter", "dangling=true", "--filter", "label="+label).CombinedOutput()
+	if err != nil {
+		t.Fatalf("docker image ls: %v: %s", err, out)
+	}
+	for _, id := range strings.Fields(string(out)) {
+		left = append(left, "image "+id+" (dangling)")
+	}
 	return left
+}
+
+// BuildLabels are the --label arguments of a test's docker build: the runner's
+// label, and the one RUNNER_IMAGE_LABEL names, which make test sets to count the
+// images its tests leave.
+func BuildLabels() []string {
+	args := []string{"--label", "dev.infergrid.runner=true"}
+	if l := os.Getenv("RUNNER_IMAGE_LABEL"); strings.Contains(l, "=") {
+		args = append(args, "--label", l)
+	}
+	return args
+}
+
+// RemoveImage removes image ref (a tag) when t ends: tests remove the images they
+// build. An image still in use by a container is kept, and t fails: that is a leak.
+func RemoveImage(t testing.TB, ref string) {
+	t.Helper()
+	t.Cleanup(func() { removeImage(t, ref) })
+}
+
+func removeImage(t testing.TB, ref string) {
+	if err := RemoveImageNow(ref); err != nil {
+		t.Error(err)
+	}
+}
+
+// RemoveImageNow removes image ref at once (for TestMain, which has no t). A
+// container that still uses it (a swarm task shutting down) gets 30 seconds to go.
+func RemoveImageNow(ref string) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		out, err := exec.Command("docker", "image", "rm", ref).CombinedOutput()
+		switch {
+		case err == nil || strings.Contains(string(out), "No such image"):
+			return nil
+		case strings.Contains(string(out), "being used") && time.Now().Before(deadline):
+			time.Sleep(time.Second)
+			continue
+		}
+		return fmt.Errorf("cannot remove test image %s: %w: %s", ref, err, out)
+	}
 }
 
 // NoLeftovers fails t when anything carries label.

@@ -9,6 +9,9 @@ const (
 	Run = "dev.infergrid.runner.run"
 	// Scenario holds the scenario ID.
 	Scenario = "dev.infergrid.runner.scenario"
+	// Context holds the content digest of the build context (and base images) an
+	// image was built from: a build with the same digest reuses the image.
+	Context = "dev.infergrid.runner.context"
 	// Project holds the compose project (or swarm stack) name of the scenario.
 	Project = "dev.infergrid.runner.project"
 )

@@ -207,7 +207,7 @@ func main() {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	image := "runner-rendertest:" + strconv.FormatInt(time.Now().UnixNano(), 36)
-	run(t, "docker", "build", "-q", "--label", label.Managed+"=true", "-t", image, dir)
+	run(t, "docker", append(append([]string{"build", "-q"}, dockertest.BuildLabels()...), "-t", image, dir)...)
 	t.Cleanup(func() { exec.Command("docker", "rmi", "-f", image).Run() })
 	return image
 }

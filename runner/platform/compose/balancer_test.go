@@ -23,9 +23,9 @@ import (
 	rspec "github.com/infergrid/runner/runner/spec"
 )
 
-const (
-	inferenceImage = "infergrid-runner-inference:proxytest"
-	proxyImage     = "infergrid-runner-proxy:proxytest"
+var (
+	inferenceImage = fmt.Sprintf("infergrid-runner-inference:proxytest-%d", os.Getpid())
+	proxyImage     = fmt.Sprintf("infergrid-runner-proxy:proxytest-%d", os.Getpid())
 )
 
 var (

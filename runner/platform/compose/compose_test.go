@@ -27,11 +27,18 @@ import (
 // testRun labels everything this test binary creates, for the leak check.
 var testRun = fmt.Sprintf("compose-test-%d", os.Getpid())
 
-const testImage = "infergrid-runner-testsvc:test"
+// testImage and the proxy test's images are this binary's own, removed at the end.
+var testImage = fmt.Sprintf("infergrid-runner-testsvc:compose-%d", os.Getpid())
 
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if dockerClient != nil {
+		for _, image := range []string{testImage, inferenceImage, proxyImage} {
+			if err := dockertest.RemoveImageNow(image); err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				code = 1
+			}
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		left, err := dockerClient.Leftovers(ctx, docker.Filter{label.Run: testRun})
 		cancel()

@@ -37,7 +37,12 @@ func (c *Client) ImageExists(ctx context.Context, image string) (bool, error) {
 // BuildImage makes b.Image available: with b.Dir empty the image must exist (no
 // registry is assumed); a b.Dir with a Dockerfile is built as is; a b.Dir holding a
 // Go main package is compiled statically for the daemon's architecture and built
-// FROM scratch. Built images carry label.Managed and label.Run.
+// FROM scratch. Built images carry label.Managed, label.Run, label.Context (the
+// content digest of the build) and the label EnvImageLabel names, if set.
+//
+// An image of that name with the same content digest is reused as it is, so that
+// repeated runs do not pile up images; a rebuild removes the image it replaced
+// when the runner built it and nothing uses it any more.
 func (c *Client) BuildImage(ctx context.Context, b platform.Build) error {
 	if b.Image == "" {
 		return errors.New("build: no image name")
@@ -52,33 +57,73 @@ func (c *Client) BuildImage(ctx context.Context, b platform.Build) error {
 		}
 		return nil
 	}
-	ctxDir := b.Dir
-	if _, err := os.Stat(filepath.Join(b.Dir, "Dockerfile")); err != nil {
-		if !platform.IsGoMain(b.Dir) {
-			return fmt.Errorf("cannot build %s: it has no Dockerfile and is not a Go main package", b.Dir)
-		}
-		tmp, err := os.MkdirTemp("", "runner-build-")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(tmp)
-		if err := platform.BuildGo(ctx, b.Dir, filepath.Join(tmp, "app"), "linux", c.Arch); err != nil {
-			return err
-		}
-		if err := os.WriteFile(filepath.Join(tmp, "Dockerfile"), []byte(ScratchDockerfile), 0o644); err != nil {
-			return err
-		}
-		ctxDir = tmp
+	tarball, err := c.buildContext(ctx, b.Dir)
+	if err != nil {
+		return err
 	}
-	var buf bytes.Buffer
-	if err := tarDir(&buf, ctxDir); err != nil {
-		return fmt.Errorf("cannot pack build context %s: %w", b.Dir, err)
+	digest, reusable, err := c.contextDigest(ctx, tarball, "Dockerfile")
+	if err != nil {
+		return err
+	}
+	old, had, err := c.inspectImage(ctx, b.Image)
+	if err != nil {
+		return err
+	}
+	if had && reusable && old.Labels[label.Managed] == "true" && old.Labels[label.Context] == digest {
+		return nil
 	}
 	labels := map[string]string{label.Managed: "true"}
 	if b.RunID != "" {
 		labels[label.Run] = b.RunID
 	}
-	res, err := c.api.ImageBuild(ctx, &buf, client.ImageBuildOptions{
+	if reusable {
+		labels[label.Context] = digest
+	}
+	if k, v, ok := ExtraImageLabel(os.Getenv); ok {
+		labels[k] = v
+	}
+	if err := c.build(ctx, tarball, b, labels); err != nil {
+		return err
+	}
+	if had {
+		if _, err := c.removeReplaced(ctx, old); err != nil {
+			return fmt.Errorf("built image %s, but %w", b.Image, err)
+		}
+	}
+	return nil
+}
+
+// buildContext packs dir as a build context: as it is when it has a Dockerfile,
+// else the static binary of its Go main package FROM scratch.
+func (c *Client) buildContext(ctx context.Context, dir string) ([]byte, error) {
+	ctxDir := dir
+	if _, err := os.Stat(filepath.Join(dir, "Dockerfile")); err != nil {
+		if !platform.IsGoMain(dir) {
+			return nil, fmt.Errorf("cannot build %s: it has no Dockerfile and is not a Go main package", dir)
+		}
+		tmp, err := os.MkdirTemp("", "runner-build-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(tmp)
+		if err := platform.BuildGo(ctx, dir, filepath.Join(tmp, "app"), "linux", c.Arch); err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(filepath.Join(tmp, "Dockerfile"), []byte(ScratchDockerfile), 0o644); err != nil {
+			return nil, err
+		}
+		ctxDir = tmp
+	}
+	var buf bytes.Buffer
+	if err := tarDir(&buf, ctxDir); err != nil {
+		return nil, fmt.Errorf("cannot pack build context %s: %w", dir, err)
+	}
+	return buf.Bytes(), nil
+}
+
+// build sends the context to the daemon and tags the result b.Image.
+func (c *Client) build(ctx context.Context, tarball []byte, b platform.Build, labels map[string]string) error {
+	res, err := c.api.ImageBuild(ctx, bytes.NewReader(tarball), client.ImageBuildOptions{
 		Tags:        []string{b.Image},
 		Labels:      labels,
 		Remove:      true,

@@ -155,8 +155,9 @@ func (c *Client) Logs(ctx context.Context, id string, n int) (string, error) {
 }
 
 // Leftovers lists what matches f: swarm services and configs, containers,
-// networks and volumes, as "service NAME", "config NAME", "container NAME",
-// "network NAME", "volume NAME".
+// networks, volumes and dangling images no container uses, as "service NAME",
+// "config NAME", "container NAME", "network NAME", "volume NAME", "image ID
+// (dangling)". Tagged images are not leftovers: a later run reuses them.
 func (c *Client) Leftovers(ctx context.Context, f Filter) ([]string, error) {
 	var out []string
 	svcs, configs, err := c.swarmObjects(ctx, f)
@@ -195,12 +196,20 @@ func (c *Client) Leftovers(ctx context.Context, f Filter) ([]string, error) {
 	for _, v := range vs.Items {
 		out = append(out, "volume "+v.Name)
 	}
+	ims, err := c.DanglingImages(ctx, f)
+	if err != nil {
+		return out, err
+	}
+	for _, id := range ims {
+		out = append(out, "image "+shortID(id)+" (dangling)")
+	}
 	return out, nil
 }
 
 // Sweep removes every swarm service and config matching f (services first, so
-// that the swarm starts no new tasks), then force-removes every container, network and volume matching f.
-// Things already gone are not errors.
+// that the swarm starts no new tasks), then force-removes every container,
+// network and volume matching f, then removes the dangling images matching f that
+// no container uses. Things already gone are not errors.
 func (c *Client) Sweep(ctx context.Context, f Filter) error {
 	if len(f) == 0 {
 		return errors.New("sweep: refusing an empty filter")
@@ -238,6 +247,9 @@ func (c *Client) Sweep(ctx context.Context, f Filter) error {
 				errs = append(errs, fmt.Errorf("cannot remove volume %s: %w", v.Name, err))
 			}
 		}
+	}
+	if err := c.removeDangling(ctx, f); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

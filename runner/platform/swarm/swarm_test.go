@@ -27,12 +27,27 @@ import (
 // testRun labels everything this test binary creates, for the leak checks.
 var testRun = fmt.Sprintf("swarm-test-%d", os.Getpid())
 
-const testImage = "infergrid-runner-testsvc:test"
+// testImage and proxyImage are this binary's own, removed at the end (TestMain).
+var testImage = fmt.Sprintf("infergrid-runner-testsvc:swarm-%d", os.Getpid())
 
 var (
 	imageOnce sync.Once
 	imageErr  error
+	// built lists the images this binary built, for TestMain to remove.
+	built sync.Map
 )
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	built.Range(func(image, _ any) bool {
+		if err := dockertest.RemoveImageNow(image.(string)); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			code = 1
+		}
+		return true
+	})
+	os.Exit(code)
+}
 
 // swarmPlatform returns a platform on a swarm for the test: the daemon's own
 // swarm, or a single-node one it creates and leaves at cleanup, which also
@@ -47,6 +62,7 @@ func swarmPlatform(t *testing.T, publish string) *Platform {
 			return
 		}
 		defer dc.Close()
+		built.Store(testImage, true)
 		imageErr = dc.BuildImage(context.Background(), platform.Build{Dir: "../testdata/testsvc", Image: testImage, RunID: testRun})
 	})
 	if imageErr != nil {
@@ -352,13 +368,14 @@ func TestSampleEventsShape(t *testing.T) {
 	}
 }
 
-const proxyImage = "infergrid-runner-proxy:swarmtest"
+var proxyImage = fmt.Sprintf("infergrid-runner-proxy:swarmtest-%d", os.Getpid())
 
 // TestBalancerProxy deploys the rendered swarm flavour of a proxy scenario: the
 // proxy is the only endpoint, finds the tasks through tasks.app, spreads the
 // requests over them, and its counters map to the tasks by name.
 func TestBalancerProxy(t *testing.T) {
 	p := swarmPlatform(t, "host")
+	built.Store(proxyImage, true)
 	if err := p.manager().BuildImage(t.Context(), platform.Build{Dir: "../../../cmd/proxy", Image: proxyImage, RunID: testRun}); err != nil {
 		t.Fatal(err)
 	}
