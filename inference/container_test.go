@@ -124,9 +124,9 @@ func TestContainer(t *testing.T) {
 	res.Body.Close()
 	// The memory limit comes from the container's cgroup: 90% of 64 MiB.
 	ratio := DefaultMemoryLimitRatio
-	wantLimit := fmt.Sprintf("go_memory_limit_bytes %g", float64(int64(float64(64<<20)*ratio)))
-	for _, want := range []string{`inference_http_requests_total{handler="/predict",code="200"} 1`,
-		`inference_http_requests_total{handler="/predict",code="415"} 1`, wantLimit, "inference_model_info{"} {
+	wantLimit := fmt.Sprintf("go_gc_gomemlimit_bytes %g", float64(int64(float64(64<<20)*ratio)))
+	for _, want := range []string{`inference_http_requests_total{code="200",handler="/predict"} 1`,
+		`inference_http_requests_total{code="415",handler="/predict"} 1`, wantLimit, "inference_model_info{"} {
 		if !bytes.Contains(metrics, []byte(want)) {
 			t.Errorf("/metrics lacks %q:\n%s", want, metrics)
 		}

@@ -58,6 +58,14 @@ type Config struct {
 	Logger *slog.Logger
 	// Version is reported by GET / and in the build info metric.
 	Version string
+	// LLM selects the generative model served by the OpenAI-compatible endpoints:
+	// empty or DefaultLLM for the embedded one, the path of a safetensors file written
+	// by train/train_llm.py, or "off" for none (the /v1 endpoints then answer 404).
+	LLM string
+	// LoadedLLM, when set, is served instead of loading LLM.
+	LoadedLLM *LLM
+	// Engine configures the generative model's batching scheduler and KV cache.
+	Engine EngineConfig
 }
 
 // Handler is the HTTP handler of the inference service. It is safe for concurrent use.
@@ -70,6 +78,8 @@ type Handler struct {
 	draining   atomic.Bool
 	scratch    sync.Pool
 	ballast    []byte // Config.ModelMemoryBytes
+	engine     *Engine
+	started    time.Time
 }
 
 // NewHandler loads the configured model and returns the service's handler:
@@ -110,8 +120,11 @@ func NewHandler(cfg Config) (*Handler, error) {
 			return nil, err
 		}
 	}
-	h := &Handler{cfg: cfg, model: m, log: cfg.Logger, ballast: touched(cfg.ModelMemoryBytes)}
+	h := &Handler{cfg: cfg, model: m, log: cfg.Logger, ballast: touched(cfg.ModelMemoryBytes), started: time.Now()}
 	h.met = newMetrics(h)
+	if err := h.loadLLM(); err != nil {
+		return nil, err
+	}
 	h.scratch.New = func() any { return new(scratch) }
 	return h, nil
 }
@@ -134,7 +147,31 @@ func (h *Handler) Model() *Model { return h.model }
 
 // Drain makes /health answer 503 so that balancers and health checks stop sending
 // traffic; requests are still served. [Serve] calls it when shutting down.
-func (h *Handler) Drain() { h.draining.Store(true) }
+func (h *Handler) Drain() {
+	h.draining.Store(true)
+	if h.engine != nil {
+		h.engine.Drain()
+	}
+}
+
+func (h *Handler) loadLLM() error {
+	lm := h.cfg.LoadedLLM
+	if lm == nil {
+		if h.cfg.LLM == "off" {
+			return nil
+		}
+		var err error
+		if lm, err = LoadLLM(h.cfg.LLM); err != nil {
+			return err
+		}
+	}
+	h.engine = NewEngine(lm, h.cfg.Engine, h.met)
+	h.met.registerLLM(h.engine)
+	return nil
+}
+
+// Engine returns the generative model's engine, nil when it is off.
+func (h *Handler) Engine() *Engine { return h.engine }
 
 // scratch holds the per-request buffers, reused through a sync.Pool.
 type scratch struct {
@@ -154,10 +191,13 @@ const (
 	routeMetrics
 	routePredict
 	routeOther
+	routeModels
+	routeCompletions
+	routeChat
 	numRoutes
 )
 
-var routeNames = [numRoutes]string{"/", "/health", "/metrics", "/predict", "other"}
+var routeNames = [numRoutes]string{"/", "/health", "/metrics", "/predict", "other", "/v1/models", "/v1/completions", "/v1/chat/completions"}
 
 func routeOf(path string) route {
 	switch path {
@@ -169,6 +209,12 @@ func routeOf(path string) route {
 		return routeMetrics
 	case "/":
 		return routeRoot
+	case "/v1/models":
+		return routeModels
+	case "/v1/completions":
+		return routeCompletions
+	case "/v1/chat/completions":
+		return routeChat
 	}
 	return routeOther
 }
@@ -182,7 +228,7 @@ var (
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rt := routeOf(r.URL.Path)
-	h.met.inFlight.Add(1)
+	h.met.inFlight.Inc()
 	code := http.StatusInternalServerError
 	defer func() {
 		if p := recover(); p != nil {
@@ -193,7 +239,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeError(w, &RequestError{Status: code, Code: "internal", Message: "internal error"})
 		}
 		d := time.Since(start)
-		h.met.inFlight.Add(-1)
+		h.met.inFlight.Dec()
 		h.met.observe(rt, code, d)
 		if h.log.Enabled(r.Context(), slog.LevelDebug) {
 			h.log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", code, "duration", d, "remote", r.RemoteAddr)
@@ -208,9 +254,19 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		code = h.metrics(w, r)
 	case routeRoot:
 		code = h.root(w, r)
+	case routeModels, routeCompletions, routeChat:
+		switch {
+		case h.engine == nil:
+			code = writeAPIError(w, &APIError{Status: http.StatusNotFound, Type: "invalid_request_error",
+				Message: "the generative model is off (-llm off)"})
+		case rt == routeModels:
+			code = h.models(w, r)
+		default:
+			code = h.complete(w, r, rt == routeChat)
+		}
 	default:
 		code = writeError(w, reqErr(http.StatusNotFound, CodeNotFound,
-			"no endpoint %s: the endpoints are POST /predict, GET /health, GET /metrics and GET /", truncate(r.URL.Path, 100)))
+			"no endpoint %s: the endpoints are POST /predict, GET /health, GET /metrics, GET /, GET /v1/models, POST /v1/completions and POST /v1/chat/completions", truncate(r.URL.Path, 100)))
 	}
 }
 
@@ -289,7 +345,7 @@ func (h *Handler) predict(w http.ResponseWriter, r *http.Request) int {
 		b = append(b, "]}"...)
 	}
 	s.resp = b
-	h.met.predictions.Add(uint64(req.N))
+	h.met.predicts.Add(float64(req.N))
 	return writeJSON(w, http.StatusOK, b)
 }
 
@@ -395,11 +451,7 @@ func (h *Handler) metrics(w http.ResponseWriter, r *http.Request) int {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		return methodNotAllowed(w, r, "GET, HEAD")
 	}
-	b := h.met.appendText(nil)
-	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
-	w.WriteHeader(http.StatusOK)
-	w.Write(b) //nolint:errcheck
+	h.met.serve.ServeHTTP(w, r)
 	return http.StatusOK
 }
 
@@ -411,6 +463,8 @@ type Info struct {
 	Limits    map[string]any `json:"limits"`
 	Runtime   map[string]any `json:"runtime"`
 	Endpoints []string       `json:"endpoints"`
+	// LLM describes the generative model and its limits; absent when it is off.
+	LLM map[string]any `json:"llm,omitempty"`
 }
 
 func (h *Handler) root(w http.ResponseWriter, r *http.Request) int {
@@ -432,6 +486,12 @@ func (h *Handler) root(w http.ResponseWriter, r *http.Request) int {
 			"memory_limit_bytes": debug.SetMemoryLimit(-1),
 		},
 		Endpoints: []string{"POST /predict", "GET /health", "GET /metrics", "GET /"},
+	}
+	if h.engine != nil {
+		lm, ec := h.engine.Model(), h.engine.Config()
+		info.LLM = map[string]any{"name": lm.Name, "parameters": lm.Params, "context": lm.Config.Context,
+			"max_running": ec.MaxRunning, "max_waiting": ec.MaxWaiting, "kv_cache_bytes": ec.KVCacheBytes}
+		info.Endpoints = append(info.Endpoints, "GET /v1/models", "POST /v1/completions", "POST /v1/chat/completions")
 	}
 	b, err := json.MarshalIndent(info, "", "  ")
 	if err != nil {

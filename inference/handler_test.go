@@ -17,6 +17,7 @@ import (
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 )
 
 func newTestHandler(t testing.TB, cfg Config) *Handler {
@@ -340,7 +341,7 @@ func TestMetrics(t *testing.T) {
 		t.Fatalf("status %d, content type %q", res.StatusCode, res.Header.Get("Content-Type"))
 	}
 	raw, _ := io.ReadAll(res.Body)
-	var p expfmt.TextParser
+	p := expfmt.NewTextParser(model.LegacyValidation)
 	fams, err := p.TextToMetricFamilies(bytes.NewReader(raw))
 	if err != nil {
 		t.Fatalf("the Prometheus parser rejects /metrics: %v\n%s", err, raw)
@@ -390,7 +391,7 @@ func TestMetrics(t *testing.T) {
 			t.Errorf("%s%v = %v, want %v", c.name, c.labels, got, c.want)
 		}
 	}
-	for _, name := range []string{"go_goroutines", "go_gomaxprocs", "process_resident_memory_bytes", "process_cpu_seconds_total", "inference_model_trees"} {
+	for _, name := range []string{"go_goroutines", "go_sched_gomaxprocs_threads", "process_resident_memory_bytes", "process_cpu_seconds_total", "inference_model_trees"} {
 		if counter(name, nil) <= 0 {
 			t.Errorf("%s is not positive", name)
 		}
@@ -506,7 +507,7 @@ func TestPanicIsA500(t *testing.T) {
 		t.Errorf("health after a panic: %d", res.StatusCode)
 	}
 	raw, _ := io.ReadAll(do(t, h, "GET", "/metrics", "", "", nil).Body)
-	if !strings.Contains(string(raw), `inference_http_requests_total{handler="/predict",code="500"} 1`) {
+	if !strings.Contains(string(raw), `inference_http_requests_total{code="500",handler="/predict"} 1`) {
 		t.Errorf("the 500 is not counted:\n%s", raw)
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 
 	"github.com/infergrid/runner/runner/load"
 )
@@ -310,7 +311,7 @@ func scrape(t *testing.T, client *http.Client, base string) map[string]float64 {
 		t.Fatal(err)
 	}
 	defer res.Body.Close()
-	var p expfmt.TextParser
+	p := expfmt.NewTextParser(model.LegacyValidation)
 	fams, err := p.TextToMetricFamilies(res.Body)
 	if err != nil {
 		t.Fatalf("/metrics: %v", err)

@@ -1,0 +1,141 @@
+package inference
+
+import (
+	"encoding/json"
+	"math"
+	"os"
+	"testing"
+)
+
+type llmVectors struct {
+	Tolerance float64 `json:"tolerance"`
+	Cases     []struct {
+		Prompt string      `json:"prompt"`
+		Tokens []int       `json:"tokens"`
+		Logits [][]float64 `json:"logits"`
+		Greedy []int       `json:"greedy"`
+	} `json:"cases"`
+}
+
+func testLLM(t testing.TB) *LLM {
+	t.Helper()
+	m, err := LoadLLM(DefaultLLM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func readLLMVectors(t *testing.T) llmVectors {
+	t.Helper()
+	b, err := os.ReadFile("testdata/llm-vectors.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v llmVectors
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatal(err)
+	}
+	if len(v.Cases) == 0 || v.Tolerance == 0 {
+		t.Fatal("no test vectors")
+	}
+	return v
+}
+
+// TestLLMParity checks the Go engine against PyTorch's logits at every position of
+// every prompt, fed one token at a time through the KV cache and all at once.
+func TestLLMParity(t *testing.T) {
+	m := testLLM(t)
+	v := readLLMVectors(t)
+	for _, c := range v.Cases {
+		t.Run(c.Prompt, func(t *testing.T) {
+			if got := m.Encode(c.Prompt); !equalInts(got, c.Tokens) {
+				t.Fatalf("Encode(%q) = %v, want %v", c.Prompt, got, c.Tokens)
+			}
+			var ws Workspace
+			// All at once: logits of every position.
+			cache := m.NewCache(len(c.Tokens))
+			out, err := m.Forward(&ws, []Step{{Cache: cache, Tokens: c.Tokens, Logits: len(c.Tokens)}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for p := range c.Tokens {
+				compareLogits(t, "prefill", p, out[0][p*m.Config.Vocab:(p+1)*m.Config.Vocab], c.Logits[p], v.Tolerance)
+			}
+			// One token at a time, through the cache.
+			cache = m.NewCache(len(c.Tokens))
+			for p, tok := range c.Tokens {
+				out, err := m.Forward(&ws, []Step{{Cache: cache, Tokens: []int{tok}, Logits: 1}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				compareLogits(t, "cached", p, out[0], c.Logits[p], v.Tolerance)
+			}
+		})
+	}
+}
+
+func compareLogits(t *testing.T, how string, p int, got []float32, want []float64, tol float64) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s position %d: %d logits, want %d", how, p, len(got), len(want))
+	}
+	worst, at := 0.0, 0
+	for i := range got {
+		if d := math.Abs(float64(got[i]) - want[i]); d > worst {
+			worst, at = d, i
+		}
+	}
+	if worst > tol {
+		t.Errorf("%s position %d: logit %d = %g, PyTorch %g (difference %g > %g)", how, p, at, got[at], want[at], worst, tol)
+	}
+}
+
+func equalInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// TestLLMGreedy checks greedy decoding through the engine against PyTorch's.
+func TestLLMGreedy(t *testing.T) {
+	m := testLLM(t)
+	v := readLLMVectors(t)
+	e := NewEngine(m, EngineConfig{}, nil)
+	for _, c := range v.Cases {
+		seq, err := e.Submit(GenRequest{Prompt: c.Tokens, MaxTokens: len(c.Greedy), IgnoreEOS: !containsInt(c.Greedy, m.Config.EOS)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []int
+		for ev := range seq.Events {
+			if ev.Token >= 0 {
+				got = append(got, ev.Token)
+			}
+		}
+		want := c.Greedy
+		if i := indexInt(want, m.Config.EOS); i >= 0 {
+			want = want[:i]
+		}
+		if !equalInts(got, want) {
+			t.Errorf("%q: greedy %v, PyTorch %v", c.Prompt, got, want)
+		}
+	}
+}
+
+func containsInt(s []int, v int) bool { return indexInt(s, v) >= 0 }
+
+func indexInt(s []int, v int) int {
+	for i, x := range s {
+		if x == v {
+			return i
+		}
+	}
+	return -1
+}
