@@ -54,9 +54,9 @@ type llmLayer struct {
 }
 
 type stTensor struct {
-	Dtype   string  `json:"dtype"`
-	Shape   []int   `json:"shape"`
-	Offsets [2]int  `json:"data_offsets"`
+	Dtype   string `json:"dtype"`
+	Shape   []int  `json:"shape"`
+	Offsets [2]int `json:"data_offsets"`
 	data    []float32
 }
 

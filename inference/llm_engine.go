@@ -150,8 +150,8 @@ type EngineObserver interface {
 type nopObserver struct{}
 
 func (nopObserver) Step(int, int, time.Duration) {}
-func (nopObserver) Token(bool, time.Duration)   {}
-func (nopObserver) Finished(string)             {}
+func (nopObserver) Token(bool, time.Duration)    {}
+func (nopObserver) Finished(string)              {}
 
 // NewEngine returns an idle engine for m.
 func NewEngine(m *LLM, cfg EngineConfig, obs EngineObserver) *Engine {

@@ -114,6 +114,10 @@ type Options struct {
 	// MemoryLimitRatio is the share of the cgroup memory limit set as GOMEMLIMIT (unless
 	// the GOMEMLIMIT environment variable is set); 0 leaves the runtime's limit alone.
 	MemoryLimitRatio float64
+	// KVCacheRatio sizes the generative model's KV cache as a share of the cgroup
+	// memory limit when Handler.Engine.KVCacheBytes is 0; without a cgroup limit (or
+	// with 0) the cache gets DefaultKVCacheBytes.
+	KVCacheRatio float64
 	// Logger receives every log line; nil discards them.
 	Logger *slog.Logger
 	// Ready, when set, is called with the listening address once the model is loaded and
@@ -137,6 +141,9 @@ func Run(ctx context.Context, o Options) error {
 		"cgroup", ml.Cgroup, "cgroup_cpu_limit", CPULimit(), "cgroup_memory_limit_bytes", ml.CgroupBytes,
 		memAttr, "gomemlimit_source", ml.Source)
 
+	if o.Handler.Engine.KVCacheBytes == 0 && ml.CgroupBytes > 0 && o.KVCacheRatio > 0 {
+		o.Handler.Engine.KVCacheBytes = int64(float64(ml.CgroupBytes) * min(o.KVCacheRatio, 1))
+	}
 	start := time.Now()
 	o.Handler.Logger = log
 	h, err := NewHandler(o.Handler)
@@ -155,6 +162,12 @@ func Run(ctx context.Context, o Options) error {
 	ln, err := lc.Listen(ctx, "tcp", addr)
 	if err != nil {
 		return fmt.Errorf("cannot listen: %w", err)
+	}
+	if e := h.Engine(); e != nil {
+		ec := e.Config()
+		log.Info("generative model loaded", "llm", e.Model().Name, "parameters", e.Model().Params,
+			"context", e.Model().Config.Context, "kv_cache_bytes", ec.KVCacheBytes,
+			"max_running", ec.MaxRunning, "max_waiting", ec.MaxWaiting)
 	}
 	log.Info("listening", "addr", ln.Addr().String(), "max_in_flight", max(h.cfg.MaxInFlight, 0),
 		"max_batch", h.cfg.MaxBatch, "max_body_bytes", h.cfg.MaxBodyBytes)

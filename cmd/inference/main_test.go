@@ -58,6 +58,19 @@ func TestParseOptions(t *testing.T) {
 				}
 			},
 		},
+		{
+			name: "generative model",
+			args: []string{"-llm", "off", "-kv-cache", "64MiB", "-llm-max-running", "8"},
+			env:  map[string]string{"INFERENCE_LLM_MAX_WAITING": "3", "INFERENCE_KV_CACHE_RATIO": "0.25"},
+			check: func(t *testing.T, o inference.Options, lc logConfig) {
+				e := o.Handler.Engine
+				if o.Handler.LLM != "off" || e.KVCacheBytes != 64<<20 || e.MaxRunning != 8 || e.MaxWaiting != 3 || o.KVCacheRatio != 0.25 {
+					t.Errorf("generative model options not applied: %+v %+v", o.Handler, o)
+				}
+			},
+		},
+		{name: "bad kv cache", env: map[string]string{"INFERENCE_KV_CACHE": "big"}, err: "INFERENCE_KV_CACHE"},
+		{name: "zero running", args: []string{"-llm-max-running", "0"}, err: "llm-max-running"},
 		{name: "bad memory", args: []string{"-model-memory", "much"}, err: "-model-memory"},
 		{name: "bad env integer", env: map[string]string{"INFERENCE_MAX_BATCH": "many"}, err: "INFERENCE_MAX_BATCH"},
 		{name: "bad env duration", env: map[string]string{"INFERENCE_READ_TIMEOUT": "5"}, err: "INFERENCE_READ_TIMEOUT"},
@@ -88,15 +101,16 @@ func TestParseOptions(t *testing.T) {
 	}
 }
 
-func TestParseBytes(t *testing.T) {
+func TestSizes(t *testing.T) {
 	for in, want := range map[string]int64{"1048576": 1 << 20, "512KiB": 512 << 10, "1MiB": 1 << 20, "1mb": 1 << 20, "2G": 2 << 30, "10 B": 10} {
-		if got, err := parseBytes(in); err != nil || got != want {
-			t.Errorf("parseBytes(%q) = %d, %v; want %d", in, got, err, want)
+		o, _, err := parseOptions([]string{"-max-body", in}, func(string) string { return "" }, io.Discard)
+		if err != nil || o.Handler.MaxBodyBytes != want {
+			t.Errorf("-max-body %q = %d, %v; want %d", in, o.Handler.MaxBodyBytes, err, want)
 		}
 	}
-	for _, in := range []string{"", "x", "-1", "0", "1.5MiB", "1TiB", "99999999999G"} {
-		if _, err := parseBytes(in); err == nil {
-			t.Errorf("parseBytes(%q) did not fail", in)
+	for _, in := range []string{"", "x", "-1", "0", "1.5.5MiB", "99999999999G"} {
+		if _, _, err := parseOptions([]string{"-max-body", in}, func(string) string { return "" }, io.Discard); err == nil {
+			t.Errorf("-max-body %q did not fail", in)
 		}
 	}
 }
