@@ -71,20 +71,22 @@ type streamOptions struct {
 
 // completionRequest is a validated request.
 type completionRequest struct {
-	chat         bool
-	prompt       string
-	tokens       []int
-	maxTokens    int
-	sampling     Sampling
-	seeded       bool
-	n            int
-	stream       bool
-	includeUsage bool
-	stop         []string
-	echo         bool
-	logprobs     bool // completions: logprobs given; chat: logprobs true
-	topLogprobs  int
-	ignoreEOS    bool
+	chat      bool
+	prompt    string
+	tokens    []int
+	maxTokens int
+	// restOfContext: no max tokens given to chat, which then runs to the context's end
+	restOfContext bool
+	sampling      Sampling
+	seeded        bool
+	n             int
+	stream        bool
+	includeUsage  bool
+	stop          []string
+	echo          bool
+	logprobs      bool // completions: logprobs given; chat: logprobs true
+	topLogprobs   int
+	ignoreEOS     bool
 }
 
 // decodeCompletion decodes and validates a request body. Every problem is an APIError
@@ -198,12 +200,12 @@ func (r *completionRequest) chatFields(b *completionBody) *APIError {
 	}
 	sb.WriteString("A:\t")
 	r.prompt = sb.String()
-	r.maxTokens = -1 // the rest of the context
+	r.restOfContext = true
 	switch {
 	case b.MaxCompletionTokens != nil:
-		r.maxTokens = *b.MaxCompletionTokens
+		r.maxTokens, r.restOfContext = *b.MaxCompletionTokens, false
 	case b.MaxTokens != nil:
-		r.maxTokens = *b.MaxTokens
+		r.maxTokens, r.restOfContext = *b.MaxTokens, false
 	}
 	if len(b.Logprobs) > 0 && string(b.Logprobs) != "null" {
 		if err := json.Unmarshal(b.Logprobs, &r.logprobs); err != nil {
@@ -229,7 +231,7 @@ func (r *completionRequest) common(b *completionBody, m *LLM) *APIError {
 	if len(r.tokens) > ctx {
 		return badRequest("prompt", "this model's maximum context length is %d tokens, but the prompt has %d", ctx, len(r.tokens))
 	}
-	if r.maxTokens == -1 {
+	if r.restOfContext {
 		r.maxTokens = ctx - len(r.tokens)
 	}
 	if r.maxTokens < 0 || len(r.tokens)+r.maxTokens > ctx {
