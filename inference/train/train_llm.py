@@ -34,7 +34,7 @@ import torch
 import llm
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)  # inference/
+ROOT = os.environ.get("LLM_OUT", os.path.dirname(HERE))  # inference/, or a folder with models/ and testdata/
 CORPUS = "/usr/share/games/fortunes"
 SKIP = {"art", "ascii-art", "translate-me"}  # pictures and non-English text
 SEED = 0
@@ -164,7 +164,7 @@ def main():
               "parameters": params, "steps": STEPS, "batch": BATCH, "context": c.context, "threads": THREADS,
               "torch": torch.__version__, "train_seconds": round(secs, 1),
               "held_out_loss": round(held, 4), "held_out_perplexity": round(math.exp(held), 3), "log": hist}
-    with open(os.path.join(HERE, "llm-train.json"), "w") as f:
+    with open(os.path.join(HERE if "LLM_OUT" not in os.environ else ROOT, "llm-train.json"), "w") as f:
         json.dump(report, f, indent=1)
         f.write("\n")
 
