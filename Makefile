@@ -94,11 +94,14 @@ report-golden: ## rewrite the report golden files after an intended format chang
 	$(GO) test ./runner/report -run Golden -update
 
 # --- inference service (inference/, cmd/inference) ---
-.PHONY: model images bench-inference
+.PHONY: model model-llm images bench-inference
 INFERENCE_IMAGE ?= runner-inference:latest
 
 model: ## retrain the embedded models and test vectors (needs python3-sklearn, python3-xgboost)
 	/usr/bin/python3 inference/train/train.py
+
+model-llm: ## retrain the generative model and its test vectors (needs python3-torch and fortunes; ~20 min on 2 busy cores)
+	nice /usr/bin/python3 inference/train/train_llm.py
 
 images: ## build bin/inference and the FROM scratch image runner-inference:latest
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/inference ./cmd/inference
@@ -106,9 +109,10 @@ images: ## build bin/inference and the FROM scratch image runner-inference:lates
 	docker build -f inference/Dockerfile --label dev.infergrid.runner=true -t $(INFERENCE_IMAGE) bin/image
 	@docker image inspect --format 'image $(INFERENCE_IMAGE): {{.Size}} bytes' $(INFERENCE_IMAGE)
 
-bench-inference: ## predictions/s per core over loopback (wrk, taskset) and RSS under load
+bench-inference: ## predictions/s and generated tokens/s per core over loopback (taskset), PyTorch peer, RSS under load
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/inference ./cmd/inference
 	inference/bench/bench.sh
+	inference/bench/llm.sh
 
 # --- faults and bad input (cmd/runner/faults_test.go, runner/load/faults_test.go) ---
 .PHONY: faults
