@@ -2,8 +2,10 @@ package inference
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
+	"strings"
 	"testing"
 )
 
@@ -138,4 +140,37 @@ func indexInt(s []int, v int) int {
 		}
 	}
 	return -1
+}
+
+// BenchmarkLLMStep measures one decoding step (one new token per sequence, 64 cached
+// positions) for a batch of sequences: the engine's cost per token on one core.
+func BenchmarkLLMStep(b *testing.B) {
+	m := testLLM(b)
+	for _, n := range []int{1, 4, 16, 64} {
+		b.Run(fmt.Sprintf("batch=%d", n), func(b *testing.B) {
+			var ws Workspace
+			caches := make([]*KVCache, n)
+			prompt := m.Encode(strings.Repeat("The fortune ", 6)[:64])
+			steps := make([]Step, n)
+			for i := range caches {
+				caches[i] = m.NewCache(m.Config.Context)
+				steps[i] = Step{Cache: caches[i], Tokens: prompt, Logits: 1}
+			}
+			if _, err := m.Forward(&ws, steps); err != nil {
+				b.Fatal(err)
+			}
+			for i := range steps {
+				steps[i] = Step{Cache: caches[i], Tokens: []int{'a'}, Logits: 1}
+			}
+			for b.Loop() {
+				for _, c := range caches {
+					c.n = 64
+				}
+				if _, err := m.Forward(&ws, steps); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "tokens/s")
+		})
+	}
 }
