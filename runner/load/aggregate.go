@@ -87,7 +87,7 @@ func (a *aggregator) add(r *vegeta.Result, latency time.Duration) {
 	if !bad {
 		a.success++
 	}
-	a.codes[strconv.Itoa(int(r.Code))]++
+	a.codes[codeKey(r.Code)]++
 	if r.Error != "" {
 		msg := normalizeError(r.Error)
 		if _, ok := a.errs[msg]; ok || len(a.errs) < maxErrorMessages {
@@ -115,6 +115,22 @@ func (a *aggregator) add(r *vegeta.Result, latency time.Duration) {
 	if end := r.Timestamp.Add(latency); end.After(a.lastEnd) {
 		a.lastEnd = end
 	}
+}
+
+// codeKeys are the status codes' map keys, made once: strconv.Itoa allocates
+// for numbers over 99, and every result has one.
+var codeKeys = func() (k [600]string) {
+	for i := range k {
+		k[i] = strconv.Itoa(i)
+	}
+	return k
+}()
+
+func codeKey(c uint16) string {
+	if int(c) < len(codeKeys) {
+		return codeKeys[c]
+	}
+	return strconv.Itoa(int(c))
 }
 
 // load returns the metrics of a measured window that stopped sending at stopped.

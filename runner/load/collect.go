@@ -122,7 +122,7 @@ func (col *collector) collect() {
 
 // receive folds in one result.
 func (col *collector) receive(x *exchange) {
-	r := x.res
+	r := &x.res
 	if at := col.cancelledAt.Load(); at != nil && failed(r) && !r.End().Before(*at) {
 		col.aborted++ // cut short by the cancellation, not by the target
 		return

@@ -25,7 +25,7 @@ type exchange struct {
 	began  time.Time     // open model: the attack's start; zero for the closed model
 
 	// Response, set by hit and the body reader.
-	res     *vegeta.Result
+	res     vegeta.Result // in the exchange, so a request allocates one object, not two
 	kept    []byte        // up to keptBodyBytes of a failed response's body
 	latency time.Duration // what the metrics use: from the intended send time in the open model
 }
@@ -82,7 +82,8 @@ func (e *engine) pick(x *exchange) {
 // hit sends x on its endpoint's pool and fills x.res with the fields vegeta's
 // Attacker would, and x.latency.
 func (e *engine) hit(x *exchange) {
-	r := &vegeta.Result{Method: e.c.Method, URL: e.urls[x.target], Seq: x.seq, BytesOut: uint64(len(x.body))}
+	r := &x.res
+	*r = vegeta.Result{Method: e.c.Method, URL: e.urls[x.target], Seq: x.seq, BytesOut: uint64(len(x.body))}
 	e.begin()
 	r.Timestamp = time.Now()
 	code, status, in, err := e.pools[x.target].exchange(x, e.read)
@@ -102,7 +103,7 @@ func (e *engine) hit(x *exchange) {
 			r.Attack = AttackWarmup
 		}
 	}
-	x.res, x.latency = r, r.Latency
+	x.latency = r.Latency
 	if !x.began.IsZero() && r.Attack == AttackMeasure {
 		// The k-th hit sent is the k-th the pacer scheduled (wrk2's rule).
 		if d := r.End().Sub(x.began.Add(x.due)); d > x.latency {

@@ -2,6 +2,7 @@ package load
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
@@ -41,7 +42,7 @@ func (e *engine) attack(w *workers, p schedule, began time.Time, du time.Duratio
 	pace(clk, p, began, du, func(k uint64) bool {
 		x := &exchange{seq: k, attack: name, due: p.due(k), began: began}
 		e.pick(x)
-		return w.send(x)
+		return w.send(x, p.Rate(x.due))
 	})
 }
 
@@ -148,16 +149,18 @@ func (c *preciseClock) SleepUntil(t time.Time) bool {
 }
 
 // workers carry the open model's hits, as wrk2's connections do: an idle worker
-// takes the next hit, a new one starts when all are busy, up to max, and beyond
-// that the pacing loop waits for a free one. Each worker uses one connection at
-// a time, so the connections in use follow rate x latency (Little's law) and
-// never exceed max.
+// takes the next hit, a new one starts when all are busy (see send), up to max,
+// and beyond that the pacing loop waits for a free one. Each worker uses one
+// connection at a time, so the connections in use follow rate x latency
+// (Little's law) and never exceed max.
 type workers struct {
 	e     *engine
 	max   uint64
 	n     uint64 // started, touched only by the pacing goroutines
 	queue chan *exchange
 	wg    sync.WaitGroup
+
+	meanLatency atomic.Int64 // of the actual sends, nanoseconds
 }
 
 func newWorkers(e *engine, max uint64) *workers {
@@ -165,18 +168,33 @@ func newWorkers(e *engine, max uint64) *workers {
 }
 
 // send hands x to a worker; it reports false if the run was halted while it
-// waited for one.
-func (w *workers) send(x *exchange) bool {
+// waited for one. A new worker starts at once while fewer run than the rate
+// needs (rate x twice the mean latency so far, plus spare); beyond that only
+// when no worker frees up within growAfter, so a burst of late hits after a
+// stall of the generator itself does not open a burst of connections to a fast
+// service, while a service that slows down still gets its arrivals.
+func (w *workers) send(x *exchange, rate float64) bool {
 	select {
 	case w.queue <- x:
 		return true
 	default:
 	}
-	if w.n < w.max {
-		w.n++
-		w.wg.Add(1)
-		go w.work(x)
+	if w.n < w.max && w.n < w.needed(rate) {
+		w.start(x)
 		return true
+	}
+	if w.n < w.max {
+		t := time.NewTimer(growAfter)
+		defer t.Stop()
+		select {
+		case w.queue <- x:
+			return true
+		case <-w.e.halted:
+			return false
+		case <-t.C:
+			w.start(x)
+			return true
+		}
 	}
 	select {
 	case w.queue <- x:
@@ -186,11 +204,45 @@ func (w *workers) send(x *exchange) bool {
 	}
 }
 
+// growAfter is the shortest time the pacing loop waits for a busy worker
+// before it starts one more, beyond what the rate needs.
+const growAfter = time.Millisecond
+
+// needed is how many workers rate needs at the mean latency so far.
+func (w *workers) needed(rate float64) uint64 {
+	lat := time.Duration(w.meanLatency.Load())
+	if lat == 0 {
+		lat = 10 * time.Millisecond // until the first answers: a guess, generous for loopback
+	}
+	return uint64(rate*2*lat.Seconds()) + spareWorkers
+}
+
+// spareWorkers are started beyond rate x latency without waiting.
+const spareWorkers = 4
+
+func (w *workers) start(x *exchange) {
+	w.n++
+	w.wg.Add(1)
+	go w.work(x)
+}
+
+// observe folds a latency into the mean (an exponentially weighted one, 1/16
+// per sample; races between workers only lose a sample).
+func (w *workers) observe(d time.Duration) {
+	m := w.meanLatency.Load()
+	if m == 0 {
+		w.meanLatency.Store(int64(d))
+		return
+	}
+	w.meanLatency.Store(m + (int64(d)-m)/16)
+}
+
 // work sends x and then every hit it is handed until the queue closes.
 func (w *workers) work(x *exchange) {
 	defer w.wg.Done()
 	for ok := true; ok; x, ok = <-w.queue {
 		w.e.hit(x)
+		w.observe(x.res.Latency)
 		w.e.out <- x
 	}
 }
