@@ -108,33 +108,35 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return runFile(ctx, o, stdout, stderr)
 }
 
-func runFile(ctx context.Context, o runOptions, stdout, stderr io.Writer) int {
-	f, code := loadFile(o.file, stderr)
+// selectRun loads the file of a run, picks its platform and scenarios, and
+// refuses (exit 2) what cannot run on it or does not fit this host.
+func selectRun(o runOptions, stderr io.Writer) (f *spec.File, name string, scenarios []spec.Scenario, host preflight.Host, code int) {
+	f, code = loadFile(o.file, stderr)
 	if code != exitOK {
-		return code
+		return nil, "", nil, host, code
 	}
-	name := f.Platform
+	name = f.Platform
 	if o.platform != "" {
 		name = o.platform
 	}
 	if name == "external" && f.Platform != "external" {
 		fmt.Fprintf(stderr, "runner run: --platform external needs a file with targets (platform: external); %s starts its own service\n", o.file)
-		return exitUsage
+		return nil, "", nil, host, exitUsage
 	}
 	if name != "external" && f.Platform == "external" {
 		fmt.Fprintf(stderr, "runner run: %s lists external targets; it cannot run on platform %s\n", o.file, name)
-		return exitUsage
+		return nil, "", nil, host, exitUsage
 	}
 	scenarios, err := run.Select(f.Scenarios(), o.only)
 	if err != nil {
 		fmt.Fprintf(stderr, "runner run: %v\n", err)
-		return exitUsage
+		return nil, "", nil, host, exitUsage
 	}
 	if name == "swarm" {
 		for _, s := range scenarios {
 			if s.CPUSet != "" {
 				fmt.Fprintf(stderr, "runner run: scenario %s pins CPUs (cpuset %s), which a swarm cannot do; remove cpuset or run it on compose\n", s.ID, s.CPUSet)
-				return exitUsage
+				return nil, "", nil, host, exitUsage
 			}
 		}
 	}
@@ -144,7 +146,7 @@ func runFile(ctx context.Context, o runOptions, stdout, stderr io.Writer) int {
 	}
 
 	// Preflight: refuse a grid that does not fit before anything starts.
-	host, err := preflight.ReadHost()
+	host, err = preflight.ReadHost()
 	if err != nil {
 		fmt.Fprintf(stderr, "runner run: warning: %v; memory fit not checked\n", err)
 	}
@@ -154,9 +156,16 @@ func runFile(ctx context.Context, o runOptions, stdout, stderr io.Writer) int {
 	}
 	if err := problems.Err(); err != nil {
 		fmt.Fprintf(stderr, "runner run: %v\nNothing was started. Use --allow-overcommit to run anyway, or --only to pick the scenarios that fit.\n", err)
-		return exitUsage
+		return nil, "", nil, host, exitUsage
 	}
+	return f, name, scenarios, host, exitOK
+}
 
+func runFile(ctx context.Context, o runOptions, stdout, stderr io.Writer) int {
+	f, name, scenarios, host, code := selectRun(o, stderr)
+	if code != exitOK {
+		return code
+	}
 	if o.dryRun {
 		run.DryRun(stdout, f, scenarios, name, o.file, o.out)
 		return exitOK

@@ -229,35 +229,7 @@ func execute(ctx context.Context, emit func(Event), j Job, opt Options) (o resul
 		}
 		stack = s
 		o.Phases.Up, o.Phases.Healthy = s.UpTimes()
-		defer func() {
-			emit(Event{Kind: KindPhase, Phase: PhaseDown})
-			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), opt.TeardownTimeout)
-			defer cancel()
-			start := time.Now()
-			err := stack.Down(dctx)
-			o.Phases.Down = time.Since(start)
-			if err != nil && o.Error == "" {
-				o.Status, o.Error = result.StatusFailed, fmt.Sprintf("teardown: %v", err)
-			}
-			if errors.Is(err, platform.ErrUnavailable) {
-				if lost == nil {
-					lost = &LostError{Err: err}
-				}
-				lost.StackLeft = true
-			}
-			// Summarise after Down: it records the final state (OOM kills) of every replica.
-			events := monitor.Merge(stack.Events(), series.Errors)
-			replicas, balancer := splitSamples(series.Samples, balancerName(stack))
-			o.Resources = monitor.Summarize(replicas, events, stack.Advisory())
-			if len(balancer) > 0 {
-				if b := monitor.Summarize(balancer, nil, stack.Advisory()); len(b.Containers) > 0 {
-					o.Resources.Balancer = &b.Containers[0]
-				}
-			}
-			if err := monitor.WriteEvents(filepath.Join(dir, "events.json"), events); err != nil && o.Error == "" {
-				o.Status, o.Error = result.StatusFailed, err.Error()
-			}
-		}()
+		defer func() { teardown(ctx, emit, stack, &series, dir, opt, &o, &lost) }()
 		eps = stack.Endpoints()
 	}
 
@@ -269,32 +241,9 @@ func execute(ctx context.Context, emit func(Event), j Job, opt Options) (o resul
 	wctx, stopWatch := context.WithCancel(ctx)
 	defer stopWatch()
 	if stack != nil {
-		f, err := os.Create(filepath.Join(dir, "stats.csv"))
-		if err != nil {
+		if err := watch(wctx, emit, stack, dir, opt.Interval, stopLoad, watched); err != nil {
 			return fail(err)
 		}
-		defer f.Close()
-		sw, err := result.NewStatsWriter(f)
-		if err != nil {
-			return fail(fmt.Errorf("stats.csv: %w", err))
-		}
-		go func() {
-			sample := samplerFunc(func(ctx context.Context) ([]result.Sample, error) {
-				s, err := stack.Sample(ctx)
-				if errors.Is(err, platform.ErrUnavailable) {
-					stopLoad(err)
-				}
-				if len(s) > 0 && ctx.Err() == nil {
-					emit(Event{Kind: KindSample, Samples: s})
-				}
-				return s, err
-			})
-			series, err := monitor.Run(wctx, sample, opt.Interval, sw)
-			if err != nil {
-				series.Errors = append(series.Errors, result.Event{Time: time.Now(), Kind: result.EventPlatform, Message: err.Error()})
-			}
-			watched <- series
-		}()
 	} else {
 		close(watched)
 	}
@@ -324,6 +273,72 @@ func execute(ctx context.Context, emit func(Event), j Job, opt Options) (o resul
 		return fail(fmt.Errorf("load: %w", err))
 	}
 	return o, nil
+}
+
+// teardown brings the stack down with its own timeout, even after ctx is
+// cancelled, and records in o what the stack and the monitor saw.
+func teardown(ctx context.Context, emit func(Event), stack platform.Stack, series *monitor.Series, dir string, opt Options, o *result.Outcome, lost **LostError) {
+	emit(Event{Kind: KindPhase, Phase: PhaseDown})
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), opt.TeardownTimeout)
+	defer cancel()
+	start := time.Now()
+	err := stack.Down(dctx)
+	o.Phases.Down = time.Since(start)
+	if err != nil && o.Error == "" {
+		o.Status, o.Error = result.StatusFailed, fmt.Sprintf("teardown: %v", err)
+	}
+	if errors.Is(err, platform.ErrUnavailable) {
+		if *lost == nil {
+			*lost = &LostError{Err: err}
+		}
+		(*lost).StackLeft = true
+	}
+	// Summarise after Down: it records the final state (OOM kills) of every replica.
+	events := monitor.Merge(stack.Events(), series.Errors)
+	replicas, balancer := splitSamples(series.Samples, balancerName(stack))
+	o.Resources = monitor.Summarize(replicas, events, stack.Advisory())
+	if len(balancer) > 0 {
+		if b := monitor.Summarize(balancer, nil, stack.Advisory()); len(b.Containers) > 0 {
+			o.Resources.Balancer = &b.Containers[0]
+		}
+	}
+	if err := monitor.WriteEvents(filepath.Join(dir, "events.json"), events); err != nil && o.Error == "" {
+		o.Status, o.Error = result.StatusFailed, err.Error()
+	}
+}
+
+// watch samples the stack into dir/stats.csv and KindSample events until ctx is
+// done, then sends what it collected on watched. A platform that stops
+// answering stops the load through stopLoad.
+func watch(ctx context.Context, emit func(Event), stack platform.Stack, dir string, interval time.Duration, stopLoad context.CancelCauseFunc, watched chan<- monitor.Series) error {
+	f, err := os.Create(filepath.Join(dir, "stats.csv"))
+	if err != nil {
+		return err
+	}
+	sw, err := result.NewStatsWriter(f)
+	if err != nil {
+		f.Close()
+		return fmt.Errorf("stats.csv: %w", err)
+	}
+	go func() {
+		defer f.Close()
+		sample := samplerFunc(func(sctx context.Context) ([]result.Sample, error) {
+			s, err := stack.Sample(sctx)
+			if errors.Is(err, platform.ErrUnavailable) {
+				stopLoad(err)
+			}
+			if len(s) > 0 && ctx.Err() == nil {
+				emit(Event{Kind: KindSample, Samples: s})
+			}
+			return s, err
+		})
+		series, err := monitor.Run(ctx, sample, interval, sw)
+		if err != nil {
+			series.Errors = append(series.Errors, result.Event{Time: time.Now(), Kind: result.EventPlatform, Message: err.Error()})
+		}
+		watched <- series
+	}()
+	return nil
 }
 
 // samplerFunc is a monitor.Sampler.

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -119,29 +117,6 @@ func (p *Platform) Close() error {
 	return err
 }
 
-func check(s platform.Spec) error {
-	var errs []error
-	if s.Project == "" {
-		errs = append(errs, errors.New("no project name"))
-	}
-	if s.Dir == "" {
-		errs = append(errs, errors.New("no scenario directory"))
-	}
-	if len(s.Compose) == 0 {
-		errs = append(errs, errors.New("no compose file"))
-	}
-	if s.Service == "" {
-		errs = append(errs, errors.New("no service name"))
-	}
-	if s.Port <= 0 {
-		errs = append(errs, errors.New("no service port"))
-	}
-	if s.Balancer != "" && s.BalancerPort <= 0 {
-		errs = append(errs, errors.New("no balancer port"))
-	}
-	return errors.Join(errs...)
-}
-
 // Up writes s.Compose to s.Dir/compose.yml, creates s.Network if missing, starts the
 // project (images are not built here: Prepare did), finds every replica's published
 // port and waits until each answers s.Health with 2xx. On any failure everything it
@@ -149,21 +124,15 @@ func check(s platform.Spec) error {
 // named in the error with its last log lines. When the daemon stops answering, the
 // error wraps platform.ErrUnavailable.
 func (p *Platform) Up(ctx context.Context, s platform.Spec) (platform.Stack, error) {
-	if err := check(s); err != nil {
+	if err := s.Validate(true); err != nil {
 		return nil, fmt.Errorf("compose: invalid spec for %s: %w", s.Project, err)
 	}
 	dc, tool, err := p.connect(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(s.Dir, 0o755); err != nil {
-		return nil, err
-	}
-	file := filepath.Join(s.Dir, "compose.yml")
-	if err := result.WriteFile(file, s.Compose); err != nil { // atomic: a crash leaves the old file or the new one
-		return nil, fmt.Errorf("cannot write %s: %w", file, err)
-	}
-	if err := platform.WriteFiles(s.Dir, s.Files); err != nil {
+	file, err := platform.WriteStack(s)
+	if err != nil {
 		return nil, err
 	}
 	st := &Stack{dc: dc, tool: tool, spec: s, file: file, project: ProjectName(s.Project)}
@@ -178,17 +147,7 @@ func (p *Platform) Up(ctx context.Context, s platform.Spec) (platform.Stack, err
 	}
 	st.watch = dc.Watch(ctx, docker.Filter{docker.ComposeProject: st.project})
 	fail := func(err error) (platform.Stack, error) {
-		err = lost(dc, err)
-		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		defer cancel()
-		switch derr := st.Down(dctx); {
-		case derr == nil:
-		case errors.Is(err, platform.ErrUnavailable) && errors.Is(derr, platform.ErrUnavailable):
-			err = fmt.Errorf("%w; what it started could not be removed", err) // for the same reason
-		default:
-			err = errors.Join(err, fmt.Errorf("and tearing down failed: %w", derr))
-		}
-		return nil, err
+		return nil, platform.UpFailed(ctx, lost(dc, err), st.Down)
 	}
 	upArgs := []string{"up", "--detach", "--no-build"}
 	if !tool.V1 {

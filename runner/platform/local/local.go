@@ -185,8 +185,8 @@ func (p *Platform) Up(ctx context.Context, s platform.Spec) (platform.Stack, err
 	if len(s.Command) == 0 && bin == "" {
 		return nil, fmt.Errorf("local: nothing to run for %s: no command and no Go main package prepared", s.Project)
 	}
-	if s.Project == "" {
-		return nil, errors.New("local: no project name")
+	if err := s.Validate(false); err != nil {
+		return nil, fmt.Errorf("local: invalid spec for %s: %w", s.Project, err)
 	}
 	p.mu.Lock()
 	proxyBin := p.proxyBinary
@@ -194,7 +194,7 @@ func (p *Platform) Up(ctx context.Context, s platform.Spec) (platform.Stack, err
 	if s.Balancer != "" && proxyBin == "" {
 		return nil, fmt.Errorf("local: %s needs a load balancer, and none was prepared (Build.ProxyDir)", s.Project)
 	}
-	n := max(s.Replicas, 1)
+	n := s.Replicas
 	cg, _ := p.cgroups()
 	st := &Stack{spec: s, stopTimeout: p.opts.StopTimeout, prevCPU: map[int]cpuReading{}}
 	st.advisory = cg == nil && (s.CPUs > 0 || s.MemoryBytes > 0)
@@ -204,12 +204,7 @@ func (p *Platform) Up(ctx context.Context, s platform.Spec) (platform.Stack, err
 		}
 	}
 	fail := func(err error) (platform.Stack, error) {
-		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		defer cancel()
-		if derr := st.Down(dctx); derr != nil {
-			err = errors.Join(err, fmt.Errorf("and tearing down failed: %w", derr))
-		}
-		return nil, err
+		return nil, platform.UpFailed(ctx, err, st.Down)
 	}
 	t0 := time.Now()
 	for i := range n {

@@ -11,7 +11,6 @@ import (
 	"math"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -72,44 +71,20 @@ func StackName(project string) string {
 	return strings.TrimRight(name[:keep], "-_") + "-" + hex.EncodeToString(h[:3])
 }
 
-func check(s platform.Spec) error {
-	var errs []error
-	for _, c := range []struct {
-		bad  bool
-		what string
-	}{
-		{s.Project == "", "no project name"}, {s.Dir == "", "no scenario directory"},
-		{len(s.Compose) == 0, "no compose file"}, {s.Service == "", "no service name"},
-		{s.Port <= 0, "no service port"}, {s.Replicas < 1, "no replicas"},
-		{s.Balancer != "" && s.BalancerPort <= 0, "no balancer port"},
-	} {
-		if c.bad {
-			errs = append(errs, errors.New(c.what))
-		}
-	}
-	return errors.Join(errs...)
-}
-
 // Up writes s.Compose to s.Dir/compose.yml, creates s.Network (an attachable
 // overlay network) if missing, deploys the stack, waits until every task runs
 // with its port published and answers s.Health, and checks the services' limits.
 // On any failure everything it started is removed before it returns.
 func (p *Platform) Up(ctx context.Context, s platform.Spec) (platform.Stack, error) {
-	if err := check(s); err != nil {
+	if err := s.Validate(true); err != nil {
 		return nil, fmt.Errorf("swarm: invalid spec for %s: %w", s.Project, err)
 	}
 	dc, err := p.connect(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(s.Dir, 0o755); err != nil {
-		return nil, err
-	}
-	file := filepath.Join(s.Dir, "compose.yml")
-	if err := result.WriteFile(file, s.Compose); err != nil {
-		return nil, fmt.Errorf("cannot write %s: %w", file, err)
-	}
-	if err := platform.WriteFiles(s.Dir, s.Files); err != nil {
+	file, err := platform.WriteStack(s)
+	if err != nil {
 		return nil, err
 	}
 	st := &Stack{p: p, spec: s, name: StackName(s.Project), file: file, publish: p.Publish(), watches: map[*node]*docker.Watch{}}
@@ -126,17 +101,7 @@ func (p *Platform) Up(ctx context.Context, s platform.Spec) (platform.Stack, err
 		st.watches[n] = n.dc.Watch(ctx, docker.Filter{docker.StackNamespace: st.name})
 	}
 	fail := func(err error) (platform.Stack, error) {
-		err = dc.Lost(err, false)
-		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 60*time.Second)
-		defer cancel()
-		switch derr := st.Down(dctx); {
-		case derr == nil:
-		case errors.Is(err, platform.ErrUnavailable) && errors.Is(derr, platform.ErrUnavailable):
-			err = fmt.Errorf("%w; what it started could not be removed", err)
-		default:
-			err = errors.Join(err, fmt.Errorf("and tearing down failed: %w", derr))
-		}
-		return nil, err
+		return nil, platform.UpFailed(ctx, dc.Lost(err, false), st.Down)
 	}
 	st.deployed = time.Now()
 	if out, err := p.cli(ctx, "stack", "deploy", "--resolve-image", "never", "--compose-file", file, st.name); err != nil {
@@ -158,7 +123,30 @@ func (p *Platform) Up(ctx context.Context, s platform.Spec) (platform.Stack, err
 	for _, t := range tasks {
 		st.replicas = append(st.replicas, docker.Container{ID: t.ContainerID, Name: t.Name, IPs: t.IPs})
 	}
-	targets := map[*node][]docker.Target{}
+	targets, watched, healthPaths, err := st.publishEndpoints(ctx, app, tasks, deadline)
+	if err != nil {
+		return fail(err)
+	}
+	st.startTime = time.Since(st.deployed)
+	t1 := time.Now()
+	if err := st.waitHealthy(ctx, watched, healthPaths, deadline); err != nil {
+		return fail(err)
+	}
+	st.healthyTime = time.Since(t1)
+	st.samplers = map[*node]*docker.Sampler{}
+	for n, ts := range targets {
+		st.samplers[n] = n.dc.NewSampler(ts)
+	}
+	return st, nil
+}
+
+// publishEndpoints finds where the stack answers: the balancer's port when it has
+// one (after its service converged within its limits), else every replica's. It
+// returns the containers to sample per node, the tasks whose end fails the health
+// wait, and the health paths to wait for, in order.
+func (st *Stack) publishEndpoints(ctx context.Context, app string, tasks []docker.Task, deadline time.Time) (targets map[*node][]docker.Target, watched []docker.Task, healthPaths []string, err error) {
+	s, p := st.spec, st.p
+	targets = map[*node][]docker.Target{}
 	addTargets := func(ts []docker.Task) {
 		for _, t := range ts {
 			if n := p.node(t.NodeID); n != nil && n.dc != nil {
@@ -167,30 +155,34 @@ func (p *Platform) Up(ctx context.Context, s platform.Spec) (platform.Stack, err
 		}
 	}
 	addTargets(tasks)
-	watched := tasks // whose end fails the health wait
-	healthPaths := []string{s.Health}
+	watched = tasks // whose end fails the health wait
+	healthPaths = []string{s.Health}
 	if s.Balancer != "" {
 		svc := st.name + "_" + s.Balancer
 		bt, err := st.converge(ctx, svc, 1, s.BalancerPort, deadline)
 		if err != nil {
-			return fail(err)
+			return nil, nil, nil, err
 		}
 		if err := st.checkLimits(ctx, svc, s.BalancerCPUs, s.BalancerMemoryBytes); err != nil {
-			return fail(err)
+			return nil, nil, nil, err
 		}
 		if st.eps, err = st.endpoints(ctx, svc, bt, s.BalancerPort); err != nil {
-			return fail(err)
+			return nil, nil, nil, err
 		}
 		st.balancer = bt[0].Name
 		addTargets(bt)
 		watched = append(slices.Clone(bt), tasks...)
 		healthPaths = []string{"/proxy/health?min=" + strconv.Itoa(len(tasks)), s.Health}
 	} else if st.eps, err = st.endpoints(ctx, app, tasks, s.Port); err != nil {
-		return fail(err)
+		return nil, nil, nil, err
 	}
-	st.startTime = time.Since(st.deployed)
+	return targets, watched, healthPaths, nil
+}
 
-	t1 := time.Now()
+// waitHealthy waits until each of paths answers 2xx on every endpoint, in turn,
+// until deadline; a task of watched that ends fails the wait, with its last
+// log lines.
+func (st *Stack) waitHealthy(ctx context.Context, watched []docker.Task, healthPaths []string, deadline time.Time) error {
 	culprit := &watched[0]
 	ended := func(ctx context.Context, _ int) (bool, string) {
 		for i, w := range watched {
@@ -209,15 +201,10 @@ func (p *Platform) Up(ctx context.Context, s platform.Spec) (platform.Stack, err
 				he.Logs = st.logs(ctx, *culprit)
 				st.addEvent(result.Event{Time: time.Now(), Container: he.Replica, Kind: result.EventHealth, Message: he.Reason})
 			}
-			return fail(fmt.Errorf("stack %s: %w", st.name, err))
+			return fmt.Errorf("stack %s: %w", st.name, err)
 		}
 	}
-	st.healthyTime = time.Since(t1)
-	st.samplers = map[*node]*docker.Sampler{}
-	for n, ts := range targets {
-		st.samplers[n] = n.dc.NewSampler(ts)
-	}
-	return st, nil
+	return nil
 }
 
 // converge waits until service runs want tasks, each with its host port for
