@@ -55,7 +55,7 @@ fuzz-spec: ## fuzz the scenario loader for 60s
 	$(GO) test ./runner/spec -run '^$$' -fuzz FuzzParse -fuzztime 60s
 
 # --- load engine (runner/load) ---
-bench-load: ## benchmark the load engine against vegeta, wrk and hey on loopback (RUNS=3 OUT=dir)
+bench-load: ## benchmark the load engine against vegeta and wrk on loopback, with issue 18's goals (RUNS=3 OUT=dir)
 	@scripts/bench-load.sh
 
 # --- platforms, telemetry and preflight (runner/platform, runner/monitor, runner/preflight) ---

@@ -7,8 +7,8 @@
 # Environment: OUT (report directory, default a new temp dir), RUNS (default 3).
 # Builds into a temp dir; installs the vegeta CLI v12.13.0 there (GOBIN), never
 # into the source tree. wrk and hey come from Debian (apt-get install -y wrk hey)
-# and are skipped when missing. The server is pinned to CPU 1 and every
-# generator to CPU 0 with taskset.
+# and are skipped when missing; the goals against wrk need wrk. The server is
+# pinned to CPU 1 and every generator to CPU 0 with taskset.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
