@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -116,6 +117,20 @@ func TestContainer(t *testing.T) {
 	}
 	res.Body.Close()
 
+	// The generative model streams inside the limits: 16 concurrent streams, and every
+	// one ends with [DONE].
+	var wg sync.WaitGroup
+	for i := range 16 {
+		wg.Go(func() {
+			res := post(t, t.Context(), base+"/v1/completions", fmt.Sprintf(
+				`{"model":%q,"prompt":"The ","max_tokens":32,"ignore_eos":true,"seed":%d,"stream":true}`, DefaultLLM, i))
+			if chunks, done := readStream(t, res); !done || len(chunks) == 0 {
+				t.Errorf("stream %d: %d chunks, done %v", i, len(chunks), done)
+			}
+		})
+	}
+	wg.Wait()
+
 	res, err = http.Get(base + "/metrics")
 	if err != nil {
 		t.Fatal(err)
@@ -126,7 +141,10 @@ func TestContainer(t *testing.T) {
 	ratio := DefaultMemoryLimitRatio
 	wantLimit := fmt.Sprintf("go_gc_gomemlimit_bytes %g", float64(int64(float64(64<<20)*ratio)))
 	for _, want := range []string{`inference_http_requests_total{code="200",handler="/predict"} 1`,
-		`inference_http_requests_total{code="415",handler="/predict"} 1`, wantLimit, "inference_model_info{"} {
+		`inference_http_requests_total{code="415",handler="/predict"} 1`, wantLimit, "inference_model_info{",
+		// The KV cache sizes itself to half the container's memory limit.
+		fmt.Sprintf("inference_llm_kv_cache_limit_bytes %g", float64(int64(float64(64<<20)*DefaultKVCacheRatio))),
+		"inference_llm_generated_tokens_total 512", "inference_llm_kv_cache_used_bytes 0"} {
 		if !bytes.Contains(metrics, []byte(want)) {
 			t.Errorf("/metrics lacks %q:\n%s", want, metrics)
 		}

@@ -248,14 +248,14 @@ func (e *Engine) loop() {
 		}
 		prompt, generated := 0, 0
 		for i, s := range seqs {
-			if s.started {
-				generated++
-			} else {
+			if !s.started {
 				prompt += len(steps[i].Tokens)
 			}
+			before := s.generated
 			if s.advance(logits[i]) {
 				e.finish(s)
 			}
+			generated += s.generated - before
 		}
 		e.obs.Step(prompt, generated, time.Since(start))
 	}
