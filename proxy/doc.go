@@ -16,5 +16,6 @@
 // Its own paths: GET /proxy/health (200 when at least one upstream, or ?min=N of
 // them, can take requests), GET /proxy/stats (per-upstream requests, errors and
 // requests in flight as JSON) and GET /proxy/metrics (the same in the Prometheus
-// text format). Everything else is proxied.
+// text format, through prometheus/client_golang with its Go runtime and process
+// collectors). Everything else is proxied.
 package proxy

@@ -103,6 +103,8 @@ type Proxy struct {
 	next int
 
 	noUpstream atomic.Uint64
+
+	metrics http.Handler // GET /proxy/metrics
 }
 
 // New checks cfg and returns a proxy with no upstream yet (Static ones excepted).
@@ -171,6 +173,7 @@ func New(cfg Config) (*Proxy, error) {
 	if len(cfg.Static) > 0 {
 		p.setUpstreams(cfg.Static)
 	}
+	p.metrics = p.newMetrics()
 	return p, nil
 }
 
@@ -386,8 +389,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		enc.SetIndent("", "  ")
 		_ = enc.Encode(p.Stats())
 	case "/proxy/metrics":
-		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-		_ = p.WriteMetrics(w)
+		p.metrics.ServeHTTP(w, r)
 	default:
 		p.rp.ServeHTTP(w, r)
 	}

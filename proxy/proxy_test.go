@@ -13,6 +13,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 )
 
 // backend is an httptest server that names itself in its answers.
@@ -458,10 +461,20 @@ func TestStatsAndMetrics(t *testing.T) {
 		fmt.Sprintf("proxy_upstream_up{upstream=%q} 1", addr(ok)),
 		"# TYPE proxy_upstream_in_flight gauge",
 		"proxy_no_upstream_total 0",
+		"# TYPE go_goroutines gauge",               // the standard Go collector
+		"# TYPE process_cpu_seconds_total counter", // and process collector
 	} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("metrics lack %q:\n%s", want, metrics)
 		}
+	}
+	parser := expfmt.NewTextParser(model.LegacyValidation)
+	families, err := parser.TextToMetricFamilies(strings.NewReader(metrics))
+	if err != nil {
+		t.Fatalf("metrics do not parse as the Prometheus text format: %v", err)
+	}
+	if got := len(families["proxy_upstream_requests_total"].GetMetric()); got != 2 {
+		t.Errorf("proxy_upstream_requests_total has %d series, want one per upstream", got)
 	}
 }
 

@@ -1,13 +1,10 @@
 package proxy
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"strconv"
 )
 
 // Upstream states in Stats.
@@ -71,31 +68,6 @@ func (p *Proxy) Stats() Stats {
 		})
 	}
 	return s
-}
-
-// WriteMetrics writes the counters in the Prometheus text format.
-func (p *Proxy) WriteMetrics(w io.Writer) error {
-	s := p.Stats()
-	bw := bufio.NewWriter(w)
-	metric := func(name, typ, help string, val func(UpstreamStats) string) {
-		fmt.Fprintf(bw, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, typ)
-		for _, u := range s.Upstreams {
-			fmt.Fprintf(bw, "%s{upstream=%q} %s\n", name, u.Address, val(u))
-		}
-	}
-	u64 := func(v uint64) string { return strconv.FormatUint(v, 10) }
-	metric("proxy_upstream_requests_total", "counter", "Requests sent to the upstream.", func(u UpstreamStats) string { return u64(u.Requests) })
-	metric("proxy_upstream_errors_total", "counter", "Transport failures and 5xx responses of the upstream.", func(u UpstreamStats) string { return u64(u.Errors) })
-	metric("proxy_upstream_failures_total", "counter", "Refused connections that took the upstream out.", func(u UpstreamStats) string { return u64(u.Failures) })
-	metric("proxy_upstream_in_flight", "gauge", "Requests the upstream is serving.", func(u UpstreamStats) string { return strconv.FormatInt(u.InFlight, 10) })
-	metric("proxy_upstream_up", "gauge", "1 when the upstream takes requests.", func(u UpstreamStats) string {
-		if u.State == StateUp {
-			return "1"
-		}
-		return "0"
-	})
-	fmt.Fprintf(bw, "# HELP proxy_no_upstream_total Requests no upstream could take.\n# TYPE proxy_no_upstream_total counter\nproxy_no_upstream_total %d\n", s.NoUpstream)
-	return bw.Flush()
 }
 
 // FetchStats reads GET base/proxy/stats of a running proxy, base being its URL
