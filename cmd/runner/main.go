@@ -43,6 +43,8 @@ func commands() []command {
 		{"report", "rebuild report.md, report.html, results.csv, summary.json and plots of a run directory", cmdReport},
 		{"compare", "compare two runs; exit 1 on a regression", cmdCompare},
 		{"history", "trend report of many runs of one file, with change points marked", cmdHistory},
+		{"agent", "send one share of a load from one agreed instant and write its raw results", cmdAgent},
+		{"merge", "compute the metrics of one load from several agents' raw results", cmdMerge},
 		{"schema", "print the JSON Schema of the scenario format", cmdSchema},
 		{"version", "print the version", cmdVersion},
 		{"help", "show help for a command", cmdHelp},

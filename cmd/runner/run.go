@@ -24,7 +24,7 @@ import (
 	"github.com/infergrid/runner/runner/spec"
 )
 
-const runUsage = `Usage: runner [run] FILE [--out DIR] [--only PATTERN] [--platform P] [--init-swarm] [--distribute-image] [--resume[=RUN_DIR]] [--dry-run]
+const runUsage = `Usage: runner [run] FILE [--out DIR] [--only PATTERN] [--platform P] [--init-swarm] [--distribute-image] [--swarm-node NAME=HOST]... [--resume[=RUN_DIR]] [--dry-run]
 
 Runs every scenario of FILE: for each, renders its compose file, brings the stack up
 under its limits, waits until every replica is healthy, drives the load, samples the
@@ -53,6 +53,19 @@ Examples:
 // exitInterrupted is the conventional status of a command stopped by SIGINT.
 const exitInterrupted = 130
 
+// nodesFlag is --swarm-node NAME=DOCKER_HOST, repeatable.
+type nodesFlag []swarm.Node
+
+func (n *nodesFlag) String() string { return fmt.Sprint(*n) }
+func (n *nodesFlag) Set(v string) error {
+	name, host, ok := strings.Cut(v, "=")
+	if !ok || name == "" || host == "" {
+		return fmt.Errorf("want NAME=DOCKER_HOST, e.g. node2=tcp://10.0.0.2:2375")
+	}
+	*n = append(*n, swarm.Node{Name: name, DockerHost: host})
+	return nil
+}
+
 // resumeFlag is --resume (the latest run of the file under --out) or
 // --resume=RUN_DIR.
 type resumeFlag struct {
@@ -77,6 +90,7 @@ type runOptions struct {
 	dryRun, allowOvercommit   bool
 	ignoreSLO, initSwarm      bool
 	distributeImage           bool
+	swarmNodes                nodesFlag
 	interval                  time.Duration
 }
 
@@ -91,6 +105,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.platform, "platform", "", "override the file's platform: auto, compose, swarm, local or external")
 	fs.BoolVar(&o.initSwarm, "init-swarm", false, "with platform swarm, make a Docker daemon outside any swarm a single-node swarm for the run, and leave it afterwards")
 	fs.BoolVar(&o.distributeImage, "distribute-image", false, "with platform swarm, copy the service image to every swarm.nodes node that lacks it (docker save | docker load)")
+	fs.Var(&o.swarmNodes, "swarm-node", "with platform swarm, another node's Docker API as `NAME=DOCKER_HOST`, added to the file's swarm.nodes (repeatable; make testbed-up prints them)")
 	fs.Var(&o.resume, "resume", "skip the finished scenarios of an interrupted run: the latest of this file under --out, or --resume=`RUN_DIR`")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "print what would be done, and start nothing")
 	fs.BoolVar(&o.allowOvercommit, "allow-overcommit", false, "run scenarios whose memory limits exceed this host's available memory (warn instead of refusing)")
@@ -247,6 +262,7 @@ func openPlatform(ctx context.Context, f *spec.File, name string, o runOptions, 
 			opts.Swarm.Nodes = append(opts.Swarm.Nodes, swarm.Node{Name: n.Name, DockerHost: n.DockerHost, Address: n.Address})
 		}
 	}
+	opts.Swarm.Nodes = append(opts.Swarm.Nodes, o.swarmNodes...)
 	p, note, err := platforms.Open(ctx, name, opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "runner run: %v\n", err)

@@ -106,5 +106,10 @@ done
 	for i in $(seq "$n"); do
 		echo "    - {name: $(node_name "$i"), docker_host: tcp://$(node_ip "$i"):2375}"
 	done
+	printf 'RUNNER_FLAGS="'
+	for i in $(seq "$n"); do
+		printf '%s--swarm-node %s=tcp://%s:2375' "$([ "$i" = 1 ] || echo ' ')" "$(node_name "$i")" "$(node_ip "$i")"
+	done
+	echo '"'
 } | tee "$STATE_DIR/env"
 node_docker 1 node ls --format '{{.Hostname}} {{.Status}} {{.ManagerStatus}}' >&2
