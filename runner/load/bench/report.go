@@ -48,6 +48,28 @@ type measurement struct {
 }
 
 func report(args []string) error {
+	o, err := reportOptions(args)
+	if err != nil {
+		return err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	o.self = self
+	if o.out == "" {
+		if o.out, err = os.MkdirTemp("", "bench-load-"); err != nil {
+			return err
+		}
+	}
+	if err := os.MkdirAll(o.out, 0o755); err != nil {
+		return err
+	}
+	return o.report()
+}
+
+// reportOptions parses the report command's flags.
+func reportOptions(args []string) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
 	fs.StringVar(&o.vegeta, "vegeta", "vegeta", "vegeta CLI binary")
@@ -67,30 +89,19 @@ func report(args []string) error {
 	fs.StringVar(&o.cpuLoad, "cpu-load", "0", "CPU list for the load generators (taskset -c)")
 	fs.StringVar(&o.cpuServer, "cpu-server", "1", "CPU list for the server (taskset -c)")
 	fs.StringVar(&o.out, "out", "", "directory for report.md and raw files (default: a new temp dir)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	self, err := os.Executable()
-	if err != nil {
-		return err
-	}
-	o.self = self
-	if o.out == "" {
-		if o.out, err = os.MkdirTemp("", "bench-load-"); err != nil {
-			return err
-		}
-	}
-	if err := os.MkdirAll(o.out, 0o755); err != nil {
-		return err
-	}
+	return o, fs.Parse(args)
+}
 
+func logf(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args...) }
+
+// report runs every measurement and writes report.md.
+func (o options) report() error {
 	srv, url, err := startServer(o, 0)
 	if err != nil {
 		return err
 	}
 	defer func() { _ = srv.Process.Kill(); _ = srv.Wait() }()
-	log := func(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args...) }
-	log("server %s on CPU %s (pid %d), generators on CPU %s, results in %s", url, o.cpuServer, srv.Process.Pid, o.cpuLoad, o.out)
+	logf("server %s on CPU %s (pid %d), generators on CPU %s, results in %s", url, o.cpuServer, srv.Process.Pid, o.cpuLoad, o.out)
 
 	loadBefore := loadavg()
 	tools := []string{"runner", o.vegeta}
@@ -98,69 +109,94 @@ func report(args []string) error {
 		if _, err := exec.LookPath(t); err == nil {
 			tools = append(tools, t)
 		} else {
-			log("skipping %s: %v", t, err)
+			logf("skipping %s: %v", t, err)
 		}
 	}
-	var ms []measurement
-	for run := 1; run <= o.runs; run++ {
-		for _, tool := range tools { // interleaved, so drifting noise hits every tool alike
-			m, err := measure(o, tool, url, srv.Process.Pid)
-			if err != nil {
-				return fmt.Errorf("%s run %d: %w", tool, run, err)
-			}
-			log("run %d %-7s %9.0f ok/s %6.3f CPU-s/10k req  rss %4.0f MiB  server %3.0f%% of a core",
-				run, m.tool, m.okRPS, perTenK(m), float64(m.maxRSS)/(1<<20), 100*m.serverCPU)
-			ms = append(ms, m)
-		}
+	ms, err := o.throughput(tools, url, srv.Process.Pid)
+	if err != nil {
+		return err
 	}
-	var openMD string
-	if o.openDuration > 0 {
-		wrkMax, vsWrk, cpuVsWrk := versusWrk(ms, len(tools))
-		rates := openRates(wrkMax)
-		runs, err := openRuns(o, url, rates)
-		if err != nil {
-			return err
-		}
-		var b strings.Builder
-		openMarkdown(func(f string, a ...any) { fmt.Fprintf(&b, f+"\n", a...) }, o, openMedians(runs, rates), rates, wrkMax, vsWrk, cpuVsWrk)
-		openMD = b.String()
+	openMD, err := o.openSection(url, ms, len(tools))
+	if err != nil {
+		return err
 	}
-	var mems []memRun
-	servers := []struct {
-		delay time.Duration
-		url   string
-	}{{0, url}}
-	if o.memSlow > 0 {
-		slow, slowURL, err := startServer(o, o.memSlow)
-		if err != nil {
-			return err
-		}
-		defer func() { _ = slow.Process.Kill(); _ = slow.Wait() }()
-		servers = append(servers, struct {
-			delay time.Duration
-			url   string
-		}{o.memSlow, slowURL})
+	mems, err := o.memoryRuns(url)
+	if err != nil {
+		return err
 	}
-	for run := 1; run <= o.runs; run++ {
-		for _, sv := range servers {
-			m, err := memory(o, sv.url)
-			if err != nil {
-				return fmt.Errorf("memory run %d: %w", run, err)
-			}
-			m.delay = sv.delay
-			log("memory run %d (server delay %s): %d users, %d requests, %.0f/s, %d in flight, peak RSS %.0f MiB",
-				run, sv.delay, o.memUsers, m.load.Requests, m.load.RateRPS, m.load.PeakInFlight, float64(m.maxRSS)/(1<<20))
-			mems = append(mems, m)
-		}
-	}
-
 	md := markdown(o, tools, ms, mems, loadBefore, loadavg()) + openMD
 	if err := os.WriteFile(filepath.Join(o.out, "report.md"), []byte(md), 0o644); err != nil {
 		return err
 	}
 	fmt.Print(md)
-	log("report written to %s", filepath.Join(o.out, "report.md"))
+	logf("report written to %s", filepath.Join(o.out, "report.md"))
 	return nil
+}
+
+// throughput runs every tool at maximum throughput, interleaved within each
+// round so drifting noise hits every tool alike.
+func (o options) throughput(tools []string, url string, serverPID int) ([]measurement, error) {
+	var ms []measurement
+	for run := 1; run <= o.runs; run++ {
+		for _, tool := range tools {
+			m, err := measure(o, tool, url, serverPID)
+			if err != nil {
+				return nil, fmt.Errorf("%s run %d: %w", tool, run, err)
+			}
+			logf("run %d %-7s %9.0f ok/s %6.3f CPU-s/10k req  rss %4.0f MiB  server %3.0f%% of a core",
+				run, m.tool, m.okRPS, perTenK(m), float64(m.maxRSS)/(1<<20), 100*m.serverCPU)
+			ms = append(ms, m)
+		}
+	}
+	return ms, nil
+}
+
+// openSection runs the open-model measurements and returns their Markdown.
+func (o options) openSection(url string, ms []measurement, tools int) (string, error) {
+	if o.openDuration <= 0 {
+		return "", nil
+	}
+	wrkMax, vsWrk, cpuVsWrk := versusWrk(ms, tools)
+	rates := openRates(wrkMax)
+	runs, err := openRuns(o, url, rates)
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	openMarkdown(func(f string, a ...any) { fmt.Fprintf(&b, f+"\n", a...) }, o, openMedians(runs, rates), rates, wrkMax, vsWrk, cpuVsWrk)
+	return b.String(), nil
+}
+
+// memoryRuns runs the many-users memory runs against url and, with memSlow,
+// against a slow server too.
+func (o options) memoryRuns(url string) ([]memRun, error) {
+	type server struct {
+		delay time.Duration
+		url   string
+	}
+	servers := []server{{0, url}}
+	if o.memSlow > 0 {
+		slow, slowURL, err := startServer(o, o.memSlow)
+		if err != nil {
+			return nil, err
+		}
+		defer func() { _ = slow.Process.Kill(); _ = slow.Wait() }()
+		servers = append(servers, server{o.memSlow, slowURL})
+	}
+	var mems []memRun
+	for run := 1; run <= o.runs; run++ {
+		for _, sv := range servers {
+			m, err := memory(o, sv.url)
+			if err != nil {
+				return nil, fmt.Errorf("memory run %d: %w", run, err)
+			}
+			m.delay = sv.delay
+			logf("memory run %d (server delay %s): %d users, %d requests, %.0f/s, %d in flight, peak RSS %.0f MiB",
+				run, sv.delay, o.memUsers, m.load.Requests, m.load.RateRPS, m.load.PeakInFlight, float64(m.maxRSS)/(1<<20))
+			mems = append(mems, m)
+		}
+	}
+	return mems, nil
 }
 
 // versusWrk returns wrk's median throughput, the runner's median throughput
