@@ -166,7 +166,11 @@ func Markdown(w io.Writer, d *Data, findings []Finding, plots map[string]bool) e
 		if err := resourcesTable(&b, d); err != nil {
 			return err
 		}
-		b.WriteString("\n## Scenarios\n\n")
+		b.WriteString("\n")
+		if err := writeNoise(&b, d); err != nil {
+			return err
+		}
+		b.WriteString("## Scenarios\n\n")
 		for i := range d.Scenarios {
 			writeScenario(&b, &d.Scenarios[i], plots)
 		}

@@ -316,9 +316,11 @@ type Run struct {
 	Started       time.Time `json:"started"`
 	Ended         time.Time `json:"ended"`
 	// Build is the time spent preparing the platform (building the image) once.
-	Build     time.Duration `json:"build_ns"`
-	SLO       *SLO          `json:"slo,omitempty"`
-	Scenarios []Outcome     `json:"scenarios,omitempty"`
+	Build time.Duration `json:"build_ns"`
+	SLO   *SLO          `json:"slo,omitempty"`
+	// Noise is the host's load and steal during the run (Linux; nil elsewhere).
+	Noise     *HostNoise `json:"noise,omitempty"`
+	Scenarios []Outcome  `json:"scenarios,omitempty"`
 }
 
 // SLO is the service-level objective every scenario is checked against. Zero fields

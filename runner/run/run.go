@@ -90,6 +90,7 @@ func Execute(ctx context.Context, meta result.Run, jobs []Job, opt Options) (res
 	if meta.Started.IsZero() {
 		meta.Started = time.Now()
 	}
+	hostStart := readHost("/proc")
 	if err := result.WriteJSON(filepath.Join(opt.Dir, "run.json"), meta); err != nil {
 		return meta, fmt.Errorf("cannot write run metadata: %w", err)
 	}
@@ -150,6 +151,7 @@ func Execute(ctx context.Context, meta result.Run, jobs []Job, opt Options) (res
 		}
 	}
 	meta.Ended = time.Now()
+	meta.Noise = hostNoise(hostStart, readHost("/proc"), numCPU())
 	runs := meta
 	runs.Scenarios = nil
 	if err := result.WriteJSON(filepath.Join(opt.Dir, "run.json"), runs); err != nil && runErr == nil {
