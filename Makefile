@@ -144,3 +144,7 @@ testbed-down: ## remove the test bed and everything on it (the cached node image
 
 testbed-test: ## the test bed's own test: up N=3, limits, overlay across nodes, down with nothing left
 	@bash scripts/testbed/test.sh
+
+.PHONY: bench-agents
+bench-agents: ## aggregate rate of 1, 2, 3 load agents pinned to one CPU each vs one process on all CPUs (RATE=40000/s DURATION=5s)
+	@bash scripts/bench-agents.sh
