@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -475,4 +476,62 @@ func FuzzDecodeCompletion(f *testing.F) {
 			t.Fatalf("accepted %+v", r)
 		}
 	})
+}
+
+// TestLLMGracefulShutdown: on shutdown an open stream runs to its end ([DONE]), new
+// requests get 503 with Retry-After, and Serve returns cleanly; a stream still open at
+// the end of the grace period is cut and its cache freed.
+func TestLLMGracefulShutdown(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		grace time.Duration
+		done  bool
+	}{{"finishes", 30 * time.Second, true}, {"cut at the grace period", 20 * time.Millisecond, false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newTestHandler(t, Config{})
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, stop := context.WithCancel(t.Context())
+			served := make(chan error, 1)
+			go func() { served <- Serve(ctx, ln, h, ServerConfig{ShutdownTimeout: tc.grace}) }()
+			base := "http://" + ln.Addr().String()
+			tokens := 124 // the whole context: longer than the grace period
+			if tc.done {
+				tokens = 40
+			}
+			res := post(t, t.Context(), base+"/v1/completions",
+				fmt.Sprintf(`{"model":%q,"prompt":"The ","max_tokens":%d,"ignore_eos":true,"stream":true}`, DefaultLLM, tokens))
+			for r, _, _ := h.Engine().Stats(); r == 0; r, _, _ = h.Engine().Stats() {
+				time.Sleep(time.Millisecond)
+			}
+			stop()
+			for !h.draining.Load() {
+				time.Sleep(time.Millisecond)
+			}
+			if _, err := h.Engine().Submit(GenRequest{Prompt: []int{'a'}, MaxTokens: 1}); err != ErrDraining {
+				t.Errorf("submit while draining: %v", err)
+			}
+			if tc.done {
+				if chunks, done := readStream(t, res); !done || len(chunks) != tokens {
+					t.Errorf("the open stream: %d chunks, [DONE] %v; want %d and [DONE]", len(chunks), done, tokens)
+				}
+			} else {
+				io.Copy(io.Discard, res.Body) //nolint:errcheck
+				res.Body.Close()
+			}
+			err = <-served
+			if tc.done != (err == nil) {
+				t.Errorf("Serve: %v", err)
+			}
+			deadline := time.Now().Add(10 * time.Second)
+			for r, w, kv := h.Engine().Stats(); r+w > 0 || kv > 0; r, w, kv = h.Engine().Stats() {
+				if time.Now().After(deadline) {
+					t.Fatalf("after shutdown: %d running, %d waiting, %d KV bytes", r, w, kv)
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+		})
+	}
 }
