@@ -21,11 +21,10 @@ import (
 	"testing"
 	"time"
 
-	vegeta "github.com/tsenart/vegeta/v12/lib"
-
 	"github.com/infergrid/runner/inference"
 	"github.com/infergrid/runner/internal/dockertest"
 	"github.com/infergrid/runner/runner/label"
+	"github.com/infergrid/runner/runner/load"
 	"github.com/infergrid/runner/runner/monitor"
 	"github.com/infergrid/runner/runner/platform/local"
 	"github.com/infergrid/runner/runner/result"
@@ -468,7 +467,7 @@ func TestSIGKILLRecovery(t *testing.T) {
 	}
 
 	// The raw results so far are readable.
-	n, err := decodeResults(filepath.Join(dir, "scenarios", "single-r1-cpu0_5-mem256m-client-u5s5", "results.gob"))
+	n, err := load.CountResults(filepath.Join(dir, "scenarios", "single-r1-cpu0_5-mem256m-client-u5s5", "results.gob"))
 	if n == 0 || (err != nil && !errors.Is(err, io.ErrUnexpectedEOF)) {
 		t.Errorf("results.gob after SIGKILL: %d records, then %v", n, err)
 	}
@@ -490,70 +489,6 @@ func TestSIGKILLRecovery(t *testing.T) {
 		t.Errorf("next run's stderr lacks %q:\n%s", want, next.stderr.String())
 	}
 	dockertest.NoLeftovers(t, label.Run+"="+id)
-}
-
-// decodeResults reads a raw results file and returns how many records it holds
-// before the first error (nil at a clean end).
-func decodeResults(path string) (int, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	dec := vegeta.NewDecoder(f)
-	n := 0
-	for {
-		var r vegeta.Result
-		if err := dec.Decode(&r); err != nil {
-			if errors.Is(err, io.EOF) {
-				return n, nil
-			}
-			return n, err
-		}
-		if r.Timestamp.IsZero() {
-			return n, fmt.Errorf("record %d has no timestamp", n)
-		}
-		n++
-	}
-}
-
-// TestResultsTruncated: a raw results file cut at any byte (a crash mid-write)
-// still decodes every record before the cut, and no more.
-func TestResultsTruncated(t *testing.T) {
-	var buf bytes.Buffer
-	enc := vegeta.NewEncoder(&buf)
-	var ends []int
-	t0 := time.Now()
-	for i := range 8 {
-		r := vegeta.Result{Attack: "a", Seq: uint64(i), Code: 200, Timestamp: t0.Add(time.Duration(i) * time.Millisecond), Latency: time.Millisecond, URL: "http://127.0.0.1/predict", Method: "POST"}
-		if i%3 == 0 {
-			r.Code, r.Error = 0, "connection refused"
-		}
-		if err := enc.Encode(&r); err != nil {
-			t.Fatal(err)
-		}
-		ends = append(ends, buf.Len())
-	}
-	full := buf.Bytes()
-	path := filepath.Join(t.TempDir(), "results.gob")
-	for cut := 0; cut <= len(full); cut++ {
-		if err := os.WriteFile(path, full[:cut], 0o644); err != nil {
-			t.Fatal(err)
-		}
-		want := 0
-		for _, e := range ends {
-			if e <= cut {
-				want++
-			}
-		}
-		n, err := decodeResults(path)
-		if n != want {
-			t.Fatalf("cut at byte %d of %d: %d records, want %d (err %v)", cut, len(full), n, want, err)
-		}
-		if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
-			t.Fatalf("cut at byte %d: %v, want a clean end or io.ErrUnexpectedEOF", cut, err)
-		}
-	}
 }
 
 // TestReplicaKilledMidLoad kills one of two replicas with docker kill during the
@@ -813,50 +748,6 @@ func TestBrokenScenarioCorpus(t *testing.T) {
 	}
 }
 
-// TestStatsTruncated: stats.csv cut at any byte (a crash mid-write) reads
-// without error, and exactly the lines complete before the cut read back as
-// written.
-func TestStatsTruncated(t *testing.T) {
-	var buf bytes.Buffer
-	sw, err := result.NewStatsWriter(&buf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var want []result.Sample
-	ends := []int{buf.Len()}
-	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	for i := range 8 {
-		s := result.Sample{Time: t0.Add(time.Duration(i) * time.Second), Container: fmt.Sprintf("app-%d", i%2+1),
-			CPUPct: 12.5 * float64(i), MemBytes: int64(i) << 20, MemLimitBytes: 256 << 20, NetRxBytes: uint64(i) * 1000, NetTxBytes: 7, PIDs: 12}
-		if err := sw.Write(s); err != nil {
-			t.Fatal(err)
-		}
-		want = append(want, s)
-		ends = append(ends, buf.Len())
-	}
-	full := buf.Bytes()
-	for cut := ends[0]; cut <= len(full); cut++ {
-		got, err := result.ReadStats(bytes.NewReader(full[:cut]))
-		if err != nil {
-			t.Fatalf("cut at byte %d of %d: %v", cut, len(full), err)
-		}
-		complete := 0
-		for _, e := range ends[1:] {
-			if e <= cut {
-				complete++
-			}
-		}
-		if len(got) != complete {
-			t.Fatalf("cut at byte %d: %d samples, want %d", cut, len(got), complete)
-		}
-		for i := range complete {
-			if !got[i].Time.Equal(want[i].Time) || got[i].Container != want[i].Container || got[i].MemBytes != want[i].MemBytes || got[i].PIDs != want[i].PIDs {
-				t.Fatalf("cut at byte %d: sample %d is %+v, want %+v", cut, i, got[i], want[i])
-			}
-		}
-	}
-}
-
 // sockProxy forwards a unix socket to the Docker daemon's, so that a test can make
 // "the daemon" vanish for one runner (close the listener and every connection)
 // without stopping the daemon that other tests share.
@@ -1054,7 +945,7 @@ func TestDockerLostMidRun(t *testing.T) {
 				if o.Load.Requests == 0 || !strings.Contains(o.Error, "results so far are kept") {
 					t.Errorf("first scenario kept no load results: %+v", o.Load)
 				}
-				if n, err := decodeResults(filepath.Join(first, "results.gob")); n == 0 {
+				if n, err := load.CountResults(filepath.Join(first, "results.gob")); n == 0 {
 					t.Errorf("results.gob: %d records (%v)", n, err)
 				}
 			}

@@ -2,6 +2,7 @@ package result
 
 import (
 	"bytes"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -43,5 +44,49 @@ func TestReadStatsTruncatedTail(t *testing.T) {
 	bad := strings.Join(StatsHeader, ",") + "\nnot-a-time,a,1,1,2,3,4,5\n"
 	if _, err := ReadStats(strings.NewReader(bad)); err == nil || !strings.Contains(err.Error(), "line 2") {
 		t.Errorf("bad time: err = %v, want line 2", err)
+	}
+}
+
+// TestStatsTruncated: stats.csv cut at any byte (a crash mid-write) reads
+// without error, and exactly the lines complete before the cut read back as
+// written.
+func TestStatsTruncated(t *testing.T) {
+	var buf bytes.Buffer
+	sw, err := NewStatsWriter(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []Sample
+	ends := []int{buf.Len()}
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	for i := range 8 {
+		s := Sample{Time: t0.Add(time.Duration(i) * time.Second), Container: fmt.Sprintf("app-%d", i%2+1),
+			CPUPct: 12.5 * float64(i), MemBytes: int64(i) << 20, MemLimitBytes: 256 << 20, NetRxBytes: uint64(i) * 1000, NetTxBytes: 7, PIDs: 12}
+		if err := sw.Write(s); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, s)
+		ends = append(ends, buf.Len())
+	}
+	full := buf.Bytes()
+	for cut := ends[0]; cut <= len(full); cut++ {
+		got, err := ReadStats(bytes.NewReader(full[:cut]))
+		if err != nil {
+			t.Fatalf("cut at byte %d of %d: %v", cut, len(full), err)
+		}
+		complete := 0
+		for _, e := range ends[1:] {
+			if e <= cut {
+				complete++
+			}
+		}
+		if len(got) != complete {
+			t.Fatalf("cut at byte %d: %d samples, want %d", cut, len(got), complete)
+		}
+		for i := range complete {
+			if !got[i].Time.Equal(want[i].Time) || got[i].Container != want[i].Container || got[i].MemBytes != want[i].MemBytes || got[i].PIDs != want[i].PIDs {
+				t.Fatalf("cut at byte %d: sample %d is %+v, want %+v", cut, i, got[i], want[i])
+			}
+		}
 	}
 }
