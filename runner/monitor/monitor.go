@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -117,6 +118,60 @@ func Summarize(samples []result.Sample, events []result.Event, advisory bool) re
 	}
 	r.OOMKills, r.Restarts = countEvents(events)
 	return r
+}
+
+// Services summarizes the side services (result.RoleSide) from their samples and
+// events: one entry per container seen in either, in name order, with its peak
+// memory against its limit, CPU, OOM kills and restarts (counted as Summarize
+// counts them). A side container OOM-killed before its first sample still has an
+// entry.
+func Services(samples []result.Sample, events []result.Event) []result.ServiceSummary {
+	r := Summarize(samples, nil, false)
+	byName := map[string]result.ServiceSummary{}
+	for _, c := range r.Containers {
+		byName[c.Name] = result.ServiceSummary{ContainerSummary: c}
+	}
+	evs := map[string][]result.Event{}
+	for _, ev := range events {
+		if ev.Container == "" {
+			continue
+		}
+		evs[ev.Container] = append(evs[ev.Container], ev)
+		if _, ok := byName[ev.Container]; !ok {
+			byName[ev.Container] = result.ServiceSummary{ContainerSummary: result.ContainerSummary{Name: ev.Container}}
+		}
+	}
+	var out []result.ServiceSummary
+	for _, name := range slices.Sorted(maps.Keys(byName)) {
+		s := byName[name]
+		s.OOMKills, s.Restarts = countEvents(evs[name])
+		out = append(out, s)
+	}
+	return out
+}
+
+// SplitRoles separates samples and events by role: the replicas' (and their
+// unattributed events, such as platform errors), the balancer's samples (its role,
+// or its name for samples from before roles), and the side services'.
+func SplitRoles(samples []result.Sample, events []result.Event, balancer string) (replicas, bal, side []result.Sample, replicaEvents, sideEvents []result.Event) {
+	for _, s := range samples {
+		switch {
+		case s.Role == result.RoleSide:
+			side = append(side, s)
+		case s.Role == result.RoleBalancer || (balancer != "" && s.Container == balancer):
+			bal = append(bal, s)
+		default:
+			replicas = append(replicas, s)
+		}
+	}
+	for _, ev := range events {
+		if ev.Role == result.RoleSide {
+			sideEvents = append(sideEvents, ev)
+		} else {
+			replicaEvents = append(replicaEvents, ev)
+		}
+	}
+	return replicas, bal, side, replicaEvents, sideEvents
 }
 
 func countEvents(events []result.Event) (ooms, restarts int) {

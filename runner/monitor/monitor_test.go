@@ -200,3 +200,44 @@ func TestEventsFile(t *testing.T) {
 		t.Error("writing into a missing folder succeeded")
 	}
 }
+
+// TestSideServices: a stack with two replicas, a balancer and a side service
+// (mlflow) that is OOM-killed and restarted, and a second side container killed
+// before its first sample. The side services' OOM kills and restarts are theirs,
+// not the replicas'.
+func TestSideServices(t *testing.T) {
+	code := 137
+	side := result.RoleSide
+	samples := []result.Sample{
+		{Time: at(0), Container: "app-1", CPUPct: 10, MemBytes: 100, Role: result.RoleReplica},
+		{Time: at(0), Container: "app-2", CPUPct: 20, MemBytes: 200},
+		{Time: at(0), Container: "lb-1", CPUPct: 5, MemBytes: 50},
+		{Time: at(0), Container: "mlflow-1", CPUPct: 40, MemBytes: 900, MemLimitBytes: 1000, Role: side},
+		{Time: at(1), Container: "mlflow-1", CPUPct: 60, MemBytes: 990, MemLimitBytes: 1000, Role: side},
+	}
+	events := []result.Event{
+		{Time: at(0), Kind: result.EventPlatform, Message: "stats: slow"},
+		{Time: at(1), Container: "app-1", Kind: result.EventStart},
+		{Time: at(2), Container: "mlflow-1", Kind: result.EventOOM, Role: side},
+		{Time: at(2), Container: "mlflow-1", Kind: result.EventDie, ExitCode: &code, Role: side},
+		{Time: at(3), Container: "mlflow-1", Kind: result.EventStart, Role: side},
+		{Time: at(0), Container: "cache-1", Kind: result.EventOOM, Role: side},
+	}
+	replicas, bal, sides, replicaEvents, sideEvents := SplitRoles(samples, events, "lb-1")
+	if len(replicas) != 2 || len(bal) != 1 || len(sides) != 2 || len(replicaEvents) != 2 || len(sideEvents) != 4 {
+		t.Fatalf("SplitRoles: %d replica, %d balancer, %d side samples; %d replica, %d side events", len(replicas), len(bal), len(sides), len(replicaEvents), len(sideEvents))
+	}
+	if r := Summarize(replicas, replicaEvents, false); r.OOMKills != 0 || r.PeakMemBytes != 200 {
+		t.Errorf("replicas: %+v: the side service's OOM or memory leaked into them", r)
+	}
+	want := []result.ServiceSummary{
+		{ContainerSummary: result.ContainerSummary{Name: "cache-1"}, OOMKills: 1},
+		{ContainerSummary: result.ContainerSummary{Name: "mlflow-1", PeakMemBytes: 990, MemLimitBytes: 1000, MeanCPUPct: 50, PeakCPUPct: 60}, OOMKills: 1, Restarts: 1},
+	}
+	if got := Services(sides, sideEvents); !reflect.DeepEqual(got, want) {
+		t.Errorf("Services:\n got %+v\nwant %+v", got, want)
+	}
+	if got := Services(nil, nil); got != nil {
+		t.Errorf("Services of none = %+v", got)
+	}
+}

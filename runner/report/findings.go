@@ -253,6 +253,7 @@ func Failures(outcomes []result.Outcome) []Finding {
 		if n := o.Resources.Restarts; n > 0 {
 			why = append(why, plural(n, "container restart", "container restarts"))
 		}
+		why = append(why, sideTrouble(o.Resources)...)
 		if rate := errorRate(o.Load); rate >= errorRateNotable {
 			s := fmt.Sprintf("%s of %d requests failed", pctLabel(rate), o.Load.Requests)
 			if msg, n := topError(o.Load.Errors); msg != "" {
@@ -272,6 +273,34 @@ func Failures(outcomes []result.Outcome) []Finding {
 		out = append(out, Finding{Rule: RuleFailures, Text: fmt.Sprintf("All %s completed with no failure, OOM kill, restart or missed SLO, and under 0.1%% failed requests.", plural(len(outcomes), "scenario", "scenarios"))})
 	}
 	return out
+}
+
+// sideTrouble says which side services (beside the service under test) were
+// OOM-killed or restarted, with their peak memory against their limit.
+func sideTrouble(r result.Resources) []string {
+	var why []string
+	for _, s := range r.Services {
+		var what []string
+		if s.OOMKills > 0 {
+			what = append(what, plural(s.OOMKills, "OOM kill", "OOM kills"))
+		}
+		if s.Restarts > 0 {
+			what = append(what, plural(s.Restarts, "restart", "restarts"))
+		}
+		if len(what) == 0 {
+			continue
+		}
+		t := fmt.Sprintf("side service %s: %s", s.Name, strings.Join(what, ", "))
+		if s.PeakMemBytes > 0 {
+			t += " (peak " + bytesLabel(s.PeakMemBytes)
+			if s.MemLimitBytes > 0 {
+				t += " of " + bytesLabel(s.MemLimitBytes)
+			}
+			t += ")"
+		}
+		why = append(why, t)
+	}
+	return why
 }
 
 // topError is the most frequent error message (ties broken by message).

@@ -166,6 +166,9 @@ func Markdown(w io.Writer, d *Data, findings []Finding, plots map[string]bool) e
 		if err := resourcesTable(&b, d); err != nil {
 			return err
 		}
+		if err := servicesTable(&b, d); err != nil {
+			return err
+		}
 		b.WriteString("\n")
 		if err := writeNoise(&b, d); err != nil {
 			return err
@@ -426,6 +429,35 @@ func resourcesTable(b *bytes.Buffer, d *Data) error {
 		rows = append(rows, row)
 	}
 	return table(b, header, rows)
+}
+
+// servicesTable lists the side services of every scenario that has some: the
+// containers a user's compose template runs beside the service under test.
+func servicesTable(b *bytes.Buffer, d *Data) error {
+	var rows [][]string
+	for _, sc := range d.Scenarios {
+		for _, s := range sc.Outcome.Resources.Services {
+			mem := "–"
+			if s.PeakMemBytes > 0 {
+				mem = bytesLabel(s.PeakMemBytes) + " / "
+				if s.MemLimitBytes > 0 {
+					mem += fmt.Sprintf("%s (%.0f%%)", bytesLabel(s.MemLimitBytes), 100*float64(s.PeakMemBytes)/float64(s.MemLimitBytes))
+				} else {
+					mem += "–"
+				}
+			}
+			cpu := "–"
+			if s.PeakMemBytes > 0 || s.PeakCPUPct > 0 {
+				cpu = fmt.Sprintf("%.1f%% / %.1f%%", s.MeanCPUPct, s.PeakCPUPct)
+			}
+			rows = append(rows, []string{code(sc.Outcome.Scenario.ID), code(s.Name), mem, cpu, fmt.Sprint(s.OOMKills), fmt.Sprint(s.Restarts)})
+		}
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	b.WriteString("\nSide services: the other containers of the stack (a template's services beside the one under test), in none of the figures above. The memory limit is what Docker reports, the host's memory when the service sets none.\n\n")
+	return table(b, []string{"scenario", "side service", "peak memory / limit", "mean / peak CPU", "OOM kills", "restarts"}, rows)
 }
 
 func writeScenario(b *bytes.Buffer, sc *Scenario, plots map[string]bool) {

@@ -24,6 +24,7 @@ var ExtraColumns = []string{
 	"block", "status", "error", "think", "warmup_s", "requested_rps", "rate_rps", "shortfall",
 	"mean_ms", "peak_cpu_pct", "advisory", "generator_cpu_s", "slo_failures",
 	"search", "capacity_rps", "capacity_rps_per_cpu", "capacity_rps_per_gb", "capacity_steps", "capacity_lower_bound",
+	"side_oom_kills", "side_restarts",
 }
 
 // Columns is the full header of results.csv.
@@ -85,7 +86,26 @@ func Record(o result.Outcome) []string {
 		cell(l.GeneratorCPU > 0, ffix(seconds(l.GeneratorCPU), 3)),
 		strings.Join(o.SLOFailures, "; "),
 		s.Search,
-	}, capacityRecord(o)...)
+	}, append(capacityRecord(o), sideRecord(r)...)...)
+}
+
+// sideRecord is the side services' columns: their OOM kills and restarts, summed;
+// empty without side services.
+func sideRecord(r result.Resources) []string {
+	if len(r.Services) == 0 {
+		return []string{"", ""}
+	}
+	ooms, restarts := sideCounts(r)
+	return []string{strconv.Itoa(ooms), strconv.Itoa(restarts)}
+}
+
+// sideCounts sums the side services' OOM kills and restarts.
+func sideCounts(r result.Resources) (ooms, restarts int) {
+	for _, s := range r.Services {
+		ooms += s.OOMKills
+		restarts += s.Restarts
+	}
+	return ooms, restarts
 }
 
 // capacityRecord is the capacity columns of results.csv: empty unless o is a

@@ -188,7 +188,10 @@ type SummaryResources struct {
 	Restarts     int                       `json:"restarts"`
 	Advisory     bool                      `json:"advisory"`
 	Containers   []result.ContainerSummary `json:"containers,omitempty"`
-	Events       []result.Event            `json:"events,omitempty"`
+	// Services are the side services' containers (result.RoleSide): a user's
+	// template's services beside the one under test, in none of the figures above.
+	Services []result.ServiceSummary `json:"services,omitempty"`
+	Events   []result.Event          `json:"events,omitempty"`
 }
 
 // SummaryPhases are the orchestration phase wall times in seconds.
@@ -259,7 +262,7 @@ func summaryScenario(sc Scenario) SummaryScenario {
 		Resources: SummaryResources{
 			PeakMemBytes: r.PeakMemBytes, MeanCPUPct: round(r.MeanCPUPct, 2), PeakCPUPct: round(r.PeakCPUPct, 2),
 			OOMKills: r.OOMKills, Restarts: r.Restarts, Advisory: r.Advisory,
-			Containers: slices.Clone(r.Containers), Events: sc.Events,
+			Containers: slices.Clone(r.Containers), Services: slices.Clone(r.Services), Events: sc.Events,
 		},
 		PhasesS: SummaryPhases{
 			Build: round(seconds(p.Build), 3), Up: round(seconds(p.Up), 3), Healthy: round(seconds(p.Healthy), 3),
@@ -270,6 +273,10 @@ func summaryScenario(sc Scenario) SummaryScenario {
 	}
 	for i := range out.Resources.Containers {
 		c := &out.Resources.Containers[i]
+		c.MeanCPUPct, c.PeakCPUPct = round(c.MeanCPUPct, 2), round(c.PeakCPUPct, 2)
+	}
+	for i := range out.Resources.Services {
+		c := &out.Resources.Services[i]
 		c.MeanCPUPct, c.PeakCPUPct = round(c.MeanCPUPct, 2), round(c.PeakCPUPct, 2)
 	}
 	for _, e := range l.Endpoints {

@@ -188,6 +188,17 @@ type CapacityStep struct {
 	ResultsFile string `json:"results_file,omitempty"`
 }
 
+// Roles of the containers of a stack, in samples and events.
+const (
+	// RoleReplica is a replica of the service under test.
+	RoleReplica = "replica"
+	// RoleBalancer is the load balancer in front of the replicas (balancer: proxy).
+	RoleBalancer = "balancer"
+	// RoleSide is any other container of the stack: a service a user's compose
+	// template runs beside the one under test (a model registry, a cache).
+	RoleSide = "side"
+)
+
 // Sample is one telemetry reading of one container (or local process).
 type Sample struct {
 	Time          time.Time `json:"time"`
@@ -198,6 +209,9 @@ type Sample struct {
 	NetRxBytes    uint64    `json:"net_rx_bytes"`
 	NetTxBytes    uint64    `json:"net_tx_bytes"`
 	PIDs          uint64    `json:"pids"`
+	// Role is one of the Role* constants; empty (runs before roles were
+	// recorded) means a replica, or the balancer by its name.
+	Role string `json:"role,omitempty"`
 }
 
 // Event kinds.
@@ -220,6 +234,8 @@ type Event struct {
 	// ExitCode is set for die events.
 	ExitCode *int   `json:"exit_code,omitempty"`
 	Message  string `json:"message,omitempty"`
+	// Role is RoleSide for a side service's container; empty otherwise.
+	Role string `json:"role,omitempty"`
 }
 
 // ContainerSummary is the telemetry summary of one container.
@@ -229,6 +245,16 @@ type ContainerSummary struct {
 	MemLimitBytes int64   `json:"mem_limit_bytes"`
 	MeanCPUPct    float64 `json:"mean_cpu_pct"`
 	PeakCPUPct    float64 `json:"peak_cpu_pct"`
+}
+
+// ServiceSummary is the telemetry summary of one side service's container (see
+// RoleSide), with what happened to it.
+type ServiceSummary struct {
+	ContainerSummary
+	// OOMKills counts the container's lives that ended in an OOM kill.
+	OOMKills int `json:"oom_kills"`
+	// Restarts counts its restarts.
+	Restarts int `json:"restarts"`
 }
 
 // Resources summarises what the service's containers used during the scenario.
@@ -248,6 +274,9 @@ type Resources struct {
 	// Balancer is the load balancer container in the stack (balancer: proxy); it is
 	// not a replica, so it is in none of the figures above. Nil without one.
 	Balancer *ContainerSummary `json:"balancer,omitempty"`
+	// Services are the side services' containers (see RoleSide), in name order;
+	// they are in none of the figures above either.
+	Services []ServiceSummary `json:"services,omitempty"`
 }
 
 // Phases are the wall times of the orchestration phases of a scenario.

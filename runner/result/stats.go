@@ -2,6 +2,7 @@ package result
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/csv"
 	"fmt"
 	"io"
@@ -9,8 +10,12 @@ import (
 	"time"
 )
 
-// StatsHeader is the header of stats.csv.
-var StatsHeader = []string{"time", "container", "cpu_pct", "mem_bytes", "mem_limit_bytes", "net_rx_bytes", "net_tx_bytes", "pids"}
+// StatsHeader is the header of stats.csv. Role (replica, balancer or side) came
+// last; files written before it have the first statsMinColumns columns only.
+var StatsHeader = []string{"time", "container", "cpu_pct", "mem_bytes", "mem_limit_bytes", "net_rx_bytes", "net_tx_bytes", "pids", "role"}
+
+// statsMinColumns is the number of columns of the oldest stats.csv files.
+const statsMinColumns = 8
 
 // StatsWriter appends Samples to a stats.csv stream.
 type StatsWriter struct {
@@ -39,6 +44,7 @@ func (s *StatsWriter) Write(samples ...Sample) error {
 			strconv.FormatUint(x.NetRxBytes, 10),
 			strconv.FormatUint(x.NetTxBytes, 10),
 			strconv.FormatUint(x.PIDs, 10),
+			cmp.Or(x.Role, RoleReplica),
 		}
 		if err := s.w.Write(rec); err != nil {
 			return err
@@ -66,7 +72,7 @@ func ReadStats(r io.Reader) ([]Sample, error) {
 	if err != nil {
 		return nil, fmt.Errorf("stats.csv header: %w", err)
 	}
-	if len(head) < len(StatsHeader) {
+	if len(head) < statsMinColumns {
 		return nil, fmt.Errorf("stats.csv header has %d columns, want %v", len(head), StatsHeader)
 	}
 	var out []Sample
@@ -78,7 +84,7 @@ func ReadStats(r io.Reader) ([]Sample, error) {
 		if err != nil {
 			return out, fmt.Errorf("stats.csv line %d: %w", line, err)
 		}
-		if len(rec) < len(StatsHeader) {
+		if len(rec) < statsMinColumns {
 			if _, err := cr.Read(); err == io.EOF {
 				return out, nil // truncated last record
 			}
@@ -94,6 +100,9 @@ func ReadStats(r io.Reader) ([]Sample, error) {
 		s.NetRxBytes, errs[4] = strconv.ParseUint(rec[5], 10, 64)
 		s.NetTxBytes, errs[5] = strconv.ParseUint(rec[6], 10, 64)
 		s.PIDs, errs[6] = strconv.ParseUint(rec[7], 10, 64)
+		if len(rec) > statsMinColumns {
+			s.Role = rec[statsMinColumns]
+		}
 		for _, e := range errs {
 			if e != nil {
 				return out, fmt.Errorf("stats.csv line %d: %w", line, e)

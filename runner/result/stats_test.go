@@ -12,8 +12,9 @@ import (
 func TestStatsRoundTrip(t *testing.T) {
 	t0 := time.Date(2026, 11, 28, 12, 0, 0, 5, time.UTC)
 	in := []Sample{
-		{Time: t0, Container: "a-1", CPUPct: 12.5, MemBytes: 1 << 20, MemLimitBytes: 1 << 30, NetRxBytes: 10, NetTxBytes: 20, PIDs: 7},
-		{Time: t0.Add(time.Second), Container: "a,2", CPUPct: 0, MemBytes: 5},
+		{Time: t0, Container: "a-1", CPUPct: 12.5, MemBytes: 1 << 20, MemLimitBytes: 1 << 30, NetRxBytes: 10, NetTxBytes: 20, PIDs: 7, Role: RoleReplica},
+		{Time: t0.Add(time.Second), Container: "a,2", CPUPct: 0, MemBytes: 5, Role: RoleReplica},
+		{Time: t0.Add(time.Second), Container: "mlflow-1", CPUPct: 3, MemBytes: 50 << 20, MemLimitBytes: 100 << 20, Role: RoleSide},
 	}
 	var buf bytes.Buffer
 	w, err := NewStatsWriter(&buf)
@@ -32,6 +33,21 @@ func TestStatsRoundTrip(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, in) {
 		t.Errorf("round trip:\n got %+v\nwant %+v", got, in)
+	}
+}
+
+// TestReadStatsWithoutRole reads a stats.csv of a run from before the role column.
+func TestReadStatsWithoutRole(t *testing.T) {
+	data := "time,container,cpu_pct,mem_bytes,mem_limit_bytes,net_rx_bytes,net_tx_bytes,pids\n2026-11-28T12:00:00Z,a,1.00,1,2,3,4,5\n"
+	got, err := ReadStats(strings.NewReader(data))
+	if err != nil || len(got) != 1 || got[0].Role != "" || got[0].PIDs != 5 {
+		t.Fatalf("got %+v, err %v; want one sample without a role", got, err)
+	}
+	var buf bytes.Buffer
+	w, _ := NewStatsWriter(&buf)
+	w.Write(Sample{Container: "x"})
+	if !strings.HasSuffix(buf.String(), ",replica\n") {
+		t.Errorf("a sample without a role is written as %q, want the role replica", buf.String())
 	}
 }
 

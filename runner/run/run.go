@@ -297,13 +297,14 @@ func teardown(ctx context.Context, emit func(Event), stack platform.Stack, serie
 	}
 	// Summarise after Down: it records the final state (OOM kills) of every replica.
 	events := monitor.Merge(stack.Events(), series.Errors)
-	replicas, balancer := splitSamples(series.Samples, balancerName(stack))
-	o.Resources = monitor.Summarize(replicas, events, stack.Advisory())
+	replicas, balancer, side, replicaEvents, sideEvents := monitor.SplitRoles(series.Samples, events, balancerName(stack))
+	o.Resources = monitor.Summarize(replicas, replicaEvents, stack.Advisory())
 	if len(balancer) > 0 {
 		if b := monitor.Summarize(balancer, nil, stack.Advisory()); len(b.Containers) > 0 {
 			o.Resources.Balancer = &b.Containers[0]
 		}
 	}
+	o.Resources.Services = monitor.Services(side, sideEvents)
 	if err := monitor.WriteEvents(filepath.Join(dir, "events.json"), events); err != nil && o.Error == "" {
 		o.Status, o.Error = result.StatusFailed, err.Error()
 	}
@@ -326,6 +327,7 @@ func watch(ctx context.Context, emit func(Event), stack platform.Stack, dir stri
 		defer f.Close()
 		sample := samplerFunc(func(sctx context.Context) ([]result.Sample, error) {
 			s, err := stack.Sample(sctx)
+			withRoles(s, balancerName(stack))
 			if errors.Is(err, platform.ErrUnavailable) {
 				stopLoad(err)
 			}
@@ -379,19 +381,18 @@ func balancerName(st platform.Stack) string {
 	return ""
 }
 
-// splitSamples separates the balancer's samples from the replicas'.
-func splitSamples(samples []result.Sample, balancer string) (replicas, bal []result.Sample) {
-	if balancer == "" {
-		return samples, nil
-	}
-	for _, s := range samples {
-		if s.Container == balancer {
-			bal = append(bal, s)
-		} else {
-			replicas = append(replicas, s)
+// withRoles gives the samples the platform left without a role theirs: the
+// balancer's by its name, else replica.
+func withRoles(samples []result.Sample, balancer string) {
+	for i := range samples {
+		switch {
+		case samples[i].Role != "":
+		case balancer != "" && samples[i].Container == balancer:
+			samples[i].Role = result.RoleBalancer
+		default:
+			samples[i].Role = result.RoleReplica
 		}
 	}
-	return replicas, bal
 }
 
 // withUpstreams replaces the load's endpoints (the balancer alone) by the

@@ -86,6 +86,9 @@ func (st *Stack) upBalanced(ctx context.Context, cs []docker.Container) error {
 		}
 	}
 	st.healthyTime = time.Since(t1)
+	if err := st.addSideServices(ctx); err != nil {
+		return err
+	}
 	st.sampler = st.dc.NewSampler(st.targets)
 	return nil
 }

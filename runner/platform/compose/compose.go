@@ -219,8 +219,33 @@ func (p *Platform) Up(ctx context.Context, s platform.Spec) (platform.Stack, err
 		return fail(fmt.Errorf("project %s: %w", s.Project, err))
 	}
 	st.healthyTime = time.Since(t1)
+	if err := st.addSideServices(ctx); err != nil {
+		return fail(err)
+	}
 	st.sampler = dc.NewSampler(st.targets)
 	return st, nil
+}
+
+// addSideServices adds the project's other containers, services a user's template
+// runs beside the one under test (not the balancer), to the sampled targets with
+// the side role, and remembers their names so that their events carry it too.
+func (st *Stack) addSideServices(ctx context.Context) error {
+	cs, err := st.dc.Containers(ctx, docker.Filter{docker.ComposeProject: st.project})
+	if err != nil {
+		return err
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.side = map[string]bool{}
+	for _, c := range cs {
+		svc := c.Labels[docker.ComposeService]
+		if svc == st.spec.Service || (st.spec.Balancer != "" && svc == st.spec.Balancer) {
+			continue
+		}
+		st.side[c.Name] = true
+		st.targets = append(st.targets, docker.Target{ID: c.ID, Name: c.Name, Role: result.RoleSide})
+	}
+	return nil
 }
 
 func exitHow(c docker.Container) string {
@@ -253,6 +278,8 @@ type Stack struct {
 	upStarted      time.Time
 	// balancer is the load balancer container (balancer: proxy), else nil.
 	balancer *docker.Container
+	// side names the containers of side services (see addSideServices).
+	side map[string]bool
 
 	mu          sync.Mutex
 	watchOver   bool
@@ -275,8 +302,19 @@ func (st *Stack) Sample(ctx context.Context) ([]result.Sample, error) {
 	return st.sampler.Sample(ctx)
 }
 
-// Events returns the container events seen since Up, in time order.
-func (st *Stack) Events() []result.Event { return st.watch.Events() }
+// Events returns the container events seen since Up, in time order; those of side
+// services carry their role.
+func (st *Stack) Events() []result.Event {
+	evs := st.watch.Events()
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	for i := range evs {
+		if st.side[evs[i].Container] {
+			evs[i].Role = result.RoleSide
+		}
+	}
+	return evs
+}
 
 // UpTimes returns how long `compose up` plus port discovery took, and then the
 // health wait.

@@ -15,9 +15,11 @@ import (
 	"github.com/infergrid/runner/runner/result"
 )
 
-// Target is a container Sampler reads, with the name samples carry.
+// Target is a container Sampler reads, with the name and role samples carry.
 type Target struct {
 	ID, Name string
+	// Role is the samples' role (result.Role*); empty leaves it to the caller.
+	Role string
 }
 
 // Sampler keeps a stats stream open per container, as `docker stats` does: the
@@ -101,6 +103,7 @@ func (s *Sampler) read(ctx context.Context, t Target) error {
 			return nil // not running
 		}
 		x := ToSample(t.Name, prev, st)
+		x.Role = t.Role
 		hasCPU := prev != nil || st.PreCPUStats.SystemUsage != 0
 		cur := st.CPUStats
 		prev = &cur
