@@ -1,7 +1,6 @@
 package inference
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/json"
@@ -195,5 +194,3 @@ func jsonFloat(v float64) any {
 	}
 	return v
 }
-
-var _ = context.Background

@@ -378,27 +378,8 @@ func build(name string, jm *jsonModel) (*Model, error) {
 		m.Kind = Regressor
 	}
 
-	// Names: the model's own if it has them, else XGBoost's default f0, f1, ...
-	m.FeatureNames = l.FeatureNames
-	if len(m.FeatureNames) == 0 {
-		m.FeatureNames = make([]string, nf)
-		for i := range m.FeatureNames {
-			m.FeatureNames[i] = "f" + strconv.Itoa(i)
-		}
-	} else if len(m.FeatureNames) != nf {
-		return nil, fmt.Errorf("%d feature_names for %d features", len(m.FeatureNames), nf)
-	}
-	for _, t := range l.FeatureTypes {
-		if t == "c" {
-			return nil, fmt.Errorf("%w: categorical features", ErrUnsupportedModel)
-		}
-	}
-	m.featIndex = make(map[string]int, nf)
-	for i, n := range m.FeatureNames {
-		if _, dup := m.featIndex[n]; dup {
-			return nil, fmt.Errorf("feature name %q appears twice", n)
-		}
-		m.featIndex[n] = i
+	if err := m.setFeatures(l.FeatureNames, l.FeatureTypes, nf); err != nil {
+		return nil, err
 	}
 
 	base, err := parseBaseScore(l.LearnerModelParm.BaseScore, m.groups)
@@ -410,32 +391,65 @@ func build(name string, jm *jsonModel) (*Model, error) {
 		m.base[i] = probToMargin(tr, b)
 	}
 
-	if l.GradientBooster == nil {
-		return nil, errors.New("no learner.gradient_booster")
+	if err := m.setBooster(l.GradientBooster); err != nil {
+		return nil, err
 	}
-	gb := *l.GradientBooster
+	return m, nil
+}
+
+// setFeatures sets the feature names: the model's own if it has them, else XGBoost's
+// default f0, f1, ...
+func (m *Model) setFeatures(names, types []string, nf int) error {
+	m.FeatureNames = names
+	if len(m.FeatureNames) == 0 {
+		m.FeatureNames = make([]string, nf)
+		for i := range m.FeatureNames {
+			m.FeatureNames[i] = "f" + strconv.Itoa(i)
+		}
+	} else if len(m.FeatureNames) != nf {
+		return fmt.Errorf("%d feature_names for %d features", len(m.FeatureNames), nf)
+	}
+	for _, t := range types {
+		if t == "c" {
+			return fmt.Errorf("%w: categorical features", ErrUnsupportedModel)
+		}
+	}
+	m.featIndex = make(map[string]int, nf)
+	for i, n := range m.FeatureNames {
+		if _, dup := m.featIndex[n]; dup {
+			return fmt.Errorf("feature name %q appears twice", n)
+		}
+		m.featIndex[n] = i
+	}
+
+	return nil
+}
+
+// setBooster reads the trees of a gbtree or dart booster.
+func (m *Model) setBooster(booster *jsonBooster) error {
+	if booster == nil {
+		return errors.New("no learner.gradient_booster")
+	}
+	gb := *booster
 	m.Booster = gb.Name
 	var weights []float32
 	switch gb.Name {
 	case "gbtree":
 	case "dart":
 		if gb.GBTree == nil {
-			return nil, errors.New("dart booster without gbtree")
+			return errors.New("dart booster without gbtree")
 		}
 		weights = gb.WeightDrop
 		gb = *gb.GBTree
 	case "gblinear":
-		return nil, fmt.Errorf("%w: booster gblinear", ErrUnsupportedModel)
+		return fmt.Errorf("%w: booster gblinear", ErrUnsupportedModel)
 	default:
-		return nil, fmt.Errorf("%w: booster %q", ErrUnsupportedModel, gb.Name)
+		return fmt.Errorf("%w: booster %q", ErrUnsupportedModel, gb.Name)
 	}
 	if gb.Model == nil {
-		return nil, errors.New("gradient_booster has no model")
+		return errors.New("gradient_booster has no model")
 	}
-	if err := m.addTrees(gb.Model, weights); err != nil {
-		return nil, err
-	}
-	return m, nil
+	return m.addTrees(gb.Model, weights)
 }
 
 func (m *Model) addTrees(g *jsonGBTree, weights []float32) error {
