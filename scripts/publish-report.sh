@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Copies the report of a run directory (Markdown, CSV, JSON summary, plots; not the
+# Copies the report of a run directory (Markdown, HTML, CSV, JSON summary, plots; not the
 # raw results) into a folder under reports/, where it is committed.
 #   scripts/publish-report.sh runs/workshop5-YYYYMMDDTHHMMSSZ reports/workshop5
 set -euo pipefail
@@ -8,7 +8,7 @@ dest=${2:?usage: publish-report.sh RUN_DIR DEST}
 [ -f "$run/report.md" ] || { echo "$run has no report.md: not a finished run directory" >&2; exit 2; }
 rm -rf "$dest"
 mkdir -p "$dest"
-cp "$run"/report.md "$run"/results.csv "$run"/summary.json "$run"/run.json "$run"/plan.json "$dest"/
+cp "$run"/report.md "$run"/report.html "$run"/results.csv "$run"/summary.json "$run"/run.json "$run"/plan.json "$dest"/
 [ -d "$run/plots" ] && cp -r "$run/plots" "$dest"/
 for d in "$run"/scenarios/*/; do
   id=$(basename "$d")

@@ -24,7 +24,7 @@ import (
 	"github.com/infergrid/runner/runner/spec"
 )
 
-const runUsage = `Usage: runner [run] FILE [--out DIR] [--only PATTERN] [--platform P] [--init-swarm] [--distribute-image] [--swarm-node NAME=HOST]... [--resume[=RUN_DIR]] [--dry-run]
+const runUsage = `Usage: runner [run] FILE [--out DIR] [--only PATTERN] [--platform P] [--init-swarm] [--distribute-image] [--swarm-node NAME=HOST]... [--resume[=RUN_DIR]] [--dry-run] [--dashboard ADDR [--dashboard-exit]]
 
 Runs every scenario of FILE: for each, renders its compose file, brings the stack up
 under its limits, waits until every replica is healthy, drives the load, samples the
@@ -48,6 +48,7 @@ Examples:
   runner run scenarios/workshop5.yaml --resume          # finish the latest interrupted run
   runner run scenarios/external.yaml --platform external
   runner run scenarios/smoke.yaml --platform swarm --init-swarm
+  runner run scenarios/smoke.yaml --dashboard 127.0.0.1:8089   # open http://127.0.0.1:8089/
 `
 
 // exitInterrupted is the conventional status of a command stopped by SIGINT.
@@ -92,6 +93,8 @@ type runOptions struct {
 	distributeImage           bool
 	swarmNodes                nodesFlag
 	interval                  time.Duration
+	dashboard                 string
+	dashboardExit             bool
 }
 
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -111,6 +114,8 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.allowOvercommit, "allow-overcommit", false, "run scenarios whose memory limits exceed this host's available memory (warn instead of refusing)")
 	fs.BoolVar(&o.ignoreSLO, "ignore-slo", false, "exit 0 even when a scenario fails or misses the SLO")
 	fs.DurationVar(&o.interval, "interval", time.Second, "container telemetry sampling `interval`")
+	fs.StringVar(&o.dashboard, "dashboard", "", "serve a live web dashboard of the run on `ADDR` (HOST:PORT; a bare PORT binds 127.0.0.1), and its final state after the run until Ctrl-C")
+	fs.BoolVar(&o.dashboardExit, "dashboard-exit", false, "with --dashboard, stop serving as soon as the run ends")
 	pos, code, ok := parse(fs, args, stderr)
 	if !ok {
 		return code
@@ -231,9 +236,19 @@ func runFile(ctx context.Context, o runOptions, stdout, stderr io.Writer) int {
 		return code
 	}
 	defer release()
+	observers := []run.Observer{run.NewProgress(stdout, tty)}
+	dash, err := startDashboard(o.dashboard, plan, stdout)
+	if err != nil {
+		fmt.Fprintf(stderr, "runner run: %v\n", err)
+		return exitUsage
+	}
+	if dash != nil {
+		defer dash.stop()
+		observers = append(observers, dash.srv.Observe)
+	}
 	ran, runErr := run.Execute(ctx, meta, jobs, run.Options{
 		Dir: dir, Resume: o.resume.set, Platform: p, Build: build, SLO: meta.SLO,
-		Interval: o.interval, Observers: []run.Observer{run.NewProgress(stdout, tty)},
+		Interval: o.interval, Observers: observers,
 	})
 
 	// The report is written whatever happened, from what is on disk.
@@ -244,8 +259,15 @@ func runFile(ctx context.Context, o runOptions, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "runner run: report: %s\n", pr)
 		}
 		fmt.Fprintf(stdout, "report: %s\n", filepath.Join(dir, "report.md"))
+		if dash != nil {
+			dash.srv.SetReport(filepath.Join(dir, report.HTMLFile))
+		}
 	}
-	return exitStatus(ctx, ran, runErr, o, stdout, stderr)
+	code = exitStatus(ctx, ran, runErr, o, stdout, stderr)
+	if dash != nil && !o.dashboardExit {
+		dash.serveFinal(ctx, stdout)
+	}
+	return code
 }
 
 // openPlatform opens the platform called name (none for external) and records

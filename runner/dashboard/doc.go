@@ -10,8 +10,9 @@
 // the charts' legend toggles. Every asset is embedded in the binary, nothing is
 // fetched from elsewhere.
 //
-// The server is read-only: it answers GET and HEAD on "/" (the page) and
-// "/events" (the stream) and nothing else, and serves no file, so no request can
+// The server is read-only: it answers GET and HEAD on "/" (the page), "/events"
+// (the stream) and "/report.html" (the run's report, once written: a path fixed
+// by the runner, never taken from a request) and nothing else, so no request can
 // reach into the run directory or change the run. Listen binds a bare port to
 // the loopback interface.
 package dashboard

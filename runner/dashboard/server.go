@@ -87,12 +87,14 @@ func (s *Server) snapshot() ([]byte, uint64, <-chan struct{}, error) {
 	return s.cache, s.version, s.changed, nil
 }
 
-// Handler serves the page on "/" and the stream on "/events"; every other path
-// is 404 and every method but GET and HEAD is 405.
+// Handler serves the page on "/", the stream on "/events" and, once SetReport
+// named it, the run's report on "/report.html"; every other path is 404 and
+// every method but GET and HEAD is 405.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/{$}", s.page)
 	mux.HandleFunc("/events", s.events)
+	mux.HandleFunc("/report.html", s.report)
 	return readOnly(mux)
 }
 

@@ -47,7 +47,7 @@ type live struct {
 	Shares   []result.EndpointCount
 	Total    time.Duration // warm-up and measured window
 	Elapsed  time.Duration
-	LoadLine string
+	Notes    []string // capacity-search steps so far
 	errors   uint64 // errors so far, to turn the running count into a rate
 }
 
@@ -57,11 +57,13 @@ type state struct {
 	Dir      string
 	Started  time.Time
 	Rows     []row
+	Phase    string // the run's latest phase
 	Live     *live
 	Failures []failure
 	ETA      time.Duration
 	Ended    bool
 	EndErr   string
+	Report   string // path of report.html once written
 	Updated  time.Time
 }
 
@@ -89,6 +91,7 @@ func (s *state) row(k int, id string) *row {
 }
 
 func (s *state) phase(k int, id, phase string) {
+	s.Phase = phase
 	if r := s.row(k, id); r != nil {
 		r.Status = phase
 	}
@@ -136,6 +139,13 @@ func (s *state) samples(k int, id string, ss []result.Sample) {
 	l.Samples = append(l.Samples, ss...)
 	if len(l.Samples) > maxSamples {
 		l.Samples = l.Samples[len(l.Samples)-maxSamples:]
+	}
+}
+
+// note keeps a line about the running scenario, such as a capacity-search step.
+func (s *state) note(id, line string) {
+	if s.Live != nil && s.Live.ID == id {
+		s.Live.Notes = append(s.Live.Notes, line)
 	}
 }
 

@@ -178,14 +178,14 @@ func (a *aggregator) load(stopped time.Time, users func(time.Time) int) result.L
 	return l
 }
 
-// takeTick returns the completions per second and p99 since the last call.
-func (a *aggregator) takeTick(interval time.Duration) (rate float64, p99 time.Duration) {
+// takeTick returns the completions per second, p50 and p99 since the last call.
+func (a *aggregator) takeTick(interval time.Duration) (rate float64, p50, p99 time.Duration) {
 	if interval > 0 {
 		rate = float64(a.tick.n) / interval.Seconds()
 	}
-	p99 = a.tick.quantiles(0.99)[0]
+	q := a.tick.quantiles(0.5, 0.99)
 	a.tick = sparseHist{}
-	return rate, p99
+	return rate, q[0], q[1]
 }
 
 // normalizeError drops the local address from socket errors ("read tcp

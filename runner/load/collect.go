@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -136,7 +137,7 @@ func (col *collector) tick(now time.Time) {
 	e, agg := col.e, col.agg
 	col.rw.flush()
 	if p := e.c.Progress; p != nil {
-		rate, p99 := agg.takeTick(now.Sub(col.lastTick))
+		rate, p50, p99 := agg.takeTick(now.Sub(col.lastTick))
 		phase := AttackMeasure
 		if now.Before(e.measureStart) {
 			phase = AttackWarmup
@@ -148,9 +149,11 @@ func (col *collector) tick(now time.Time) {
 			Requests:      agg.done,
 			Errors:        agg.failed,
 			RatePerSecond: rate,
+			P50:           p50,
 			P99:           p99,
 			Users:         int(e.started.Load()),
 			InFlight:      int(e.inFlight.Load()),
+			Endpoints:     slices.Clone(agg.endpoints),
 		})
 	}
 	col.lastTick = now

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/url"
 	"time"
+
+	"github.com/infergrid/runner/runner/result"
 )
 
 // Balancing modes of Config.Balancer.
@@ -108,12 +110,16 @@ type Progress struct {
 	Errors uint64
 	// RatePerSecond is the completions per second over the last interval.
 	RatePerSecond float64
-	// P99 is the 99th percentile latency of the last interval's completions.
-	P99 time.Duration
+	// P50 and P99 are the median and 99th percentile latency of the last
+	// interval's completions.
+	P50, P99 time.Duration
 	// Users is the number of closed-model users started.
 	Users int
 	// InFlight is the number of requests in flight now.
 	InFlight int
+	// Endpoints are the requests and errors per endpoint so far, in the order
+	// of the targets (the per-replica share of a client-balanced load).
+	Endpoints []result.EndpointCount
 }
 
 func (c Config) closed() bool { return c.Users > 0 }
