@@ -38,17 +38,17 @@ type failure struct {
 
 // live is the running scenario.
 type live struct {
-	K        int
-	ID       string
-	Phase    string
-	Started  time.Time // of the load
-	Ticks    []tick
-	Samples  []result.Sample
-	Shares   []result.EndpointCount
-	Total    time.Duration // warm-up and measured window
-	Elapsed  time.Duration
-	Notes    []string // capacity-search steps so far
-	errors   uint64 // errors so far, to turn the running count into a rate
+	K       int
+	ID      string
+	Phase   string
+	Started time.Time // of the load
+	Ticks   []tick
+	Samples []result.Sample
+	Shares  []result.EndpointCount
+	Total   time.Duration // warm-up and measured window
+	Elapsed time.Duration
+	Notes   []string // capacity-search steps so far
+	errors  uint64   // errors so far, to turn the running count into a rate
 }
 
 // state is everything the page shows.
