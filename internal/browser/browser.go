@@ -43,10 +43,11 @@ func Find(t testing.TB) *Chromium {
 // Timeout bounds one chromium run; a busy machine starts it slowly.
 const Timeout = 3 * time.Minute
 
-// Load opens url in a window of width × height pixels, waits wait (virtual
-// time, so timers and streams run without the test sleeping more than needed),
-// and returns the DOM as the page's scripts left it. When screenshot is not
-// empty, it also writes a PNG of the window there.
+// Load opens url in a window of width × height pixels and returns the DOM as
+// the page's scripts left it: once the page has loaded, or, when wait is not
+// zero, after wait (for a page that keeps a stream open, such as the live
+// dashboard). When screenshot is not empty, it also writes a PNG of the window
+// there.
 func (c *Chromium) Load(ctx context.Context, url string, width, height int, wait time.Duration, screenshot string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, Timeout)
 	defer cancel()
@@ -59,7 +60,7 @@ func (c *Chromium) Load(ctx context.Context, url string, width, height int, wait
 		"--dump-dom",
 	}
 	if wait > 0 {
-		args = append(args, "--virtual-time-budget="+strconv.FormatInt(wait.Milliseconds(), 10))
+		args = append(args, "--timeout="+strconv.FormatInt(wait.Milliseconds(), 10))
 	}
 	if screenshot != "" {
 		abs, err := filepath.Abs(screenshot)
