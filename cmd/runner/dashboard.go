@@ -7,6 +7,7 @@ import (
 
 	"github.com/infergrid/runner/runner/dashboard"
 	"github.com/infergrid/runner/runner/result"
+	"github.com/infergrid/runner/runner/run"
 )
 
 // liveDashboard is the dashboard of runner run --dashboard.
@@ -16,11 +17,15 @@ type liveDashboard struct {
 	stop func()
 }
 
-// startDashboard serves the dashboard of a run of plan on addr; nil when addr is
+// startDashboard serves the dashboard of a run of jobs on addr; nil when addr is
 // empty. It serves until stop.
-func startDashboard(addr string, plan []result.Scenario, stdout io.Writer) (*liveDashboard, error) {
+func startDashboard(addr string, jobs []run.Job, stdout io.Writer) (*liveDashboard, error) {
 	if addr == "" {
 		return nil, nil
+	}
+	plan := make([]result.Scenario, len(jobs))
+	for i, j := range jobs {
+		plan[i] = j.Scenario
 	}
 	ln, err := dashboard.Listen(addr)
 	if err != nil {

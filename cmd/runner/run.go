@@ -237,7 +237,7 @@ func runFile(ctx context.Context, o runOptions, stdout, stderr io.Writer) int {
 	}
 	defer release()
 	observers := []run.Observer{run.NewProgress(stdout, tty)}
-	dash, err := startDashboard(o.dashboard, plan, stdout)
+	dash, err := startDashboard(o.dashboard, jobs, stdout)
 	if err != nil {
 		fmt.Fprintf(stderr, "runner run: %v\n", err)
 		return exitUsage
