@@ -227,6 +227,7 @@ func execute(ctx context.Context, emit func(Event), j Job, opt Options) (o resul
 				// Up could not remove what it started either.
 				lost = &LostError{StackLeft: true, Err: err}
 			}
+			upFailed(err, dir, &o)
 			return fail(fmt.Errorf("stack did not come up: %w", err))
 		}
 		stack = s
@@ -379,6 +380,29 @@ func balancerName(st platform.Stack) string {
 		return b.BalancerName()
 	}
 	return ""
+}
+
+// upFailed records what the platform saw of a stack that failed during up or
+// health: its events (events.json) and its OOM kills and restarts, counted as for
+// a stack that fails under load.
+func upFailed(err error, dir string, o *result.Outcome) {
+	var ue *platform.UpError
+	if !errors.As(err, &ue) {
+		return
+	}
+	replicas := make([]result.Event, 0, len(ue.Events))
+	var side []result.Event
+	for _, ev := range ue.Events {
+		if ev.Role == result.RoleSide {
+			side = append(side, ev)
+		} else {
+			replicas = append(replicas, ev)
+		}
+	}
+	r := monitor.Summarize(nil, replicas, false)
+	o.Resources.OOMKills, o.Resources.Restarts = r.OOMKills, r.Restarts
+	o.Resources.Services = monitor.Services(nil, side)
+	_ = monitor.WriteEvents(filepath.Join(dir, "events.json"), ue.Events) // the failure is the error the user reads
 }
 
 // withRoles gives the samples the platform left without a role theirs: the

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/infergrid/runner/runner/monitor"
 	"github.com/infergrid/runner/runner/platform"
 	"github.com/infergrid/runner/runner/result"
 )
@@ -487,5 +488,33 @@ func TestExecuteStopsWhenPlatformIsLost(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestExecuteCountsOOMBeforeHealthy: a replica OOM-killed while starting fails
+// the scenario at Up; its OOM kill is counted and its events are written, as for a
+// stack that fails under load.
+func TestExecuteCountsOOMBeforeHealthy(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run-1")
+	code := 137
+	t0 := time.Now()
+	upErr := &platform.UpError{Err: errors.New("replica a-1 exited: OOM-killed (exit code 137)"), Events: []result.Event{
+		{Time: t0, Kind: result.EventStart, Container: "a-1"},
+		{Time: t0.Add(time.Second), Kind: result.EventOOM, Container: "a-1"},
+		{Time: t0.Add(time.Second), Kind: result.EventDie, Container: "a-1", ExitCode: &code},
+		{Time: t0.Add(time.Second), Kind: result.EventOOM, Container: "mlflow-1", Role: result.RoleSide},
+	}}
+	p := &fakePlatform{failUp: map[string]error{"a": upErr}}
+	run, err := Execute(t.Context(), result.Run{ID: "run-1"}, []Job{job("a", okLoad)}, Options{Dir: dir, Platform: p, Interval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := run.Scenarios[0]
+	if o.Status != result.StatusFailed || o.Resources.OOMKills != 1 || len(o.Resources.Services) != 1 || o.Resources.Services[0].OOMKills != 1 {
+		t.Errorf("outcome %s, resources %+v: want failed with the replica's and the side service's OOM kills counted apart", o.Status, o.Resources)
+	}
+	evs, err := monitor.ReadEvents(filepath.Join(dir, "scenarios", "a", "events.json"))
+	if err != nil || len(evs) != 4 {
+		t.Errorf("events.json: %d events, %v; want the 4 the platform saw", len(evs), err)
 	}
 }

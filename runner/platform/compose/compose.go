@@ -147,7 +147,9 @@ func (p *Platform) Up(ctx context.Context, s platform.Spec) (platform.Stack, err
 	}
 	st.watch = dc.Watch(ctx, docker.Filter{docker.ComposeProject: st.project})
 	fail := func(err error) (platform.Stack, error) {
-		return nil, platform.UpFailed(ctx, lost(dc, err), st.Down)
+		err = platform.UpFailed(ctx, lost(dc, err), st.Down)
+		// Down recorded the OOM kills the daemon's state shows.
+		return nil, &platform.UpError{Err: err, Events: st.Events()}
 	}
 	upArgs := []string{"up", "--detach", "--no-build"}
 	if !tool.V1 {
