@@ -36,7 +36,7 @@ func TestRead(t *testing.T) {
 				"data: [DONE]\n\n",
 			wantTokens: 2, wantOutput: 2, wantEvents: 4, wantDone: true},
 		{name: "usage wins over the count",
-			body: completion("ab", "cd") + `data: {"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":4,"total_tokens":7}}` + "\n\ndata: [DONE]\n\n",
+			body:       completion("ab", "cd") + `data: {"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":4,"total_tokens":7}}` + "\n\ndata: [DONE]\n\n",
 			wantTokens: 2, wantOutput: 4, wantEvents: 3, wantDone: true},
 		{name: "usage-only event without choices is not a token",
 			body:       completion("x") + `data: {"usage":{"completion_tokens":1}}` + "\n\ndata: [DONE]\n\n",
