@@ -1,0 +1,98 @@
+package load
+
+import (
+	"math"
+	"testing"
+	"time"
+)
+
+// gapStats returns the mean rate and the coefficient of variation of the first
+// n gaps of s.
+func gapStats(s schedule, n int) (rate, cv float64) {
+	var sum, sq float64
+	prev := time.Duration(0)
+	for k := range uint64(n) {
+		g := (s.due(k) - prev).Seconds()
+		prev = s.due(k)
+		sum += g
+		sq += g * g
+	}
+	mean := sum / float64(n)
+	sd := math.Sqrt(sq/float64(n) - mean*mean)
+	return 1 / mean, sd / mean
+}
+
+func TestArrivalStatistics(t *testing.T) {
+	const n = 20000
+	tests := []struct {
+		name       string
+		kind       string
+		burstiness float64
+		wantCV     float64
+		cvTol      float64
+	}{
+		{name: "constant stays regular", kind: ArrivalConstant, wantCV: 0, cvTol: 0.001},
+		{name: "poisson has CV 1", kind: ArrivalPoisson, wantCV: 1, cvTol: 0.05},
+		{name: "gamma 1 is poisson", kind: ArrivalGamma, burstiness: 1, wantCV: 1, cvTol: 0.05},
+		{name: "gamma 0.5 has CV sqrt 2", kind: ArrivalGamma, burstiness: 0.5, wantCV: math.Sqrt2, cvTol: 0.07},
+		{name: "gamma 4 is regular-ish", kind: ArrivalGamma, burstiness: 4, wantCV: 0.5, cvTol: 0.03},
+	}
+	for _, tt := range tests {
+		for _, seed := range []uint64{1, 42, 2026} {
+			s, _ := newArrival(tt.kind, 200, tt.burstiness, seed)
+			rate, cv := gapStats(s, n)
+			if math.Abs(rate-200)/200 > 0.05 {
+				t.Errorf("%s seed %d: mean rate %.1f/s, want 200/s within 5%%", tt.name, seed, rate)
+			}
+			if math.Abs(cv-tt.wantCV) > tt.cvTol {
+				t.Errorf("%s seed %d: CV %.3f, want %.3f ± %.3f", tt.name, seed, cv, tt.wantCV, tt.cvTol)
+			}
+		}
+	}
+}
+
+func TestArrivalSeedRepeats(t *testing.T) {
+	a, _ := newArrival(ArrivalPoisson, 50, 0, 7)
+	b, _ := newArrival(ArrivalPoisson, 50, 0, 7)
+	c, _ := newArrival(ArrivalPoisson, 50, 0, 8)
+	same := true
+	for k := range uint64(100) {
+		if a.due(k) != b.due(k) {
+			t.Fatalf("seed 7 gave two schedules: hit %d at %s and %s", k, a.due(k), b.due(k))
+		}
+		same = same && a.due(k) == c.due(k)
+	}
+	if same {
+		t.Fatal("seeds 7 and 8 gave the same schedule")
+	}
+	if _, seed := newArrival(ArrivalGamma, 50, 0.5, 0); seed == 0 {
+		t.Fatal("a zero seed was not replaced by a drawn one")
+	}
+}
+
+func TestRandomRatePace(t *testing.T) {
+	p := newRandomRate(100, 1, 3)
+	// Out-of-order due calls see the same schedule as in-order Pace calls.
+	d5 := p.due(5)
+	for k := range uint64(10) {
+		due := p.due(k)
+		if wait, stop := p.Pace(0, k); stop || wait != due {
+			t.Fatalf("Pace(0, %d) = %s, %v; want %s", k, wait, stop, due)
+		}
+		if wait, _ := p.Pace(due+time.Millisecond, k); wait != 0 {
+			t.Fatalf("Pace after the due time of hit %d waits %s", k, wait)
+		}
+	}
+	if p.due(5) != d5 || p.Rate(time.Hour) != 100 {
+		t.Fatal("schedule changed after more draws")
+	}
+}
+
+func BenchmarkRandomRateDue(b *testing.B) {
+	p := newRandomRate(1000, 0.5, 1)
+	var k uint64
+	for b.Loop() {
+		p.due(k)
+		k++
+	}
+}
