@@ -73,6 +73,12 @@ type Second struct {
 	P99      time.Duration `json:"p99_ns"`
 	// Users is the number of closed-model users running at the end of the second.
 	Users int `json:"users,omitempty"`
+	// Tokens is the output tokens that arrived in the second (streaming).
+	Tokens uint64 `json:"tokens,omitempty"`
+	// TTFTP50 and TTFTP99 are the time-to-first-token percentiles of the
+	// requests whose first token arrived in the second (streaming).
+	TTFTP50 time.Duration `json:"ttft_p50_ns,omitempty"`
+	TTFTP99 time.Duration `json:"ttft_p99_ns,omitempty"`
 }
 
 // Load is what the load engine measured for one scenario.
@@ -130,6 +136,12 @@ type Load struct {
 	GeneratorBound bool `json:"generator_bound,omitempty"`
 	// Notes are honesty remarks the report shows next to the numbers.
 	Notes []string `json:"notes,omitempty"`
+	// Stream holds the streaming figures (request.stream: sse); nil otherwise.
+	Stream *Stream `json:"stream,omitempty"`
+	// Goodput is the rate of requests that met slo.goodput; nil without it.
+	Goodput *GoodputResult `json:"goodput,omitempty"`
+	// ByName is the per-request-name share of a mix (requests:); nil otherwise.
+	ByName []NameCount `json:"by_name,omitempty"`
 	// Capacity is the result of a capacity search; nil for other scenarios. The
 	// other fields of a search's Load are those of its highest passing step (of its
 	// first step when none passed).
@@ -362,4 +374,15 @@ type SLO struct {
 	ErrorRate *float64 `json:"error_rate,omitempty"`
 	// MinThroughputRPS is the lowest allowed successful requests per second.
 	MinThroughputRPS float64 `json:"min_throughput_rps,omitempty"`
+	// TTFT*, ITL* and TPOT* are the highest allowed percentiles of the streaming
+	// figures (time to first token, inter-token latency, time per output token).
+	TTFTP50 time.Duration `json:"ttft_p50_ns,omitempty"`
+	TTFTP95 time.Duration `json:"ttft_p95_ns,omitempty"`
+	TTFTP99 time.Duration `json:"ttft_p99_ns,omitempty"`
+	ITLP95  time.Duration `json:"itl_p95_ns,omitempty"`
+	ITLP99  time.Duration `json:"itl_p99_ns,omitempty"`
+	TPOTP95 time.Duration `json:"tpot_p95_ns,omitempty"`
+	TPOTP99 time.Duration `json:"tpot_p99_ns,omitempty"`
+	// Goodput is the per-request limits of goodput; nil when not set.
+	Goodput *Goodput `json:"goodput,omitempty"`
 }

@@ -74,6 +74,7 @@ func (f *File) scenarios() []scenarioAt {
 								Proxy:       f.proxy(bal),
 								Load:        f.resolveLoad(b, le),
 								Request:     f.resolveRequest(),
+								Mix:         f.resolveMix(),
 								Network:     f.Network,
 								Targets:     f.Targets,
 								Image:       f.Image(),
@@ -157,7 +158,18 @@ func (f *File) resolveLoad(b Block, le LoadEntry) Workload {
 	} else {
 		l.Warmup = DefaultWarmup
 	}
+	if le.Arrival != "constant" {
+		l.Arrival, l.Burstiness = le.Arrival, le.Burstiness
+	}
+	l.Seed = uint64(max(le.Seed, 0))
 	if s := le.Search; s != nil {
+		if s.On == "goodput" {
+			l.SearchOnGoodput = true
+			l.SearchMinGoodput = DefaultMinGoodput
+			if s.MinGoodput != nil {
+				l.SearchMinGoodput = s.MinGoodput.Ratio
+			}
+		}
 		l.SearchFrom, l.SearchTo = s.From.PerSecond, s.To.PerSecond
 		l.SearchSteps = cmp(s.Steps, DefaultSearchSteps)
 		l.SearchPrecision = DefaultSearchPrecision
@@ -186,14 +198,42 @@ func (f *File) resolveLoad(b Block, le LoadEntry) Workload {
 }
 
 func (f *File) resolveRequest() ResolvedRequest {
-	r := f.Request
-	return ResolvedRequest{
+	if len(f.Requests) > 0 {
+		return f.Requests[0].resolve()
+	}
+	return f.Request.resolve()
+}
+
+// resolveMix returns the mix of requests:, or nil.
+func (f *File) resolveMix() []ResolvedRequest {
+	if len(f.Requests) == 0 {
+		return nil
+	}
+	mix := make([]ResolvedRequest, len(f.Requests))
+	for i, r := range f.Requests {
+		mix[i] = r.resolve()
+	}
+	return mix
+}
+
+func (r Request) resolve() ResolvedRequest {
+	order := cmp(r.Order, r.BodyOrder)
+	rr := ResolvedRequest{
 		Method:  r.Method,
 		Path:    r.Path,
 		Headers: maps.Clone(r.Headers),
-		Bodies:  f.bodies,
-		Random:  r.BodyOrder == "random",
+		Bodies:  r.bodies,
+		Dataset: r.data,
+		Random:  order == "random",
+		Seed:    uint64(max(r.Seed, 0)),
+		Stream:  r.Stream == "sse",
+		Name:    r.Name,
+		Weight:  1,
 	}
+	if r.Weight != nil {
+		rr.Weight = *r.Weight
+	}
+	return rr
 }
 
 // Image is the name of the service image the compose file runs: service.image when
@@ -308,6 +348,16 @@ func (s *SLO) Result() *result.SLO {
 		P95:              s.P95.Duration,
 		P99:              s.P99.Duration,
 		MinThroughputRPS: s.MinThroughput.PerSecond,
+		TTFTP50:          s.TTFTP50.Duration,
+		TTFTP95:          s.TTFTP95.Duration,
+		TTFTP99:          s.TTFTP99.Duration,
+		ITLP95:           s.ITLP95.Duration,
+		ITLP99:           s.ITLP99.Duration,
+		TPOTP95:          s.TPOTP95.Duration,
+		TPOTP99:          s.TPOTP99.Duration,
+	}
+	if g := s.Goodput; g != nil {
+		r.Goodput = &result.Goodput{TTFT: g.TTFT.Duration, TPOT: g.TPOT.Duration, Latency: g.Latency.Duration}
 	}
 	if s.ErrorRate != nil {
 		v := s.ErrorRate.Ratio
@@ -356,6 +406,18 @@ func scenarioID(s Scenario, le LoadEntry, external bool) string {
 		parts = append(parts, "rate"+idNum(l.RateFrom)+"to"+idNum(l.RateTo))
 	default:
 		parts = append(parts, "rate"+idNum(l.Rate))
+	}
+	switch le.Arrival {
+	case "poisson":
+		parts = append(parts, "poisson")
+	case "gamma":
+		parts = append(parts, "gamma"+idNum(cmp(le.Burstiness, 1)))
+	}
+	if le.Seed > 0 {
+		parts = append(parts, fmt.Sprintf("seed%d", le.Seed))
+	}
+	if s := le.Search; s != nil && s.On == "goodput" {
+		parts = append(parts, "goodput")
 	}
 	if le.Duration.set {
 		parts = append(parts, "d"+idDur(le.Duration.Duration))

@@ -8,6 +8,7 @@ import (
 	"go/parser"
 	"go/token"
 	"io"
+	"math"
 	"net"
 	"net/url"
 	"os"
@@ -19,6 +20,7 @@ import (
 	"time"
 
 	units "github.com/docker/go-units"
+	"github.com/infergrid/runner/runner/dataset"
 	"gopkg.in/yaml.v3"
 )
 
@@ -42,6 +44,9 @@ const (
 	// DefaultSearchPrecision is the relative bracket width at which a capacity
 	// search stops bisecting.
 	DefaultSearchPrecision = 0.05
+	// DefaultMinGoodput is the share of a search step's requests that must meet
+	// slo.goodput when the search is on goodput.
+	DefaultMinGoodput = 0.95
 	// MaxSearchSteps bounds a capacity search's step budget.
 	MaxSearchSteps = 50
 	// MaxScenarios bounds the expansion of one file.
@@ -374,29 +379,85 @@ func (f *File) abs(p string) string {
 	return filepath.Join(f.Dir, p)
 }
 
+// Stream modes of request.stream.
+var StreamModes = []string{"none", "sse"}
+
+// Arrivals lists the arrival processes of a load entry.
+var Arrivals = []string{"constant", "poisson", "gamma"}
+
+// Orders lists the body orders.
+var Orders = []string{"cycle", "random"}
+
 func (d *decoder) validateRequest(f *File) {
-	r := &f.Request
+	if !d.has("requests") {
+		d.checkRequest(f, "request", &f.Request)
+		for _, k := range []string{"name", "weight"} {
+			if d.has("request." + k) {
+				d.errAt("request."+k, "%s belongs to an entry of requests (a weighted mix); a single request needs none", k)
+			}
+		}
+		return
+	}
+	if d.has("request") {
+		d.errAt("requests", "give request (one request) or requests (a weighted mix), not both")
+	}
+	if len(f.Requests) == 0 {
+		d.errAt("requests", "the mix is empty; give entries like {name: chat, weight: 9, path: /v1/chat/completions}")
+	}
+	names := map[string]string{}
+	total := 0.0
+	for i := range f.Requests {
+		r := &f.Requests[i]
+		p := fmt.Sprintf("requests[%d]", i)
+		d.checkRequest(f, p, r)
+		switch {
+		case r.Name == "":
+			d.errAt(p, "a mix entry needs a name (lowercase letters, digits, '-' and '_'), e.g. name: chat")
+		case !namePattern.MatchString(r.Name) || len(r.Name) > 40:
+			d.errAt(p+".name", "%q: use at most 40 lowercase letters, digits, '-' and '_', starting with a letter or digit", r.Name)
+		default:
+			if prev, dup := names[r.Name]; dup {
+				d.errAt(p+".name", "request name %q is already used by %s; names must be unique", r.Name, prev)
+			}
+			names[r.Name] = p
+		}
+		if r.Weight == nil {
+			w := 1.0
+			r.Weight = &w
+		} else if !(*r.Weight >= 0) || math.IsInf(*r.Weight, 0) {
+			d.errAt(p+".weight", "%g: a weight must be 0 or more (a share relative to the other entries)", *r.Weight)
+		}
+		total += max(*r.Weight, 0)
+	}
+	if len(f.Requests) > 0 && total <= 0 {
+		d.errAt("requests", "every weight is 0; give at least one entry a positive weight")
+	}
+}
+
+// checkRequest validates one request (request, or an entry of requests at p)
+// and reads its bodies.
+func (d *decoder) checkRequest(f *File, p string, r *Request) {
 	if r.Method == "" {
 		r.Method = "GET"
-		if r.Body != "" || r.BodyFile != "" || len(r.BodyFiles) > 0 {
+		if r.Body != "" || r.BodyFile != "" || len(r.BodyFiles) > 0 || r.Dataset != "" {
 			r.Method = "POST"
 		}
 	} else if r.Method = strings.ToUpper(r.Method); !oneOf(r.Method, Methods) {
-		d.errAt("request.method", "%q is not a method; use one of %s", r.Method, strings.Join(Methods, ", "))
+		d.errAt(p+".method", "%q is not a method; use one of %s", r.Method, strings.Join(Methods, ", "))
 	}
 	if r.Path == "" {
 		r.Path = DefaultPath
 	} else if !strings.HasPrefix(r.Path, "/") {
-		d.errAt("request.path", "%q must start with /, e.g. /predict", r.Path)
+		d.errAt(p+".path", "%q must start with /, e.g. /predict", r.Path)
 	}
 	n := 0
-	for _, set := range []bool{r.Body != "", r.BodyFile != "", len(r.BodyFiles) > 0} {
+	for _, set := range []bool{r.Body != "", r.BodyFile != "", len(r.BodyFiles) > 0, r.Dataset != ""} {
 		if set {
 			n++
 		}
 	}
 	if n > 1 {
-		d.errAt("request", "give only one of body, body_file and body_files")
+		d.errAt(p, "give only one of body, body_file, body_files and dataset")
 	}
 	isJSON := false
 	for k, v := range r.Headers {
@@ -404,6 +465,41 @@ func (d *decoder) validateRequest(f *File) {
 			isJSON = true
 		}
 	}
+	d.readBodies(f, p, r, isJSON)
+	d.checkOrder(p, r)
+	switch r.Stream {
+	case "":
+		r.Stream = "none"
+	case "none", "sse":
+	default:
+		d.errAt(p+".stream", "%q: use none or sse (Server-Sent Events)%s", r.Stream, suggest(r.Stream, StreamModes))
+	}
+	if r.Seed < 0 {
+		d.errAt(p+".seed", "%d: a seed must be 0 (draw one) or more", r.Seed)
+	}
+	for k := range r.Headers {
+		if k == "" || strings.ContainsAny(k, ": \t\r\n") {
+			d.errAt(p+".headers", "%q is not a header name", k)
+		}
+	}
+}
+
+// checkOrder validates order and its older name body_order.
+func (d *decoder) checkOrder(p string, r *Request) {
+	for _, o := range []struct{ key, v string }{{"body_order", r.BodyOrder}, {"order", r.Order}} {
+		if o.v != "" && !oneOf(o.v, Orders) {
+			d.errAt(p+"."+o.key, "%q: use cycle or random", o.v)
+		}
+	}
+	if r.Order != "" && r.BodyOrder != "" && r.Order != r.BodyOrder {
+		d.errAt(p+".order", "order %s and body_order %s disagree; give only order", r.Order, r.BodyOrder)
+	}
+	r.Order = cmp(r.Order, r.BodyOrder, "cycle")
+	r.BodyOrder = r.Order
+}
+
+// readBodies reads the inline body, the body files or the dataset of r.
+func (d *decoder) readBodies(f *File, p string, r *Request, isJSON bool) {
 	checkJSON := func(path string, b []byte) {
 		if isJSON && !json.Valid(b) {
 			var v any
@@ -411,45 +507,40 @@ func (d *decoder) validateRequest(f *File) {
 			d.errAt(path, "the body is not valid JSON but Content-Type says JSON: %v", err)
 		}
 	}
-	check := func(path, p string) {
-		st, err := os.Stat(f.abs(p))
+	check := func(path, file string) {
+		st, err := os.Stat(f.abs(file))
 		switch {
 		case err != nil || st.IsDir():
-			d.errAt(path, "body file %s does not exist (paths are relative to the scenario file's folder)", f.abs(p))
+			d.errAt(path, "body file %s does not exist (paths are relative to the scenario file's folder)", f.abs(file))
 		case !st.Mode().IsRegular():
-			d.errAt(path, "body file %s is not a regular file", f.abs(p))
+			d.errAt(path, "body file %s is not a regular file", f.abs(file))
 		case st.Size() > MaxBodyBytes:
-			d.errAt(path, "body file %s is %d bytes; the limit is %d", p, st.Size(), MaxBodyBytes)
+			d.errAt(path, "body file %s is %d bytes; the limit is %d", file, st.Size(), MaxBodyBytes)
 		default:
-			b, err := os.ReadFile(f.abs(p))
+			b, err := os.ReadFile(f.abs(file))
 			if err != nil {
 				d.errAt(path, "cannot read body file: %s", err)
 			}
 			checkJSON(path, b)
-			f.bodies = append(f.bodies, b)
+			r.bodies = append(r.bodies, b)
 		}
 	}
 	if r.Body != "" {
-		checkJSON("request.body", []byte(r.Body))
-		f.bodies = [][]byte{[]byte(r.Body)}
+		checkJSON(p+".body", []byte(r.Body))
+		r.bodies = [][]byte{[]byte(r.Body)}
 	}
 	if r.BodyFile != "" {
-		check("request.body_file", r.BodyFile)
+		check(p+".body_file", r.BodyFile)
 	}
-	for i, p := range r.BodyFiles {
-		check(fmt.Sprintf("request.body_files[%d]", i), p)
+	for i, file := range r.BodyFiles {
+		check(fmt.Sprintf("%s.body_files[%d]", p, i), file)
 	}
-	switch r.BodyOrder {
-	case "":
-		r.BodyOrder = "cycle"
-	case "cycle", "random":
-	default:
-		d.errAt("request.body_order", "%q: use cycle or random", r.BodyOrder)
-	}
-	for k := range r.Headers {
-		if k == "" || strings.ContainsAny(k, ": \t\r\n") {
-			d.errAt("request.headers", "%q is not a header name", k)
+	if r.Dataset != "" {
+		ds, err := dataset.Read(f.abs(r.Dataset), dataset.Options{JSON: isJSON})
+		if err != nil {
+			d.errAt(p+".dataset", "%v", err)
 		}
+		r.data = ds
 	}
 }
 
@@ -531,13 +622,72 @@ func (d *decoder) validateSLO(f *File) {
 	if f.SLO == nil {
 		return
 	}
+	s := f.SLO
 	for _, k := range []struct {
 		name string
 		v    Duration
-	}{{"p50", f.SLO.P50}, {"p95", f.SLO.P95}, {"p99", f.SLO.P99}} {
+	}{{"p50", s.P50}, {"p95", s.P95}, {"p99", s.P99},
+		{"ttft_p50", s.TTFTP50}, {"ttft_p95", s.TTFTP95}, {"ttft_p99", s.TTFTP99},
+		{"itl_p95", s.ITLP95}, {"itl_p99", s.ITLP99}, {"tpot_p95", s.TPOTP95}, {"tpot_p99", s.TPOTP99}} {
 		if k.v.set && k.v.Duration <= 0 {
 			d.errAt("slo."+k.name, "must be more than 0, e.g. 500ms")
 		}
+		if k.v.set && strings.Contains(k.name, "_") && !f.streams() {
+			d.errAt("slo."+k.name, "%s is a streaming objective, and no request streams; add stream: sse to the request", k.name)
+		}
+	}
+	if g := s.Goodput; g != nil {
+		if !g.TTFT.set && !g.TPOT.set && !g.Latency.set {
+			d.errAt("slo.goodput", "goodput needs at least one per-request limit: ttft, tpot or latency, e.g. goodput: {ttft: 1s, tpot: 100ms}")
+		}
+		for _, k := range []struct {
+			name string
+			v    Duration
+		}{{"ttft", g.TTFT}, {"tpot", g.TPOT}, {"latency", g.Latency}} {
+			if k.v.set && k.v.Duration <= 0 {
+				d.errAt("slo.goodput."+k.name, "must be more than 0, e.g. 1s")
+			}
+			if k.v.set && k.name != "latency" && !f.streams() {
+				d.errAt("slo.goodput."+k.name, "%s limits streamed answers, and no request streams; add stream: sse to the request, or use latency", k.name)
+			}
+		}
+	}
+}
+
+// streams reports whether the file's request, or an entry of its mix, streams.
+func (f *File) streams() bool {
+	if f.Request.Stream == "sse" {
+		return true
+	}
+	for _, r := range f.Requests {
+		if r.Stream == "sse" {
+			return true
+		}
+	}
+	return false
+}
+
+// validateArrival checks a load entry's arrival, burstiness and seed.
+func (d *decoder) validateArrival(p string, l *LoadEntry) {
+	if l.Arrival != "" && !oneOf(l.Arrival, Arrivals) {
+		d.errAt(p+".arrival", "%q: use constant, poisson or gamma (with burstiness)%s", l.Arrival, suggest(l.Arrival, Arrivals))
+	}
+	ramp := l.Rate != nil && l.Rate.Ramp()
+	if l.Arrival != "" && l.Arrival != "constant" && (d.has(p+".users") || ramp) {
+		d.errAt(p+".arrival", "arrival applies to a constant rate (rate: 20/s) or a capacity search, not to users or a ramp")
+	}
+	if d.has(p + ".burstiness") {
+		switch {
+		case l.Arrival != "gamma":
+			d.errAt(p+".burstiness", "burstiness is the shape of gamma arrivals; add arrival: gamma")
+		case !(l.Burstiness > 0) || math.IsInf(l.Burstiness, 0):
+			d.errAt(p+".burstiness", "%g: must be more than 0 (1 is Poisson, below 1 burstier)", l.Burstiness)
+		}
+	}
+	if l.Seed < 0 {
+		d.errAt(p+".seed", "%d: a seed must be 0 (draw one) or more", l.Seed)
+	} else if d.has(p+".seed") && l.Arrival != "poisson" && l.Arrival != "gamma" {
+		d.errAt(p+".seed", "seed repeats poisson or gamma arrivals; add arrival: poisson or gamma")
 	}
 }
 
@@ -665,6 +815,7 @@ func (d *decoder) validateLoad(f *File, p string, l *LoadEntry) {
 	if l.Timeout.set && l.Timeout.Duration <= 0 {
 		d.errAt(p+".timeout", "must be more than 0, e.g. 10s")
 	}
+	d.validateArrival(p, l)
 }
 
 // validateSearch checks a capacity-search load entry.
@@ -700,6 +851,22 @@ func (d *decoder) validateSearch(f *File, p string, l *LoadEntry) {
 	}
 	if s.Precision != nil && (s.Precision.Ratio <= 0 || s.Precision.Ratio >= 1) {
 		d.errAt(sp+".precision", "must be more than 0%% and less than 100%%, e.g. 5%%")
+	}
+	switch s.On {
+	case "", "slo":
+	case "goodput":
+		if f.SLO == nil || f.SLO.Goodput == nil {
+			d.errAt(sp+".on", "a search on goodput needs per-request limits; add slo: {goodput: {ttft: 1s, tpot: 100ms}}")
+		}
+		if s.MinGoodput != nil && (s.MinGoodput.Ratio <= 0 || s.MinGoodput.Ratio > 1) {
+			d.errAt(sp+".min_goodput", "must be more than 0%% and at most 100%%, e.g. 95%%")
+		}
+		return
+	default:
+		d.errAt(sp+".on", "%q: use slo (every objective of slo) or goodput (slo.goodput's per-request limits)", s.On)
+	}
+	if s.MinGoodput != nil {
+		d.errAt(sp+".min_goodput", "min_goodput is for a search on goodput; add on: goodput")
 	}
 	switch {
 	case f.SLO == nil:

@@ -22,7 +22,11 @@ var enums = map[string][]string{
 	"BalancerSpec.type":   Balancers,
 	"BalancerSpec.policy": ProxyPolicies,
 	"Request.method":      Methods,
-	"Request.body_order":  {"cycle", "random"},
+	"Request.body_order":  Orders,
+	"Request.order":       Orders,
+	"Request.stream":      StreamModes,
+	"LoadEntry.arrival":   Arrivals,
+	"Search.on":           {"slo", "goodput"},
 }
 
 // Schema returns the JSON Schema (draft 2020-12) of the scenario format, derived

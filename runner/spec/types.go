@@ -3,6 +3,8 @@ package spec
 import (
 	"strings"
 	"time"
+
+	"github.com/infergrid/runner/runner/dataset"
 )
 
 // File is a scenario file: the service under test, the request to send, the
@@ -27,6 +29,9 @@ type File struct {
 	Swarm *Swarm `yaml:"swarm"`
 	// Request is the HTTP request every virtual user or arrival sends.
 	Request Request `yaml:"request"`
+	// Requests is a weighted mix of requests instead of Request: each entry is a
+	// request with a name and a weight, and each request sent picks one entry.
+	Requests []Request `yaml:"requests"`
 	// Defaults fill what a grid block or load entry omits.
 	Defaults Defaults `yaml:"defaults"`
 	// SLO is checked against every scenario's measurements.
@@ -40,8 +45,7 @@ type File struct {
 	// Dir is the absolute folder of the file; relative paths in it resolve from here.
 	Dir string `yaml:"-"`
 
-	pos    positions
-	bodies [][]byte
+	pos positions
 }
 
 // Service is the system under test.
@@ -124,6 +128,25 @@ type Request struct {
 	BodyFiles []string `yaml:"body_files"`
 	// BodyOrder is cycle (default) or random, for BodyFiles.
 	BodyOrder string `yaml:"body_order"`
+	// Dataset is a JSON Lines file, relative to the scenario file: one request
+	// body per line (instead of body, body_file or body_files). Blank lines are
+	// skipped; the file may hold up to 2 GiB.
+	Dataset string `yaml:"dataset"`
+	// Order is cycle (default) or random: the order in which the bodies of
+	// dataset or body_files are sent (body_order is its older name).
+	Order string `yaml:"order"`
+	// Seed makes a random order (and a mix's choices) repeatable; 0 draws one.
+	Seed int `yaml:"seed"`
+	// Stream is none (default) or sse: read the answer as Server-Sent Events and
+	// measure time to first token, inter-token latency and output tokens.
+	Stream string `yaml:"stream"`
+	// Name names an entry of requests (a mix); reports count each name apart.
+	Name string `yaml:"name"`
+	// Weight is an entry's share of a mix, relative to the other entries' (default 1).
+	Weight *float64 `yaml:"weight"`
+
+	bodies [][]byte
+	data   *dataset.Dataset
 }
 
 // Defaults fill what a grid block or a load entry omits.
@@ -199,6 +222,15 @@ type LoadEntry struct {
 	// Search finds the highest constant arrival rate that meets the SLO:
 	// {from: 50/s, to: 5000/s}, optionally steps, step_duration and precision.
 	Search *Search `yaml:"search"`
+	// Arrival is how an open model's (or a search step's) requests arrive at a
+	// constant mean rate: constant (default, evenly spaced), poisson (exponential
+	// gaps) or gamma (gamma gaps of shape burstiness).
+	Arrival string `yaml:"arrival"`
+	// Burstiness is the gamma shape of arrival gamma: 1 is Poisson, below 1
+	// burstier (gaps vary by 1/sqrt(burstiness)), above 1 more regular; default 1.
+	Burstiness float64 `yaml:"burstiness"`
+	// Seed makes poisson and gamma arrivals repeatable; 0 draws one per run.
+	Seed int `yaml:"seed"`
 }
 
 // Search is a capacity search: constant-rate open-model steps that widen from
@@ -214,6 +246,12 @@ type Search struct {
 	StepDuration Duration `yaml:"step_duration"`
 	// Precision is the relative bracket width at which bisection stops ("5%" or 0.05); default 5%.
 	Precision *Percent `yaml:"precision"`
+	// On is what a step must meet: slo (default: every objective of slo) or
+	// goodput (at least min_goodput of the requests met slo.goodput's limits).
+	On string `yaml:"on"`
+	// MinGoodput is the share of a step's requests that must meet slo.goodput
+	// when on is goodput; default 95%.
+	MinGoodput *Percent `yaml:"min_goodput"`
 }
 
 // SLO is the service-level objective as written.
@@ -228,6 +266,33 @@ type SLO struct {
 	ErrorRate *Percent `yaml:"error_rate"`
 	// MinThroughput is the lowest allowed rate of successful requests ("100/s").
 	MinThroughput Rate `yaml:"min_throughput"`
+	// TTFTP50, TTFTP95 and TTFTP99 are the highest allowed percentiles of the
+	// time to first token (streaming requests).
+	TTFTP50 Duration `yaml:"ttft_p50"`
+	TTFTP95 Duration `yaml:"ttft_p95"`
+	TTFTP99 Duration `yaml:"ttft_p99"`
+	// ITLP95 and ITLP99 are the highest allowed percentiles of the gaps between
+	// tokens (streaming requests).
+	ITLP95 Duration `yaml:"itl_p95"`
+	ITLP99 Duration `yaml:"itl_p99"`
+	// TPOTP95 and TPOTP99 are the highest allowed percentiles of the time per
+	// output token after the first (streaming requests).
+	TPOTP95 Duration `yaml:"tpot_p95"`
+	TPOTP99 Duration `yaml:"tpot_p99"`
+	// Goodput sets per-request limits; requests that meet all of them count
+	// towards goodput_rps.
+	Goodput *Goodput `yaml:"goodput"`
+}
+
+// Goodput is the per-request limits of goodput: a request counts when it
+// succeeded and met every limit set.
+type Goodput struct {
+	// TTFT is the highest time to first token (streaming requests).
+	TTFT Duration `yaml:"ttft"`
+	// TPOT is the highest time per output token after the first (streaming requests).
+	TPOT Duration `yaml:"tpot"`
+	// Latency is the highest end-to-end latency.
+	Latency Duration `yaml:"latency"`
 }
 
 // Scenario is one expanded point of the grid with everything needed to run it.
@@ -255,8 +320,10 @@ type Scenario struct {
 	Proxy *Proxy
 	// Load is the load level.
 	Load Workload
-	// Request is the request template with bodies read.
+	// Request is the request template with bodies read (the first entry of a mix).
 	Request ResolvedRequest
+	// Mix is the weighted mix of requests when the file gives requests:, else nil.
+	Mix []ResolvedRequest
 	// Service is the system under test (zero on the external platform).
 	Service Service
 	// Image is the image name the compose file refers to.
@@ -295,6 +362,16 @@ type Workload struct {
 	SearchSteps int
 	// SearchPrecision is the relative bracket width at which bisection stops, 0..1.
 	SearchPrecision float64
+	// SearchOnGoodput makes a search step pass on goodput instead of the SLO:
+	// at least SearchMinGoodput (0..1) of its requests met the goodput limits.
+	SearchOnGoodput  bool
+	SearchMinGoodput float64
+	// Arrival is poisson or gamma (open model and search steps); empty for constant.
+	Arrival string
+	// Burstiness is the gamma shape of gamma arrivals; 0 means 1.
+	Burstiness float64
+	// Seed makes poisson and gamma arrivals repeatable; 0 draws one.
+	Seed uint64
 }
 
 // ResolvedRequest is the request template with its bodies read from disk.
@@ -304,8 +381,26 @@ type ResolvedRequest struct {
 	Headers map[string]string
 	// Bodies holds one body per body file (or the inline body); empty for none.
 	Bodies [][]byte
+	// Dataset holds the bodies of a dataset file instead of Bodies; nil for none.
+	Dataset *dataset.Dataset
 	// Random is true when bodies are sampled at random instead of cycled.
 	Random bool
+	// Seed seeds the random order and a mix's choice; 0 draws one.
+	Seed uint64
+	// Stream is true when answers are read as Server-Sent Events.
+	Stream bool
+	// Name is a mix entry's name; empty outside a mix.
+	Name string
+	// Weight is a mix entry's relative share.
+	Weight float64
+}
+
+// BodyCount is the number of bodies the request cycles through (0: no body).
+func (r ResolvedRequest) BodyCount() int {
+	if r.Dataset != nil {
+		return r.Dataset.Len()
+	}
+	return len(r.Bodies)
 }
 
 // BalancerSpec is a balancing mode as written: a name (none, client, proxy), or a
