@@ -192,4 +192,3 @@ func TestOrder(t *testing.T) {
 		t.Fatal("a single item is not index 0")
 	}
 }
-
