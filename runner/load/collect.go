@@ -78,6 +78,7 @@ type collector struct {
 	e           *engine
 	rw          *results
 	agg         *aggregator
+	streams     *streamAgg
 	aborted     uint64 // requests cut short by a cancellation
 	cancelledAt atomic.Pointer[time.Time]
 	lastTick    time.Time
@@ -85,10 +86,17 @@ type collector struct {
 
 func newCollector(e *engine, rw *results) *collector {
 	c := e.c
-	return &collector{
+	col := &collector{
 		e: e, rw: rw, lastTick: e.start,
-		agg: newAggregator(e.measureStart, c.Duration, e.urls, e.bases, !c.closed()),
+		agg:     newAggregator(e.measureStart, c.Duration, e.urls, e.bases, !c.closed()),
+		streams: newStreamAgg(e),
 	}
+	for _, r := range e.reqs { // a mix's other paths count for the same endpoints
+		for i, u := range r.urls {
+			col.agg.urlIndex[u] = i
+		}
+	}
+	return col
 }
 
 // watch halts the model and aborts requests in flight when ctx is cancelled
@@ -129,6 +137,7 @@ func (col *collector) receive(x *exchange) {
 		return
 	}
 	col.agg.add(r, x.latency)
+	col.streams.add(x)
 	col.rw.write(r)
 }
 

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/infergrid/runner/runner/dataset"
 	"github.com/infergrid/runner/runner/result"
 )
 
@@ -55,6 +56,31 @@ type Config struct {
 	Bodies [][]byte
 	// RandomBodies picks each request's body uniformly at random instead.
 	RandomBodies bool
+	// Dataset holds the bodies instead of Bodies (a JSON Lines file); nil for none.
+	Dataset *dataset.Dataset
+	// BodySeed seeds RandomBodies; 0 draws one.
+	BodySeed uint64
+	// Stream reads every answer as Server-Sent Events and measures its tokens.
+	Stream bool
+	// Requests is a weighted mix that replaces Method, Path, Header, Bodies,
+	// Dataset, RandomBodies, BodySeed and Stream: each request sent picks an
+	// entry by Weight. Empty means the single request those fields describe.
+	Requests []Request
+	// MixSeed seeds the mix's choices; 0 draws one.
+	MixSeed uint64
+
+	// Arrival is ArrivalConstant (or empty), ArrivalPoisson or ArrivalGamma:
+	// how the open model's constant-rate arrivals are spaced.
+	Arrival string
+	// Burstiness is the gamma shape of ArrivalGamma; 0 means 1.
+	Burstiness float64
+	// ArrivalSeed makes poisson and gamma arrivals repeatable; 0 draws one.
+	ArrivalSeed uint64
+	// Goodput, if set, counts the measured requests that met its limits.
+	Goodput *result.Goodput
+	// StreamPath, if set, receives the per-request streaming figures as JSON
+	// Lines (the raw results file stays vegeta's format).
+	StreamPath string
 
 	// Rate is the open model's constant arrival rate in requests per second.
 	Rate float64
@@ -94,6 +120,39 @@ type Config struct {
 	ResultsPath string
 	// Progress, if set, is called about once per second from Run's goroutine.
 	Progress func(Progress)
+}
+
+// Request is one entry of a weighted mix of requests.
+type Request struct {
+	// Name identifies the entry in the per-name counts.
+	Name string
+	// Weight is the entry's share relative to the others'.
+	Weight float64
+	// Method is the HTTP method; empty means GET.
+	Method string
+	// Path is appended to every target.
+	Path string
+	// Header is sent with the entry's requests.
+	Header http.Header
+	// Bodies are the entry's bodies; Dataset replaces them when set.
+	Bodies  [][]byte
+	Dataset *dataset.Dataset
+	// RandomBodies picks bodies at random (seeded by Seed) instead of in turn.
+	RandomBodies bool
+	Seed         uint64
+	// Stream reads the answers as Server-Sent Events.
+	Stream bool
+}
+
+// bodies returns the entry's bodies as a dataset (one empty body for none).
+func (r Request) bodies() *dataset.Dataset {
+	if r.Dataset != nil && r.Dataset.Len() > 0 {
+		return r.Dataset
+	}
+	if len(r.Bodies) == 0 {
+		return dataset.New([][]byte{nil})
+	}
+	return dataset.New(r.Bodies)
 }
 
 // Progress is a live view of a running load, for progress lines and bars.
@@ -167,6 +226,24 @@ func (c Config) Validate() error {
 		if c.ThinkMin < 0 || (c.ThinkMax != 0 && c.ThinkMax < c.ThinkMin) {
 			bad("think %s..%s: want 0 <= min <= max", c.ThinkMin, c.ThinkMax)
 		}
+	}
+	switch c.Arrival {
+	case "", ArrivalConstant, ArrivalPoisson, ArrivalGamma:
+		if c.Arrival != "" && c.Arrival != ArrivalConstant && (c.closed() || c.ramp()) {
+			bad("arrival %s applies to a constant rate, not to users or a ramp", c.Arrival)
+		}
+	default:
+		bad("arrival %q: want %s, %s or %s", c.Arrival, ArrivalConstant, ArrivalPoisson, ArrivalGamma)
+	}
+	if c.Burstiness < 0 {
+		bad("burstiness %g: want a positive gamma shape", c.Burstiness)
+	}
+	total := 0.0
+	for _, r := range c.Requests {
+		total += max(r.Weight, 0)
+	}
+	if len(c.Requests) > 0 && !(total > 0) {
+		bad("request mix: want at least one positive weight")
 	}
 	if models != 1 {
 		bad("set exactly one load model (rate, ramp or users), got %d", models)

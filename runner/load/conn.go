@@ -165,7 +165,9 @@ func (p *pool) roundTrip(pc *poolConn, x *exchange, read bodyReader, deadline ti
 	if p.maxBody > 0 {
 		rb = &capReader{r: resp.Body, left: p.maxBody, max: p.maxBody}
 	}
+	x.conn = pc.c
 	n, err := read(x, resp, rb)
+	x.conn = nil
 	_ = resp.Body.Close()
 	if err != nil {
 		return resp.StatusCode, resp.Status, uint64(n), false, err

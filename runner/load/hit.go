@@ -2,7 +2,7 @@ package load
 
 import (
 	"io"
-	"math/rand/v2"
+	"net"
 	"net/http"
 	"time"
 
@@ -17,6 +17,7 @@ type exchange struct {
 	target int    // index into Config.Targets
 	body   []byte // request body
 	name   string // request name for per-name accounting; "" for the only request
+	req    int    // index into the engine's requests (Config.Requests)
 
 	// Set by the model before hit.
 	seq    uint64        // sequence number within its attack
@@ -28,6 +29,10 @@ type exchange struct {
 	res     vegeta.Result // in the exchange, so a request allocates one object, not two
 	kept    []byte        // up to keptBodyBytes of a failed response's body
 	latency time.Duration // what the metrics use: from the intended send time in the open model
+
+	// Streaming, set by hit for a streaming request and by its body reader.
+	stream *streamed
+	conn   net.Conn // the connection the answer arrives on, for the body reader's deadlines
 }
 
 // bodyReader reads one response body on the hit path. It is the hook for
@@ -61,32 +66,38 @@ func discardBody(x *exchange, resp *http.Response, body io.Reader) (int64, error
 	return n + m, err
 }
 
-// pick chooses the next request: the target, round-robin with BalanceClient,
-// and the body, cycled (or at random with RandomBodies).
+// pick chooses the next request: the entry of a mix (by weight), the target,
+// round-robin with BalanceClient, and the body, cycled (or at random with
+// RandomBodies).
 func (e *engine) pick(x *exchange) {
+	x.req = 0
+	if e.mix != nil {
+		x.req = e.mix.Next()
+	}
+	r := &e.reqs[x.req]
+	x.name = r.Name
 	x.target = 0
-	if len(e.urls) > 1 && e.c.Balancer == BalanceClient {
-		x.target = int((e.nextTarget.Add(1) - 1) % uint64(len(e.urls)))
+	if len(e.bases) > 1 && e.c.Balancer == BalanceClient {
+		x.target = int((e.nextTarget.Add(1) - 1) % uint64(len(e.bases)))
 	}
-	b := e.c.Bodies
-	switch {
-	case len(b) == 1:
-		x.body = b[0]
-	case e.c.RandomBodies:
-		x.body = b[rand.IntN(len(b))]
-	default:
-		x.body = b[(e.nextBody.Add(1)-1)%uint64(len(b))]
-	}
+	x.body = r.data.Line(r.order.Next())
 }
 
 // hit sends x on its endpoint's pool and fills x.res with the fields vegeta's
 // Attacker would, and x.latency.
 func (e *engine) hit(x *exchange) {
+	req := &e.reqs[x.req]
 	r := &x.res
-	*r = vegeta.Result{Method: e.c.Method, URL: e.urls[x.target], Seq: x.seq, BytesOut: uint64(len(x.body))}
+	*r = vegeta.Result{Method: req.Method, URL: req.urls[x.target], Seq: x.seq, BytesOut: uint64(len(x.body))}
 	e.begin()
 	r.Timestamp = time.Now()
-	code, status, in, err := e.pools[x.target].exchange(x, e.read)
+	if req.Stream {
+		x.stream = &streamed{start: r.Timestamp}
+		if !x.began.IsZero() {
+			x.stream.start = x.began.Add(x.due)
+		}
+	}
+	code, status, in, err := req.pools[x.target].exchange(x, e.read)
 	r.Latency = time.Since(r.Timestamp)
 	e.inFlight.Add(-1)
 	r.Code, r.BytesIn, r.Body = uint16(code), in, x.kept

@@ -14,7 +14,7 @@ import (
 // connections carry over.
 func (e *engine) runOpen() {
 	c := e.c
-	var main schedule = newConstantRate(c.Rate)
+	main, _ := newArrival(c.Arrival, c.Rate, c.Burstiness, c.ArrivalSeed)
 	warmRate := c.Rate
 	if c.ramp() {
 		main = newLinearRate(c.RampFrom, c.RampTo, c.Duration)
@@ -22,7 +22,12 @@ func (e *engine) runOpen() {
 	}
 	w := newWorkers(e, uint64(e.maxConns()))
 	if c.Warmup > 0 {
-		e.attack(w, newConstantRate(warmRate), e.start, c.Warmup, AttackWarmup)
+		warmSeed := c.ArrivalSeed
+		if warmSeed != 0 {
+			warmSeed++ // its own draws, repeatable too
+		}
+		warm, _ := newArrival(c.Arrival, warmRate, c.Burstiness, warmSeed)
+		e.attack(w, warm, e.start, c.Warmup, AttackWarmup)
 	}
 	if e.sleepUntil(e.measureStart) {
 		e.attack(w, main, e.measureStart, c.Duration, AttackMeasure)

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/infergrid/runner/runner/dataset"
 	"github.com/infergrid/runner/runner/result"
 )
 
@@ -24,8 +25,11 @@ type engine struct {
 	bases, urls  []string
 	start        time.Time
 	measureStart time.Time
-	pools        []*pool    // one per endpoint, shared by every model
-	read         bodyReader // the hit path's body hook
+	pools        []*pool // every pool: one per endpoint and request of the mix
+	reqs         []engineReq
+	mix          *dataset.Weighted // nil for a single request
+	streamEnd    time.Time         // latest end of a stream: the run's end plus the timeout
+	read         bodyReader        // the hit path's body hook
 	out          chan *exchange
 	closeConns   context.CancelFunc // closes every connection at once
 
@@ -70,7 +74,15 @@ func Run(ctx context.Context, c Config) (result.Load, error) {
 
 	e.start = time.Now()
 	e.measureStart = e.start.Add(c.Warmup)
+	e.streamEnd = e.measureStart.Add(c.Duration + c.Timeout)
 	col := newCollector(e, rw)
+	if col.streams.side, err = openSide(c.StreamPath); err != nil {
+		_ = rw.close()
+		return result.Load{}, err
+	}
+	if col.streams.side != nil {
+		col.streams.side.names = col.streams.names
+	}
 	finished := make(chan struct{})
 	go col.watch(ctx, finished)
 	if c.closed() {
@@ -100,7 +112,35 @@ func (c Config) withDefaults() Config {
 	if len(c.Bodies) == 0 {
 		c.Bodies = [][]byte{nil}
 	}
+	if len(c.Requests) == 0 {
+		c.Requests = []Request{{Weight: 1, Method: c.Method, Path: c.Path, Header: c.Header, Bodies: c.Bodies,
+			Dataset: c.Dataset, RandomBodies: c.RandomBodies, Seed: c.BodySeed, Stream: c.Stream}}
+	}
+	for i := range c.Requests {
+		if c.Requests[i].Method == "" {
+			c.Requests[i].Method = DefaultMethod
+		}
+	}
 	return c
+}
+
+// engineReq is one request of the mix (or the only one) with its pools.
+type engineReq struct {
+	Request
+	data  *dataset.Dataset
+	order *dataset.Order
+	urls  []string // per target
+	pools []*pool  // per target
+}
+
+// streams reports whether any request streams.
+func (c Config) streams() bool {
+	for _, r := range c.Requests {
+		if r.Stream {
+			return true
+		}
+	}
+	return c.Stream
 }
 
 // buildClients returns the engine for c with one connection pool per endpoint.
@@ -114,20 +154,42 @@ func buildClients(c Config) (*engine, error) {
 		halted:     make(chan struct{}),
 		closeConns: closeConns,
 	}
-	dial, _ := newDialer(connCtx)
+	if c.streams() {
+		e.read = e.readStream
+	}
+	if len(c.Requests) > 1 {
+		w := make([]float64, len(c.Requests))
+		for i, r := range c.Requests {
+			w[i] = r.Weight
+		}
+		e.mix = dataset.NewWeighted(w, c.MixSeed)
+	}
 	for _, t := range c.Targets {
 		base := strings.TrimRight(t, "/")
 		e.bases = append(e.bases, base)
-		e.urls = append(e.urls, base+c.Path)
-		p, err := newPool(base+c.Path, c.Method, c.Header, c.Timeout, e.maxConns(), dial)
-		if err != nil {
-			e.closeIdle()
-			return nil, fmt.Errorf("invalid target %s: %w", base+c.Path, err)
+		e.urls = append(e.urls, base+c.Requests[0].Path)
+	}
+	dial, _ := newDialer(connCtx)
+	for _, r := range c.Requests {
+		er := engineReq{Request: r, data: r.bodies()}
+		er.order = dataset.NewOrder(er.data.Len(), r.RandomBodies, r.Seed)
+		for _, base := range e.bases {
+			p, err := newPool(base+r.Path, r.Method, r.Header, c.Timeout, e.maxConns(), dial)
+			if err != nil {
+				e.closeIdle()
+				return nil, fmt.Errorf("invalid target %s: %w", base+r.Path, err)
+			}
+			if c.MaxResponseBytes > 0 {
+				p.maxBody = c.MaxResponseBytes
+			}
+			if r.Stream {
+				p.maxBody = 0 // a stream is bounded by its line cap and deadline, not its size
+			}
+			er.urls = append(er.urls, base+r.Path)
+			er.pools = append(er.pools, p)
+			e.pools = append(e.pools, p)
 		}
-		if c.MaxResponseBytes > 0 {
-			p.maxBody = c.MaxResponseBytes
-		}
-		e.pools = append(e.pools, p)
+		e.reqs = append(e.reqs, er)
 	}
 	return e, nil
 }
@@ -169,6 +231,10 @@ func (e *engine) finish(ctx context.Context, col *collector, meter *meter) (resu
 		users = e.usersAt
 	}
 	l := col.agg.load(e.stopped, users)
+	col.streams.fill(&l)
+	if err := col.streams.side.close(); err != nil && writeErr == nil {
+		writeErr = err
+	}
 	l.GeneratorCPU = cpu
 	l.GeneratorPeakRSSBytes = peakRSS()
 	l.PeakInFlight = int(e.peak.Load())

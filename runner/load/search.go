@@ -176,6 +176,10 @@ func (s *searcher) run(ctx context.Context, rate float64) (bool, error) {
 		c.ResultsPath = StepResultsPath(s.cfg.Load.ResultsPath, n)
 		file = filepath.Base(c.ResultsPath)
 	}
+	if p := s.cfg.Load.StreamPath; p != "" {
+		ext := filepath.Ext(p)
+		c.StreamPath = strings.TrimSuffix(p, ext) + "-step" + strconv.Itoa(n) + ext
+	}
 	l, err := s.step(ctx, c)
 	if err != nil && ctx.Err() == nil {
 		return false, fmt.Errorf("step %d at %s: %w", n, RateLabel(rate), err)

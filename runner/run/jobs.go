@@ -104,6 +104,7 @@ func LoadConfig(s spec.Scenario, eps []platform.Endpoint, resultsPath string) lo
 	for k, v := range s.Request.Headers {
 		c.Header.Set(k, v)
 	}
+	inferenceLoad(&c, s, resultsPath)
 	for _, e := range eps {
 		c.Targets = append(c.Targets, e.URL)
 	}
@@ -117,6 +118,9 @@ func LoadConfig(s spec.Scenario, eps []platform.Endpoint, resultsPath string) lo
 func Loader(s spec.Scenario, slo *result.SLO) func(ctx context.Context, eps []platform.Endpoint, resultsPath string, emit func(Event)) (result.Load, error) {
 	return func(ctx context.Context, eps []platform.Endpoint, resultsPath string, emit func(Event)) (result.Load, error) {
 		c := LoadConfig(s, eps, resultsPath)
+		if slo != nil {
+			c.Goodput = slo.Goodput
+		}
 		progress := func(prefix string, p load.Progress) {
 			emit(Event{Kind: KindProgress, Progress: &p, Line: prefix + ProgressLine(p)})
 		}
@@ -131,13 +135,17 @@ func Loader(s spec.Scenario, slo *result.SLO) func(ctx context.Context, eps []pl
 		step.Store(1)
 		c.Progress = func(p load.Progress) { progress(fmt.Sprintf("step %d: ", step.Load()), p) }
 		w := s.Load
+		check := slo.Check
+		if w.SearchOnGoodput {
+			check = goodputCheck(w.SearchMinGoodput)
+		}
 		res, err := load.Search(ctx, load.SearchConfig{
 			Load: c, From: w.SearchFrom, To: w.SearchTo, MaxSteps: w.SearchSteps, Precision: w.SearchPrecision,
 			OnStep: func(n int, st result.CapacityStep) {
 				step.Store(int64(n) + 1)
 				emit(Event{Kind: KindStep, Step: &st, StepN: n, Line: load.StepLine(n, st)})
 			},
-		}, slo.Check)
+		}, check)
 		return res.Best, err
 	}
 }
