@@ -87,7 +87,7 @@ var configColumns = []string{"scenario", "replicas", "cpus", "memory_bytes", "ba
 	"duration_s", "block", "think", "warmup_s", "requested_rps", "search", "advisory"}
 
 // ruleColumns are judged by rule (status, error rate) or only shown.
-var ruleColumns = []string{"status", "error", "requests", "errors", "slo_pass", "slo_failures", "oom_kills", "restarts",
+var ruleColumns = []string{"status", "error", "requests", "errors", "output_tokens", "slo_pass", "slo_failures", "oom_kills", "restarts",
 	"shortfall", "generator_cpu_s", "capacity_steps", "capacity_lower_bound", "repeats", "side_oom_kills", "side_restarts"}
 
 // Compare compares NEW with BASE scenario by scenario, on the columns both

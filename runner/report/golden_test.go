@@ -139,8 +139,9 @@ func TestPlotsAreImages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// 9 scenarios with a series (latency, throughput), 9 with stats (memory), 4 blocks.
-	if want := 9*2 + 9 + 4; len(pngs) != want {
+	// 9 scenarios with a series (latency, throughput), 9 with stats (memory), 4
+	// blocks, 1 that streams (ttft, tokens).
+	if want := 9*2 + 9 + 4 + 2; len(pngs) != want {
 		t.Errorf("%d PNGs, want %d: %q", len(pngs), want, pngs)
 	}
 	// Decode one plot of each kind fully (pixels and checksums); check the
@@ -176,7 +177,7 @@ func TestPlotsAreImages(t *testing.T) {
 			t.Errorf("%s: size %v", p, size)
 		}
 	}
-	if len(full) != 4 {
-		t.Errorf("plot kinds %v, want latency, throughput, memory and block", full)
+	if len(full) != 6 {
+		t.Errorf("plot kinds %v, want latency, throughput, memory, ttft, tokens and block", full)
 	}
 }

@@ -252,10 +252,15 @@ func sloLabel(s result.SLO) string {
 	for _, p := range []struct {
 		name string
 		d    time.Duration
-	}{{"p50", s.P50}, {"p95", s.P95}, {"p99", s.P99}} {
+	}{{"p50", s.P50}, {"p95", s.P95}, {"p99", s.P99},
+		{"TTFT p50", s.TTFTP50}, {"TTFT p95", s.TTFTP95}, {"TTFT p99", s.TTFTP99},
+		{"ITL p95", s.ITLP95}, {"ITL p99", s.ITLP99}, {"TPOT p95", s.TPOTP95}, {"TPOT p99", s.TPOTP99}} {
 		if p.d > 0 {
 			parts = append(parts, p.name+" ≤ "+p.d.String())
 		}
+	}
+	if g := s.Goodput; g != nil {
+		parts = append(parts, "goodput limits "+goodputLabel(*g))
 	}
 	if s.ErrorRate != nil {
 		parts = append(parts, "error rate ≤ "+pctLabel(*s.ErrorRate))
@@ -349,6 +354,7 @@ func blockCell(o result.Outcome) string {
 	}
 	s += fmt.Sprintf("%s · %s · %s<br>%s · %s err", msLabel(l.Latency.P50), msLabel(l.Latency.P95), msLabel(l.Latency.P99),
 		rpsLabel(l.ThroughputRPS), pctLabel(errorRate(l)))
+	s += streamCell(l)
 	if o.SLOPass != nil {
 		if *o.SLOPass {
 			s += " · ✓"
@@ -489,6 +495,7 @@ func writeScenario(b *bytes.Buffer, sc *Scenario, plots map[string]bool) {
 		if l.LatencyFrom != "" {
 			fmt.Fprintf(b, "- Latency measured from: %s.\n", l.LatencyFrom)
 		}
+		writeStream(b, l)
 	}
 	if c := l.Capacity; c != nil {
 		writeCapacitySteps(b, c)

@@ -43,6 +43,8 @@ func scenarioPlots(id string) []plotFile {
 		{dir + "latency.png", "latency p50 and p99 over time, " + id},
 		{dir + "throughput.png", "requests and errors per second, " + id},
 		{dir + "memory.png", "memory per replica over time, " + id},
+		{dir + "ttft.png", "time to first token p50 and p99 over time, " + id},
+		{dir + "tokens.png", "output tokens per second, " + id},
 	}
 }
 
@@ -79,7 +81,9 @@ func writePlots(d *Data) (written map[string]bool, problems []string) {
 		jobs = append(jobs,
 			job{ps[0].path, plotHeight, func() (*plot.Plot, error) { return latencyPlot(sc.Outcome) }},
 			job{ps[1].path, plotHeight, func() (*plot.Plot, error) { return throughputPlot(sc.Outcome) }},
-			job{ps[2].path, plotHeight, func() (*plot.Plot, error) { return memoryPlot(sc) }})
+			job{ps[2].path, plotHeight, func() (*plot.Plot, error) { return memoryPlot(sc) }},
+			job{ps[3].path, plotHeight, func() (*plot.Plot, error) { return ttftPlot(sc.Outcome) }},
+			job{ps[4].path, plotHeight, func() (*plot.Plot, error) { return tokensPlot(sc.Outcome) }})
 	}
 	for _, bl := range blocks(d) {
 		// Room for one legend row per configuration.

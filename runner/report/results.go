@@ -28,7 +28,7 @@ var ExtraColumns = []string{
 }
 
 // Columns is the full header of results.csv.
-var Columns = append(append([]string{}, DesignColumns...), ExtraColumns...)
+var Columns = append(append(append([]string{}, DesignColumns...), ExtraColumns...), StreamColumns...)
 
 // Record is one scenario as the cells of results.csv, in Columns order. Cells that
 // do not apply are empty: rate for closed-model scenarios, users and spawn_rate for
@@ -86,7 +86,7 @@ func Record(o result.Outcome) []string {
 		cell(l.GeneratorCPU > 0, ffix(seconds(l.GeneratorCPU), 3)),
 		strings.Join(o.SLOFailures, "; "),
 		s.Search,
-	}, append(capacityRecord(o), sideRecord(r)...)...)
+	}, append(append(capacityRecord(o), sideRecord(r)...), streamRecord(o)...)...)
 }
 
 // sideRecord is the side services' columns: their OOM kills and restarts, summed;

@@ -100,6 +100,12 @@ type SummaryLoad struct {
 	// Capacity is set for a capacity search; the other fields are then those of
 	// its highest passing step.
 	Capacity *SummaryCapacity `json:"capacity,omitempty"`
+	// Stream is the streaming figures (request.stream: sse); nil otherwise.
+	Stream *SummaryStream `json:"stream,omitempty"`
+	// Goodput is the requests that met slo.goodput; nil without it.
+	Goodput *SummaryGoodput `json:"goodput,omitempty"`
+	// ByName is each request name's share of a mix (requests:).
+	ByName []SummaryName `json:"by_name,omitempty"`
 }
 
 // SummaryCapacity is what a capacity search found.
@@ -279,6 +285,7 @@ func summaryScenario(sc Scenario) SummaryScenario {
 		c := &out.Resources.Services[i]
 		c.MeanCPUPct, c.PeakCPUPct = round(c.MeanCPUPct, 2), round(c.PeakCPUPct, 2)
 	}
+	summaryInference(&out.Load, l)
 	for _, e := range l.Endpoints {
 		out.Load.Endpoints = append(out.Load.Endpoints, SummaryEndpoint{
 			URL: e.URL, Requests: e.Requests, Errors: e.Errors, Share: round(share(e.Requests, l.Endpoints), 4),

@@ -20,7 +20,9 @@ func (s SLO) Check(l Load) (pass bool, failures []string) {
 			failures = append(failures, fmt.Sprintf("error rate %.2f%% > %.2f%%", 100*rate, 100**s.ErrorRate))
 		}
 	}
-	if st := l.Stream; st != nil {
+	if st := l.Stream; s.Streaming() && l.Requests > 0 && (st == nil || st.Streams == 0) {
+		failures = append(failures, "no streamed token measured for the ttft/itl/tpot objectives")
+	} else if st != nil {
 		lat("ttft p50", st.TTFT.P50, s.TTFTP50)
 		lat("ttft p95", st.TTFT.P95, s.TTFTP95)
 		lat("ttft p99", st.TTFT.P99, s.TTFTP99)
@@ -28,8 +30,6 @@ func (s SLO) Check(l Load) (pass bool, failures []string) {
 		lat("itl p99", st.ITL.P99, s.ITLP99)
 		lat("tpot p95", st.TPOT.P95, s.TPOTP95)
 		lat("tpot p99", st.TPOT.P99, s.TPOTP99)
-	} else if s.Streaming() && l.Requests > 0 {
-		failures = append(failures, "no streamed token measured for the ttft/itl/tpot objectives")
 	}
 	if s.MinThroughputRPS > 0 && l.ThroughputRPS < s.MinThroughputRPS {
 		failures = append(failures, fmt.Sprintf("throughput %.1f/s < %.1f/s", l.ThroughputRPS, s.MinThroughputRPS))
