@@ -30,7 +30,7 @@ test-swarm: ## the tests that create a swarm, alone (Docker needed)
 	RUNNER_TEST_SWARM=1 $(GO) test -race -count=1 -timeout 10m ./runner/platform/swarm
 	RUNNER_TEST_SWARM=1 $(GO) test -race -count=1 -timeout 10m ./cmd/runner -run 'Swarm'
 
-bench: bench-load bench-inference bench-platform ## every benchmark report: load engine, inference service, platform overhead
+bench: bench-load bench-stream bench-inference bench-platform ## every benchmark report: load engine, inference service, platform overhead
 
 run: build ## run the workshop study
 	bin/runner scenarios/workshop5.yaml
@@ -57,6 +57,10 @@ fuzz-spec: ## fuzz the scenario loader for 60s
 # --- load engine (runner/load) ---
 bench-load: ## benchmark the load engine against vegeta and wrk on loopback, with issue 18's goals (RUNS=3 OUT=dir)
 	@scripts/bench-load.sh
+
+.PHONY: bench-stream
+bench-stream: ## streaming: CPU per 1,000 tokens (SSE reader, bufio.Scanner, aiohttp) and RSS of 10,000 streams (STREAMS=10000)
+	@scripts/bench-stream.sh
 
 # --- platforms, telemetry and preflight (runner/platform, runner/monitor, runner/preflight) ---
 COMPOSE_V2 ?= v2.40.3
