@@ -63,6 +63,7 @@ func (e *engine) readStream(x *exchange, resp *http.Response, body io.Reader) (i
 		n, _ := discardBody(x, resp, body)
 		return n, err
 	}
+	headers := time.Now()
 	conn := x.conn
 	if conn != nil && !e.streamEnd.IsZero() {
 		// A stream may outlast the request timeout (its gaps may not): it ends
@@ -75,8 +76,16 @@ func (e *engine) readStream(x *exchange, resp *http.Response, body io.Reader) (i
 	}
 	st, err := sse.Read(body, o, x.stream.onToken)
 	x.stream.output, x.stream.done = st.OutputTokens(), st.Done
-	if err != nil && isTimeout(err) && !e.streamEnd.IsZero() && !time.Now().Before(e.streamEnd) {
-		err = errStreamTooLong
+	if now := time.Now(); err != nil && isTimeout(err) && !e.streamEnd.IsZero() && !now.Before(e.streamEnd) {
+		// The run's end came first: a stream silent for the timeout by then
+		// stalled; one still sending was too long.
+		last := x.stream.last
+		if last.IsZero() {
+			last = headers
+		}
+		if err = errStreamTooLong; now.Sub(last) >= e.c.Timeout {
+			err = fmt.Errorf("%w: no byte for %s", sse.ErrStall, e.c.Timeout)
+		}
 	}
 	if err == nil {
 		// Whatever follows [DONE] is read, so the connection can be reused.

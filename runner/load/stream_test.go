@@ -18,8 +18,8 @@ import (
 )
 
 // Streaming figures against a server of known timing: first token at 200ms,
-// then one every 25ms, 20 tokens. The server cannot be faster than that, so the
-// lower bounds are exact; the upper bounds leave room for a busy machine.
+// then one every 25ms, 20 tokens. The server cannot be faster than that; the
+// bounds leave room for a busy machine.
 func TestStreamKnownTiming(t *testing.T) {
 	t.Parallel()
 	const first, gap, tokens = 200 * time.Millisecond, 25 * time.Millisecond, 20
@@ -60,8 +60,10 @@ func TestStreamKnownTiming(t *testing.T) {
 				}
 			}
 			within("ttft p50", st.TTFT.P50, first, first+250*time.Millisecond)
-			within("itl p50", st.ITL.P50, gap*9/10, gap+40*time.Millisecond)
-			within("tpot p50", st.TPOT.P50, gap*9/10, gap+40*time.Millisecond)
+			// A client that was descheduled reads several events at once, so the
+			// gaps it sees can be shorter than the server's; their sum cannot.
+			within("itl p50", st.ITL.P50, gap/2, gap+40*time.Millisecond)
+			within("tpot p50", st.TPOT.P50, gap*8/10, gap+40*time.Millisecond)
 			within("latency p50", l.Latency.P50, first+(tokens-1)*gap, first+(tokens-1)*gap+500*time.Millisecond)
 			if st.Streams != l.Requests || st.OutputTokens != tokens*l.Requests {
 				t.Errorf("%d streams, %d tokens for %d requests", st.Streams, st.OutputTokens, l.Requests)
@@ -160,7 +162,7 @@ func TestStreamErrors(t *testing.T) {
 			t.Parallel()
 			hs := httptest.NewServer(tt.h)
 			t.Cleanup(hs.Close)
-			c := Config{Targets: []string{hs.URL}, Users: 1, Duration: 300 * time.Millisecond, Timeout: 300 * time.Millisecond, Stream: true}
+			c := Config{Targets: []string{hs.URL}, Users: 1, Duration: time.Second, Timeout: 300 * time.Millisecond, Stream: true}
 			if tt.name == "line over the cap" {
 				c.Timeout = 5 * time.Second // 2 MiB on a busy machine
 			}
@@ -219,7 +221,7 @@ func TestMixAndDataset(t *testing.T) {
 		<-mu
 	}))
 	t.Cleanup(hs.Close)
-	c := Config{Targets: []string{hs.URL}, Users: 4, Duration: 800 * time.Millisecond, MixSeed: 3,
+	c := Config{Targets: []string{hs.URL}, Users: 4, Duration: 2 * time.Second, MixSeed: 3,
 		Requests: []Request{
 			{Name: "a", Weight: 3, Path: "/a", Method: http.MethodPost, Bodies: [][]byte{[]byte("1"), []byte("2")}},
 			{Name: "b", Weight: 1, Path: "/b"},
@@ -229,10 +231,10 @@ func TestMixAndDataset(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := paths["/a"] + paths["/b"]
-	if n < 200 {
+	if n < 150 {
 		t.Fatalf("only %d requests", n)
 	}
-	if share := float64(paths["/a"]) / float64(n); share < 0.7 || share > 0.8 {
+	if share := float64(paths["/a"]) / float64(n); share < 0.65 || share > 0.85 { // 4 SD at n=150
 		t.Errorf("share of /a %.3f, want 0.75", share)
 	}
 	if d := bodies["1"] - bodies["2"]; d < -1 || d > 1 {

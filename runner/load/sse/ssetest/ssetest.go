@@ -75,11 +75,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `data: {"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"role":"assistant"}}]}`+"\n\n")
 		flush()
 	}
-	start := time.Now()
 	for i := 0; s.Forever || i < n; i++ {
-		// Token i is due at First + i*Gap from the request, whatever the
-		// scheduler did to the previous ones.
-		if !wait(time.Until(start.Add(s.First + time.Duration(i)*s.Gap))) {
+		// The first token after First, each next one Gap after the previous:
+		// a late token delays the rest, so no gap is ever shorter than Gap.
+		d := s.Gap
+		if i == 0 {
+			d = s.First
+		}
+		if !wait(d) {
 			return
 		}
 		if s.HangAfter > 0 && i == s.HangAfter {
