@@ -236,7 +236,8 @@ func TestRepositoryIDs(t *testing.T) {
 		counts[s.Block]++
 		total += s.Estimate()
 	}
-	if want := map[string]int{"memory": 3, "unrestricted": 3, "replicas": 8, "replicas-small": 4}; !reflect.DeepEqual(counts, want) {
+	if want := map[string]int{"memory": 3, "unrestricted": 3, "replicas": 8, "replicas-small": 4,
+		"capacity-single": 1, "capacity-small": 1, "capacity-replicas": 2}; !reflect.DeepEqual(counts, want) {
 		t.Errorf("workshop5 blocks = %v, want %v", counts, want)
 	}
 	if total > 25*time.Minute {
