@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -61,8 +62,11 @@ func TestMergeThreeGenerators(t *testing.T) {
 		t.Errorf("merged success %g, endpoint counts %+v", merged.SuccessRatio, merged.Endpoints)
 	}
 
-	// vegeta report over the files (it decodes each in turn), measured results only.
+	// The reference: every measured latency of every file, sorted, and its
+	// nearest-rank p99. vegeta report's p99 over the same results is an estimate
+	// (a t-digest) that can sit a percent or two off, so it is only logged.
 	var m vegeta.Metrics
+	var lat []time.Duration
 	for _, p := range paths {
 		b, err := os.ReadFile(p)
 		if err != nil {
@@ -78,6 +82,7 @@ func TestMergeThreeGenerators(t *testing.T) {
 			}
 			if r.Attack != AttackWarmup {
 				m.Add(&r)
+				lat = append(lat, r.Latency)
 			}
 		}
 	}
@@ -85,8 +90,10 @@ func TestMergeThreeGenerators(t *testing.T) {
 	if m.Requests != sum {
 		t.Errorf("vegeta counts %d measured results, the generators %d", m.Requests, sum)
 	}
-	if d := math.Abs(float64(merged.Latency.P99-m.Latencies.P99)) / float64(m.Latencies.P99); d > 0.01 {
-		t.Errorf("merged p99 %s, vegeta report's %s: %.2f%% apart, want within 1%%", merged.Latency.P99, m.Latencies.P99, 100*d)
+	slices.Sort(lat)
+	exact := lat[nearestRank(0.99, uint64(len(lat)))-1]
+	if d := math.Abs(float64(merged.Latency.P99-exact)) / float64(exact); d > 0.01 {
+		t.Errorf("merged p99 %s, the sorted latencies' %s: %.2f%% apart, want within 1%%", merged.Latency.P99, exact, 100*d)
 	}
 	// For comparison only: each generator's own p99 (from the intended send
 	// time, so not comparable one to one); averaging them is not a merged p99.
