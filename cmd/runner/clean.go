@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"strings"
-	"syscall"
 
 	"github.com/infergrid/runner/runner/platform/platforms"
 	"github.com/infergrid/runner/runner/result"
@@ -127,32 +126,3 @@ func holdLease(meta result.Run, dir string, stderr io.Writer) (release func(), c
 	}
 	return release, exitOK
 }
-
-// checkOut fails when the output folder cannot take a run: it cannot be created or
-// written, or its file system has less than minFreeBytes free.
-func checkOut(dir string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("output folder %s cannot be created: %w", dir, err)
-	}
-	f, err := os.CreateTemp(dir, ".runner-write-check-*")
-	if err != nil {
-		return fmt.Errorf("output folder %s is not writable: %w", dir, err)
-	}
-	name := f.Name()
-	_, werr := f.Write([]byte("ok\n"))
-	f.Close()
-	os.Remove(name)
-	if werr != nil {
-		return fmt.Errorf("output folder %s is not writable: %w", dir, werr)
-	}
-	var st syscall.Statfs_t
-	if err := syscall.Statfs(dir, &st); err == nil {
-		if free := int64(st.Bavail) * int64(st.Bsize); free < minFreeBytes {
-			return fmt.Errorf("output folder %s has only %d MiB free, want at least %d MiB", dir, free>>20, minFreeBytes>>20)
-		}
-	}
-	return nil
-}
-
-// minFreeBytes is the free space a run needs in its output folder to start.
-var minFreeBytes int64 = 50 << 20

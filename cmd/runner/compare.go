@@ -72,6 +72,23 @@ func (p percentFlag) Set(s string) error {
 	return nil
 }
 
+// testFlags registers the options of the tests that `runner compare` and
+// `runner history` share (history finds change points by these tests alone).
+func testFlags(fs *flag.FlagSet, o *report.CompareOptions) {
+	fs.Var(percentFlag{&o.MaxP99Increase}, "max-p99-increase", "largest allowed p99 increase")
+	fs.Var(percentFlag{&o.MaxThroughputDrop}, "max-throughput-drop", "largest allowed throughput drop")
+	fs.Float64Var(&o.Alpha, "alpha", report.DefaultAlpha, "significance level")
+}
+
+// validAlpha tells whether alpha is a significance level, and says why not on stderr.
+func validAlpha(cmd string, alpha float64, stderr io.Writer) bool {
+	if alpha > 0 && alpha <= 1 {
+		return true
+	}
+	fmt.Fprintf(stderr, "runner %s: --alpha %g: want a significance level above 0 and at most 1, e.g. 0.05\n", cmd, alpha)
+	return false
+}
+
 // cmdCompare is `runner compare`.
 func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	o := report.DefaultCompareOptions
@@ -79,10 +96,8 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, compareUsage) }
 	htmlPath := fs.String("html", "", "also write the comparison as an HTML page to this file")
-	fs.Var(percentFlag{&o.MaxP99Increase}, "max-p99-increase", "largest allowed p99 increase")
-	fs.Var(percentFlag{&o.MaxThroughputDrop}, "max-throughput-drop", "largest allowed throughput drop")
+	testFlags(fs, &o)
 	fs.Var(percentFlag{&o.MaxErrorRate}, "max-error-rate", "highest allowed error rate")
-	fs.Float64Var(&o.Alpha, "alpha", report.DefaultAlpha, "significance level")
 	pos, err := interspersed(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		fmt.Fprint(stdout, compareUsage)
@@ -91,8 +106,7 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if err != nil {
 		return 2
 	}
-	if !(o.Alpha > 0 && o.Alpha <= 1) {
-		fmt.Fprintf(stderr, "runner compare: --alpha %g: want a significance level above 0 and at most 1, e.g. 0.05\n", o.Alpha)
+	if !validAlpha("compare", o.Alpha, stderr) {
 		return 2
 	}
 	if len(pos) != 2 {

@@ -50,9 +50,7 @@ func cmdHistory(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fs.Usage = func() { fmt.Fprint(stderr, historyUsage) }
 	out := fs.String("out", "", "write the Markdown report to this file")
 	htmlPath := fs.String("html", "", "also write the report as an HTML page to this file")
-	fs.Var(percentFlag{&o.MaxP99Increase}, "max-p99-increase", "largest allowed p99 increase")
-	fs.Var(percentFlag{&o.MaxThroughputDrop}, "max-throughput-drop", "largest allowed throughput drop")
-	fs.Float64Var(&o.Alpha, "alpha", report.DefaultAlpha, "significance level")
+	testFlags(fs, &o)
 	pos, err := interspersed(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		fmt.Fprint(stdout, historyUsage)
@@ -61,8 +59,7 @@ func cmdHistory(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if err != nil {
 		return 2
 	}
-	if !(o.Alpha > 0 && o.Alpha <= 1) {
-		fmt.Fprintf(stderr, "runner history: --alpha %g: want a significance level above 0 and at most 1, e.g. 0.05\n", o.Alpha)
+	if !validAlpha("history", o.Alpha, stderr) {
 		return 2
 	}
 	if len(pos) == 0 {
