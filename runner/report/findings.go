@@ -116,90 +116,105 @@ func BestConfig(outcomes []result.Outcome) []Finding {
 	if !judged {
 		return []Finding{{Rule: RuleBestConfig, Text: "No SLO was set, so no configuration was judged against one (set `slo:` in the scenario file to get the cheapest configuration that meets it)."}}
 	}
-	value := func(o result.Outcome) float64 { return loadLevel(o.Scenario, o.Load).Value }
 	var out []Finding
 	// Closed models (by think time) first, then open.
 	models := sortedKeys(byModel)
 	slices.SortStableFunc(models, func(a, b string) int { return cmp.Compare(modelRank(a), modelRank(b)) })
 	for _, model := range models {
-		all := byModel[model]
-		var pass, short, tried []result.Outcome
-		for _, o := range all {
-			switch {
-			case !measured(o):
-			case *o.SLOPass && o.Load.Shortfall:
-				short = append(short, o)
-			case *o.SLOPass:
-				pass = append(pass, o)
-			default:
-				tried = append(tried, o)
-			}
+		if f, ok := bestOfModel(model, byModel[model]); ok {
+			out = append(out, f)
 		}
-		if len(pass) == 0 {
-			if len(tried) == 0 {
-				if len(all) > 0 && len(short) == 0 {
-					out = append(out, Finding{Rule: RuleBestConfig, Text: fmt.Sprintf("%s: no scenario completed with measured requests, so no configuration can be recommended.", modelTitle(model))})
-				}
-				continue
-			}
-			best := slices.MinFunc(tried, func(a, b result.Outcome) int {
-				return cmp.Or(cmp.Compare(value(a), value(b)), cmp.Compare(a.Load.Latency.P99, b.Load.Latency.P99), strings.Compare(a.Scenario.ID, b.Scenario.ID))
-			})
-			out = append(out, Finding{
-				Rule: RuleBestConfig,
-				Text: fmt.Sprintf("%s: no configuration met the SLO; the closest at the lowest load tried was %s at %s (p99 %s ms; missed: %s).",
-					modelTitle(model), configOf(best.Scenario), loadLevel(best.Scenario, best.Load).Label, msLabel(best.Load.Latency.P99), strings.Join(best.SLOFailures, ", ")),
-				Scenarios: []string{best.Scenario.ID},
-			})
-			continue
-		}
-		top := slices.MaxFunc(pass, func(a, b result.Outcome) int { return cmp.Compare(value(a), value(b)) })
-		topLevel := loadLevel(top.Scenario, top.Load)
-		var at []result.Outcome
-		for _, o := range pass {
-			if value(o) == topLevel.Value {
-				at = append(at, o)
-			}
-		}
-		slices.SortFunc(at, func(a, b result.Outcome) int {
-			ca, cb := configOf(a.Scenario), configOf(b.Scenario)
-			return cmp.Or(cmp.Compare(ca.totalCPUs(), cb.totalCPUs()), cmp.Compare(ca.totalMem(), cb.totalMem()),
-				cmp.Compare(ca.Replicas, cb.Replicas), cmp.Compare(a.Load.Latency.P99, b.Load.Latency.P99),
-				strings.Compare(a.Scenario.ID, b.Scenario.ID))
-		})
-		b := at[0]
-		c := configOf(b.Scenario)
-		var sb strings.Builder
-		fmt.Fprintf(&sb, "%s: the highest load that met the SLO was %s; the least resources that did so: %s",
-			modelTitle(model), topLevel.Label, c)
-		if !math.IsInf(c.totalCPUs(), 1) || !math.IsInf(c.totalMem(), 1) {
-			fmt.Fprintf(&sb, " (%s, %s in total)", totalCPULabel(c), totalMemLabel(c))
-		}
-		fmt.Fprintf(&sb, ", with p95 %s ms, p99 %s ms, %s errors, %s.",
-			msLabel(b.Load.Latency.P95), msLabel(b.Load.Latency.P99), pctLabel(errorRate(b.Load)), rpsLabel(b.Load.ThroughputRPS))
-		if n := len(at); n > 1 {
-			fmt.Fprintf(&sb, " %d configurations met it at that load.", n)
-		}
-		var higher []string
-		for _, o := range all {
-			if lv := loadLevel(o.Scenario, o.Load); lv.Value > topLevel.Value && !*o.SLOPass && !slices.Contains(higher, lv.Label) {
-				higher = append(higher, lv.Label)
-			}
-		}
-		if len(higher) > 0 {
-			fmt.Fprintf(&sb, " Higher loads tried failed or missed the SLO (%s).", strings.Join(higher, ", "))
-		}
-		for _, o := range short {
-			if value(o) > topLevel.Value {
-				fmt.Fprintf(&sb, " `%s` (%s) is not counted: its load generator fell short, sending %s.", o.Scenario.ID, loadLevel(o.Scenario, o.Load).Label, rpsLabel(o.Load.RateRPS))
-			}
-		}
-		out = append(out, Finding{Rule: RuleBestConfig, Text: sb.String(), Scenarios: []string{b.Scenario.ID}})
 	}
 	if len(out) == 0 {
 		out = append(out, Finding{Rule: RuleBestConfig, Text: "No scenario with an SLO completed with measured requests, so no configuration can be recommended."})
 	}
 	return out
+}
+
+// loadValue is the load of o as one number, to order loads of one model.
+func loadValue(o result.Outcome) float64 { return loadLevel(o.Scenario, o.Load).Value }
+
+// bestOfModel is the best-configuration finding of one load model's judged
+// scenarios, if there is one to state.
+func bestOfModel(model string, all []result.Outcome) (Finding, bool) {
+	var pass, short, tried []result.Outcome
+	for _, o := range all {
+		switch {
+		case !measured(o):
+		case *o.SLOPass && o.Load.Shortfall:
+			short = append(short, o)
+		case *o.SLOPass:
+			pass = append(pass, o)
+		default:
+			tried = append(tried, o)
+		}
+	}
+	if len(pass) > 0 {
+		return bestMet(model, all, pass, short), true
+	}
+	if len(tried) == 0 {
+		if len(all) > 0 && len(short) == 0 {
+			return Finding{Rule: RuleBestConfig, Text: fmt.Sprintf("%s: no scenario completed with measured requests, so no configuration can be recommended.", modelTitle(model))}, true
+		}
+		return Finding{}, false
+	}
+	best := slices.MinFunc(tried, func(a, b result.Outcome) int {
+		return cmp.Or(cmp.Compare(loadValue(a), loadValue(b)), cmp.Compare(a.Load.Latency.P99, b.Load.Latency.P99), strings.Compare(a.Scenario.ID, b.Scenario.ID))
+	})
+	return Finding{
+		Rule: RuleBestConfig,
+		Text: fmt.Sprintf("%s: no configuration met the SLO; the closest at the lowest load tried was %s at %s (p99 %s ms; missed: %s).",
+			modelTitle(model), configOf(best.Scenario), loadLevel(best.Scenario, best.Load).Label, msLabel(best.Load.Latency.P99), strings.Join(best.SLOFailures, ", ")),
+		Scenarios: []string{best.Scenario.ID},
+	}, true
+}
+
+// bestMet names the least resources that met the SLO at the highest load that
+// any configuration of the model met it, given the passing scenarios (pass) and
+// those whose generator fell short (short).
+func bestMet(model string, all, pass, short []result.Outcome) Finding {
+	top := slices.MaxFunc(pass, func(a, b result.Outcome) int { return cmp.Compare(loadValue(a), loadValue(b)) })
+	topLevel := loadLevel(top.Scenario, top.Load)
+	var at []result.Outcome
+	for _, o := range pass {
+		if loadValue(o) == topLevel.Value {
+			at = append(at, o)
+		}
+	}
+	slices.SortFunc(at, func(a, b result.Outcome) int {
+		ca, cb := configOf(a.Scenario), configOf(b.Scenario)
+		return cmp.Or(cmp.Compare(ca.totalCPUs(), cb.totalCPUs()), cmp.Compare(ca.totalMem(), cb.totalMem()),
+			cmp.Compare(ca.Replicas, cb.Replicas), cmp.Compare(a.Load.Latency.P99, b.Load.Latency.P99),
+			strings.Compare(a.Scenario.ID, b.Scenario.ID))
+	})
+	b := at[0]
+	c := configOf(b.Scenario)
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "%s: the highest load that met the SLO was %s; the least resources that did so: %s",
+		modelTitle(model), topLevel.Label, c)
+	if !math.IsInf(c.totalCPUs(), 1) || !math.IsInf(c.totalMem(), 1) {
+		fmt.Fprintf(&sb, " (%s, %s in total)", totalCPULabel(c), totalMemLabel(c))
+	}
+	fmt.Fprintf(&sb, ", with p95 %s ms, p99 %s ms, %s errors, %s.",
+		msLabel(b.Load.Latency.P95), msLabel(b.Load.Latency.P99), pctLabel(errorRate(b.Load)), rpsLabel(b.Load.ThroughputRPS))
+	if n := len(at); n > 1 {
+		fmt.Fprintf(&sb, " %d configurations met it at that load.", n)
+	}
+	var higher []string
+	for _, o := range all {
+		if lv := loadLevel(o.Scenario, o.Load); lv.Value > topLevel.Value && !*o.SLOPass && !slices.Contains(higher, lv.Label) {
+			higher = append(higher, lv.Label)
+		}
+	}
+	if len(higher) > 0 {
+		fmt.Fprintf(&sb, " Higher loads tried failed or missed the SLO (%s).", strings.Join(higher, ", "))
+	}
+	for _, o := range short {
+		if loadValue(o) > topLevel.Value {
+			fmt.Fprintf(&sb, " `%s` (%s) is not counted: its load generator fell short, sending %s.", o.Scenario.ID, loadLevel(o.Scenario, o.Load).Label, rpsLabel(o.Load.RateRPS))
+		}
+	}
+	return Finding{Rule: RuleBestConfig, Text: sb.String(), Scenarios: []string{b.Scenario.ID}}
 }
 
 func totalCPULabel(c config) string {
