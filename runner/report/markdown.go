@@ -468,6 +468,44 @@ func servicesTable(b *bytes.Buffer, d *Data) error {
 
 func writeScenario(b *bytes.Buffer, sc *Scenario, plots map[string]bool) {
 	o := sc.Outcome
+	l := o.Load
+	writeScenarioHead(b, o)
+	if l.Requests > 0 {
+		writeRequests(b, l)
+	}
+	if c := l.Capacity; c != nil {
+		writeCapacitySteps(b, c)
+	}
+	if o.SLOPass != nil {
+		if *o.SLOPass {
+			b.WriteString("- SLO met.\n")
+		} else {
+			fmt.Fprintf(b, "- SLO missed: %s.\n", strings.Join(o.SLOFailures, ", "))
+		}
+	}
+	writeCodesAndErrors(b, l)
+	writeGenerator(b, l)
+	for _, n := range l.Notes {
+		fmt.Fprintf(b, "- Note: %s\n", n)
+	}
+	if p := o.Phases; p != (result.Phases{}) {
+		fmt.Fprintf(b, "- Phases: build %s, up %s, healthy %s, load %s, down %s.\n", phase(p.Build), phase(p.Up), phase(p.Healthy), phase(p.Load), phase(p.Down))
+	}
+	writeEvents(b, sc.Events)
+	b.WriteString("\n")
+	var imgs []string
+	for _, p := range scenarioPlots(o.Scenario.ID) {
+		if plots[p.path] {
+			imgs = append(imgs, fmt.Sprintf("![%s](%s)", p.alt, link(p.path)))
+		}
+	}
+	if len(imgs) > 0 {
+		b.WriteString(strings.Join(imgs, "\n") + "\n\n")
+	}
+}
+
+// writeScenarioHead writes a scenario's heading and its configuration, load and status line.
+func writeScenarioHead(b *bytes.Buffer, o result.Outcome) {
 	s, l := o.Scenario, o.Load
 	fmt.Fprintf(b, "### `%s`\n\n", s.ID)
 	if s.Search != "" {
@@ -486,27 +524,23 @@ func writeScenario(b *bytes.Buffer, sc *Scenario, plots map[string]bool) {
 		fmt.Fprintf(b, " (%s)", oneLine(o.Error))
 	}
 	b.WriteString(".\n\n")
-	if l.Requests > 0 {
-		fmt.Fprintf(b, "- %d requests (%d in warm-up, excluded), %s sent, %s successful, %s failed.\n",
-			l.Requests, l.WarmupRequests, rpsLabel(l.RateRPS), rpsLabel(l.ThroughputRPS), pctLabel(errorRate(l)))
-		fmt.Fprintf(b, "- Latency ms: mean %s, p50 %s, p90 %s, p95 %s, p99 %s, max %s", msLabel(l.Latency.Mean), msLabel(l.Latency.P50),
-			msLabel(l.Latency.P90), msLabel(l.Latency.P95), msLabel(l.Latency.P99), msLabel(l.Latency.Max))
-		b.WriteString(".\n")
-		if l.LatencyFrom != "" {
-			fmt.Fprintf(b, "- Latency measured from: %s.\n", l.LatencyFrom)
-		}
-		writeStream(b, l)
+}
+
+// writeRequests writes the counts, rates and latency of a scenario that sent requests.
+func writeRequests(b *bytes.Buffer, l result.Load) {
+	fmt.Fprintf(b, "- %d requests (%d in warm-up, excluded), %s sent, %s successful, %s failed.\n",
+		l.Requests, l.WarmupRequests, rpsLabel(l.RateRPS), rpsLabel(l.ThroughputRPS), pctLabel(errorRate(l)))
+	fmt.Fprintf(b, "- Latency ms: mean %s, p50 %s, p90 %s, p95 %s, p99 %s, max %s", msLabel(l.Latency.Mean), msLabel(l.Latency.P50),
+		msLabel(l.Latency.P90), msLabel(l.Latency.P95), msLabel(l.Latency.P99), msLabel(l.Latency.Max))
+	b.WriteString(".\n")
+	if l.LatencyFrom != "" {
+		fmt.Fprintf(b, "- Latency measured from: %s.\n", l.LatencyFrom)
 	}
-	if c := l.Capacity; c != nil {
-		writeCapacitySteps(b, c)
-	}
-	if o.SLOPass != nil {
-		if *o.SLOPass {
-			b.WriteString("- SLO met.\n")
-		} else {
-			fmt.Fprintf(b, "- SLO missed: %s.\n", strings.Join(o.SLOFailures, ", "))
-		}
-	}
+	writeStream(b, l)
+}
+
+// writeCodesAndErrors writes the status codes and the five most frequent errors.
+func writeCodesAndErrors(b *bytes.Buffer, l result.Load) {
 	if len(l.StatusCodes) > 0 {
 		var parts []string
 		for _, c := range sortedKeys(l.StatusCodes) {
@@ -527,22 +561,25 @@ func writeScenario(b *bytes.Buffer, sc *Scenario, plots map[string]bool) {
 		}
 		fmt.Fprintf(b, "- Errors: %s.\n", strings.Join(parts, ", "))
 	}
-	if l.GeneratorCPU > 0 || l.PeakInFlight > 0 {
-		fmt.Fprintf(b, "- Load generator: %.2f CPU-seconds (%.0f%% of a CPU), peak %d requests in flight", l.GeneratorCPU.Seconds(),
-			100*l.GeneratorCPU.Seconds()/math.Max(l.Elapsed.Seconds(), 1e-9), l.PeakInFlight)
-		if l.GeneratorPeakRSSBytes > 0 {
-			fmt.Fprintf(b, ", peak RSS %s", bytesLabel(l.GeneratorPeakRSSBytes))
-		}
-		b.WriteString(".\n")
+}
+
+// writeGenerator writes what the load generator itself used.
+func writeGenerator(b *bytes.Buffer, l result.Load) {
+	if l.GeneratorCPU <= 0 && l.PeakInFlight <= 0 {
+		return
 	}
-	for _, n := range l.Notes {
-		fmt.Fprintf(b, "- Note: %s\n", n)
+	fmt.Fprintf(b, "- Load generator: %.2f CPU-seconds (%.0f%% of a CPU), peak %d requests in flight", l.GeneratorCPU.Seconds(),
+		100*l.GeneratorCPU.Seconds()/math.Max(l.Elapsed.Seconds(), 1e-9), l.PeakInFlight)
+	if l.GeneratorPeakRSSBytes > 0 {
+		fmt.Fprintf(b, ", peak RSS %s", bytesLabel(l.GeneratorPeakRSSBytes))
 	}
-	if p := o.Phases; p != (result.Phases{}) {
-		fmt.Fprintf(b, "- Phases: build %s, up %s, healthy %s, load %s, down %s.\n", phase(p.Build), phase(p.Up), phase(p.Healthy), phase(p.Load), phase(p.Down))
-	}
+	b.WriteString(".\n")
+}
+
+// writeEvents writes a scenario's container events on one line, its start left out.
+func writeEvents(b *bytes.Buffer, events []result.Event) {
 	var evs []string
-	for _, e := range sc.Events {
+	for _, e := range events {
 		if e.Kind == result.EventStart {
 			continue
 		}
@@ -560,16 +597,6 @@ func writeScenario(b *bytes.Buffer, sc *Scenario, plots map[string]bool) {
 	}
 	if len(evs) > 0 {
 		fmt.Fprintf(b, "- Events: %s.\n", strings.Join(evs, "; "))
-	}
-	b.WriteString("\n")
-	var imgs []string
-	for _, p := range scenarioPlots(s.ID) {
-		if plots[p.path] {
-			imgs = append(imgs, fmt.Sprintf("![%s](%s)", p.alt, link(p.path)))
-		}
-	}
-	if len(imgs) > 0 {
-		b.WriteString(strings.Join(imgs, "\n") + "\n\n")
 	}
 }
 
