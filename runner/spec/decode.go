@@ -147,59 +147,84 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		d.decode(n, v.Elem(), path)
 		return
 	}
-	if v.CanAddr() {
-		if rs, ok := v.Addr().Interface().(*RateSpec); ok {
-			d.decodeRate(n, rs, path)
-			return
-		}
-		if bs, ok := v.Addr().Interface().(*BalancerSpec); ok {
-			d.decodeBalancer(n, bs, path)
-			return
-		}
-		if v.Addr().Type().Implements(scalarType) {
-			if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
-				d.errorf(n, path, "want a single value, got %s", kindName(n))
-				return
-			}
-			if err := v.Addr().Interface().(scalar).parse(n.Value); err != nil {
-				d.errorf(n, path, "%s", err)
-			}
-			return
-		}
+	if v.CanAddr() && d.decodeCustom(n, v, path) {
+		return
 	}
 	switch v.Kind() {
 	case reflect.Struct:
 		d.decodeStruct(n, v, path)
 	case reflect.Slice:
-		items := []*yaml.Node{n}
-		if n.Kind == yaml.SequenceNode {
-			items = n.Content
-		} else if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
-			items = nil
-		}
-		s := reflect.MakeSlice(v.Type(), len(items), len(items))
-		for i, it := range items {
-			d.decode(it, s.Index(i), fmt.Sprintf("%s[%d]", path, i))
-		}
-		v.Set(s)
+		d.decodeSlice(n, v, path)
 	case reflect.Map:
-		if n.Kind != yaml.MappingNode {
-			d.errorf(n, path, "want a mapping of names to values, got %s", kindName(n))
-			return
+		d.decodeMap(n, v, path)
+	default:
+		d.decodeScalar(n, v, path)
+	}
+}
+
+// decodeCustom decodes the types with a YAML form of their own (rates, balancers,
+// scalars with a parse method) and tells whether v was one of them.
+func (d *decoder) decodeCustom(n *yaml.Node, v reflect.Value, path string) bool {
+	if rs, ok := v.Addr().Interface().(*RateSpec); ok {
+		d.decodeRate(n, rs, path)
+		return true
+	}
+	if bs, ok := v.Addr().Interface().(*BalancerSpec); ok {
+		d.decodeBalancer(n, bs, path)
+		return true
+	}
+	if !v.Addr().Type().Implements(scalarType) {
+		return false
+	}
+	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
+		d.errorf(n, path, "want a single value, got %s", kindName(n))
+		return true
+	}
+	if err := v.Addr().Interface().(scalar).parse(n.Value); err != nil {
+		d.errorf(n, path, "%s", err)
+	}
+	return true
+}
+
+// decodeSlice decodes a sequence, or a single value as a list of one.
+func (d *decoder) decodeSlice(n *yaml.Node, v reflect.Value, path string) {
+	items := []*yaml.Node{n}
+	if n.Kind == yaml.SequenceNode {
+		items = n.Content
+	} else if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		items = nil
+	}
+	s := reflect.MakeSlice(v.Type(), len(items), len(items))
+	for i, it := range items {
+		d.decode(it, s.Index(i), fmt.Sprintf("%s[%d]", path, i))
+	}
+	v.Set(s)
+}
+
+// decodeMap decodes a mapping of names to text values.
+func (d *decoder) decodeMap(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind != yaml.MappingNode {
+		d.errorf(n, path, "want a mapping of names to values, got %s", kindName(n))
+		return
+	}
+	m := reflect.MakeMap(v.Type())
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := n.Content[i], n.Content[i+1]
+		if val.Kind == yaml.AliasNode && val.Alias != nil {
+			val = val.Alias
 		}
-		m := reflect.MakeMap(v.Type())
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, val := n.Content[i], n.Content[i+1]
-			if val.Kind == yaml.AliasNode && val.Alias != nil {
-				val = val.Alias
-			}
-			if val.Kind != yaml.ScalarNode || val.Tag == "!!null" {
-				d.errorf(val, join(path, k.Value), "want a text value, got %s", kindName(val))
-				continue
-			}
-			m.SetMapIndex(reflect.ValueOf(k.Value), reflect.ValueOf(val.Value))
+		if val.Kind != yaml.ScalarNode || val.Tag == "!!null" {
+			d.errorf(val, join(path, k.Value), "want a text value, got %s", kindName(val))
+			continue
 		}
-		v.Set(m)
+		m.SetMapIndex(reflect.ValueOf(k.Value), reflect.ValueOf(val.Value))
+	}
+	v.Set(m)
+}
+
+// decodeScalar decodes text, whole numbers and numbers.
+func (d *decoder) decodeScalar(n *yaml.Node, v reflect.Value, path string) {
+	switch v.Kind() {
 	case reflect.String:
 		if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
 			d.errorf(n, path, "want a text value, got %s", kindName(n))
