@@ -2,15 +2,9 @@ package result
 
 import "time"
 
-// Percentiles summarises one streaming figure over the measured requests.
-type Percentiles struct {
-	Mean time.Duration `json:"mean_ns"`
-	P50  time.Duration `json:"p50_ns"`
-	P90  time.Duration `json:"p90_ns"`
-	P95  time.Duration `json:"p95_ns"`
-	P99  time.Duration `json:"p99_ns"`
-	Max  time.Duration `json:"max_ns"`
-}
+// Percentiles summarises one streaming figure over the measured requests, in
+// the same form (and JSON) as Latency.
+type Percentiles = Latency
 
 // Stream is what the load engine measured of streamed answers (Server-Sent
 // Events), over the measured requests that received at least one token.
