@@ -67,6 +67,17 @@ func (p *randomRate) due(k uint64) time.Duration {
 	return p.at[k]
 }
 
+// hitsWithin is the number of hits the schedule makes due within the first du:
+// a random schedule's own count, which strays from rate×du by about its square
+// root (a Poisson window of 40 expected hits holds 34 to 46 two times in three).
+func (p *randomRate) hitsWithin(du time.Duration) uint64 {
+	var k uint64
+	for p.due(k) <= du {
+		k++
+	}
+	return k
+}
+
 // gap draws one inter-arrival gap in seconds.
 func (p *randomRate) gap() float64 {
 	if p.shape == 1 {

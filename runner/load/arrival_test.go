@@ -2,6 +2,8 @@ package load
 
 import (
 	"math"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 )
@@ -85,6 +87,40 @@ func TestRandomRatePace(t *testing.T) {
 	}
 	if p.due(5) != d5 || p.Rate(time.Hour) != 100 {
 		t.Fatal("schedule changed after more draws")
+	}
+}
+
+func TestPoissonWindowIsNotAShortfall(t *testing.T) {
+	t.Parallel()
+	// Seed 9 makes 28 hits due in 2s at a mean of 20/s: 30% fewer than the mean,
+	// by chance. The generator kept up with its schedule, so it did not fall short.
+	const rate, seed, du = 20, 9, 2 * time.Second
+	want := newRandomRate(rate, 1, seed).hitsWithin(du)
+	if want != 28 {
+		t.Fatalf("the schedule of seed %d holds %d hits in %s; the test needs one well below the mean", seed, want, du)
+	}
+	s := newServer(t, 0, http.StatusOK)
+	l, err := Run(t.Context(), Config{Targets: []string{s.URL}, Rate: rate, Arrival: ArrivalPoisson, ArrivalSeed: seed, Duration: du})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Requests < want || l.Requests > want+1 {
+		t.Errorf("%d requests, want the schedule's %d (or one more, due just after the window)", l.Requests, want)
+	}
+	if l.Shortfall || l.RequestedRPS != rate {
+		t.Errorf("shortfall %v at %.1f/s sent of %.1f/s requested; want no shortfall, the mean rate requested", l.Shortfall, l.RateRPS, l.RequestedRPS)
+	}
+	if notes := strings.Join(l.Notes, "\n"); !strings.Contains(notes, "poisson schedule made 14.0/s due") {
+		t.Errorf("notes %q do not say what the schedule drew", notes)
+	}
+	// A generator that cannot keep up with the schedule still falls short.
+	slow := newServer(t, 200*time.Millisecond, http.StatusOK)
+	l, err = Run(t.Context(), Config{Targets: []string{slow.URL}, Rate: rate, Arrival: ArrivalPoisson, ArrivalSeed: seed, Duration: du, MaxWorkers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !l.Shortfall {
+		t.Errorf("one worker against a 200ms service sent %.1f/s and no shortfall was found", l.RateRPS)
 	}
 }
 

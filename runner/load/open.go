@@ -29,6 +29,9 @@ func (e *engine) runOpen() {
 		warm, _ := newArrival(c.Arrival, warmRate, c.Burstiness, warmSeed)
 		e.attack(w, warm, e.start, c.Warmup, AttackWarmup)
 	}
+	if r, ok := main.(*randomRate); ok {
+		e.scheduled = float64(r.hitsWithin(c.Duration)) / c.Duration.Seconds()
+	}
 	if e.sleepUntil(e.measureStart) {
 		e.attack(w, main, e.measureStart, c.Duration, AttackMeasure)
 	}
