@@ -118,7 +118,7 @@ bench-inference: ## predictions/s and generated tokens/s per core over loopback 
 	inference/bench/bench.sh
 	inference/bench/llm.sh
 
-# --- faults and bad input (cmd/runner/faults_test.go, runner/load/faults_test.go) ---
+# --- faults and bad input (cmd/runner/faults_test.go on the harness internal/runnertest, runner/load/faults_test.go) ---
 .PHONY: faults
 faults: ## run the fault tests (Docker ones skip without a daemon unless RUNNER_REQUIRE_DOCKER=1) and a leak check
 	@GO=$(GO) scripts/faults.sh

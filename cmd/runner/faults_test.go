@@ -5,24 +5,20 @@ package main
 // replicas die under it. `make faults` runs them (they are part of go test too).
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
 	"io"
-	"net"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/infergrid/runner/inference"
 	"github.com/infergrid/runner/internal/dockertest"
+	"github.com/infergrid/runner/internal/runnertest"
 	"github.com/infergrid/runner/runner/label"
 	"github.com/infergrid/runner/runner/load"
 	"github.com/infergrid/runner/runner/monitor"
@@ -31,163 +27,24 @@ import (
 	"github.com/infergrid/runner/runner/run"
 )
 
-// proc is the test binary re-executed as the runner, with its output watched.
-type proc struct {
-	t      *testing.T
-	cmd    *exec.Cmd
-	mu     sync.Mutex
-	stdout strings.Builder
-	stderr bytes.Buffer
-	lines  chan string
-	done   chan struct{}
-	err    error
-}
-
-// startRunner starts the runner with args and extra environment (KEY=VALUE). Its
-// stdout lines are readable with waitFor; it is SIGKILLed at the end of the test if
-// still running.
-func startRunner(t *testing.T, env []string, args ...string) *proc {
-	t.Helper()
-	p := &proc{t: t, lines: make(chan string, 1024), done: make(chan struct{})}
-	p.cmd = exec.Command(os.Args[0], args...)
-	p.cmd.Env = append(append(os.Environ(), "RUNNER_TEST_MAIN=1"), env...)
-	p.cmd.Stderr = &p.stderr
-	pipe, err := p.cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		sc := bufio.NewScanner(pipe)
-		for sc.Scan() {
-			p.mu.Lock()
-			p.stdout.WriteString(sc.Text() + "\n")
-			p.mu.Unlock()
-			select {
-			case p.lines <- sc.Text():
-			default:
-			}
-		}
-		_, _ = io.Copy(io.Discard, pipe)
-		p.err = p.cmd.Wait()
-		close(p.done)
-	}()
-	t.Cleanup(func() {
-		_ = p.cmd.Process.Kill()
-		<-p.done
-	})
-	return p
-}
-
-// waitFor returns the first stdout line for which ok is true, failing the test
-// after limit or when the runner exits first.
-func (p *proc) waitFor(limit time.Duration, what string, ok func(string) bool) string {
-	p.t.Helper()
-	timer := time.NewTimer(limit)
-	defer timer.Stop()
-	for {
-		select {
-		case l := <-p.lines:
-			if ok(l) {
-				return l
-			}
-		case <-p.done:
-			p.t.Fatalf("runner exited (%v) before %s\nstdout:\n%s\nstderr:\n%s", p.err, what, p.out(), p.stderr.String())
-		case <-timer.C:
-			p.t.Fatalf("no %s within %s\nstdout:\n%s", what, limit, p.out())
-		}
-	}
-}
-
-func (p *proc) out() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.stdout.String()
-}
-
-// wait waits (bounded) for the runner to exit and returns its exit code.
-func (p *proc) wait(limit time.Duration) int {
-	p.t.Helper()
-	select {
-	case <-p.done:
-	case <-time.After(limit):
-		_ = p.cmd.Process.Kill()
-		<-p.done
-		p.t.Fatalf("runner still running after %s; killed\nstdout:\n%s\nstderr:\n%s", limit, p.out(), p.stderr.String())
-	}
-	var ee *exec.ExitError
-	if errors.As(p.err, &ee) {
-		return ee.ExitCode()
-	}
-	if p.err != nil {
-		p.t.Fatal(p.err)
-	}
-	return 0
-}
-
-// phaseLine matches the progress line of scenario k entering phase.
-func phaseLine(k int, phase string) func(string) bool {
-	return func(l string) bool {
-		return strings.HasPrefix(l, fmt.Sprintf("[%d/", k)) && strings.Contains(l, " "+phase)
-	}
-}
-
-// externalStudy writes a scenario file of platform external against an inference
-// service serving in this test, with two scenarios of the given duration.
-func externalStudy(t *testing.T, duration string) (file string) {
-	t.Helper()
-	h, err := inference.NewHandler(inference.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	dir := t.TempDir()
-	body, err := os.ReadFile("../../scenarios/payloads/predict.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "predict.json"), body, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	file = filepath.Join(dir, "ext.yaml")
-	yaml := fmt.Sprintf(`name: ext
-platform: external
-targets: [%s]
-request: {method: POST, path: /predict, headers: {Content-Type: application/json}, body_file: predict.json}
-defaults: {duration: %s, warmup: 200ms}
-grid:
-  - name: first
-    load: [{rate: 50/s}]
-  - name: second
-    load: [{users: 2, spawn_rate: 10}]
-`, srv.URL, duration)
-	if err := os.WriteFile(file, []byte(yaml), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return file
-}
-
 // TestRunSIGTERM stops the runner with SIGTERM during the second scenario's load:
 // it exits 130 like on Ctrl-C, keeps the first scenario's results, and --resume
 // finishes the rest. No Docker needed: the targets are external.
 func TestRunSIGTERM(t *testing.T) {
-	file := externalStudy(t, "2s")
+	file := runnertest.ExternalStudy(t, "2s")
 	out := t.TempDir()
 	env := []string{"RUNNER_STATE_DIR=" + t.TempDir()}
-	p := startRunner(t, env, file, "--out", out)
-	p.waitFor(30*time.Second, "the second scenario's load", phaseLine(2, "load"))
+	p := runnertest.Start(t, env, file, "--out", out)
+	p.WaitFor(30*time.Second, "the second scenario's load", runnertest.PhaseLine(2, "load"))
 	time.Sleep(300 * time.Millisecond)
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := p.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	if code := p.wait(30 * time.Second); code != exitInterrupted {
-		t.Fatalf("exit %d after SIGTERM, want %d\nstderr:\n%s", code, exitInterrupted, p.stderr.String())
+	if code := p.Wait(30 * time.Second); code != exitInterrupted {
+		t.Fatalf("exit %d after SIGTERM, want %d\nstderr:\n%s", code, exitInterrupted, p.Stderr())
 	}
-	if !strings.Contains(p.stderr.String(), "--resume=") {
-		t.Errorf("no resume hint:\n%s", p.stderr.String())
+	if !strings.Contains(p.Stderr(), "--resume=") {
+		t.Errorf("no resume hint:\n%s", p.Stderr())
 	}
 	dir := onlyRun(t, out)
 	var first, second result.Outcome
@@ -204,9 +61,9 @@ func TestRunSIGTERM(t *testing.T) {
 		t.Errorf("lease left after an orderly stop: %v", leases)
 	}
 
-	res := startRunner(t, env, file, "--out", out, "--resume")
-	if code := res.wait(60 * time.Second); code != exitOK {
-		t.Fatalf("resume exited %d\n%s\n%s", code, res.out(), res.stderr.String())
+	res := runnertest.Start(t, env, file, "--out", out, "--resume")
+	if code := res.Wait(60 * time.Second); code != exitOK {
+		t.Fatalf("resume exited %d\n%s\n%s", code, res.Out(), res.Stderr())
 	}
 	for _, o := range checkRunDir(t, dir, false, false) {
 		if o.Status != result.StatusOK {
@@ -218,7 +75,7 @@ func TestRunSIGTERM(t *testing.T) {
 // TestRunOutputUnusable: an output folder that cannot be created or written, or
 // whose disk is (nearly) full, is refused with exit 2 before anything starts.
 func TestRunOutputUnusable(t *testing.T) {
-	file := externalStudy(t, "1s")
+	file := runnertest.ExternalStudy(t, "1s")
 	notDir := filepath.Join(t.TempDir(), "file")
 	if err := os.WriteFile(notDir, nil, 0o644); err != nil {
 		t.Fatal(err)
@@ -265,13 +122,13 @@ func TestRunDockerUnreachable(t *testing.T) {
 	out := t.TempDir()
 	env := []string{"DOCKER_HOST=unix:///nonexistent.sock", "RUNNER_STATE_DIR=" + t.TempDir()}
 	start := time.Now()
-	p := startRunner(t, env, "run", "../../scenarios/smoke.yaml", "--platform", "compose", "--out", out)
-	if code := p.wait(60 * time.Second); code != exitPlatform {
-		t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitPlatform, p.out(), p.stderr.String())
+	p := runnertest.Start(t, env, "run", "../../scenarios/smoke.yaml", "--platform", "compose", "--out", out)
+	if code := p.Wait(60 * time.Second); code != exitPlatform {
+		t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitPlatform, p.Out(), p.Stderr())
 	}
 	for _, want := range []string{"no Docker daemon answers at unix:///nonexistent.sock", "Is the Docker daemon running?"} {
-		if !strings.Contains(p.stderr.String(), want) {
-			t.Errorf("stderr lacks %q:\n%s", want, p.stderr.String())
+		if !strings.Contains(p.Stderr(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, p.Stderr())
 		}
 	}
 	t.Logf("failed after %s", time.Since(start).Round(time.Millisecond))
@@ -410,34 +267,6 @@ func TestCleanRefusesLiveRun(t *testing.T) {
 	}
 }
 
-// inferenceStudy writes a compose scenario file that builds cmd/inference and
-// sends /predict, with the given defaults and grid. Its host ports (21000-21999)
-// are away from the default range that other runs on a shared daemon use: Docker
-// publishes ports without a listening socket, so the free-port probe cannot see them.
-func inferenceStudy(t *testing.T, name, defaults, grid string) string {
-	t.Helper()
-	build, err := filepath.Abs("../../cmd/inference")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, err := filepath.Abs("../../scenarios/payloads/predict.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	file := filepath.Join(t.TempDir(), name+".yaml")
-	yaml := fmt.Sprintf(`name: %s
-platform: compose
-service: {build: %q, image: %s, port: 8000, health: /health, host_ports: 21000-21999}
-request: {method: POST, path: /predict, headers: {Content-Type: application/json}, body_file: %q}
-defaults: %s
-grid:
-%s`, name, build, testImage(t, name), body, defaults, grid)
-	if err := os.WriteFile(file, []byte(yaml), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return file
-}
-
 // TestSIGKILLRecovery kills the runner with SIGKILL during a compose scenario's
 // load: the stack stays, runner clean --dry-run lists it, the raw results written
 // so far decode up to the last complete record, and the next runner run removes
@@ -446,14 +275,14 @@ func TestSIGKILLRecovery(t *testing.T) {
 	dockertest.Require(t)
 	out := t.TempDir()
 	env := []string{"RUNNER_STATE_DIR=" + t.TempDir()}
-	file := inferenceStudy(t, "sigkill", "{duration: 5s, warmup: 1s, cpus: 0.5, memory: 256M}", "  - name: single\n    load: [{users: 5, spawn_rate: 5}]\n")
-	p := startRunner(t, env, file, "--out", out)
-	p.waitFor(3*time.Minute, "the load", phaseLine(1, "load"))
+	file := runnertest.InferenceStudy(t, "sigkill", "{duration: 5s, warmup: 1s, cpus: 0.5, memory: 256M}", "  - name: single\n    load: [{users: 5, spawn_rate: 5}]\n")
+	p := runnertest.Start(t, env, file, "--out", out)
+	p.WaitFor(3*time.Minute, "the load", runnertest.PhaseLine(1, "load"))
 	time.Sleep(2500 * time.Millisecond) // past the warm-up, so that results were flushed
-	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+	if err := p.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	p.wait(30 * time.Second)
+	p.Wait(30 * time.Second)
 	dir := onlyRun(t, out)
 	id := filepath.Base(dir)
 	t.Cleanup(func() { // whatever happens below, leave nothing
@@ -472,21 +301,21 @@ func TestSIGKILLRecovery(t *testing.T) {
 		t.Errorf("results.gob after SIGKILL: %d records, then %v", n, err)
 	}
 
-	c := startRunner(t, env, "clean", "--dry-run")
-	c.wait(time.Minute)
+	c := runnertest.Start(t, env, "clean", "--dry-run")
+	c.Wait(time.Minute)
 	for _, l := range left {
-		if !strings.Contains(c.out(), "would remove "+l) {
-			t.Errorf("clean --dry-run does not list %s:\n%s", l, c.out())
+		if !strings.Contains(c.Out(), "would remove "+l) {
+			t.Errorf("clean --dry-run does not list %s:\n%s", l, c.Out())
 		}
 	}
 
 	// A new run (any platform) removes the orphan first.
-	next := startRunner(t, env, "run", externalStudy(t, "500ms"), "--out", t.TempDir())
-	if code := next.wait(time.Minute); code != exitOK {
-		t.Fatalf("next run: exit %d\n%s", code, next.stderr.String())
+	next := runnertest.Start(t, env, "run", runnertest.ExternalStudy(t, "500ms"), "--out", t.TempDir())
+	if code := next.Wait(time.Minute); code != exitOK {
+		t.Fatalf("next run: exit %d\n%s", code, next.Stderr())
 	}
-	if want := "removed the orphaned stack of run " + id; !strings.Contains(next.stderr.String(), want) {
-		t.Errorf("next run's stderr lacks %q:\n%s", want, next.stderr.String())
+	if want := "removed the orphaned stack of run " + id; !strings.Contains(next.Stderr(), want) {
+		t.Errorf("next run's stderr lacks %q:\n%s", want, next.Stderr())
 	}
 	dockertest.NoLeftovers(t, label.Run+"="+id)
 }
@@ -496,11 +325,11 @@ func TestSIGKILLRecovery(t *testing.T) {
 // the kill with time and container, and the run goes on to the next scenario.
 func TestReplicaKilledMidLoad(t *testing.T) {
 	dockertest.Require(t)
-	file := inferenceStudy(t, "kill", "{duration: 4s, warmup: 500ms, cpus: 0.5, memory: 256M}",
+	file := runnertest.InferenceStudy(t, "kill", "{duration: 4s, warmup: 500ms, cpus: 0.5, memory: 256M}",
 		"  - name: pair\n    replicas: [2]\n    load: [{rate: 40/s}]\n  - name: after\n    replicas: [1]\n    load: [{rate: 20/s}]\n")
 	out := t.TempDir()
-	p := startRunner(t, []string{"RUNNER_STATE_DIR=" + t.TempDir()}, file, "--out", out)
-	p.waitFor(3*time.Minute, "the first load", phaseLine(1, "load"))
+	p := runnertest.Start(t, []string{"RUNNER_STATE_DIR=" + t.TempDir()}, file, "--out", out)
+	p.WaitFor(3*time.Minute, "the first load", runnertest.PhaseLine(1, "load"))
 	time.Sleep(2 * time.Second)
 	run := onlyRun(t, out)
 	id := filepath.Base(run)
@@ -518,10 +347,10 @@ func TestReplicaKilledMidLoad(t *testing.T) {
 	if b, err := exec.Command("docker", "kill", victim).CombinedOutput(); err != nil {
 		t.Fatalf("docker kill: %v: %s", err, b)
 	}
-	code := p.wait(3 * time.Minute)
+	code := p.Wait(3 * time.Minute)
 	dockertest.NoLeftovers(t, label.Run+"="+id)
 	if code != exitSLO && code != exitOK {
-		t.Fatalf("exit %d\n%s\n%s", code, p.out(), p.stderr.String())
+		t.Fatalf("exit %d\n%s\n%s", code, p.Out(), p.Stderr())
 	}
 	outcomes := checkRunDir(t, run, true, true)
 	first, second := outcomes[0], outcomes[1]
@@ -556,24 +385,6 @@ func TestReplicaKilledMidLoad(t *testing.T) {
 	}
 }
 
-// testsvcStudy writes a compose scenario file that builds the platform tests'
-// testsvc (it can be told to stay unhealthy or to allocate memory), with extra YAML
-// appended under grid.
-func testsvcStudy(t *testing.T, name, service, request, defaults, grid string) string {
-	t.Helper()
-	svc, err := filepath.Abs("../../runner/platform/testdata/testsvc")
-	if err != nil {
-		t.Fatal(err)
-	}
-	file := filepath.Join(t.TempDir(), name+".yaml")
-	yaml := fmt.Sprintf("name: %s\nplatform: compose\nservice: {build: %q, image: %s, port: 8000, health: /health, host_ports: 21000-21999%s}\nrequest: %s\ndefaults: %s\ngrid:\n%s",
-		name, svc, testImage(t, name), service, request, defaults, grid)
-	if err := os.WriteFile(file, []byte(yaml), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return file
-}
-
 // TestSIGINTPerPhase interrupts a compose run with SIGINT while it builds, while a
 // stack comes up, while it waits for a replica that never gets healthy, and while
 // a stack goes down: every time the runner exits 130 promptly, nothing of the run
@@ -590,27 +401,27 @@ func TestSIGINTPerPhase(t *testing.T) {
 		kept    int // scenarios finished before the signal
 	}{
 		{name: "build", at: func(l string) bool { return strings.HasPrefix(l, "[2 scenarios] build") }},
-		{name: "up", at: phaseLine(2, "up"), kept: 1},
-		{name: "health wait", service: ", health_timeout: 60s, env: {UNHEALTHY: '1'}", at: phaseLine(1, "up"), delay: 2 * time.Second},
-		{name: "down", at: phaseLine(1, "down"), kept: 1},
+		{name: "up", at: runnertest.PhaseLine(2, "up"), kept: 1},
+		{name: "health wait", service: ", health_timeout: 60s, env: {UNHEALTHY: '1'}", at: runnertest.PhaseLine(1, "up"), delay: 2 * time.Second},
+		{name: "down", at: runnertest.PhaseLine(1, "down"), kept: 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			file := testsvcStudy(t, "sigint", tt.service, "{method: GET, path: /health}", "{duration: 2s, warmup: 0s, memory: 64M}", two)
+			file := runnertest.TestsvcStudy(t, "sigint", tt.service, "{method: GET, path: /health}", "{duration: 2s, warmup: 0s, memory: 64M}", two)
 			out := t.TempDir()
-			p := startRunner(t, []string{"RUNNER_STATE_DIR=" + t.TempDir()}, file, "--out", out)
-			p.waitFor(3*time.Minute, tt.name, tt.at)
+			p := runnertest.Start(t, []string{"RUNNER_STATE_DIR=" + t.TempDir()}, file, "--out", out)
+			p.WaitFor(3*time.Minute, tt.name, tt.at)
 			time.Sleep(tt.delay)
 			sent := time.Now()
-			if err := p.cmd.Process.Signal(syscall.SIGINT); err != nil {
+			if err := p.Signal(syscall.SIGINT); err != nil {
 				t.Fatal(err)
 			}
-			code := p.wait(90 * time.Second)
+			code := p.Wait(90 * time.Second)
 			took := time.Since(sent)
 			dir := onlyRun(t, out)
 			dockertest.NoLeftovers(t, label.Run+"="+filepath.Base(dir))
 			if code != exitInterrupted {
-				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitInterrupted, p.out(), p.stderr.String())
+				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitInterrupted, p.Out(), p.Stderr())
 			}
 			if pids, _ := local.Processes(local.EnvRun, filepath.Base(dir)); len(pids) > 0 {
 				t.Errorf("processes left: %v", pids)
@@ -642,18 +453,18 @@ func TestSIGINTPerPhase(t *testing.T) {
 // kill (and events.json has an oom event) rather than only a generic error.
 func TestReplicaOOMKilled(t *testing.T) {
 	dockertest.Require(t)
-	file := testsvcStudy(t, "oom", "", `{method: POST, path: "/alloc?mb=2"}`, "{duration: 4s, warmup: 0s, memory: 16M}",
+	file := runnertest.TestsvcStudy(t, "oom", "", `{method: POST, path: "/alloc?mb=2"}`, "{duration: 4s, warmup: 0s, memory: 16M}",
 		"  - name: oom\n    load: [{rate: 10/s}]\n")
 	out := t.TempDir()
-	p := startRunner(t, []string{"RUNNER_STATE_DIR=" + t.TempDir()}, file, "--out", out)
-	code := p.wait(3 * time.Minute)
+	p := runnertest.Start(t, []string{"RUNNER_STATE_DIR=" + t.TempDir()}, file, "--out", out)
+	code := p.Wait(3 * time.Minute)
 	if code == exitUsage {
-		t.Fatalf("exit 2: %s", p.stderr.String())
+		t.Fatalf("exit 2: %s", p.Stderr())
 	}
 	dir := onlyRun(t, out)
 	dockertest.NoLeftovers(t, label.Run+"="+filepath.Base(dir))
 	if code != exitOK && code != exitSLO {
-		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, p.out(), p.stderr.String())
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, p.Out(), p.Stderr())
 	}
 	// Not checkRunDir: the replica can die before the first telemetry sample,
 	// and then there is no memory plot.
@@ -748,109 +559,6 @@ func TestBrokenScenarioCorpus(t *testing.T) {
 	}
 }
 
-// sockProxy forwards a unix socket to the Docker daemon's, so that a test can make
-// "the daemon" vanish for one runner (close the listener and every connection)
-// without stopping the daemon that other tests share.
-type sockProxy struct {
-	path string
-	ln   net.Listener
-
-	mu     sync.Mutex
-	conns  map[net.Conn]bool
-	closed bool
-	wg     sync.WaitGroup
-}
-
-// startSockProxy listens on a new unix socket forwarding to target.
-func startSockProxy(t *testing.T, target string) *sockProxy {
-	t.Helper()
-	dir, err := os.MkdirTemp("", "dk") // short: a socket path has at most 108 bytes
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	p := &sockProxy{path: filepath.Join(dir, "docker.sock"), conns: map[net.Conn]bool{}}
-	if p.ln, err = net.Listen("unix", p.path); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(p.stop)
-	p.wg.Go(func() {
-		for {
-			c, err := p.ln.Accept()
-			if err != nil {
-				return
-			}
-			d, err := net.Dial("unix", target)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			if !p.track(c, d) {
-				return
-			}
-			p.wg.Go(func() { p.pipe(c, d) })
-		}
-	})
-	return p
-}
-
-// track records a forwarded pair, unless the proxy is stopped.
-func (p *sockProxy) track(cs ...net.Conn) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.closed {
-		for _, c := range cs {
-			c.Close()
-		}
-		return false
-	}
-	for _, c := range cs {
-		p.conns[c] = true
-	}
-	return true
-}
-
-// pipe copies both ways; each side's EOF half-closes the other, and both are
-// closed once both directions ended.
-func (p *sockProxy) pipe(a, b net.Conn) {
-	var wg sync.WaitGroup
-	half := func(dst, src net.Conn) {
-		_, _ = io.Copy(dst, src)
-		if u, ok := dst.(*net.UnixConn); ok {
-			_ = u.CloseWrite()
-		}
-	}
-	wg.Go(func() { half(a, b) })
-	wg.Go(func() { half(b, a) })
-	wg.Wait()
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, c := range []net.Conn{a, b} {
-		c.Close()
-		delete(p.conns, c)
-	}
-}
-
-// stop is the daemon stopping: the socket disappears and every connection
-// through it breaks.
-func (p *sockProxy) stop() {
-	p.mu.Lock()
-	p.closed = true
-	p.ln.Close() // also removes the socket file
-	for c := range p.conns {
-		c.Close()
-	}
-	p.mu.Unlock()
-	p.wg.Wait()
-}
-
-// open is the number of connections forwarded now.
-func (p *sockProxy) open() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return len(p.conns) / 2
-}
-
 // TestDockerLostMidRun: the Docker daemon stops answering during the first
 // scenario's load, or while its stack comes up (the runner talks to the daemon
 // through a socket proxy that the test shuts, so the shared daemon keeps
@@ -876,13 +584,13 @@ func TestDockerLostMidRun(t *testing.T) {
 		want  string // in the first scenario's error
 		load  bool   // the load ran: its results so far are kept, the stack is left
 	}{
-		{name: "load", at: phaseLine(1, "load"), delay: 2 * time.Second, want: "the load was stopped", load: true},
-		{name: "up", at: phaseLine(1, "up"), delay: 300 * time.Millisecond, want: "stack did not come up"},
+		{name: "load", at: runnertest.PhaseLine(1, "load"), delay: 2 * time.Second, want: "the load was stopped", load: true},
+		{name: "up", at: runnertest.PhaseLine(1, "up"), delay: 300 * time.Millisecond, want: "stack did not come up"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			proxy := startSockProxy(t, sock)
-			file := inferenceStudy(t, "lost", "{duration: 20s, warmup: 1s, cpus: 0.5, memory: 256M}",
+			proxy := runnertest.StartSockProxy(t, sock)
+			file := runnertest.InferenceStudy(t, "lost", "{duration: 20s, warmup: 1s, cpus: 0.5, memory: 256M}",
 				"  - name: first\n    load: [{rate: 20/s}]\n  - name: second\n    load: [{rate: 20/s}]\n")
 			out := t.TempDir()
 			t.Setenv("RUNNER_STATE_DIR", t.TempDir())
@@ -893,32 +601,32 @@ func TestDockerLostMidRun(t *testing.T) {
 					Main([]string{"clean", "--run", filepath.Base(d), "--force"}, &so, &se)
 				}
 			})
-			p := startRunner(t, []string{"DOCKER_HOST=unix://" + proxy.path}, file, "--out", out)
-			p.waitFor(3*time.Minute, "the first "+tt.name, tt.at)
+			p := runnertest.Start(t, []string{"DOCKER_HOST=unix://" + proxy.Path}, file, "--out", out)
+			p.WaitFor(3*time.Minute, "the first "+tt.name, tt.at)
 			time.Sleep(tt.delay) // load: past the warm-up, results are being written
-			conns := proxy.open()
-			proxy.stop()
+			conns := proxy.Open()
+			proxy.Stop()
 			stopped := time.Now()
-			code := p.wait(90 * time.Second)
+			code := p.Wait(90 * time.Second)
 			took := time.Since(stopped)
-			t.Logf("exited %d, %s after the daemon stopped (%d connections were open)\nstderr:\n%s", code, took.Round(time.Millisecond), conns, p.stderr.String())
+			t.Logf("exited %d, %s after the daemon stopped (%d connections were open)\nstderr:\n%s", code, took.Round(time.Millisecond), conns, p.Stderr())
 			dir := onlyRun(t, out)
 			id := filepath.Base(dir)
 
 			if code != exitPlatform {
-				t.Errorf("exit %d, want %d\nstdout:\n%s", code, exitPlatform, p.out())
+				t.Errorf("exit %d, want %d\nstdout:\n%s", code, exitPlatform, p.Out())
 			}
 			if took > 30*time.Second {
 				t.Errorf("took %s to stop after the daemon went away; the load lasts 20s, the telemetry should stop it", took)
 			}
 			for _, want := range []string{
-				"the Docker daemon at unix://" + proxy.path + " stopped answering",
+				"the Docker daemon at unix://" + proxy.Path + " stopped answering",
 				"no later scenario was started",
 				"may still be running",
 				"runner clean --run " + id,
 				"--resume=" + dir,
 			} {
-				if !strings.Contains(p.stderr.String(), want) {
+				if !strings.Contains(p.Stderr(), want) {
 					t.Errorf("stderr lacks %q", want)
 				}
 			}
@@ -952,8 +660,8 @@ func TestDockerLostMidRun(t *testing.T) {
 			if _, err := os.Stat(filepath.Join(dir, "scenarios", plan[1].ID)); !os.IsNotExist(err) {
 				t.Errorf("the second scenario was started after the daemon stopped (%v)", err)
 			}
-			if strings.Contains(p.out(), "[2/2]") {
-				t.Errorf("progress shows the second scenario:\n%s", p.out())
+			if strings.Contains(p.Out(), "[2/2]") {
+				t.Errorf("progress shows the second scenario:\n%s", p.Out())
 			}
 
 			// The stack still runs on the real daemon; clean removes it once it answers.

@@ -7,23 +7,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/infergrid/runner/internal/dockertest"
+	"github.com/infergrid/runner/internal/runnertest"
 	"github.com/infergrid/runner/runner/label"
 )
-
-var imageSeq atomic.Int64
-
-// testImage is an image name of this test's own (never a user's runner-NAME:latest,
-// nor another test run's on a shared daemon), removed when t ends.
-func testImage(t *testing.T, name string) string {
-	t.Helper()
-	image := fmt.Sprintf("runner-%s-test:%d-%d", name, os.Getpid(), imageSeq.Add(1))
-	dockertest.RemoveImage(t, image)
-	return image
-}
 
 // ownSmoke writes a copy of scenarios/smoke.yaml whose service is built into an
 // image of the test's own (see testImage).
@@ -37,7 +26,7 @@ func ownSmoke(t *testing.T) string {
 	body, _ := filepath.Abs("../../scenarios/payloads/predict.json")
 	src := string(data)
 	for old, new := range map[string]string{
-		"  build: ../cmd/inference\n":          fmt.Sprintf("  build: %q\n  image: %s\n", build, testImage(t, "smoke")),
+		"  build: ../cmd/inference\n":          fmt.Sprintf("  build: %q\n  image: %s\n", build, runnertest.Image(t, "smoke")),
 		"  body_file: payloads/predict.json\n": fmt.Sprintf("  body_file: %q\n", body),
 	} {
 		if !strings.Contains(src, old) {
@@ -56,7 +45,7 @@ func ownSmoke(t *testing.T) string {
 // image the first built (same content digest), and neither leaves a dangling image.
 func TestTwoRunsNoDanglingImage(t *testing.T) {
 	dockertest.Require(t)
-	file := testsvcStudy(t, "twice", "", "{method: GET, path: /health}", "{duration: 1s, warmup: 0s, memory: 64M}",
+	file := runnertest.TestsvcStudy(t, "twice", "", "{method: GET, path: /health}", "{duration: 1s, warmup: 0s, memory: 64M}",
 		"  - name: a\n    load: [{rate: 10/s}]\n")
 	t.Setenv("RUNNER_STATE_DIR", t.TempDir())
 	var ids, runs []string

@@ -9,13 +9,14 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/infergrid/runner/internal/runnertest"
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files and the cmp targets of the scripts")
 
 func TestMain(m *testing.M) {
-	if os.Getenv("RUNNER_TEST_MAIN") == "1" { // the test binary re-executed as runner
+	if os.Getenv(runnertest.MainEnv) == "1" { // the test binary re-executed as runner
 		os.Exit(Main(os.Args[1:], os.Stdout, os.Stderr))
 	}
 	testscript.Main(m, map[string]func(){

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/csv"
 	"fmt"
@@ -10,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -19,6 +17,7 @@ import (
 
 	"github.com/infergrid/runner/inference"
 	"github.com/infergrid/runner/internal/dockertest"
+	"github.com/infergrid/runner/internal/runnertest"
 	"github.com/infergrid/runner/runner/label"
 	"github.com/infergrid/runner/runner/report"
 	"github.com/infergrid/runner/runner/result"
@@ -235,43 +234,23 @@ func TestRunSwarm(t *testing.T) {
 func TestRunSwarmInterrupt(t *testing.T) {
 	dockertest.SwarmLock(t)
 	out := t.TempDir()
-	cmd := exec.Command(os.Args[0], ownSmoke(t), "--platform", "swarm", "--init-swarm", "--only", "single-*", "--out", out)
-	cmd.Env = append(os.Environ(), "RUNNER_TEST_MAIN=1")
-	seen, stderr := interruptAt(t, cmd, "[1/2]", " load")
-	if code := cmd.ProcessState.ExitCode(); code != exitInterrupted {
-		t.Fatalf("runner exited with %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitInterrupted, seen, stderr)
+	p := runnertest.Start(t, nil, ownSmoke(t), "--platform", "swarm", "--init-swarm", "--only", "single-*", "--out", out)
+	interruptAt(t, p, runnertest.PhaseLine(1, "load"))
+	if code := p.Wait(3 * time.Minute); code != exitInterrupted {
+		t.Fatalf("runner exited with %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitInterrupted, p.Out(), p.Stderr())
 	}
 	dockertest.NoLeftovers(t, label.Run+"="+filepath.Base(onlyRun(t, out)))
 }
 
-// interruptAt runs cmd, sends it SIGINT once a stdout line starts with prefix
-// and holds what, and waits for it to end; it returns stdout and stderr.
-func interruptAt(t *testing.T, cmd *exec.Cmd, prefix, what string) (string, string) {
+// interruptAt sends p SIGINT half a second after its first stdout line that
+// matches (the phase has begun, not only been announced).
+func interruptAt(t *testing.T, p *runnertest.Proc, match func(string) bool) {
 	t.Helper()
-	pipe, err := cmd.StdoutPipe()
-	if err != nil {
+	p.WaitFor(3*time.Minute, "the phase to interrupt", match)
+	time.Sleep(500 * time.Millisecond)
+	if err := p.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	var seen strings.Builder
-	sc := bufio.NewScanner(pipe)
-	for sc.Scan() {
-		seen.WriteString(sc.Text() + "\n")
-		if strings.HasPrefix(sc.Text(), prefix) && strings.Contains(sc.Text(), what) {
-			time.Sleep(500 * time.Millisecond)
-			if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
-				t.Fatal(err)
-			}
-			break
-		}
-	}
-	_, _ = io.Copy(&seen, pipe)
-	_ = cmd.Wait()
-	return seen.String(), stderr.String()
 }
 
 // TestRunInterruptAndResume sends SIGINT to a runner process during the second
@@ -280,17 +259,13 @@ func interruptAt(t *testing.T, cmd *exec.Cmd, prefix, what string) (string, stri
 func TestRunInterruptAndResume(t *testing.T) {
 	dockertest.Require(t)
 	out := t.TempDir()
-	runner := func(args ...string) *exec.Cmd {
-		cmd := exec.Command(os.Args[0], args...)
-		cmd.Env = append(os.Environ(), "RUNNER_TEST_MAIN=1")
-		return cmd
-	}
 	smoke := ownSmoke(t)
-	cmd := runner(smoke, "--platform", "compose", "--out", out)
-	seen, stderr := interruptAt(t, cmd, "[2/3]", " load")
-	if code := cmd.ProcessState.ExitCode(); code != exitInterrupted {
-		t.Fatalf("runner exited with %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitInterrupted, seen, stderr)
+	p := runnertest.Start(t, nil, smoke, "--platform", "compose", "--out", out)
+	interruptAt(t, p, runnertest.PhaseLine(2, "load"))
+	if code := p.Wait(3 * time.Minute); code != exitInterrupted {
+		t.Fatalf("runner exited with %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitInterrupted, p.Out(), p.Stderr())
 	}
+	stderr := p.Stderr()
 	if !strings.Contains(stderr, "--resume=") {
 		t.Errorf("no resume hint in stderr:\n%s", stderr)
 	}
@@ -301,9 +276,9 @@ func TestRunInterruptAndResume(t *testing.T) {
 		t.Fatalf("first scenario after the interrupt: %v, %+v", err, first.Status)
 	}
 
-	res := runner(smoke, "--platform", "compose", "--out", out, "--resume")
-	if b, err := res.CombinedOutput(); err != nil {
-		t.Fatalf("resume: %v\n%s", err, b)
+	res := runnertest.Start(t, nil, smoke, "--platform", "compose", "--out", out, "--resume")
+	if code := res.Wait(3 * time.Minute); code != 0 {
+		t.Fatalf("resume: exit %d\n%s\n%s", code, res.Out(), res.Stderr())
 	}
 	dockertest.NoLeftovers(t, label.Run+"="+filepath.Base(dir))
 	for _, o := range checkRunDir(t, dir, true, true) {
