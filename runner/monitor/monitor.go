@@ -83,8 +83,17 @@ func Run(ctx context.Context, s Sampler, interval time.Duration, w *result.Stats
 // (readings taken together share a Time), OOM kills (containers' lives with an oom
 // event: Docker can send several for one kill), restarts (a start
 // of a container that had died before, or a restart event without such a start)
-// and a summary per container in name order.
+// and a summary per container in name order, with the time it sat at its memory
+// limit before an OOM kill (from events annotated by Limits).
 func Summarize(samples []result.Sample, events []result.Event, advisory bool) result.Resources {
+	return SummarizeFrom(samples, events, advisory, time.Time{})
+}
+
+// SummarizeFrom is Summarize with the CPU figures taken over the readings from
+// from on (the load: the samples of the stack coming up and waiting for health
+// come before it), and the memory figures over every reading: memory a replica
+// needs while it starts counts against its limit as much as under load.
+func SummarizeFrom(samples []result.Sample, events []result.Event, advisory bool, from time.Time) result.Resources {
 	r := result.Resources{Advisory: advisory, Containers: []result.ContainerSummary{}}
 	byName := map[string]*result.ContainerSummary{}
 	counts := map[string]int{}
@@ -97,14 +106,24 @@ func Summarize(samples []result.Sample, events []result.Event, advisory bool) re
 		}
 		c.PeakMemBytes = max(c.PeakMemBytes, s.MemBytes)
 		c.MemLimitBytes = max(c.MemLimitBytes, s.MemLimitBytes)
+		r.PeakMemBytes = max(r.PeakMemBytes, s.MemBytes)
+		if s.Time.Before(from) {
+			continue
+		}
 		c.PeakCPUPct = max(c.PeakCPUPct, s.CPUPct)
 		c.MeanCPUPct += s.CPUPct // sum for now
 		counts[s.Container]++
-		r.PeakMemBytes = max(r.PeakMemBytes, s.MemBytes)
 		sumAt[s.Time.Round(0)] += s.CPUPct
 	}
+	for _, ev := range events {
+		if c := byName[ev.Container]; c != nil && ev.Kind == result.EventOOM {
+			c.AtLimitBeforeOOM = max(c.AtLimitBeforeOOM, ev.AtLimit)
+		}
+	}
 	for name, c := range byName {
-		c.MeanCPUPct /= float64(counts[name])
+		if counts[name] > 0 {
+			c.MeanCPUPct /= float64(counts[name])
+		}
 		r.Containers = append(r.Containers, *c)
 	}
 	sort.Slice(r.Containers, func(i, j int) bool { return r.Containers[i].Name < r.Containers[j].Name })
@@ -122,11 +141,12 @@ func Summarize(samples []result.Sample, events []result.Event, advisory bool) re
 
 // Services summarizes the side services (result.RoleSide) from their samples and
 // events: one entry per container seen in either, in name order, with its peak
-// memory against its limit, CPU, OOM kills and restarts (counted as Summarize
-// counts them). A side container OOM-killed before its first sample still has an
-// entry.
-func Services(samples []result.Sample, events []result.Event) []result.ServiceSummary {
-	r := Summarize(samples, nil, false)
+// memory against its limit, CPU (from from on, as SummarizeFrom), OOM kills and
+// restarts (counted as Summarize counts them) and its time at its memory limit
+// before an OOM kill. A side container OOM-killed before its first sample still
+// has an entry.
+func Services(samples []result.Sample, events []result.Event, from time.Time) []result.ServiceSummary {
+	r := SummarizeFrom(samples, events, false, from)
 	byName := map[string]result.ServiceSummary{}
 	for _, c := range r.Containers {
 		byName[c.Name] = result.ServiceSummary{ContainerSummary: c}

@@ -234,10 +234,10 @@ func TestSideServices(t *testing.T) {
 		{ContainerSummary: result.ContainerSummary{Name: "cache-1"}, OOMKills: 1},
 		{ContainerSummary: result.ContainerSummary{Name: "mlflow-1", PeakMemBytes: 990, MemLimitBytes: 1000, MeanCPUPct: 50, PeakCPUPct: 60}, OOMKills: 1, Restarts: 1},
 	}
-	if got := Services(sides, sideEvents); !reflect.DeepEqual(got, want) {
+	if got := Services(sides, sideEvents, time.Time{}); !reflect.DeepEqual(got, want) {
 		t.Errorf("Services:\n got %+v\nwant %+v", got, want)
 	}
-	if got := Services(nil, nil); got != nil {
+	if got := Services(nil, nil, time.Time{}); got != nil {
 		t.Errorf("Services of none = %+v", got)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/infergrid/runner/runner/monitor"
 	"github.com/infergrid/runner/runner/result"
 )
 
@@ -264,6 +265,7 @@ func Failures(outcomes []result.Outcome) []Finding {
 				s += " (peak " + bytesLabel(r.PeakMemBytes) + ")"
 			}
 			why = append(why, s)
+			why = append(why, atLimit(r.Containers, "replica", o.Error)...)
 		}
 		if n := o.Resources.Restarts; n > 0 {
 			why = append(why, plural(n, "container restart", "container restarts"))
@@ -313,9 +315,25 @@ func sideTrouble(r result.Resources) []string {
 			}
 			t += ")"
 		}
+		if s.AtLimitBeforeOOM > 0 {
+			t += ", at its memory limit for " + monitor.LimitDuration(s.AtLimitBeforeOOM) + " before the OOM kill"
+		}
 		why = append(why, t)
 	}
 	return why
+}
+
+// atLimit says of each container that sat at its memory limit before an OOM
+// kill how long it did, unless the scenario's error (failed) says so already.
+func atLimit(cs []result.ContainerSummary, who, failed string) []string {
+	var out []string
+	for _, c := range cs {
+		note := fmt.Sprintf("%s %s sat at its memory limit for %s before the OOM kill", who, c.Name, monitor.LimitDuration(c.AtLimitBeforeOOM))
+		if c.AtLimitBeforeOOM > 0 && !strings.Contains(failed, note) {
+			out = append(out, note)
+		}
+	}
+	return out
 }
 
 // topError is the most frequent error message (ties broken by message).

@@ -121,6 +121,12 @@ func TestFailures(t *testing.T) {
 	skipped := result.Outcome{Scenario: result.Scenario{ID: "skip", Replicas: 1, Users: 1}, Status: result.StatusSkipped, Error: "resumed run"}
 	tiny := oc("tiny-errors", 1, 1, 100, "none", 10, 5, 10)
 	tiny.Load.Requests, tiny.Load.SuccessRatio = 100000, 0.99999
+	thrash := oc("thrash", 1, 0, 60, "none", 100, 5, 10)
+	thrash.Resources.OOMKills, thrash.Resources.PeakMemBytes = 1, 59<<20
+	thrash.Resources.Containers = []result.ContainerSummary{{Name: "app-1", AtLimitBeforeOOM: 98 * time.Second}, {Name: "app-2"}}
+	thrash.Resources.Services = []result.ServiceSummary{{ContainerSummary: result.ContainerSummary{Name: "mlflow-1", PeakMemBytes: 990, MemLimitBytes: 1000, AtLimitBeforeOOM: 3 * time.Second}, OOMKills: 1}}
+	startFail := thrash
+	startFail.Status, startFail.Error = result.StatusFailed, "stack did not come up: replica app-1 exited before becoming healthy: OOM-killed (exit code 137); replica app-1 sat at its memory limit for 1m38s before the OOM kill"
 	tests := []struct {
 		name          string
 		in            []result.Outcome
@@ -133,6 +139,10 @@ func TestFailures(t *testing.T) {
 		{name: "slo missed", in: []result.Outcome{slo}, want: []string{"missed the SLO: p95 4s > 3s"}},
 		{name: "restart", in: []result.Outcome{restart}, want: []string{"1 container restart"}},
 		{name: "skipped", in: []result.Outcome{skipped}, want: []string{"skipped: resumed run"}},
+		{name: "oom after time at the limit", in: []result.Outcome{thrash}, want: []string{
+			"1 OOM kill at a 60MiB memory limit (peak 59MiB); replica app-1 sat at its memory limit for 1m38s before the OOM kill;",
+			"side service mlflow-1: 1 OOM kill (peak 990B of 1000B), at its memory limit for 3s before the OOM kill"}, notWant: []string{"app-2"}},
+		{name: "the failure says it already", in: []result.Outcome{startFail}, want: []string{"OOM-killed (exit code 137); replica app-1 sat at its memory limit for 1m38s before the OOM kill; 1 OOM kill at a 60MiB memory limit (peak 59MiB); side service"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { check(t, Failures(tt.in), tt.want, tt.notWant) })

@@ -235,6 +235,9 @@ const (
 	EventKill     = "kill"
 	EventHealth   = "health_failed"
 	EventPlatform = "platform_error"
+	// EventMemLimit marks the first reading of a container's life at which its
+	// memory was at its limit (see monitor.LimitRatio).
+	EventMemLimit = "mem_limit"
 )
 
 // Event is something that happened to a container or to the platform.
@@ -248,6 +251,9 @@ type Event struct {
 	Message  string `json:"message,omitempty"`
 	// Role is RoleSide for a side service's container; empty otherwise.
 	Role string `json:"role,omitempty"`
+	// AtLimit is set on the oom event that ended a container's life after its
+	// memory had reached its limit: the time since its mem_limit event.
+	AtLimit time.Duration `json:"at_limit_ns,omitempty"`
 }
 
 // ContainerSummary is the telemetry summary of one container.
@@ -257,6 +263,10 @@ type ContainerSummary struct {
 	MemLimitBytes int64   `json:"mem_limit_bytes"`
 	MeanCPUPct    float64 `json:"mean_cpu_pct"`
 	PeakCPUPct    float64 `json:"peak_cpu_pct"`
+	// AtLimitBeforeOOM is how long the container's memory had been at its limit
+	// when the OOM killer ended one of its lives (the longest, over its lives);
+	// 0 when no OOM kill followed a reading at the limit.
+	AtLimitBeforeOOM time.Duration `json:"at_limit_before_oom_ns,omitempty"`
 }
 
 // ServiceSummary is the telemetry summary of one side service's container (see

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/infergrid/runner/runner/monitor"
@@ -209,15 +211,25 @@ func execute(ctx context.Context, emit func(Event), j Job, opt Options) (o resul
 		return fail(err)
 	}
 
+	// The load stops early when the telemetry finds the platform gone.
+	lctx, stopLoad := context.WithCancelCause(ctx)
+	defer stopLoad(nil)
 	eps := j.Targets
 	var stack platform.Stack
-	var series monitor.Series
+	var w *watcher
+	var loadStart time.Time
 	if j.Stack != nil {
 		if opt.Platform == nil {
 			return fail(errors.New("scenario needs a platform, none is configured"))
 		}
+		var err error
+		if w, err = startWatch(ctx, emit, dir, opt.Interval, stopLoad); err != nil {
+			return fail(err)
+		}
+		defer w.stop()
 		spec := *j.Stack
 		spec.Dir = dir
+		spec.Started = func(s platform.Sampler) { w.use(s, "") }
 		emit(Event{Kind: KindPhase, Phase: PhaseUp})
 		start := time.Now()
 		s, err := up(ctx, opt.Platform, spec, j.Render)
@@ -227,44 +239,32 @@ func execute(ctx context.Context, emit func(Event), j Job, opt Options) (o resul
 				// Up could not remove what it started either.
 				lost = &LostError{StackLeft: true, Err: err}
 			}
-			upFailed(err, dir, &o)
-			return fail(fmt.Errorf("stack did not come up: %w", err))
+			return fail(upFailed(err, w.stop(), dir, &o))
 		}
 		stack = s
+		w.use(stack, balancerName(stack))
 		o.Phases.Up, o.Phases.Healthy = s.UpTimes()
-		defer func() { teardown(ctx, emit, stack, &series, dir, opt, &o, &lost) }()
+		defer func() { teardown(ctx, emit, stack, w, loadStart, dir, opt, &o, &lost) }()
 		eps = stack.Endpoints()
 	}
 
 	emit(Event{Kind: KindPhase, Phase: PhaseLoad})
-	// The load stops early when the telemetry finds the platform gone.
-	lctx, stopLoad := context.WithCancelCause(ctx)
-	defer stopLoad(nil)
-	watched := make(chan monitor.Series, 1)
-	wctx, stopWatch := context.WithCancel(ctx)
-	defer stopWatch()
-	if stack != nil {
-		if err := watch(wctx, emit, stack, dir, opt.Interval, stopLoad, watched); err != nil {
-			return fail(err)
-		}
-	} else {
-		close(watched)
-	}
 	var before []result.EndpointCount
 	var beforeErr error
 	bal, balanced := stack.(platform.Balanced)
 	if balanced {
 		before, beforeErr = bal.Upstreams(ctx)
 	}
-	start := time.Now()
+	loadStart = time.Now()
 	l, err := j.Load(lctx, eps, filepath.Join(dir, "results.gob"), emit)
-	o.Phases.Load = time.Since(start)
+	o.Phases.Load = time.Since(loadStart)
 	if balanced && balancerName(stack) != "" {
 		l = withUpstreams(ctx, l, bal, before, beforeErr)
 	}
 	o.Load = l
-	stopWatch()
-	series = <-watched
+	if w != nil {
+		w.stop()
+	}
 	switch {
 	case ctx.Err() != nil:
 		return fail(errors.New("interrupted during the load; the results so far are kept"))
@@ -279,8 +279,9 @@ func execute(ctx context.Context, emit func(Event), j Job, opt Options) (o resul
 }
 
 // teardown brings the stack down with its own timeout, even after ctx is
-// cancelled, and records in o what the stack and the monitor saw.
-func teardown(ctx context.Context, emit func(Event), stack platform.Stack, series *monitor.Series, dir string, opt Options, o *result.Outcome, lost **LostError) {
+// cancelled, and records in o what the stack and the monitor saw, its CPU
+// figures from loadStart on.
+func teardown(ctx context.Context, emit func(Event), stack platform.Stack, w *watcher, loadStart time.Time, dir string, opt Options, o *result.Outcome, lost **LostError) {
 	emit(Event{Kind: KindPhase, Phase: PhaseDown})
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), opt.TeardownTimeout)
 	defer cancel()
@@ -297,53 +298,157 @@ func teardown(ctx context.Context, emit func(Event), stack platform.Stack, serie
 		(*lost).StackLeft = true
 	}
 	// Summarise after Down: it records the final state (OOM kills) of every replica.
-	events := monitor.Merge(stack.Events(), series.Errors)
-	replicas, balancer, side, replicaEvents, sideEvents := monitor.SplitRoles(series.Samples, events, balancerName(stack))
-	o.Resources = monitor.Summarize(replicas, replicaEvents, stack.Advisory())
-	if len(balancer) > 0 {
-		if b := monitor.Summarize(balancer, nil, stack.Advisory()); len(b.Containers) > 0 {
-			o.Resources.Balancer = &b.Containers[0]
-		}
+	notes, err := record(stack.Events(), w.stop(), balancerName(stack), stack.Advisory(), loadStart, dir, o)
+	if o.Error != "" {
+		o.Error = withNotes(o.Error, notes)
 	}
-	o.Resources.Services = monitor.Services(side, sideEvents)
-	if err := monitor.WriteEvents(filepath.Join(dir, "events.json"), events); err != nil && o.Error == "" {
+	if err != nil && o.Error == "" {
 		o.Status, o.Error = result.StatusFailed, err.Error()
 	}
 }
 
-// watch samples the stack into dir/stats.csv and KindSample events until ctx is
-// done, then sends what it collected on watched. A platform that stops
-// answering stops the load through stopLoad.
-func watch(ctx context.Context, emit func(Event), stack platform.Stack, dir string, interval time.Duration, stopLoad context.CancelCauseFunc, watched chan<- monitor.Series) error {
+// upFailed records what the platform and the monitor saw of a stack that
+// failed during up or health, as for one that fails under load: its stats
+// (already in stats.csv), its events (events.json, from the platform's
+// *platform.UpError), its OOM kills, restarts and peak memory. It returns the
+// scenario's error, which says how long a replica sat at its memory limit
+// before an OOM kill.
+func upFailed(err error, series monitor.Series, dir string, o *result.Outcome) error {
+	var events []result.Event
+	var ue *platform.UpError
+	if errors.As(err, &ue) {
+		events = ue.Events
+	}
+	// The failure is the error the user reads, not a failed write of events.json.
+	notes, _ := record(events, series, "", false, time.Time{}, dir, o)
+	return errors.New(withNotes(fmt.Sprintf("stack did not come up: %v", err), notes))
+}
+
+// record summarises, from from on for CPU, what the platform (events) and the
+// monitor (series) saw of a scenario's stack into o.Resources, apart by role,
+// and writes its events, with the times its containers reached their memory
+// limit (see monitor.Limits), to dir/events.json. It returns what
+// monitor.LimitNotes says of them.
+func record(events []result.Event, series monitor.Series, balancer string, advisory bool, from time.Time, dir string, o *result.Outcome) ([]string, error) {
+	events = monitor.Limits(series.Samples, monitor.Merge(events, series.Errors))
+	replicas, bal, side, replicaEvents, sideEvents := monitor.SplitRoles(series.Samples, events, balancer)
+	o.Resources = monitor.SummarizeFrom(replicas, replicaEvents, advisory, from)
+	if len(bal) > 0 {
+		if b := monitor.SummarizeFrom(bal, nil, advisory, from); len(b.Containers) > 0 {
+			o.Resources.Balancer = &b.Containers[0]
+		}
+	}
+	o.Resources.Services = monitor.Services(side, sideEvents, from)
+	return monitor.LimitNotes(events), monitor.WriteEvents(filepath.Join(dir, "events.json"), events)
+}
+
+// withNotes adds notes to the first line of msg (the one a report shows), before
+// any log lines that follow it.
+func withNotes(msg string, notes []string) string {
+	if len(notes) == 0 {
+		return msg
+	}
+	first, rest, multi := strings.Cut(msg, "\n")
+	first += "; " + strings.Join(notes, "; ")
+	if multi {
+		return first + "\n" + rest
+	}
+	return first
+}
+
+// watcher samples a stack into dir/stats.csv and KindSample events from the
+// moment its containers exist (platform.Spec.Started) through the health wait
+// and the load, until stop. A platform that stops answering stops the load.
+type watcher struct {
+	ctx      context.Context
+	cancel   context.CancelFunc
+	emit     func(Event)
+	interval time.Duration
+	stopLoad context.CancelCauseFunc
+	file     *os.File
+	stats    *result.StatsWriter
+	done     chan monitor.Series
+
+	mu       sync.Mutex
+	sampler  platform.Sampler
+	balancer string
+	started  bool
+	stopped  bool
+
+	once   sync.Once
+	series monitor.Series
+}
+
+// startWatch creates dir/stats.csv; the sampling starts with the first use.
+func startWatch(ctx context.Context, emit func(Event), dir string, interval time.Duration, stopLoad context.CancelCauseFunc) (*watcher, error) {
 	f, err := os.Create(filepath.Join(dir, "stats.csv"))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	sw, err := result.NewStatsWriter(f)
 	if err != nil {
 		f.Close()
-		return fmt.Errorf("stats.csv: %w", err)
+		return nil, fmt.Errorf("stats.csv: %w", err)
 	}
-	go func() {
-		defer f.Close()
-		sample := samplerFunc(func(sctx context.Context) ([]result.Sample, error) {
-			s, err := stack.Sample(sctx)
-			withRoles(s, balancerName(stack))
-			if errors.Is(err, platform.ErrUnavailable) {
-				stopLoad(err)
-			}
-			if len(s) > 0 && ctx.Err() == nil {
-				emit(Event{Kind: KindSample, Samples: s})
-			}
-			return s, err
-		})
-		series, err := monitor.Run(ctx, sample, interval, sw)
-		if err != nil {
-			series.Errors = append(series.Errors, result.Event{Time: time.Now(), Kind: result.EventPlatform, Message: err.Error()})
+	wctx, cancel := context.WithCancel(ctx)
+	return &watcher{ctx: wctx, cancel: cancel, emit: emit, interval: interval, stopLoad: stopLoad,
+		file: f, stats: sw, done: make(chan monitor.Series, 1)}, nil
+}
+
+// use samples s from now on, at once the first time; balancer names the
+// balancer's container among its samples that carry no role.
+func (w *watcher) use(s platform.Sampler, balancer string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.stopped {
+		return
+	}
+	w.sampler, w.balancer = s, balancer
+	if !w.started {
+		w.started = true
+		go w.run()
+	}
+}
+
+// run samples until stop, then sends what it collected on w.done.
+func (w *watcher) run() {
+	defer w.file.Close()
+	sample := samplerFunc(func(sctx context.Context) ([]result.Sample, error) {
+		w.mu.Lock()
+		s, balancer := w.sampler, w.balancer
+		w.mu.Unlock()
+		x, err := s.Sample(sctx)
+		withRoles(x, balancer)
+		if errors.Is(err, platform.ErrUnavailable) {
+			w.stopLoad(err)
 		}
-		watched <- series
-	}()
-	return nil
+		if len(x) > 0 && w.ctx.Err() == nil {
+			w.emit(Event{Kind: KindSample, Samples: x})
+		}
+		return x, err
+	})
+	series, err := monitor.Run(w.ctx, sample, w.interval, w.stats)
+	if err != nil {
+		series.Errors = append(series.Errors, result.Event{Time: time.Now(), Kind: result.EventPlatform, Message: err.Error()})
+	}
+	w.done <- series
+}
+
+// stop ends the sampling and returns what it collected; it can be called again.
+func (w *watcher) stop() monitor.Series {
+	w.once.Do(func() {
+		w.mu.Lock()
+		w.stopped = true
+		started := w.started
+		w.mu.Unlock()
+		w.cancel()
+		if started {
+			w.series = <-w.done
+		} else {
+			w.file.Close()
+		}
+	})
+	return w.series
 }
 
 // samplerFunc is a monitor.Sampler.
@@ -380,29 +485,6 @@ func balancerName(st platform.Stack) string {
 		return b.BalancerName()
 	}
 	return ""
-}
-
-// upFailed records what the platform saw of a stack that failed during up or
-// health: its events (events.json) and its OOM kills and restarts, counted as for
-// a stack that fails under load.
-func upFailed(err error, dir string, o *result.Outcome) {
-	var ue *platform.UpError
-	if !errors.As(err, &ue) {
-		return
-	}
-	replicas := make([]result.Event, 0, len(ue.Events))
-	var side []result.Event
-	for _, ev := range ue.Events {
-		if ev.Role == result.RoleSide {
-			side = append(side, ev)
-		} else {
-			replicas = append(replicas, ev)
-		}
-	}
-	r := monitor.Summarize(nil, replicas, false)
-	o.Resources.OOMKills, o.Resources.Restarts = r.OOMKills, r.Restarts
-	o.Resources.Services = monitor.Services(nil, side)
-	_ = monitor.WriteEvents(filepath.Join(dir, "events.json"), ue.Events) // the failure is the error the user reads
 }
 
 // withRoles gives the samples the platform left without a role theirs: the

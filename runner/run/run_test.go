@@ -29,6 +29,12 @@ type fakePlatform struct {
 	prepErr    error
 	// downErr fails the Down of these scenarios; sampleErr their telemetry.
 	downErr, sampleErr map[string]error
+	// sampledAtUp makes Up of these scenarios hand the stack to Spec.Started and
+	// return (or fail) only once it was sampled that many times, as a stack
+	// that takes a while to come up.
+	sampledAtUp map[string]int
+	// atLimit makes the replicas of these scenarios read 99 of 100 bytes.
+	atLimit map[string]bool
 }
 
 func (f *fakePlatform) Name() string { return "fake" }
@@ -39,6 +45,16 @@ func (f *fakePlatform) Prepare(context.Context, platform.Build) error {
 func (f *fakePlatform) Info(context.Context) platform.Info { return platform.Info{} }
 func (f *fakePlatform) Close() error                       { return nil }
 func (f *fakePlatform) Up(_ context.Context, s platform.Spec) (platform.Stack, error) {
+	st := &fakeStack{p: f, id: s.ScenarioID, sampled: make(chan struct{}, 100)}
+	f.mu.Lock()
+	n := f.sampledAtUp[s.ScenarioID]
+	f.mu.Unlock()
+	if n > 0 && s.Started != nil {
+		s.Started(st)
+		for range n {
+			<-st.sampled
+		}
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.failUp[s.ScenarioID]; err != nil {
@@ -55,13 +71,15 @@ func (f *fakePlatform) Up(_ context.Context, s platform.Spec) (platform.Stack, e
 		return nil, err
 	}
 	f.up = append(f.up, s.ScenarioID)
-	return &fakeStack{p: f, id: s.ScenarioID}, nil
+	return st, nil
 }
 
 type fakeStack struct {
 	p    *fakePlatform
 	id   string
 	down bool // an OOM kill is found only at Down, as compose does
+	// sampled receives a value after each Sample.
+	sampled chan struct{}
 }
 
 func (s *fakeStack) Endpoints() []platform.Endpoint {
@@ -70,8 +88,17 @@ func (s *fakeStack) Endpoints() []platform.Endpoint {
 func (s *fakeStack) Sample(context.Context) ([]result.Sample, error) {
 	s.p.mu.Lock()
 	defer s.p.mu.Unlock()
+	defer func() {
+		select {
+		case s.sampled <- struct{}{}:
+		default:
+		}
+	}()
 	if err := s.p.sampleErr[s.id]; err != nil {
 		return nil, err
+	}
+	if s.p.atLimit[s.id] {
+		return []result.Sample{{Time: time.Now(), Container: s.id + "-1", MemBytes: 99, MemLimitBytes: 100}}, nil
 	}
 	return []result.Sample{{Time: time.Now(), Container: s.id + "-1", MemBytes: 42}}, nil
 }
@@ -492,20 +519,21 @@ func TestExecuteStopsWhenPlatformIsLost(t *testing.T) {
 }
 
 // TestExecuteCountsOOMBeforeHealthy: a replica OOM-killed while starting fails
-// the scenario at Up; its OOM kill is counted and its events are written, as for a
-// stack that fails under load.
+// the scenario at Up; as for a stack that fails under load, its OOM kill is
+// counted, its events are written, its stats (sampled from the moment it
+// started) are kept, and the failure says how long it sat at its memory limit.
 func TestExecuteCountsOOMBeforeHealthy(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run-1")
 	code := 137
 	t0 := time.Now()
-	upErr := &platform.UpError{Err: errors.New("replica a-1 exited: OOM-killed (exit code 137)"), Events: []result.Event{
+	upErr := &platform.UpError{Err: errors.New("replica a-1 exited: OOM-killed (exit code 137)\nlast log lines:\nloading model"), Events: []result.Event{
 		{Time: t0, Kind: result.EventStart, Container: "a-1"},
-		{Time: t0.Add(time.Second), Kind: result.EventOOM, Container: "a-1"},
-		{Time: t0.Add(time.Second), Kind: result.EventDie, Container: "a-1", ExitCode: &code},
-		{Time: t0.Add(time.Second), Kind: result.EventOOM, Container: "mlflow-1", Role: result.RoleSide},
+		{Time: t0.Add(100 * time.Second), Kind: result.EventOOM, Container: "a-1"},
+		{Time: t0.Add(100 * time.Second), Kind: result.EventDie, Container: "a-1", ExitCode: &code},
+		{Time: t0.Add(100 * time.Second), Kind: result.EventOOM, Container: "mlflow-1", Role: result.RoleSide},
 	}}
-	p := &fakePlatform{failUp: map[string]error{"a": upErr}}
-	run, err := Execute(t.Context(), result.Run{ID: "run-1"}, []Job{job("a", okLoad)}, Options{Dir: dir, Platform: p, Interval: time.Hour})
+	p := &fakePlatform{failUp: map[string]error{"a": upErr}, sampledAtUp: map[string]int{"a": 2}, atLimit: map[string]bool{"a": true}}
+	run, err := Execute(t.Context(), result.Run{ID: "run-1"}, []Job{job("a", okLoad)}, Options{Dir: dir, Platform: p, Interval: 10 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -513,8 +541,26 @@ func TestExecuteCountsOOMBeforeHealthy(t *testing.T) {
 	if o.Status != result.StatusFailed || o.Resources.OOMKills != 1 || len(o.Resources.Services) != 1 || o.Resources.Services[0].OOMKills != 1 {
 		t.Errorf("outcome %s, resources %+v: want failed with the replica's and the side service's OOM kills counted apart", o.Status, o.Resources)
 	}
+	first, logs, _ := strings.Cut(o.Error, "\n")
+	if want := "OOM-killed (exit code 137); replica a-1 sat at its memory limit for 1m40s before the OOM kill"; !strings.HasSuffix(first, want) || logs != "last log lines:\nloading model" {
+		t.Errorf("error %q: want its first line to end with %q, the log lines after it", o.Error, want)
+	}
+	if r := o.Resources; r.PeakMemBytes != 99 || len(r.Containers) != 1 || r.Containers[0].AtLimitBeforeOOM < 99*time.Second {
+		t.Errorf("resources %+v: want the samples taken while it came up, and its time at the limit", r)
+	}
+	f, err := os.Open(filepath.Join(dir, "scenarios", "a", "stats.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if rows, err := result.ReadStats(f); err != nil || len(rows) == 0 || rows[0].MemBytes != 99 || rows[0].Role != result.RoleReplica {
+		t.Errorf("stats.csv: %+v, %v; want the samples taken while it came up", rows, err)
+	}
 	evs, err := monitor.ReadEvents(filepath.Join(dir, "scenarios", "a", "events.json"))
-	if err != nil || len(evs) != 4 {
-		t.Errorf("events.json: %d events, %v; want the 4 the platform saw", len(evs), err)
+	if err != nil || len(evs) != 5 {
+		t.Fatalf("events.json: %+v, %v; want the 4 the platform saw and a mem_limit", evs, err)
+	}
+	if evs[1].Kind != result.EventMemLimit || evs[1].Container != "a-1" || evs[2].Kind != result.EventOOM || evs[2].AtLimit < 99*time.Second {
+		t.Errorf("events.json: %+v; want a mem_limit event of a-1, then its oom event with the time at its limit", evs)
 	}
 }

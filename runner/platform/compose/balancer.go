@@ -16,7 +16,7 @@ var _ platform.Balanced = (*Stack)(nil)
 
 // upBalanced finishes Up for a stack with a load balancer in front of the replicas
 // cs: it checks the replicas' and the balancer's limits, makes the balancer the
-// only endpoint, samples the replicas and the balancer, and waits until the
+// only endpoint, and waits until the
 // balancer sees every replica healthy and the service's health path answers
 // through it.
 func (st *Stack) upBalanced(ctx context.Context, cs []docker.Container) error {
@@ -29,7 +29,6 @@ func (st *Stack) upBalanced(ctx context.Context, cs []docker.Container) error {
 			return err
 		}
 		st.containers = append(st.containers, c)
-		st.targets = append(st.targets, docker.Target{ID: c.ID, Name: c.Name})
 	}
 	bcs, err := st.dc.Containers(ctx, docker.Filter{docker.ComposeProject: st.project, docker.ComposeService: s.Balancer})
 	if err != nil {
@@ -59,7 +58,6 @@ func (st *Stack) upBalanced(ctx context.Context, cs []docker.Container) error {
 	}
 	st.balancer = &b
 	st.eps = []platform.Endpoint{{Name: b.Name, URL: url}}
-	st.targets = append(st.targets, docker.Target{ID: b.ID, Name: b.Name})
 	st.startTime = time.Since(st.upStarted)
 
 	t1 := time.Now()
@@ -86,10 +84,6 @@ func (st *Stack) upBalanced(ctx context.Context, cs []docker.Container) error {
 		}
 	}
 	st.healthyTime = time.Since(t1)
-	if err := st.addSideServices(ctx); err != nil {
-		return err
-	}
-	st.sampler = st.dc.NewSampler(st.targets)
 	return nil
 }
 

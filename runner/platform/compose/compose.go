@@ -7,6 +7,7 @@ import (
 	"math"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/infergrid/runner/runner/label"
@@ -163,7 +164,7 @@ func (p *Platform) Up(ctx context.Context, s platform.Spec) (platform.Stack, err
 		}
 		return fail(fmt.Errorf("cannot start project %s: %w", s.Project, err))
 	}
-	cs, err := dc.Containers(ctx, docker.Filter{docker.ComposeProject: st.project, docker.ComposeService: s.Service})
+	cs, err := st.startSampling(ctx)
 	if err != nil {
 		return fail(err)
 	}
@@ -176,28 +177,8 @@ func (p *Platform) Up(ctx context.Context, s platform.Spec) (platform.Stack, err
 		}
 		return st, nil
 	}
-	for _, c := range cs {
-		hp, ok := c.HostPorts[s.Port]
-		if !ok {
-			if !c.Running {
-				return fail(fmt.Errorf("project %s: %w", s.Project, st.exitError(ctx, c)))
-			}
-			return fail(fmt.Errorf("replica %s publishes no host port for container port %d", c.Name, s.Port))
-		}
-		if err := checkLimits(c, s.CPUs, s.MemoryBytes); err != nil {
-			return fail(err)
-		}
-		url := fmt.Sprintf("http://127.0.0.1:%d", hp)
-		if s.Address == platform.AddressContainer {
-			ip := c.IP(st.project + "_default")
-			if ip == "" {
-				return fail(fmt.Errorf("replica %s has no network address to reach it at directly; use address: published", c.Name))
-			}
-			url = fmt.Sprintf("http://%s:%d", ip, s.Port)
-		}
-		st.containers = append(st.containers, c)
-		st.eps = append(st.eps, platform.Endpoint{Name: c.Name, URL: url})
-		st.targets = append(st.targets, docker.Target{ID: c.ID, Name: c.Name})
+	if err := st.addReplicas(ctx, cs); err != nil {
+		return fail(err)
 	}
 	st.startTime = time.Since(t0)
 	t1 := time.Now()
@@ -221,33 +202,73 @@ func (p *Platform) Up(ctx context.Context, s platform.Spec) (platform.Stack, err
 		return fail(fmt.Errorf("project %s: %w", s.Project, err))
 	}
 	st.healthyTime = time.Since(t1)
-	if err := st.addSideServices(ctx); err != nil {
-		return fail(err)
-	}
-	st.sampler = dc.NewSampler(st.targets)
 	return st, nil
 }
 
-// addSideServices adds the project's other containers, services a user's template
-// runs beside the one under test (not the balancer), to the sampled targets with
-// the side role, and remembers their names so that their events carry it too.
-func (st *Stack) addSideServices(ctx context.Context) error {
-	cs, err := st.dc.Containers(ctx, docker.Filter{docker.ComposeProject: st.project})
-	if err != nil {
-		return err
-	}
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	st.side = map[string]bool{}
+// addReplicas checks that each replica of cs runs with its limits and publishes
+// its port, and makes it an endpoint.
+func (st *Stack) addReplicas(ctx context.Context, cs []docker.Container) error {
+	s := st.spec
 	for _, c := range cs {
-		svc := c.Labels[docker.ComposeService]
-		if svc == st.spec.Service || (st.spec.Balancer != "" && svc == st.spec.Balancer) {
-			continue
+		hp, ok := c.HostPorts[s.Port]
+		if !ok {
+			if !c.Running {
+				return fmt.Errorf("project %s: %w", s.Project, st.exitError(ctx, c))
+			}
+			return fmt.Errorf("replica %s publishes no host port for container port %d", c.Name, s.Port)
 		}
-		st.side[c.Name] = true
-		st.targets = append(st.targets, docker.Target{ID: c.ID, Name: c.Name, Role: result.RoleSide})
+		if err := checkLimits(c, s.CPUs, s.MemoryBytes); err != nil {
+			return err
+		}
+		url := fmt.Sprintf("http://127.0.0.1:%d", hp)
+		if s.Address == platform.AddressContainer {
+			ip := c.IP(st.project + "_default")
+			if ip == "" {
+				return fmt.Errorf("replica %s has no network address to reach it at directly; use address: published", c.Name)
+			}
+			url = fmt.Sprintf("http://%s:%d", ip, s.Port)
+		}
+		st.containers = append(st.containers, c)
+		st.eps = append(st.eps, platform.Endpoint{Name: c.Name, URL: url})
 	}
 	return nil
+}
+
+// startSampling lists the project's containers and samples every one from now
+// on, each with its role: the replicas of the service under test, the balancer,
+// and the side services a user's template runs beside them, whose names it
+// remembers so that their events carry the role too. It hands the stack to
+// Spec.Started, and returns the replicas.
+func (st *Stack) startSampling(ctx context.Context) ([]docker.Container, error) {
+	all, err := st.dc.Containers(ctx, docker.Filter{docker.ComposeProject: st.project})
+	if err != nil {
+		return nil, err
+	}
+	var replicas []docker.Container
+	var targets []docker.Target
+	side := map[string]bool{}
+	for _, c := range all {
+		svc := c.Labels[docker.ComposeService]
+		role := result.RoleSide
+		switch {
+		case svc == st.spec.Service:
+			role = result.RoleReplica
+			replicas = append(replicas, c)
+		case st.spec.Balancer != "" && svc == st.spec.Balancer:
+			role = result.RoleBalancer
+		default:
+			side[c.Name] = true
+		}
+		targets = append(targets, docker.Target{ID: c.ID, Name: c.Name, Role: role})
+	}
+	st.mu.Lock()
+	st.side = side
+	st.mu.Unlock()
+	st.sampler.Store(st.dc.NewSampler(targets))
+	if st.spec.Started != nil {
+		st.spec.Started(st)
+	}
+	return replicas, nil
 }
 
 func exitHow(c docker.Container) string {
@@ -271,16 +292,16 @@ type Stack struct {
 	file           string
 	createdNetwork bool
 	watch          *docker.Watch
-	sampler        *docker.Sampler
-	containers     []docker.Container
-	eps            []platform.Endpoint
-	targets        []docker.Target
-	startTime      time.Duration
-	healthyTime    time.Duration
-	upStarted      time.Time
+	// sampler samples every container of the project from startSampling on.
+	sampler     atomic.Pointer[docker.Sampler]
+	containers  []docker.Container
+	eps         []platform.Endpoint
+	startTime   time.Duration
+	healthyTime time.Duration
+	upStarted   time.Time
 	// balancer is the load balancer container (balancer: proxy), else nil.
 	balancer *docker.Container
-	// side names the containers of side services (see addSideServices).
+	// side names the containers of side services (see startSampling).
 	side map[string]bool
 
 	mu          sync.Mutex
@@ -297,11 +318,16 @@ func (st *Stack) Endpoints() []platform.Endpoint { return st.eps }
 // Containers returns the replicas as inspected at Up (IDs, limits, ports).
 func (st *Stack) Containers() []docker.Container { return st.containers }
 
-// Sample returns every running replica's latest stats. The daemon collects them
-// once a second; the first call after Up waits (within ctx) for two readings, so
-// that the CPU % is defined.
+// Sample returns the latest stats of every running container of the project,
+// each with its role. The daemon collects them once a second; the first call
+// waits (within ctx) for two readings, so that the CPU % is defined. Before the
+// containers exist, and once Down began, it returns nothing.
 func (st *Stack) Sample(ctx context.Context) ([]result.Sample, error) {
-	return st.sampler.Sample(ctx)
+	s := st.sampler.Load()
+	if s == nil {
+		return nil, nil
+	}
+	return s.Sample(ctx)
 }
 
 // Events returns the container events seen since Up, in time order; those of side
@@ -337,8 +363,8 @@ func (st *Stack) Down(ctx context.Context) error {
 		return nil
 	}
 	var errs []error
-	if st.sampler != nil {
-		st.sampler.Close()
+	if s := st.sampler.Swap(nil); s != nil {
+		s.Close()
 	}
 	if !st.watchOver {
 		if err := st.watch.Stop(ctx); err != nil {

@@ -374,6 +374,69 @@ func TestOOMKillRecorded(t *testing.T) {
 	assertGone(t, dc, s.Project)
 }
 
+// TestSampledFromStartOOMBeforeHealthy: a replica that sits at its memory limit
+// while it starts and is OOM-killed before it answers. Spec.Started hands over
+// the stack as soon as its container exists, so its readings at the limit are
+// taken before Up fails; the failure carries the OOM kill; once Up failed, the
+// stack gives no more samples.
+func TestSampledFromStartOOMBeforeHealthy(t *testing.T) {
+	t.Parallel()
+	dc := needDocker(t)
+	p := prepared(t, tools(t)[0])
+	s := spec(t, composeOpts{memory: "24M", env: map[string]string{"HOLD_AT_LIMIT": "3s"}})
+	var mu sync.Mutex
+	var samples []result.Sample
+	started := make(chan platform.Sampler, 1)
+	s.Started = func(st platform.Sampler) { started <- st }
+	go func() {
+		var st platform.Sampler
+		select {
+		case st = <-started:
+		case <-t.Context().Done():
+			return
+		}
+		for {
+			x, err := st.Sample(t.Context())
+			mu.Lock()
+			samples = append(samples, x...)
+			mu.Unlock()
+			if (len(x) == 0 && err == nil) || t.Context().Err() != nil {
+				return // down: nothing more to read
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}()
+	_, err := p.Up(t.Context(), s)
+	var ue *platform.UpError
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "OOM-killed (exit code 137)") {
+		t.Fatalf("Up: %v; want an *UpError saying the replica was OOM-killed", err)
+	}
+	if r := monitor.Summarize(nil, ue.Events, false); r.OOMKills != 1 {
+		t.Errorf("events %+v: want 1 OOM kill", ue.Events)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	var at int
+	for _, x := range samples {
+		if x.Role != result.RoleReplica || x.MemLimitBytes != 24<<20 {
+			t.Errorf("sample %+v: want a replica's, with its 24 MiB limit", x)
+		}
+		if float64(x.MemBytes) >= monitor.LimitRatio*float64(x.MemLimitBytes) {
+			at++
+		}
+	}
+	if at == 0 {
+		t.Errorf("no sample at the memory limit before the OOM kill: %+v", samples)
+	}
+	ev := monitor.Limits(samples, ue.Events)
+	if notes := monitor.LimitNotes(ev); len(notes) != 1 {
+		t.Errorf("events %+v: want the OOM kill after time at the limit", ev)
+	} else {
+		t.Logf("%d samples, %d at the limit; %s", len(samples), at, notes[0])
+	}
+	assertGone(t, dc, s.Project)
+}
+
 func TestUpFailures(t *testing.T) {
 	t.Parallel()
 	dc := needDocker(t)

@@ -81,4 +81,8 @@ func TestSampler(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("Close does not end the streams")
 	}
+	// Its last readings are no longer current: a closed Sampler gives none.
+	if samples, err := s.Sample(t.Context()); len(samples) != 0 || err != nil {
+		t.Errorf("Sample after Close: %+v, %v; want nothing", samples, err)
+	}
 }

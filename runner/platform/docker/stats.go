@@ -36,6 +36,7 @@ type Sampler struct {
 	mu      sync.Mutex
 	latest  map[string]*reading
 	changed chan struct{}
+	closed  bool
 }
 
 type reading struct {
@@ -126,10 +127,15 @@ func (s *Sampler) update(id string, f func(*reading)) {
 // container has two readings, so that the CPU % is defined. Stopped containers
 // give no sample; stream failures are joined into the error next to the samples,
 // and wrap platform.ErrUnavailable once the daemon no longer accepts connections.
+// A closed Sampler gives nothing: its last readings are no longer current.
 func (s *Sampler) Sample(ctx context.Context) ([]result.Sample, error) {
 	now := time.Now()
 	for {
 		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			return nil, nil
+		}
 		ready := true
 		for _, t := range s.targets {
 			if r := s.latest[t.ID]; !r.cpu && !r.stopped && r.err == nil {
@@ -165,8 +171,15 @@ func (s *Sampler) Sample(ctx context.Context) ([]result.Sample, error) {
 	}
 }
 
-// Close ends the streams.
+// Close ends the streams; Sample gives nothing after it.
 func (s *Sampler) Close() {
+	s.mu.Lock()
+	if !s.closed {
+		s.closed = true
+		close(s.changed) // wakes a Sample waiting for readings
+		s.changed = make(chan struct{})
+	}
+	s.mu.Unlock()
 	s.cancel()
 	s.wg.Wait()
 }
