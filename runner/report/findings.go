@@ -50,6 +50,7 @@ func Findings(run result.Run, outcomes []result.Outcome) []Finding {
 	var out []Finding
 	out = append(out, BestConfig(outcomes)...)
 	out = append(out, Capacity(outcomes)...)
+	out = append(out, LLMFindings(outcomes, run.Host.CPUs)...)
 	out = append(out, Failures(outcomes)...)
 	out = append(out, Imbalance(outcomes)...)
 	out = append(out, ReplicaScaling(outcomes, run.Host.CPUs)...)

@@ -107,27 +107,7 @@ func Markdown(w io.Writer, d *Data, findings []Finding, plots map[string]bool) e
 	writeMeta(&b, d)
 
 	b.WriteString("## Findings\n\n")
-	rules := []struct{ rule, title string }{
-		{RuleBestConfig, "Best configuration"}, {RuleFailures, "Failures"},
-		{RuleImbalance, "Balancing"}, {RuleReplicas, "Replicas"}, {RuleCapacity, "Capacity at SLO"}, {RuleProxy, "Proxy overhead"},
-	}
-	// Rules this list does not know yet still get their findings shown.
-	for _, f := range findings {
-		if !slices.ContainsFunc(rules, func(r struct{ rule, title string }) bool { return r.rule == f.Rule }) {
-			rules = append(rules, struct{ rule, title string }{f.Rule, f.Rule})
-		}
-	}
-	for _, rule := range rules {
-		var items []string
-		for _, f := range findings {
-			if f.Rule == rule.rule {
-				items = append(items, "- "+f.Text+"\n")
-			}
-		}
-		if len(items) > 0 {
-			fmt.Fprintf(&b, "**%s**\n\n%s\n", rule.title, strings.Join(items, ""))
-		}
-	}
+	writeFindings(&b, findings)
 	if len(findings) == 0 {
 		b.WriteString("No scenario has results to draw findings from.\n\n")
 	}
@@ -191,6 +171,33 @@ func Markdown(w io.Writer, d *Data, findings []Finding, plots map[string]bool) e
 		_, err = io.WriteString(w, "\n")
 	}
 	return err
+}
+
+// writeFindings writes the findings grouped by rule, each group under its
+// heading, in a fixed order of rules.
+func writeFindings(b *bytes.Buffer, findings []Finding) {
+	rules := []struct{ rule, title string }{
+		{RuleBestConfig, "Best configuration"}, {RuleFailures, "Failures"},
+		{RuleImbalance, "Balancing"}, {RuleReplicas, "Replicas"}, {RuleCapacity, "Capacity at SLO"}, {RuleProxy, "Proxy overhead"},
+	}
+	rules = append(rules, llmRuleTitles...)
+	// Rules this list does not know yet still get their findings shown.
+	for _, f := range findings {
+		if !slices.ContainsFunc(rules, func(r struct{ rule, title string }) bool { return r.rule == f.Rule }) {
+			rules = append(rules, struct{ rule, title string }{f.Rule, f.Rule})
+		}
+	}
+	for _, rule := range rules {
+		var items []string
+		for _, f := range findings {
+			if f.Rule == rule.rule {
+				items = append(items, "- "+f.Text+"\n")
+			}
+		}
+		if len(items) > 0 {
+			fmt.Fprintf(b, "**%s**\n\n%s\n", rule.title, strings.Join(items, ""))
+		}
+	}
 }
 
 func writeMeta(b *bytes.Buffer, d *Data) {
