@@ -350,7 +350,7 @@ func exitStatus(ctx context.Context, ran result.Run, runErr error, o runOptions,
 		}
 		return exitPlatform
 	}
-	fmt.Fprintln(stdout, verdict(ran, o.ignoreSLO))
+	fmt.Fprintln(stdout, run.Verdict(ran, o.ignoreSLO))
 	if failed+missed > 0 && !o.ignoreSLO {
 		return exitSLO
 	}

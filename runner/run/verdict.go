@@ -1,4 +1,4 @@
-package main
+package run
 
 import (
 	"fmt"
@@ -7,10 +7,10 @@ import (
 	"github.com/infergrid/runner/runner/result"
 )
 
-// verdict is the last line of a run that ended by itself: it tells a study whose
+// Verdict is the last line of a run that ended by itself: it tells a study whose
 // scenarios missed the SLO (the run worked; the misses are its findings, and exit
 // status 1 reports them) apart from one whose scenarios failed to run.
-func verdict(ran result.Run, ignoreSLO bool) string {
+func Verdict(ran result.Run, ignoreSLO bool) string {
 	var failed, missed, skipped []string
 	for _, sc := range ran.Scenarios {
 		switch {
