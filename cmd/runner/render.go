@@ -3,16 +3,13 @@ package main
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"time"
 
-	"github.com/infergrid/runner/runner/platform"
-	"github.com/infergrid/runner/runner/platform/swarm"
 	"github.com/infergrid/runner/runner/render"
-	"github.com/infergrid/runner/runner/spec"
+	"github.com/infergrid/runner/runner/run"
 )
 
 func cmdRender(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -58,13 +55,8 @@ Examples:
 	var sw *render.Swarm
 	switch cmp.Or(*platformName, f.Platform) {
 	case "swarm":
-		sw = &render.Swarm{}
-		publish := ""
-		if f.Swarm != nil {
-			publish, sw.Constraints = f.Swarm.Publish, f.Swarm.Constraints
-		}
 		var err error
-		if sw.Publish, err = swarm.DecidePublish(publish); err != nil {
+		if sw, err = run.SwarmRendering(f); err != nil {
 			fmt.Fprintf(stderr, "runner render: %v\n", err)
 			return exitUsage
 		}
@@ -76,44 +68,19 @@ Examples:
 	if *runID == "" {
 		*runID = f.Name + "-" + time.Now().UTC().Format("20060102T150405Z")
 	}
-	n := 0
-	for _, s := range f.Scenarios() {
-		need := render.PortsNeeded(s, sw)
-		ports := spec.PortRange{Lo: f.Service.HostPorts.Lo, Hi: f.Service.HostPorts.Lo + need - 1}
-		if need == 0 {
-			ports = spec.PortRange{}
-		} else if !*fixed {
-			var err error
-			if ports, err = render.FreePorts(f.Service.HostPorts, need); err != nil {
-				fmt.Fprintf(stderr, "runner render: scenario %s: %v; widen service.host_ports or use --fixed-ports\n", s.ID, err)
-				return exitPlatform
-			}
-		}
-		b, err := render.Render(s, render.Params{RunID: *runID, Project: render.Project(*runID, s.ID), Ports: ports, Swarm: sw})
-		if err != nil {
-			fmt.Fprintf(stderr, "runner render: %v\n", err)
-			return exitUsage
-		}
-		p := filepath.Join(*out, s.ID, "compose.yml")
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			fmt.Fprintf(stderr, "runner render: %v\n", err)
-			return exitUsage
-		}
-		if err := os.WriteFile(p, b, 0o644); err != nil {
-			fmt.Fprintf(stderr, "runner render: %v\n", err)
-			return exitUsage
-		}
-		files, err := render.Files(s, render.Params{RunID: *runID, Project: render.Project(*runID, s.ID), Swarm: sw})
-		if err == nil {
-			err = platform.WriteFiles(filepath.Dir(p), files) // the balancer's config, which compose.yml mounts
-		}
-		if err != nil {
-			fmt.Fprintf(stderr, "runner render: %v\n", err)
-			return exitUsage
-		}
-		fmt.Fprintln(stdout, p)
-		n++
+	files, err := run.RenderFiles(f, run.RenderOptions{Dir: *out, RunID: *runID, FixedPorts: *fixed, Swarm: sw})
+	for _, file := range files {
+		fmt.Fprintln(stdout, file)
 	}
+	switch {
+	case errors.Is(err, render.ErrNoPorts):
+		fmt.Fprintf(stderr, "runner render: %v; widen service.host_ports or use --fixed-ports\n", err)
+		return exitPlatform
+	case err != nil:
+		fmt.Fprintf(stderr, "runner render: %v\n", err)
+		return exitUsage
+	}
+	n := len(files)
 	fmt.Fprintf(stderr, "wrote %d compose file%s under %s (run %s)\n", n, plural(n), *out, *runID)
 	return exitOK
 }
