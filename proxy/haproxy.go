@@ -28,23 +28,9 @@ const (
 func ParseHAProxyCSV(r io.Reader, backend string) (Stats, error) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
-	cr.ReuseRecord = false
-	header, err := cr.Read()
+	col, err := haproxyColumns(cr)
 	if err != nil {
-		return Stats{}, fmt.Errorf("cannot read HAProxy's stats CSV: %w", err)
-	}
-	if len(header) == 0 || !strings.HasPrefix(header[0], "# ") {
-		return Stats{}, errors.New("HAProxy's stats CSV does not start with its '# pxname,svname,...' header")
-	}
-	header[0] = strings.TrimPrefix(header[0], "# ")
-	col := map[string]int{}
-	for i, h := range header {
-		col[h] = i
-	}
-	for _, need := range []string{"pxname", "svname", "status", "addr", "stot"} {
-		if _, ok := col[need]; !ok {
-			return Stats{}, fmt.Errorf("HAProxy's stats CSV has no %s column (is stats show-legends set for the addr column?)", need)
-		}
+		return Stats{}, err
 	}
 	s := Stats{Upstreams: []UpstreamStats{}}
 	found := false
@@ -56,48 +42,19 @@ func ParseHAProxyCSV(r io.Reader, backend string) (Stats, error) {
 		if err != nil {
 			return Stats{}, fmt.Errorf("cannot read HAProxy's stats CSV: %w", err)
 		}
-		field := func(name string) string {
-			if i, ok := col[name]; ok && i < len(rec) {
-				return rec[i]
-			}
-			return ""
-		}
-		num := func(name string) uint64 {
-			n, _ := strconv.ParseUint(field(name), 10, 64)
-			return n
-		}
-		if field("pxname") != backend {
+		row := haproxyRow{col, rec}
+		if row.field("pxname") != backend {
 			continue
 		}
 		found = true
-		switch sv := field("svname"); sv {
+		switch row.field("svname") {
 		case "FRONTEND":
 		case "BACKEND":
-			switch field("algo") {
-			case "roundrobin":
-				s.Policy = "round_robin"
-			case "leastconn":
-				s.Policy = "least_conn"
-			default:
-				s.Policy = field("algo")
-			}
+			s.Policy = haproxyPolicy(row.field("algo"))
 		default:
-			addr := field("addr")
-			if addr == "" || strings.HasPrefix(addr, "0.0.0.0:") || strings.HasPrefix(addr, "[::]:") {
-				continue // a template slot no replica fills
+			if u, ok := row.upstream(); ok {
+				s.Upstreams = append(s.Upstreams, u)
 			}
-			reqs := num("stot")
-			if _, ok := col["req_tot"]; ok && field("req_tot") != "" {
-				reqs = num("req_tot")
-			}
-			s.Upstreams = append(s.Upstreams, UpstreamStats{
-				Address:  addr,
-				State:    haproxyState(field("status")),
-				Requests: reqs,
-				Errors:   num("econ") + num("eresp") + num("hrsp_5xx"),
-				Failures: num("chkdown"),
-				InFlight: int64(num("scur")),
-			})
 		}
 	}
 	if !found {
@@ -105,6 +62,81 @@ func ParseHAProxyCSV(r io.Reader, backend string) (Stats, error) {
 	}
 	slices.SortFunc(s.Upstreams, func(a, b UpstreamStats) int { return strings.Compare(a.Address, b.Address) })
 	return s, nil
+}
+
+// haproxyColumns reads the CSV's '# pxname,svname,...' header into the index of
+// each column, checking that the columns Stats needs are there.
+func haproxyColumns(cr *csv.Reader) (map[string]int, error) {
+	header, err := cr.Read()
+	if err != nil {
+		return nil, fmt.Errorf("cannot read HAProxy's stats CSV: %w", err)
+	}
+	if len(header) == 0 || !strings.HasPrefix(header[0], "# ") {
+		return nil, errors.New("HAProxy's stats CSV does not start with its '# pxname,svname,...' header")
+	}
+	header[0] = strings.TrimPrefix(header[0], "# ")
+	col := map[string]int{}
+	for i, h := range header {
+		col[h] = i
+	}
+	for _, need := range []string{"pxname", "svname", "status", "addr", "stot"} {
+		if _, ok := col[need]; !ok {
+			return nil, fmt.Errorf("HAProxy's stats CSV has no %s column (is stats show-legends set for the addr column?)", need)
+		}
+	}
+	return col, nil
+}
+
+// haproxyRow is one record of the stats CSV, read by column name.
+type haproxyRow struct {
+	col map[string]int
+	rec []string
+}
+
+// field is the named column's value; "" when the record or the header lacks it.
+func (r haproxyRow) field(name string) string {
+	if i, ok := r.col[name]; ok && i < len(r.rec) {
+		return r.rec[i]
+	}
+	return ""
+}
+
+// num is the named column as a count; 0 when empty.
+func (r haproxyRow) num(name string) uint64 {
+	n, _ := strconv.ParseUint(r.field(name), 10, 64)
+	return n
+}
+
+// upstream is the server of a record; false for a server-template slot that no
+// replica fills yet.
+func (r haproxyRow) upstream() (UpstreamStats, bool) {
+	addr := r.field("addr")
+	if addr == "" || strings.HasPrefix(addr, "0.0.0.0:") || strings.HasPrefix(addr, "[::]:") {
+		return UpstreamStats{}, false
+	}
+	reqs := r.num("stot")
+	if r.field("req_tot") != "" {
+		reqs = r.num("req_tot")
+	}
+	return UpstreamStats{
+		Address:  addr,
+		State:    haproxyState(r.field("status")),
+		Requests: reqs,
+		Errors:   r.num("econ") + r.num("eresp") + r.num("hrsp_5xx"),
+		Failures: r.num("chkdown"),
+		InFlight: int64(r.num("scur")),
+	}, true
+}
+
+// haproxyPolicy maps a backend's algo column to the policies of Stats.
+func haproxyPolicy(algo string) string {
+	switch algo {
+	case "roundrobin":
+		return "round_robin"
+	case "leastconn":
+		return "least_conn"
+	}
+	return algo
 }
 
 // haproxyState maps a server's status column to the states of Stats.
