@@ -3,7 +3,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 GO      ?= go
 
-.PHONY: help build test test-swarm bench images model run study report clean bench-load
+.PHONY: help build test test-swarm bench images model run study study-llm report clean bench-load
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -38,6 +38,10 @@ run: build ## run the workshop study
 study: build ## run the workshop study and publish its report to reports/workshop5
 	bin/runner scenarios/workshop5.yaml --out runs --ignore-slo
 	scripts/publish-report.sh $$(ls -d runs/workshop5-*T*Z | tail -1) reports/workshop5
+
+study-llm: build ## run the LLM sizing study (scenarios/llm.yaml, under 20 min on 2 CPUs) and publish its report to reports/llm
+	bin/runner scenarios/llm.yaml --out runs --ignore-slo
+	scripts/publish-report.sh $$(ls -d runs/llm-*T*Z | tail -1) reports/llm
 
 # --- scenario files: spec, render, CLI foundation ---
 .PHONY: validate schema fuzz fuzz-spec
