@@ -20,7 +20,14 @@ const maxSummaryErrors = 5
 func Summary(l result.Load) string {
 	var b strings.Builder
 	line := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
+	summaryVolume(line, l)
+	summaryOutcomes(line, l)
+	summaryGenerator(line, l)
+	return b.String()
+}
 
+// summaryVolume writes the requests, rates, users and latency lines.
+func summaryVolume(line func(string, ...any), l result.Load) {
 	warm := ""
 	if l.WarmupRequests > 0 {
 		warm = fmt.Sprintf(" (+%d warm-up, excluded)", l.WarmupRequests)
@@ -44,7 +51,11 @@ func Summary(l result.Load) string {
 	}
 	line("latency    mean %s, p50 %s, p90 %s, p95 %s, p99 %s, max %s%s",
 		fmtDur(lat.Mean), fmtDur(lat.P50), fmtDur(lat.P90), fmtDur(lat.P95), fmtDur(lat.P99), fmtDur(lat.Max), from)
+}
 
+// summaryOutcomes writes the status codes, the most frequent errors and the
+// per-endpoint share.
+func summaryOutcomes(line func(string, ...any), l result.Load) {
 	codes := slices.Sorted(maps.Keys(l.StatusCodes))
 	parts := make([]string, len(codes))
 	for i, c := range codes {
@@ -52,41 +63,36 @@ func Summary(l result.Load) string {
 	}
 	line("status     %s", orNone(strings.Join(parts, " ")))
 
-	type msg struct {
-		text string
-		n    uint64
-	}
-	var msgs []msg
-	for m, n := range l.Errors {
-		msgs = append(msgs, msg{m, n})
-	}
-	slices.SortFunc(msgs, func(a, b msg) int {
-		return cmp.Or(cmp.Compare(b.n, a.n), cmp.Compare(a.text, b.text))
+	msgs := slices.SortedFunc(maps.Keys(l.Errors), func(a, b string) int {
+		return cmp.Or(cmp.Compare(l.Errors[b], l.Errors[a]), cmp.Compare(a, b))
 	})
 	for i, m := range msgs {
 		if i == maxSummaryErrors {
 			line("           ... %d more messages", len(msgs)-i)
 			break
 		}
-		head := "           "
-		if i == 0 {
-			head = "errors     "
-		}
-		line("%s%d× %s", head, m.n, m.text)
+		line("%s%d× %s", listHead(i, "errors"), l.Errors[m], m)
 	}
-
 	for i, e := range l.Endpoints {
-		head := "           "
-		if i == 0 {
-			head = "endpoints  "
-		}
 		share := 0.0
 		if l.Requests > 0 {
 			share = 100 * float64(e.Requests) / float64(l.Requests)
 		}
-		line("%s%s %d (%.1f%%), %d errors", head, e.URL, e.Requests, share, e.Errors)
+		line("%s%s %d (%.1f%%), %d errors", listHead(i, "endpoints"), e.URL, e.Requests, share, e.Errors)
 	}
+}
 
+// listHead is the label column of a list's line i: the label on the first line,
+// blanks after it.
+func listHead(i int, label string) string {
+	if i > 0 {
+		label = ""
+	}
+	return fmt.Sprintf("%-11s", label)
+}
+
+// summaryGenerator writes the generator's own use, a shortfall and the notes.
+func summaryGenerator(line func(string, ...any), l result.Load) {
 	gen := fmt.Sprintf("generator  cpu %s", fmtDur(l.GeneratorCPU))
 	if l.Elapsed > 0 {
 		gen += fmt.Sprintf(" (%.0f%% of a core)", 100*l.GeneratorCPU.Seconds()/l.Elapsed.Seconds())
@@ -102,7 +108,6 @@ func Summary(l result.Load) string {
 	for _, n := range l.Notes {
 		line("note       %s", n)
 	}
-	return b.String()
 }
 
 func peakUsers(s []result.Second) int {
