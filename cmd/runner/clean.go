@@ -95,7 +95,7 @@ func cmdClean(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 // the platform may use it, checks the output folder (exit 2 when either fails),
 // and removes orphaned stacks.
 func prepareRun(ctx context.Context, f *spec.File, platformName string, o runOptions, stderr io.Writer) int {
-	if platformName != "local" && platformName != "external" {
+	if platformName != "local" && platformName != "external" && !f.Service.CommandOnly() {
 		if err := renderCheck(f); err != nil {
 			fmt.Fprintf(stderr, "runner run: %v\nNothing was started.\n", err)
 			return exitUsage

@@ -52,6 +52,10 @@ Examples:
 		fmt.Fprintf(stderr, "runner render: %s uses platform external: it starts nothing, so there is no compose file to render\n", path)
 		return exitUsage
 	}
+	if f.Service.CommandOnly() {
+		fmt.Fprintf(stderr, "runner render: %s gives the service only by service.command, which runs as processes on platform local: there is no compose file to render; add build or image to run it on compose or swarm\n", path)
+		return exitUsage
+	}
 	var sw *render.Swarm
 	switch cmp.Or(*platformName, f.Platform) {
 	case "swarm":

@@ -147,6 +147,10 @@ func selectRun(o runOptions, stderr io.Writer) (f *spec.File, name string, scena
 		fmt.Fprintf(stderr, "runner run: %s lists external targets; it cannot run on platform %s\n", o.file, name)
 		return nil, "", nil, host, exitUsage
 	}
+	if err := f.CheckPlatform(name); err != nil {
+		fmt.Fprintf(stderr, "runner run: --platform %s: %v\n", name, err)
+		return nil, "", nil, host, exitUsage
+	}
 	scenarios, err := run.Select(f.Scenarios(), o.only)
 	if err != nil {
 		fmt.Fprintf(stderr, "runner run: %v\n", err)
@@ -221,7 +225,7 @@ func runFile(ctx context.Context, o runOptions, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "runner run: %v\n", err)
 		return exitUsage
 	}
-	build, err := run.BuildOf(f, scenarios, meta.ID)
+	build, err := run.BuildOf(f, scenarios, meta.ID, name)
 	if err != nil {
 		fmt.Fprintf(stderr, "runner run: %v\n", err)
 		return exitUsage
@@ -285,12 +289,22 @@ func openPlatform(ctx context.Context, f *spec.File, name string, o runOptions, 
 		}
 	}
 	opts.Swarm.Nodes = append(opts.Swarm.Nodes, o.swarmNodes...)
+	opts.CommandOnly = f.Service.CommandOnly()
 	p, note, err := platforms.Open(ctx, name, opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "runner run: %v\n", err)
 		return nil, nil, exitUsage
 	}
 	if note != "" {
+		fmt.Fprintf(stderr, "runner run: %s\n", note)
+		meta.PlatformNotes = append(meta.PlatformNotes, note)
+	}
+	if err := f.CheckPlatform(p.Name()); err != nil { // what auto chose cannot run the service
+		fmt.Fprintf(stderr, "runner run: %v\nNothing was started.\n", err)
+		p.Close()
+		return nil, nil, exitPlatform
+	}
+	if note := f.Service.LocalNote(); note != "" && p.Name() == "local" {
 		fmt.Fprintf(stderr, "runner run: %s\n", note)
 		meta.PlatformNotes = append(meta.PlatformNotes, note)
 	}

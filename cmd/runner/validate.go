@@ -52,9 +52,10 @@ Examples:
 }
 
 // renderCheck renders every scenario that starts a service with its template, so a
-// broken user template is reported before anything runs.
+// broken user template is reported before anything runs. A service given only by
+// its command has no compose file.
 func renderCheck(f *spec.File) error {
-	if f.Platform == "external" {
+	if f.Platform == "external" || f.Service.CommandOnly() {
 		return nil
 	}
 	for _, s := range f.Scenarios() {

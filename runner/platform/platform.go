@@ -58,10 +58,13 @@ type Spec struct {
 	Files map[string][]byte
 	// Service is the name of the service under test in Compose.
 	Service string
-	// Command is the local platform's command line; "{{.Port}}" is replaced by the
-	// replica's port. Empty means the binary prepared by Build. Compose ignores it:
-	// the compose file says what runs.
+	// Command is the local platform's command line, each argument expanded per
+	// replica with CommandVars ("{{.Port}}" is the replica's port). Empty means the
+	// binary prepared by Build. Compose ignores it: the compose file says what runs.
 	Command []string
+	// WorkDir is the folder Command runs in (the scenario file's folder, or
+	// service.workdir); empty means Dir.
+	WorkDir string
 	// Env is extra environment for the service (local platform; compose takes the
 	// environment from the compose file).
 	Env map[string]string

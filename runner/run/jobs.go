@@ -55,7 +55,7 @@ func Jobs(f *spec.File, scenarios []spec.Scenario, runID, platformName string, s
 func StackSpec(s spec.Scenario, runID, platformName string) (*platform.Spec, error) {
 	spc := &platform.Spec{
 		Project: render.Project(runID, s.ID), RunID: runID, ScenarioID: s.ID, Service: render.Service,
-		Command: s.Service.Command, Env: s.Service.Env, Port: s.Service.Port,
+		Command: s.Service.Command, WorkDir: s.Service.Workdir, Env: s.Service.Env, Port: s.Service.Port,
 		Replicas: s.Replicas, CPUs: s.CPUs, MemoryBytes: s.MemoryBytes,
 		Health: s.Service.Health, HealthTimeout: s.Service.HealthTimeout.Duration, Network: s.Network,
 		Address: s.Service.Address,

@@ -59,13 +59,18 @@ func ProxySource(scenarioDir string) (string, error) {
 	return "", fmt.Errorf("balancer proxy builds its image from the runner's source (%s/cmd/proxy), found neither above %s nor above the working directory; run from a checkout of the runner or set RUNNER_PROXY_SRC to its cmd/proxy folder", modulePath, scenarioDir)
 }
 
-// BuildOf says what Prepare builds once per run: the service image, and the
-// load balancer's when a scenario puts the runner's proxy in front of the replicas.
-func BuildOf(f *spec.File, scenarios []spec.Scenario, runID string) (platform.Build, error) {
+// BuildOf says what Prepare builds once per run on the platform called
+// platformName: the service image (nothing on local when the service has a
+// command: the command runs), and the load balancer's when a scenario puts the
+// runner's proxy in front of the replicas.
+func BuildOf(f *spec.File, scenarios []spec.Scenario, runID, platformName string) (platform.Build, error) {
 	if f.Service == nil {
 		return platform.Build{}, nil
 	}
 	build := platform.Build{Dir: f.Service.Build, Image: scenarios[0].Image, RunID: runID}
+	if platformName == "local" && len(f.Service.Command) > 0 {
+		build.Dir, build.Image = "", ""
+	}
 	if px := ProxyOf(scenarios); px != nil {
 		dir, err := ProxySource(f.Dir)
 		if err != nil {
@@ -128,11 +133,17 @@ func Dir(f *spec.File, out string, resume bool, resumeDir string) (string, error
 // DryRun prints on stdout what a run of the scenarios of f (read from file) on
 // platformName, writing under out, would do.
 func DryRun(stdout io.Writer, f *spec.File, scenarios []spec.Scenario, platformName, file, out string) {
+	if platformName == "auto" && f.Service.CommandOnly() {
+		platformName = "local (auto, as the service is given only by its command)"
+	}
 	fmt.Fprintf(stdout, "dry run of %s: %d scenarios on platform %s; results would go to %s\n", file, len(scenarios), platformName, filepath.Join(out, f.Name+"-YYYYMMDDTHHMMSSZ"))
 	if f.Service != nil {
-		if f.Service.Build != "" {
+		switch {
+		case len(f.Service.Command) > 0 && (platformName == "local" || f.Service.CommandOnly()):
+			fmt.Fprintf(stdout, "run %q as each replica, in %s; nothing is built\n", f.Service.Command, f.Service.Workdir)
+		case f.Service.Build != "":
 			fmt.Fprintf(stdout, "build %s from %s once\n", scenarios[0].Image, f.Service.Build)
-		} else {
+		default:
 			fmt.Fprintf(stdout, "use image %s\n", scenarios[0].Image)
 		}
 		if px := ProxyOf(scenarios); px != nil {

@@ -237,10 +237,11 @@ func (r Request) resolve() ResolvedRequest {
 }
 
 // Image is the name of the service image the compose file runs: service.image when
-// given, else runner-NAME:latest (built from service.build). Empty for external.
+// given, else runner-NAME:latest (built from service.build). Empty for external,
+// and for a service given only by its command, which runs as processes.
 func (f *File) Image() string {
 	switch {
-	case f.Service == nil:
+	case f.Service == nil, f.Service.CommandOnly():
 		return ""
 	case f.Service.Image != "":
 		return f.Service.Image

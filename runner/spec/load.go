@@ -288,20 +288,26 @@ var constraintPattern = regexp.MustCompile(`^\s*[a-zA-Z][a-zA-Z0-9_.-]*\s*(==|!=
 
 func (d *decoder) validateService(f *File) {
 	s := f.Service
-	if s.Build == "" && s.Image == "" {
-		d.errAt("service", "service needs build (a folder with a Dockerfile or a Go main package) or image (NAME:TAG)")
+	if s.Build == "" && s.Image == "" && len(s.Command) == 0 {
+		d.errAt("service", "service needs build (a folder with a Dockerfile or a Go main package), image (NAME:TAG), or for platform local command (the command line that starts it, e.g. [python3, -m, http.server, \"{{.Port}}\"])")
 	}
+	d.validateCommand(f)
 	if s.Build != "" {
 		s.Build = f.abs(s.Build)
-		kind, err := buildKind(s.Build)
-		if err != nil {
-			d.errAt("service.build", "%s", err)
+		// Platform local runs the command and builds nothing: the folder is for
+		// compose and swarm, and is not checked there.
+		if f.Platform != "local" || len(s.Command) == 0 {
+			kind, err := buildKind(s.Build)
+			if err != nil {
+				d.errAt("service.build", "%s", err)
+			}
+			s.BuildKind = kind
 		}
-		s.BuildKind = kind
 	}
 	if s.Image != "" && !imagePattern.MatchString(s.Image) {
 		d.errAt("service.image", "%q is not an image reference; use lowercase NAME:TAG such as myservice:1.0", s.Image)
 	}
+	d.checkServicePlatform(f, f.Platform)
 	if s.Template != "" {
 		s.Template = f.abs(s.Template)
 		if st, err := os.Stat(s.Template); err != nil || st.IsDir() {
@@ -349,6 +355,18 @@ func buildKind(dir string) (string, error) {
 	if _, err := os.Stat(filepath.Join(dir, "Dockerfile")); err == nil {
 		return "dockerfile", nil
 	}
+	pkgs := goPackages(dir)
+	if slices.Contains(pkgs, "main") {
+		return "go", nil
+	}
+	if len(pkgs) > 0 {
+		return "", fmt.Errorf("build folder %s holds Go package %s, not a main package (or add a Dockerfile)", dir, strings.Join(pkgs, ", "))
+	}
+	return "", fmt.Errorf("build folder %s has neither a Dockerfile nor Go files", dir)
+}
+
+// goPackages lists the Go packages of dir's non-test files.
+func goPackages(dir string) []string {
 	gos, _ := filepath.Glob(filepath.Join(dir, "*.go"))
 	var pkgs []string
 	for _, g := range gos {
@@ -356,20 +374,11 @@ func buildKind(dir string) (string, error) {
 			continue
 		}
 		f, err := parser.ParseFile(token.NewFileSet(), g, nil, parser.PackageClauseOnly)
-		if err != nil {
-			continue
-		}
-		if f.Name.Name == "main" {
-			return "go", nil
-		}
-		if !slices.Contains(pkgs, f.Name.Name) {
+		if err == nil && !slices.Contains(pkgs, f.Name.Name) {
 			pkgs = append(pkgs, f.Name.Name)
 		}
 	}
-	if len(pkgs) > 0 {
-		return "", fmt.Errorf("build folder %s holds Go package %s, not a main package (or add a Dockerfile)", dir, strings.Join(pkgs, ", "))
-	}
-	return "", fmt.Errorf("build folder %s has neither a Dockerfile nor Go files", dir)
+	return pkgs
 }
 
 func (f *File) abs(p string) string {

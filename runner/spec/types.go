@@ -76,9 +76,16 @@ type Service struct {
 	Address string `yaml:"address"`
 	// Env is extra environment for the service.
 	Env map[string]string `yaml:"env"`
-	// Command is the local platform's command line; "{{.Port}}" is replaced by the
-	// replica's port. Empty means the binary built from Build.
+	// Command is the command line that starts the service on the local platform,
+	// each argument a text/template expanded per replica: {{.Port}} (where it
+	// must listen), {{.Addr}} (127.0.0.1:PORT), {{.Replica}} (from 1). With
+	// Command, the local platform builds nothing, and Command alone (no Build, no
+	// Image) is a complete service there; compose and swarm ignore it. Empty
+	// means the binary built from Build (a Go main package).
 	Command []string `yaml:"command"`
+	// Workdir is the folder Command runs in, relative to the scenario file
+	// (default: the scenario file's folder). After Load it is absolute.
+	Workdir string `yaml:"workdir"`
 
 	// BuildKind is "dockerfile" or "go" after Load when Build is set.
 	BuildKind string `yaml:"-"`

@@ -351,3 +351,19 @@ func readKeyed(path string) (map[string]int64, error) {
 	}
 	return out, sc.Err()
 }
+
+// procs lists the processes in the group: a replica's main process and every
+// descendant, even one that left its process group.
+func (g *cgroup) procs() []int {
+	data, err := os.ReadFile(filepath.Join(g.memDir, "cgroup.procs"))
+	if err != nil {
+		return nil
+	}
+	var out []int
+	for _, f := range strings.Fields(string(data)) {
+		if pid, err := strconv.Atoi(f); err == nil {
+			out = append(out, pid)
+		}
+	}
+	return out
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -162,22 +163,27 @@ func TestDetectCgroupsRefusesPlainDir(t *testing.T) {
 	}
 }
 
-func TestParseStatCPU(t *testing.T) {
+func TestParseStat(t *testing.T) {
+	page := int64(os.Getpagesize())
 	tests := []struct {
 		name, stat string
-		want       time.Duration
+		want       procStat
 		err        bool
 	}{
-		{name: "plain", stat: "42 (app) S 1 42 42 0 -1 4194560 100 0 0 0 150 50 0 0 20 0 8 0 1 0 0", want: 2 * time.Second},
-		{name: "name with spaces and parens", stat: "7 (my (odd) app) R 1 7 7 0 -1 0 0 0 0 0 3 4 0 0 20 0 1 0", want: 70 * time.Millisecond},
+		{name: "plain", stat: "42 (app) S 1 40 40 0 -1 4194560 100 0 0 0 150 50 30 20 20 0 8 0 1234 0 25 0",
+			want: procStat{PID: 42, PPID: 1, PGID: 40, State: "S", CPU: 2500 * time.Millisecond, Start: 1234, Threads: 8, RSSBytes: 25 * page}},
+		{name: "name with spaces and parens", stat: "7 (my (odd) app) R 1 7 7 0 -1 0 0 0 0 0 3 4 0 0 20 0 1 0 99 0 0",
+			want: procStat{PID: 7, PPID: 1, PGID: 7, State: "R", CPU: 70 * time.Millisecond, Start: 99, Threads: 1}},
 		{name: "truncated", stat: "7 (x) R 1 2", err: true},
+		{name: "not a number", stat: "7 (x) R 1 7 7 0 -1 0 0 0 0 0 x 4 0 0 20 0 1 0 99 0 0", err: true},
+		{name: "no pid", stat: "(x) R 1 7 7 0 -1 0 0 0 0 0 3 4 0 0 20 0 1 0 99 0 0", err: true},
 		{name: "no paren", stat: "garbage", err: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := parseStatCPU(tt.stat)
+			got, err := parseStat(tt.stat)
 			if (err != nil) != tt.err || got != tt.want {
-				t.Errorf("parseStatCPU = %v, %v; want %v, err %v", got, err, tt.want, tt.err)
+				t.Errorf("parseStat = %+v, %v; want %+v, err %v", got, err, tt.want, tt.err)
 			}
 		})
 	}
@@ -185,8 +191,39 @@ func TestParseStatCPU(t *testing.T) {
 
 func TestReadProcSelf(t *testing.T) {
 	ps, err := readProc("/proc", os.Getpid())
-	if err != nil || ps.RSSBytes <= 0 || ps.Threads == 0 {
+	if err != nil || ps.PID != os.Getpid() || ps.PPID != os.Getppid() || ps.RSSBytes <= 0 || ps.Threads == 0 || ps.Start == 0 {
 		t.Fatalf("readProc(self) = %+v, %v", ps, err)
+	}
+}
+
+// TestProcTableTree: a process's tree holds its descendants, its group and the
+// extra PIDs (its cgroup's), and nothing else.
+func TestProcTableTree(t *testing.T) {
+	tab := &procTable{byPID: map[int]procStat{}, children: map[int][]int{}, groups: map[int][]int{}}
+	for _, p := range []procStat{
+		{PID: 10, PPID: 1, PGID: 10}, {PID: 11, PPID: 10, PGID: 10}, {PID: 12, PPID: 11, PGID: 12}, // 12 left the group
+		{PID: 13, PPID: 1, PGID: 10},                                // orphaned, still in the group
+		{PID: 14, PPID: 1, PGID: 14}, {PID: 15, PPID: 14, PGID: 14}, // escaped both: only the cgroup knows it
+		{PID: 20, PPID: 1, PGID: 20}, {PID: 21, PPID: 20, PGID: 20}, // someone else's
+	} {
+		tab.byPID[p.PID] = p
+		tab.children[p.PPID] = append(tab.children[p.PPID], p.PID)
+		tab.groups[p.PGID] = append(tab.groups[p.PGID], p.PID)
+	}
+	pids := func(ps []procStat) (out []int) {
+		for _, p := range ps {
+			out = append(out, p.PID)
+		}
+		return out
+	}
+	if got := pids(tab.tree(10, nil)); !slices.Equal(got, []int{10, 11, 12, 13}) {
+		t.Errorf("tree(10) = %v, want 10 11 12 13", got)
+	}
+	if got := pids(tab.tree(10, []int{14, 99})); !slices.Equal(got, []int{10, 11, 12, 13, 14, 15}) {
+		t.Errorf("tree(10, cgroup 14 99) = %v, want 10..15 (99 is gone)", got)
+	}
+	if got := tab.tree(99, nil); len(got) != 0 {
+		t.Errorf("tree of a gone process = %v", got)
 	}
 }
 

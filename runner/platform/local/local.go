@@ -1,6 +1,7 @@
 package local
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -96,7 +97,8 @@ func (p *Platform) cgroups() (*cgroupHost, string) {
 
 // Prepare compiles b.Dir, a Go main package, once per Build; the binary is what
 // replicas run unless a Spec gives a Command. With b.Dir empty there is nothing to
-// build (Spec.Command must then be set). A Dockerfile alone cannot run locally.
+// build (Spec.Command must then be set): a run whose service has a command
+// prepares no Dir. A Dockerfile cannot run locally.
 func (p *Platform) Prepare(ctx context.Context, b platform.Build) error {
 	p.cgroups()
 	if b.ProxyDir != "" {
@@ -123,7 +125,7 @@ func (p *Platform) Prepare(ctx context.Context, b platform.Build) error {
 	}
 	p.mu.Unlock()
 	if !platform.IsGoMain(b.Dir) {
-		return fmt.Errorf("local platform cannot run %s: it is not a Go main package (give the scenario a command instead)", b.Dir)
+		return fmt.Errorf("local platform cannot build %s: it is not a Go main package, and the local platform runs processes, not images; give service.command, the command line that starts the service (nothing is built then), or use platform compose", b.Dir)
 	}
 	p.mu.Lock()
 	if p.tmp == "" {
@@ -152,7 +154,7 @@ func (p *Platform) Info(ctx context.Context) platform.Info {
 	if cg != nil {
 		return platform.Info{Notes: []string{"local processes; CPU and memory limits enforced with " + cg.String()}}
 	}
-	return platform.Info{Notes: []string{"local processes; CPU and memory limits are advisory (GOMAXPROCS, GOMEMLIMIT) because " + why}}
+	return platform.Info{Notes: []string{"local processes; CPU and memory limits are advisory (GOMAXPROCS and GOMEMLIMIT, which a Go service follows and any other ignores) because " + why}}
 }
 
 // Close removes the built binaries and this process's cgroup parent.
@@ -258,7 +260,7 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// replica is one child process.
+// replica is one child process, with the processes it starts.
 type replica struct {
 	name string
 	port int
@@ -269,6 +271,9 @@ type replica struct {
 	// set before done is closed
 	state *os.ProcessState
 	werr  error
+	// oomKills is how many OOM kills of its cgroup were recorded as events
+	// (guarded by Stack.mu).
+	oomKills int64
 }
 
 func (r *replica) how() string {
@@ -288,18 +293,18 @@ func (st *Stack) start(cg *cgroupHost, bin string, i int) (*replica, error) {
 		return nil, fmt.Errorf("no free port: %w", err)
 	}
 	r := &replica{name: fmt.Sprintf("%s-%d", s.Project, i), port: port, done: make(chan struct{})}
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	argv := []string{bin}
 	if len(s.Command) > 0 {
-		argv = make([]string, len(s.Command))
-		for j, a := range s.Command {
-			argv[j] = strings.ReplaceAll(a, "{{.Port}}", strconv.Itoa(port))
+		if argv, err = platform.ExpandCommand(s.Command, platform.CommandVars{Port: port, Addr: addr, Replica: i}); err != nil {
+			return nil, fmt.Errorf("command of replica %s: %w", r.name, err)
 		}
 	}
 	env := os.Environ()
 	for k, v := range s.Env {
 		env = append(env, k+"="+v)
 	}
-	env = append(env, EnvPort+"="+strconv.Itoa(port), EnvAddr+"="+fmt.Sprintf("127.0.0.1:%d", port),
+	env = append(env, EnvPort+"="+strconv.Itoa(port), EnvAddr+"="+addr,
 		EnvRun+"="+s.RunID, EnvProject+"="+s.Project)
 	if s.CPUs > 0 {
 		env = append(env, fmt.Sprintf("GOMAXPROCS=%d", int(math.Ceil(s.CPUs))))
@@ -310,16 +315,16 @@ func (st *Stack) start(cg *cgroupHost, bin string, i int) (*replica, error) {
 	return st.launch(cg, r, argv, env, s.CPUs, s.MemoryBytes)
 }
 
-// launch starts r's process with argv and env, in its own process group and, with
-// cg, in its own cgroup limited to cpus and memoryBytes.
+// launch starts r's process with argv and env in the command's folder, in its own
+// process group and, with cg, in its own cgroup limited to cpus and memoryBytes.
 func (st *Stack) launch(cg *cgroupHost, r *replica, argv, env []string, cpus float64, memoryBytes int64) (*replica, error) {
 	s := st.spec
-	port := r.port
-	var err error
-	r.cmd = exec.Command(argv[0], argv[1:]...)
-	r.cmd.Env = env
-	r.cmd.Dir = s.Dir
-	r.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	dir := cmp.Or(s.WorkDir, s.Dir)
+	prog, err := findCommand(argv[0], dir, env)
+	if err != nil {
+		return nil, fmt.Errorf("cannot start replica %s (%s): %w", r.name, argv[0], err)
+	}
+	argv = append([]string{prog}, argv[1:]...)
 	var logFile io.WriteCloser
 	if s.Dir != "" {
 		f, err := os.Create(filepath.Join(s.Dir, r.name+".log"))
@@ -329,32 +334,20 @@ func (st *Stack) launch(cg *cgroupHost, r *replica, argv, env []string, cpus flo
 		logFile = f
 	}
 	r.log = newLogSink(logFile, 20)
-	r.cmd.Stdout, r.cmd.Stderr = r.log, r.log
 	if cg != nil {
 		if r.cg, err = cg.create(r.name, cpus, memoryBytes); err != nil {
 			r.log.Close()
 			return nil, err
 		}
 	}
-	if err := r.cmd.Start(); err != nil {
+	if err := startIn(r, argv, env, dir); err != nil {
 		r.log.Close()
 		if r.cg != nil {
 			r.cg.remove()
 		}
 		return nil, fmt.Errorf("cannot start replica %s (%s): %w", r.name, argv[0], err)
 	}
-	if r.cg != nil {
-		// The process runs a few instructions outside its group before this write;
-		// it has not allocated its working set by then.
-		if err := r.cg.add(r.cmd.Process.Pid); err != nil {
-			_ = syscall.Kill(-r.cmd.Process.Pid, syscall.SIGKILL)
-			r.cmd.Wait()
-			r.log.Close()
-			r.cg.remove()
-			return nil, err
-		}
-	}
-	st.addEvent(result.Event{Time: time.Now(), Container: r.name, Kind: result.EventStart, Message: fmt.Sprintf("pid %d, port %d", r.cmd.Process.Pid, port)})
+	st.addEvent(result.Event{Time: time.Now(), Container: r.name, Kind: result.EventStart, Message: fmt.Sprintf("pid %d, port %d", r.cmd.Process.Pid, r.port)})
 	go func() {
 		err := r.cmd.Wait()
 		r.state, r.werr = r.cmd.ProcessState, err
@@ -373,9 +366,7 @@ func (st *Stack) exited(r *replica) {
 		return
 	}
 	now := time.Now()
-	if r.cg != nil && r.cg.oomKills() > 0 {
-		st.addEvent(result.Event{Time: now, Container: r.name, Kind: result.EventOOM, Message: "out of memory: the kernel killed the process (cgroup memory limit)"})
-	}
+	st.recordOOM(r, now, "out of memory: the kernel killed the process (cgroup memory limit)")
 	ev := result.Event{Time: now, Container: r.name, Kind: result.EventDie, Message: r.how()}
 	if r.state != nil {
 		code := r.state.ExitCode()
@@ -385,6 +376,22 @@ func (st *Stack) exited(r *replica) {
 		ev.ExitCode = &code
 	}
 	st.addEvent(ev)
+}
+
+// recordOOM adds an oom event, saying msg, when r's cgroup counts OOM kills not
+// yet recorded: its main process's, or a child's (a worker it started).
+func (st *Stack) recordOOM(r *replica, now time.Time, msg string) {
+	if r.cg == nil {
+		return
+	}
+	n := r.cg.oomKills()
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if n <= r.oomKills {
+		return
+	}
+	r.oomKills = n
+	st.events = append(st.events, result.Event{Time: now, Container: r.name, Kind: result.EventOOM, Message: msg})
 }
 
 type cpuReading struct {
@@ -447,10 +454,16 @@ func (st *Stack) PIDs() []int {
 
 // Sample reads every running replica's CPU (from /proc, as a % of one core),
 // memory (the cgroup's usage without inactive file cache, else the RSS), limit (the
-// cgroup's, else the advisory limit) and threads. Network counters are not kept per
-// process and stay 0.
+// cgroup's, else the advisory limit) and threads. Each figure covers the replica's
+// whole tree: its main process and every process it started (the sum of their
+// CPU, RSS and threads; the cgroup holds them all). Network counters are not kept
+// per process and stay 0. An OOM kill of a process of the tree is an event.
 func (st *Stack) Sample(ctx context.Context) ([]result.Sample, error) {
 	now := time.Now()
+	tab, err := readProcTable("/proc")
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the process table: %w", err)
+	}
 	var out []result.Sample
 	var errs []error
 	for _, r := range st.replicas {
@@ -460,40 +473,64 @@ func (st *Stack) Sample(ctx context.Context) ([]result.Sample, error) {
 		default:
 		}
 		pid := r.cmd.Process.Pid
-		ps, err := readProc("/proc", pid)
-		if err != nil {
+		if _, ok := tab.byPID[pid]; !ok {
 			select {
 			case <-r.done: // exited meanwhile
 			default:
-				errs = append(errs, fmt.Errorf("%s: %w", r.name, err))
+				errs = append(errs, fmt.Errorf("%s: process %d is not in /proc", r.name, pid))
 			}
 			continue
 		}
-		limit := st.spec.MemoryBytes
-		if r == st.balancer {
-			limit = st.spec.BalancerMemoryBytes
-		}
-		x := result.Sample{Time: now, Container: r.name, MemBytes: ps.RSSBytes, MemLimitBytes: limit, PIDs: ps.Threads}
-		if r.cg != nil {
-			if usage, limit, err := r.cg.memory(); err == nil {
-				x.MemBytes, x.MemLimitBytes = usage, limit
-			}
-		}
-		st.mu.Lock()
-		prev, ok := st.prevCPU[pid]
-		st.prevCPU[pid] = cpuReading{at: now, cpu: ps.CPU}
-		st.mu.Unlock()
-		if ok && now.After(prev.at) {
-			x.CPUPct = 100 * float64(ps.CPU-prev.cpu) / float64(now.Sub(prev.at))
-		}
-		out = append(out, x)
+		st.recordOOM(r, now, "out of memory: the kernel killed a process of the replica (cgroup memory limit)")
+		out = append(out, st.sample(r, now, tab.tree(pid, r.cgroupProcs())))
 	}
 	return out, errors.Join(errs...)
 }
 
-// Down stops every replica: SIGTERM to its process group, SIGKILL after the stop
-// timeout (or when ctx ends), then removes the cgroups. Calling it again after it
-// succeeded does nothing.
+// sample sums the readings of r's processes.
+func (st *Stack) sample(r *replica, now time.Time, tree []procStat) result.Sample {
+	limit := st.spec.MemoryBytes
+	if r == st.balancer {
+		limit = st.spec.BalancerMemoryBytes
+	}
+	x := result.Sample{Time: now, Container: r.name, MemLimitBytes: limit}
+	var cpu time.Duration
+	for _, p := range tree {
+		cpu += p.CPU
+		x.MemBytes += p.RSSBytes
+		x.PIDs += p.Threads
+	}
+	if r.cg != nil {
+		if usage, limit, err := r.cg.memory(); err == nil {
+			x.MemBytes, x.MemLimitBytes = usage, limit
+		}
+	}
+	pid := r.cmd.Process.Pid
+	st.mu.Lock()
+	prev, ok := st.prevCPU[pid]
+	st.prevCPU[pid] = cpuReading{at: now, cpu: cpu}
+	st.mu.Unlock()
+	// A child reaped by someone else than the tree (its parent died first) takes
+	// its CPU time with it: the sum may drop, which is no negative use.
+	if ok && now.After(prev.at) && cpu > prev.cpu {
+		x.CPUPct = 100 * float64(cpu-prev.cpu) / float64(now.Sub(prev.at))
+	}
+	return x
+}
+
+// cgroupProcs lists the processes in r's cgroup; none without one.
+func (r *replica) cgroupProcs() []int {
+	if r.cg == nil {
+		return nil
+	}
+	return r.cg.procs()
+}
+
+// Down stops every replica and every process it started: SIGTERM to its process
+// group and to the processes of its tree that left the group, SIGKILL to all of
+// them after the stop timeout (or when ctx ends); then, once the main process
+// has exited, SIGKILL to whatever of the tree is left, until nothing is, and it
+// removes the cgroups. Calling it again after it succeeded does nothing.
 func (st *Stack) Down(ctx context.Context) error {
 	st.mu.Lock()
 	if st.down {
@@ -502,21 +539,27 @@ func (st *Stack) Down(ctx context.Context) error {
 	}
 	st.stopping = true
 	st.mu.Unlock()
-	// Exits that happened before Down but were not yet reported are recorded by
-	// their goroutine only if not stopping; give just-finished ones a moment.
-	for _, r := range st.replicas {
-		_ = syscall.Kill(-r.cmd.Process.Pid, syscall.SIGTERM)
+	// The tree is read before the signals: a child whose parent exits is
+	// reparented, and only its PID (with its start time) still names it.
+	trees := make([][]procStat, len(st.replicas))
+	if tab, err := readProcTable("/proc"); err == nil {
+		for i, r := range st.replicas {
+			trees[i] = tab.tree(r.cmd.Process.Pid, r.cgroupProcs())
+		}
+	}
+	for i, r := range st.replicas {
+		signalTree(r, trees[i], syscall.SIGTERM)
 	}
 	timer := time.NewTimer(st.stopTimeout)
 	defer timer.Stop()
 	var errs []error
-	for _, r := range st.replicas {
+	for i, r := range st.replicas {
 		select {
 		case <-r.done:
 		case <-timer.C:
-			killAll(st.replicas)
+			killAll(st.replicas, trees)
 		case <-ctx.Done():
-			killAll(st.replicas)
+			killAll(st.replicas, trees)
 		}
 		select {
 		case <-r.done:
@@ -524,8 +567,9 @@ func (st *Stack) Down(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("replica %s (pid %d) did not exit after SIGKILL", r.name, r.cmd.Process.Pid))
 			continue
 		}
-		// Kill stragglers the service may have forked into its group.
-		_ = syscall.Kill(-r.cmd.Process.Pid, syscall.SIGKILL)
+		if err := killRest(r, trees[i], 5*time.Second); err != nil {
+			errs = append(errs, err)
+		}
 		if r.cg != nil {
 			if err := r.cg.remove(); err != nil {
 				errs = append(errs, err)
@@ -544,9 +588,9 @@ func (st *Stack) Down(ctx context.Context) error {
 	return nil
 }
 
-func killAll(rs []*replica) {
-	for _, r := range rs {
-		_ = syscall.Kill(-r.cmd.Process.Pid, syscall.SIGKILL)
+func killAll(rs []*replica, trees [][]procStat) {
+	for i, r := range rs {
+		signalTree(r, trees[i], syscall.SIGKILL)
 	}
 }
 

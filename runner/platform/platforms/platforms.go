@@ -1,6 +1,6 @@
 // Package platforms opens a platform by the name a scenario file gives: compose,
 // swarm, local, or auto (compose when a Docker daemon answers and a compose tool is
-// installed, else local).
+// installed, else local; always local for a service given only by its command).
 package platforms
 
 import (
@@ -19,7 +19,15 @@ type Options struct {
 	Compose compose.Options
 	Swarm   swarm.Options
 	Local   local.Options
+	// CommandOnly says that the service is given only by its command (no build,
+	// no image): it runs only as local processes, so auto chooses local without
+	// asking Docker.
+	CommandOnly bool
 }
+
+// CommandOnlyNote is the note of auto choosing local for a service given only by
+// its command.
+const CommandOnlyNote = "platform auto chose local: the service is given only by service.command (no build, no image), which runs as processes on this host; compose and swarm need an image"
 
 // Open returns the platform called name. For auto, note says which one was chosen
 // and why; it is empty otherwise. An unknown name is an error.
@@ -32,6 +40,9 @@ func Open(ctx context.Context, name string, o Options) (p platform.Platform, not
 	case "local":
 		return local.New(o.Local), "", nil
 	case "auto", "":
+		if o.CommandOnly {
+			return local.New(o.Local), CommandOnlyNote, nil
+		}
 		dc, err := docker.New(ctx)
 		if err != nil {
 			return local.New(o.Local), fmt.Sprintf("platform auto chose local: %v", err), nil
