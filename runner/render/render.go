@@ -176,51 +176,69 @@ func NewData(s spec.Scenario, p Params) (Data, error) {
 	if s.CPUs > 0 {
 		d.CPUs = strconv.FormatFloat(s.CPUs, 'f', -1, 64)
 	}
-	if px := s.Proxy; px != nil {
+	if s.Proxy != nil {
 		d.HostPorts, d.Ports = "", ""
-		d.Balancer = &BalancerData{
-			Service:  BalancerService,
-			Image:    px.Image,
-			Kind:     cmp.Or(px.Kind, spec.ProxyRunner),
-			Port:     BalancerPort,
-			Policy:   px.Policy,
-			Upstream: fmt.Sprintf("%s:%d", Service, s.Service.Port),
-			Health:   s.Service.Health,
-			Memory:   Bytes(px.MemoryBytes),
-			HostPort: p.Ports.Lo,
-			Ports:    fmt.Sprintf("%d:%d", p.Ports.Lo, BalancerPort),
-		}
-		if px.CPUs > 0 {
-			d.Balancer.CPUs = strconv.FormatFloat(px.CPUs, 'f', -1, 64)
-		}
-		switch px.Kind {
-		case spec.ProxyHAProxy:
-			d.Balancer.Config, d.Balancer.ConfigTarget = HAProxyConfig, HAProxyConfigTarget
-		case spec.ProxyNginx:
-			d.Balancer.Config, d.Balancer.ConfigTarget = NginxConfig, NginxConfigTarget
-		}
+		d.Balancer = balancerData(s, p)
 	}
-	if sw := p.Swarm; sw != nil {
-		if sw.Publish != PublishHost && sw.Publish != PublishIngress {
-			return Data{}, fmt.Errorf("scenario %s: swarm publish mode %q; want host or ingress", s.ID, sw.Publish)
-		}
-		d.Swarm = sw
-		d.CPUSet = ""
-		if d.Balancer != nil {
-			d.Balancer.Upstream = fmt.Sprintf("tasks.%s:%d", Service, s.Service.Port) // every task's address; the bare name is one virtual IP
-		}
-		switch {
-		case sw.Publish == PublishHost:
-			d.HostPorts, d.Ports = "", ""
-			if d.Balancer != nil {
-				d.Balancer.HostPort, d.Balancer.Ports = 0, ""
-			}
-		case d.Balancer == nil:
-			d.HostPorts = strconv.Itoa(p.Ports.Lo) // the mesh's one port
-			d.Ports = fmt.Sprintf("%s:%d", d.HostPorts, s.Service.Port)
+	if p.Swarm != nil {
+		if err := d.onSwarm(p.Swarm, p.Ports.Lo); err != nil {
+			return Data{}, fmt.Errorf("scenario %s: %w", s.ID, err)
 		}
 	}
 	return d, nil
+}
+
+// balancerData is the template data of the proxy in front of s's replicas,
+// published on the first port of p.Ports.
+func balancerData(s spec.Scenario, p Params) *BalancerData {
+	px := s.Proxy
+	b := &BalancerData{
+		Service:  BalancerService,
+		Image:    px.Image,
+		Kind:     cmp.Or(px.Kind, spec.ProxyRunner),
+		Port:     BalancerPort,
+		Policy:   px.Policy,
+		Upstream: fmt.Sprintf("%s:%d", Service, s.Service.Port),
+		Health:   s.Service.Health,
+		Memory:   Bytes(px.MemoryBytes),
+		HostPort: p.Ports.Lo,
+		Ports:    fmt.Sprintf("%d:%d", p.Ports.Lo, BalancerPort),
+	}
+	if px.CPUs > 0 {
+		b.CPUs = strconv.FormatFloat(px.CPUs, 'f', -1, 64)
+	}
+	switch px.Kind {
+	case spec.ProxyHAProxy:
+		b.Config, b.ConfigTarget = HAProxyConfig, HAProxyConfigTarget
+	case spec.ProxyNginx:
+		b.Config, b.ConfigTarget = NginxConfig, NginxConfigTarget
+	}
+	return b
+}
+
+// onSwarm turns d into the data of a docker stack deploy file: no cpuset, the
+// balancer reaching every task, and ports published as sw says (host mode:
+// Docker picks each task's port; ingress: the mesh's one port, from firstPort).
+func (d *Data) onSwarm(sw *Swarm, firstPort int) error {
+	if sw.Publish != PublishHost && sw.Publish != PublishIngress {
+		return fmt.Errorf("swarm publish mode %q; want host or ingress", sw.Publish)
+	}
+	d.Swarm = sw
+	d.CPUSet = ""
+	if d.Balancer != nil {
+		d.Balancer.Upstream = fmt.Sprintf("tasks.%s:%d", Service, d.Port) // every task's address; the bare name is one virtual IP
+	}
+	switch {
+	case sw.Publish == PublishHost:
+		d.HostPorts, d.Ports = "", ""
+		if d.Balancer != nil {
+			d.Balancer.HostPort, d.Balancer.Ports = 0, ""
+		}
+	case d.Balancer == nil:
+		d.HostPorts = strconv.Itoa(firstPort) // the mesh's one port
+		d.Ports = fmt.Sprintf("%s:%d", d.HostPorts, d.Port)
+	}
+	return nil
 }
 
 // PortsNeeded is the number of host ports scenario s publishes: one per replica,
