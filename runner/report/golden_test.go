@@ -140,8 +140,8 @@ func TestPlotsAreImages(t *testing.T) {
 		t.Fatal(err)
 	}
 	// 9 scenarios with a series (latency, throughput), 9 with stats (memory), 4
-	// blocks, 1 that streams (ttft, tokens).
-	if want := 9*2 + 9 + 4 + 2; len(pngs) != want {
+	// blocks, 1 scenario that streams (ttft, tokens) and its block (ttft).
+	if want := 9*2 + 9 + 4 + 2 + 1; len(pngs) != want {
 		t.Errorf("%d PNGs, want %d: %q", len(pngs), want, pngs)
 	}
 	// Decode one plot of each kind fully (pixels and checksums); check the

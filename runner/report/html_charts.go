@@ -23,6 +23,7 @@ func htmlCharts(d *Data) map[string][]chart.Chart {
 	}
 	for _, bl := range blocks(d) {
 		add(blockPlotPath(bl.Name), blockCharts(bl)...)
+		add(blockTTFTPlotPath(bl.Name), streamBlockCharts(bl)...)
 	}
 	for _, sc := range d.Scenarios {
 		ps := scenarioPlots(sc.Outcome.Scenario.ID)

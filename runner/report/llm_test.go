@@ -226,3 +226,36 @@ func TestCheapest(t *testing.T) {
 		t.Errorf("a cheapest configuration without an SLO:\n%s", texts(fs))
 	}
 }
+
+func TestStreamBlockCharts(t *testing.T) {
+	dataOf := func(os ...result.Outcome) *block {
+		d := &Data{}
+		for _, o := range os {
+			d.Scenarios = append(d.Scenarios, Scenario{Outcome: o})
+		}
+		return blocks(d)[0]
+	}
+	bl := dataOf(ostream(1, 1, "client", 3, 30, 60, 3, 2), ostream(1, 1, "client", 6, 50, 900, 5, 4), ostream(2, 0.5, "client", 6, 40, 80, 6, 4))
+	cs := streamBlockCharts(bl)
+	if len(cs) != 3 || cs[1].Title != "TTFT p99 vs load, block b" || cs[2].Title != "goodput vs load, block b" {
+		t.Fatalf("charts %+v, want TTFT p50, p99 and goodput", cs)
+	}
+	// One series per configuration, one point per level; 2 × 0.5 has none at 3/s.
+	if s := cs[1].Series; len(s) != 2 || s[0].Points[1].Y != 900 || !math.IsNaN(s[1].Points[0].Y) || s[1].Points[1].Y != 80 {
+		t.Errorf("TTFT p99 series %+v", s)
+	}
+	if p, err := ttftBlockPlot(bl); err != nil || p == nil {
+		t.Errorf("ttftBlockPlot: %v", err)
+	}
+	noGoodput := dataOf(ostream(1, 1, "client", 3, 30, 60, -1, 2))
+	if cs := streamBlockCharts(noGoodput); len(cs) != 2 {
+		t.Errorf("%d charts without goodput, want TTFT p50 and p99 only", len(cs))
+	}
+	plain := dataOf(oc("a", 1, 1, 100, "client", 10, 5, 10))
+	if cs := streamBlockCharts(plain); cs != nil {
+		t.Errorf("charts for a block that does not stream: %+v", cs)
+	}
+	if _, err := ttftBlockPlot(plain); err != errNoData {
+		t.Errorf("ttftBlockPlot of a block that does not stream: %v, want errNoData", err)
+	}
+}

@@ -137,6 +137,9 @@ func Markdown(w io.Writer, d *Data, findings []Finding, plots map[string]bool) e
 		if p := blockPlotPath(bl.Name); plots[p] {
 			fmt.Fprintf(&b, "\n![p99 latency vs load, block %s](%s)\n", name, link(p))
 		}
+		if p := blockTTFTPlotPath(bl.Name); plots[p] {
+			fmt.Fprintf(&b, "\n![time to first token vs load, block %s](%s)\n", name, link(p))
+		}
 		b.WriteString("\n")
 	}
 

@@ -88,7 +88,8 @@ func writePlots(d *Data) (written map[string]bool, problems []string) {
 	for _, bl := range blocks(d) {
 		// Room for one legend row per configuration.
 		h := plotHeight + vg.Length(len(bl.Configs))*0.15*vg.Inch
-		jobs = append(jobs, job{blockPlotPath(bl.Name), h, func() (*plot.Plot, error) { return blockPlot(bl) }})
+		jobs = append(jobs, job{blockPlotPath(bl.Name), h, func() (*plot.Plot, error) { return blockPlot(bl) }},
+			job{blockTTFTPlotPath(bl.Name), h, func() (*plot.Plot, error) { return ttftBlockPlot(bl) }})
 	}
 	// Rasterising is CPU-bound: draw on every CPU, report in job order.
 	errs := make([]error, len(jobs))
@@ -260,7 +261,16 @@ func blockPlot(bl *block) (*plot.Plot, error) {
 	if len(bl.Levels) > 0 && !slices.ContainsFunc(bl.Levels, func(l level) bool { return l.Model != modelSearch }) {
 		return capacityPlot(bl)
 	}
-	p := newPlot("p99 latency vs load, block "+bl.Name, "load", "p99 ms")
+	return blockLinePlot(bl, "p99 latency vs load, block "+bl.Name, "p99 ms", func(o result.Outcome) (float64, bool) {
+		return msFloat(o.Load.Latency.P99), measured(o)
+	})
+}
+
+// blockLinePlot draws y of each measured cell (y's second result false leaves
+// a cell out) against the load levels of a block, one line per configuration,
+// on a log scale when the values span more than 50×.
+func blockLinePlot(bl *block, title, yLabel string, y func(result.Outcome) (float64, bool)) (*plot.Plot, error) {
+	p := newPlot(title, "load", yLabel)
 	names := make([]string, len(bl.Levels))
 	for i, lv := range bl.Levels {
 		names[i] = lv.Label
@@ -271,10 +281,9 @@ func blockPlot(bl *block) (*plot.Plot, error) {
 		var xys plotter.XYs
 		for i, lv := range bl.Levels {
 			for _, sc := range bl.Cells[c][lv.Label] {
-				if measured(sc.Outcome) {
-					y := msFloat(sc.Outcome.Load.Latency.P99)
-					xys = append(xys, plotter.XY{X: float64(i), Y: y})
-					lo, hi = min(lo, y), max(hi, y)
+				if v, ok := y(sc.Outcome); ok && measured(sc.Outcome) {
+					xys = append(xys, plotter.XY{X: float64(i), Y: v})
+					lo, hi = min(lo, v), max(hi, v)
 					break
 				}
 			}
@@ -287,7 +296,7 @@ func blockPlot(bl *block) (*plot.Plot, error) {
 	if lo > 0 && hi/lo > 50 {
 		p.Y.Scale = plot.LogScale{}
 		p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
-		p.Y.Label.Text = "p99 ms (log scale)"
+		p.Y.Label.Text = yLabel + " (log scale)"
 	} else {
 		p.Y.Min = 0
 	}
