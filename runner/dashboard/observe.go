@@ -17,7 +17,7 @@ func (s *Server) Observe(ev run.Event) {
 			st.phase(ev.K, ev.Scenario, string(ev.Phase))
 		case run.KindProgress:
 			if p := ev.Progress; p != nil {
-				st.progress(ev.K, ev.Scenario, tick{RPS: p.RatePerSecond, P50: p.P50, P99: p.P99, Users: p.Users, InFlight: p.InFlight},
+				st.progress(ev.K, ev.Scenario, tick{RPS: p.RatePerSecond, P50: p.P50, P99: p.P99, Users: p.Users, InFlight: p.InFlight, Stream: p.Stream},
 					p.Errors, p.Elapsed, p.Total, p.Endpoints)
 			}
 		case run.KindStep:

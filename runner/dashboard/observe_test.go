@@ -83,6 +83,9 @@ func TestObserveFakeRun(t *testing.T) {
 			t.Errorf("running scenario lacks %q:\n%s", want, f.Live)
 		}
 	}
+	if strings.Contains(string(f.Live), "live-ttft") {
+		t.Errorf("a load that does not stream shows streaming charts:\n%s", f.Live)
+	}
 	if !strings.Contains(string(f.Grid), `<tr class="run"><td>1</td><td><code>a-r2</code></td><td class="status">load</td>`) {
 		t.Errorf("grid does not show scenario 1 loading:\n%s", f.Grid)
 	}
@@ -103,6 +106,33 @@ func TestObserveFakeRun(t *testing.T) {
 	for _, want := range []string{"1 OOM kill at a memory limit of 256MiB", "b-r1", "replica never answered /health"} {
 		if !strings.Contains(string(f.Failures), want) {
 			t.Errorf("failures lack %q:\n%s", want, f.Failures)
+		}
+	}
+}
+
+// TestObserveStreaming: the progress of a streaming load draws the time to
+// first token, the gap between tokens and the tokens per second, live.
+func TestObserveStreaming(t *testing.T) {
+	evs := fakeRun(time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC))
+	s := New([]result.Scenario{{ID: "a-r2", Replicas: 2}, {ID: "b-r1", Replicas: 1}})
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(srv.Close)
+	st := openStream(t, srv.URL)
+	st.next("state")
+	for i, ev := range evs[:10] {
+		ev.Run, ev.N = "demo-1", 2
+		if ev.Progress != nil {
+			p := *ev.Progress
+			p.Stream = &load.LiveStream{TTFTP50: 150 * time.Millisecond, TTFTP99: time.Duration(200+i) * time.Millisecond,
+				ITLP50: 20 * time.Millisecond, ITLP99: 35 * time.Millisecond, TokensPerSecond: 480}
+			ev.Progress = &p
+		}
+		s.Observe(ev)
+	}
+	f := st.next("state")
+	for _, want := range []string{`data-chart="live-ttft"`, `data-chart="live-tokens"`, `aria-label="TTFT p99"`, `aria-label="ITL p50"`, `aria-label="tokens/s"`} {
+		if !strings.Contains(string(f.Live), want) {
+			t.Errorf("streaming scenario lacks %q", want)
 		}
 	}
 }

@@ -156,9 +156,38 @@ func liveView(st *state, plan map[string]result.Scenario) *view {
 	cpu.ID = "live-cpu"
 	mem := report.MemoryChart(l.Samples, sc.MemoryBytes)
 	mem.ID = "live-memory"
-	v.Charts = []chart.Chart{thr, lat, usr, cpu, mem}
+	v.Charts = append([]chart.Chart{thr, lat}, streamCharts(l.Ticks)...)
+	v.Charts = append(v.Charts, usr, cpu, mem)
 	v.Replicas = replicaRows(l, sc)
 	return v
+}
+
+// streamCharts are the live charts of a streaming load: time to first token
+// and inter-token latency, and tokens per second. None when nothing streamed.
+func streamCharts(ticks []tick) []chart.Chart {
+	ttft50, ttft99 := chart.Series{Name: "TTFT p50"}, chart.Series{Name: "TTFT p99"}
+	itl50, itl99 := chart.Series{Name: "ITL p50"}, chart.Series{Name: "ITL p99"}
+	tokens := chart.Series{Name: "tokens/s"}
+	for _, t := range ticks {
+		st := t.Stream
+		if st == nil {
+			continue
+		}
+		ttft50.Points = append(ttft50.Points, chart.Point{X: t.T, Y: msFloat(st.TTFTP50)})
+		ttft99.Points = append(ttft99.Points, chart.Point{X: t.T, Y: msFloat(st.TTFTP99)})
+		itl50.Points = append(itl50.Points, chart.Point{X: t.T, Y: msFloat(st.ITLP50)})
+		itl99.Points = append(itl99.Points, chart.Point{X: t.T, Y: msFloat(st.ITLP99)})
+		tokens.Points = append(tokens.Points, chart.Point{X: t.T, Y: st.TokensPerSecond})
+	}
+	if len(tokens.Points) == 0 {
+		return nil
+	}
+	return []chart.Chart{
+		{ID: "live-ttft", Title: "time to first token and between tokens, streams of the last second", XLabel: "seconds", YLabel: "ms",
+			Series: []chart.Series{ttft50, ttft99, itl50, itl99}},
+		{ID: "live-tokens", Title: "tokens per second (streams finished in the second)", XLabel: "seconds", YLabel: "tokens/s",
+			Series: []chart.Series{tokens}},
+	}
 }
 
 // replicaRows pairs each container's latest sample with its endpoint's share.

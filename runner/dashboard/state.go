@@ -3,6 +3,7 @@ package dashboard
 import (
 	"time"
 
+	"github.com/infergrid/runner/runner/load"
 	"github.com/infergrid/runner/runner/result"
 )
 
@@ -27,6 +28,9 @@ type tick struct {
 	P50, P99 time.Duration
 	Users    int
 	InFlight int
+	// Stream is the last second's streaming figures; nil when no stream
+	// finished in it.
+	Stream *load.LiveStream
 }
 
 // failure is something that went wrong, shown as it happens.

@@ -163,9 +163,18 @@ func (col *collector) tick(now time.Time) {
 			Users:         int(e.started.Load()),
 			InFlight:      int(e.inFlight.Load()),
 			Endpoints:     slices.Clone(agg.endpoints),
+			Stream:        col.liveStream(now.Sub(col.lastTick)),
 		})
 	}
 	col.lastTick = now
+}
+
+// liveStream is the streams' part of a progress tick over interval.
+func (col *collector) liveStream(interval time.Duration) *LiveStream {
+	if t, ok := col.streams.takeTick(interval); ok {
+		return &t
+	}
+	return nil
 }
 
 // meter measures the generator's own CPU from the start of the measured window

@@ -179,6 +179,18 @@ type Progress struct {
 	// Endpoints are the requests and errors per endpoint so far, in the order
 	// of the targets (the per-replica share of a client-balanced load).
 	Endpoints []result.EndpointCount
+	// Stream is the last interval's streaming figures; nil when no stream
+	// finished in it (or the requests do not stream).
+	Stream *LiveStream
+}
+
+// LiveStream is the streaming part of a Progress: the time to first token and
+// the gap between tokens (median and 99th percentile) of the streams that
+// finished in the last interval, and the tokens they delivered per second.
+type LiveStream struct {
+	TTFTP50, TTFTP99 time.Duration
+	ITLP50, ITLP99   time.Duration
+	TokensPerSecond  float64
 }
 
 func (c Config) closed() bool { return c.Users > 0 }

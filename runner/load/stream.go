@@ -111,6 +111,13 @@ type streamAgg struct {
 	names           []string
 	byName          []nameAgg
 	side            *sideFile
+	live            streamTick // since the last progress tick, warm-up included
+}
+
+// streamTick is what the streams delivered since the last progress tick.
+type streamTick struct {
+	ttft, itl sparseHist
+	tokens    uint64
 }
 
 type nameAgg struct {
@@ -137,6 +144,7 @@ func newStreamAgg(e *engine) *streamAgg {
 // add folds in one measured or warm-up exchange.
 func (s *streamAgg) add(x *exchange) {
 	r := &x.res
+	s.addLive(x.stream)
 	if r.Attack == AttackWarmup {
 		return
 	}
@@ -171,6 +179,40 @@ func (s *streamAgg) add(x *exchange) {
 		s.good++
 	}
 	s.side.write(x, ttft, tpot)
+}
+
+// addLive folds a stream into the live tick: its TTFT, its gaps and its
+// content events (tokens), warm-up included, as the live request figures are.
+func (s *streamAgg) addLive(st *streamed) {
+	if st == nil || st.first.IsZero() {
+		return
+	}
+	s.live.ttft.add(st.ttft())
+	for _, g := range st.gaps {
+		s.live.itl.add(time.Duration(g) * time.Microsecond)
+	}
+	s.live.tokens += uint64(st.tokens)
+}
+
+// takeTick returns the live figures of the streams finished in the last
+// interval (TTFT and ITL median and p99, tokens per second) and starts the next.
+// ok is false when no stream finished in it.
+func (s *streamAgg) takeTick(interval time.Duration) (t LiveStream, ok bool) {
+	l := &s.live
+	if l.ttft.n == 0 {
+		return LiveStream{}, false
+	}
+	q := l.ttft.quantiles(0.5, 0.99)
+	t.TTFTP50, t.TTFTP99 = q[0], q[1]
+	if l.itl.n > 0 {
+		q = l.itl.quantiles(0.5, 0.99)
+		t.ITLP50, t.ITLP99 = q[0], q[1]
+	}
+	if interval > 0 {
+		t.TokensPerSecond = float64(l.tokens) / interval.Seconds()
+	}
+	s.live = streamTick{}
+	return t, true
 }
 
 func (s *streamAgg) second(t time.Time) int {

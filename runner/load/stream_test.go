@@ -247,3 +247,39 @@ func TestMixAndDataset(t *testing.T) {
 		t.Errorf("endpoints %+v for %d requests", l.Endpoints, l.Requests)
 	}
 }
+
+// The live progress of a streaming load carries the last second's TTFT, ITL
+// and tokens per second; a load that does not stream carries none.
+func TestStreamProgress(t *testing.T) {
+	t.Parallel()
+	const first, gap, tokens = 100 * time.Millisecond, 20 * time.Millisecond, 10
+	hs := httptest.NewServer(&ssetest.Server{First: first, Gap: gap, Tokens: tokens})
+	t.Cleanup(hs.Close)
+	for _, stream := range []bool{true, false} {
+		var live []LiveStream
+		c := Config{Targets: []string{hs.URL}, Users: 2, Duration: 2500 * time.Millisecond, Timeout: 5 * time.Second, Stream: stream,
+			Method: http.MethodPost, Path: "/v1/completions", Bodies: [][]byte{[]byte(`{"prompt":"hi","max_tokens":10,"stream":true}`)},
+			Progress: func(p Progress) {
+				if p.Stream != nil {
+					live = append(live, *p.Stream)
+				}
+			}}
+		if _, err := Run(t.Context(), c); err != nil {
+			t.Fatal(err)
+		}
+		if !stream {
+			if len(live) > 0 {
+				t.Errorf("a load that does not stream reported live streaming figures: %+v", live)
+			}
+			continue
+		}
+		if len(live) == 0 {
+			t.Fatal("no live streaming figures in 2.5s of streams of 0.3s")
+		}
+		for _, l := range live {
+			if l.TTFTP50 < first || l.TTFTP99 < l.TTFTP50 || l.ITLP50 <= 0 || l.ITLP99 < l.ITLP50 || l.TokensPerSecond <= 0 {
+				t.Errorf("live figures %+v: want TTFT >= %s, ITL > 0, ordered percentiles, tokens/s > 0", l, first)
+			}
+		}
+	}
+}

@@ -137,12 +137,17 @@ func fmtDur(d time.Duration) string {
 }
 
 // String returns a one-line progress report for a terminal, e.g.
-// "12s/1m0s measure  2400 requests  199.8/s  3 errors  p99 12.1ms  100 users  4 in flight".
+// "12s/1m0s measure  2400 requests  199.8/s  3 errors  p99 12.1ms  100 users  4 in flight",
+// with "  ttft p99 310ms  itl p50 21ms  412.0 tok/s" when streams finished.
 func (p Progress) String() string {
 	s := fmt.Sprintf("%s/%s %s  %d requests  %.1f/s  %d errors  p99 %s",
 		p.Elapsed.Round(time.Second), p.Total, p.Phase, p.Requests, p.RatePerSecond, p.Errors, fmtDur(p.P99))
 	if p.Users > 0 {
 		s += fmt.Sprintf("  %d users", p.Users)
 	}
-	return s + fmt.Sprintf("  %d in flight", p.InFlight)
+	s += fmt.Sprintf("  %d in flight", p.InFlight)
+	if st := p.Stream; st != nil {
+		s += fmt.Sprintf("  ttft p99 %s  itl p50 %s  %.1f tok/s", fmtDur(st.TTFTP99), fmtDur(st.ITLP50), st.TokensPerSecond)
+	}
+	return s
 }

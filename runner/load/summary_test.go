@@ -101,5 +101,9 @@ func ExampleProgress_String() {
 		Requests: 2400, Errors: 3, RatePerSecond: 199.84, P99: 12134 * time.Microsecond, Users: 100, InFlight: 4,
 	}
 	fmt.Println(p)
-	// Output: 12s/1m0s measure  2400 requests  199.8/s  3 errors  p99 12.1ms  100 users  4 in flight
+	p.Stream = &LiveStream{TTFTP50: 180 * time.Millisecond, TTFTP99: 312 * time.Millisecond, ITLP50: 21 * time.Millisecond, ITLP99: 40 * time.Millisecond, TokensPerSecond: 412}
+	fmt.Println(p)
+	// Output:
+	// 12s/1m0s measure  2400 requests  199.8/s  3 errors  p99 12.1ms  100 users  4 in flight
+	// 12s/1m0s measure  2400 requests  199.8/s  3 errors  p99 12.1ms  100 users  4 in flight  ttft p99 312ms  itl p50 21ms  412.0 tok/s
 }
