@@ -8,6 +8,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/infergrid/runner/runner/platform/swarm"
 	"github.com/infergrid/runner/runner/render"
 	"github.com/infergrid/runner/runner/run"
 )
@@ -59,8 +60,13 @@ Examples:
 	var sw *render.Swarm
 	switch cmp.Or(*platformName, f.Platform) {
 	case "swarm":
+		sw = &render.Swarm{}
+		publish := ""
+		if f.Swarm != nil {
+			publish, sw.Constraints = f.Swarm.Publish, f.Swarm.Constraints
+		}
 		var err error
-		if sw, err = run.SwarmRendering(f); err != nil {
+		if sw.Publish, err = swarm.DecidePublish(publish); err != nil { // auto: ingress where IPVS is available
 			fmt.Fprintf(stderr, "runner render: %v\n", err)
 			return exitUsage
 		}

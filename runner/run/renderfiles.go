@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 
 	"github.com/infergrid/runner/runner/platform"
-	"github.com/infergrid/runner/runner/platform/swarm"
 	"github.com/infergrid/runner/runner/render"
 	"github.com/infergrid/runner/runner/spec"
 )
@@ -22,20 +21,6 @@ type RenderOptions struct {
 	FixedPorts bool
 	// Swarm renders for docker stack deploy; nil renders for compose.
 	Swarm *render.Swarm
-}
-
-// SwarmRendering is how f's stacks are rendered for a swarm that is not asked:
-// published as swarm.publish says (auto: ingress where IPVS is available) and
-// placed by swarm.constraints.
-func SwarmRendering(f *spec.File) (*render.Swarm, error) {
-	sw := &render.Swarm{}
-	publish := ""
-	if f.Swarm != nil {
-		publish, sw.Constraints = f.Swarm.Publish, f.Swarm.Constraints
-	}
-	var err error
-	sw.Publish, err = swarm.DecidePublish(publish)
-	return sw, err
 }
 
 // RenderFiles writes the stack of every scenario of f exactly as a run would
