@@ -12,6 +12,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -468,18 +470,11 @@ func TestReplicaOOMKilled(t *testing.T) {
 	}
 	// Not checkRunDir: the replica can die before the first telemetry sample,
 	// and then there is no memory plot.
-	ids, _ := filepath.Glob(filepath.Join(dir, "scenarios", "*"))
-	if len(ids) != 1 {
-		t.Fatalf("scenarios: %v", ids)
-	}
-	var o result.Outcome
-	if err := result.ReadJSON(filepath.Join(ids[0], "outcome.json"), &o); err != nil {
-		t.Fatal(err)
-	}
+	o, sdir := onlyOutcome(t, dir)
 	if o.Resources.OOMKills == 0 {
 		t.Errorf("no OOM kill recorded: %+v; errors %v", o.Resources, o.Load.Errors)
 	}
-	events, err := monitor.ReadEvents(filepath.Join(dir, "scenarios", o.Scenario.ID, "events.json"))
+	events, err := monitor.ReadEvents(filepath.Join(sdir, "events.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -493,6 +488,199 @@ func TestReplicaOOMKilled(t *testing.T) {
 	if rows := readCSV(t, filepath.Join(dir, "results.csv")); !strings.Contains(strings.Join(rows[0], ","), "oom_kills") {
 		t.Errorf("results.csv has no oom_kills column: %v", rows[0])
 	}
+}
+
+// TestReplicaOOMKilledBeforeHealthy starts a replica that sits at its 24 MiB
+// limit for 3 s while it starts, as a service thrashing against its limit does,
+// and is then OOM-killed before it ever answers. The scenario fails, and as for
+// a replica killed under load its OOM kill is in results.csv, events.json is
+// written, stats.csv holds the samples taken while it came up, and the failure
+// (outcome, report) says how long it sat at its limit.
+func TestReplicaOOMKilledBeforeHealthy(t *testing.T) {
+	dockertest.Require(t)
+	file := runnertest.TestsvcStudy(t, "oomstart", ", health_timeout: 30s, env: {HOLD_AT_LIMIT: 3s}", "{method: GET, path: /health}",
+		"{duration: 2s, warmup: 0s, memory: 24M}", "  - name: oomstart\n    load: [{rate: 10/s}]\n")
+	out := t.TempDir()
+	p := runnertest.Start(t, []string{"RUNNER_STATE_DIR=" + t.TempDir()}, file, "--out", out, "--interval", "500ms")
+	code := p.Wait(3 * time.Minute)
+	dir := onlyRun(t, out)
+	dockertest.NoLeftovers(t, label.Run+"="+filepath.Base(dir))
+	if code != exitSLO {
+		t.Fatalf("exit %d, want %d (a scenario failed)\nstdout:\n%s\nstderr:\n%s", code, exitSLO, p.Out(), p.Stderr())
+	}
+	o, sdir := onlyOutcome(t, dir)
+	if o.Status != result.StatusFailed || !strings.Contains(o.Error, "OOM-killed (exit code 137)") {
+		t.Fatalf("outcome %s: %q; want failed by the OOM kill", o.Status, o.Error)
+	}
+	first, _, _ := strings.Cut(o.Error, "\n")
+	if !regexp.MustCompile(`; replica \S+ sat at its memory limit for [0-9.]+s before the OOM kill$`).MatchString(first) {
+		t.Errorf("error %q: want it to say how long the replica sat at its memory limit", first)
+	}
+	if got := resultsColumn(t, dir, "oom_kills"); got != "1" {
+		t.Errorf("results.csv oom_kills = %q, want 1", got)
+	}
+	if got := resultsColumn(t, dir, "peak_mem_bytes"); got == "" || got == "0" {
+		t.Errorf("results.csv peak_mem_bytes = %q, want the peak seen while it came up", got)
+	}
+	events, err := monitor.ReadEvents(filepath.Join(sdir, "events.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var limit, oom bool
+	for _, ev := range events {
+		limit = limit || ev.Kind == result.EventMemLimit
+		oom = oom || (ev.Kind == result.EventOOM && ev.AtLimit > 0)
+	}
+	if !limit || !oom {
+		t.Errorf("events.json %+v: want a mem_limit event and an oom event with the time at the limit", events)
+	}
+	stats := readStats(t, filepath.Join(sdir, "stats.csv"))
+	if len(stats) == 0 || stats[0].Role != result.RoleReplica || stats[0].MemLimitBytes != 24<<20 {
+		t.Errorf("stats.csv: %+v; want the replica's samples while it came up", stats)
+	}
+	if md, _ := os.ReadFile(filepath.Join(dir, "report.md")); !strings.Contains(string(md), "sat at its memory limit for") {
+		t.Errorf("report.md does not say how long the replica sat at its memory limit")
+	}
+}
+
+// sideTemplate is a user's compose template with a side service beside the
+// API, as the workshop ran MLflow next to it: the side service runs testsvc
+// with HOLD_AT_LIMIT, so it sits at its 24 MiB limit for 3 s and is OOM-killed,
+// well within the scenario's load.
+const sideTemplate = `services:
+  {{.Service}}:
+    image: {{quote .Image}}
+    ports:
+      - {{quote .Ports}}
+    labels:
+{{- range $k, $v := .Labels}}
+      {{quote $k}}: {{quote $v}}
+{{- end}}
+    deploy:
+      replicas: {{.Replicas}}
+      resources:
+        limits:
+          memory: {{quote .Memory}}
+  registry:
+    image: {{quote .Image}}
+    environment:
+      HOLD_AT_LIMIT: "3s"
+    labels:
+{{- range $k, $v := .Labels}}
+      {{quote $k}}: {{quote $v}}
+{{- end}}
+    deploy:
+      resources:
+        limits:
+          memory: "24M"
+networks:
+  default:
+    labels:
+{{- range $k, $v := .Labels}}
+      {{quote $k}}: {{quote $v}}
+{{- end}}
+`
+
+// TestSideServiceOOMKilled runs a scenario whose template (service.template) adds
+// a side service that is OOM-killed during the run: its samples are in
+// stats.csv with the side role, its OOM kill in results.csv's side columns (not
+// in oom_kills), and in report.md's side-services table and findings.
+func TestSideServiceOOMKilled(t *testing.T) {
+	dockertest.Require(t)
+	tmpl := filepath.Join(t.TempDir(), "side.yml.tmpl")
+	if err := os.WriteFile(tmpl, []byte(sideTemplate), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	file := runnertest.TestsvcStudy(t, "side", fmt.Sprintf(", template: %q", tmpl), "{method: GET, path: /health}",
+		"{duration: 8s, warmup: 0s, memory: 32M}", "  - name: side\n    load: [{rate: 10/s}]\n")
+	out := t.TempDir()
+	p := runnertest.Start(t, []string{"RUNNER_STATE_DIR=" + t.TempDir()}, file, "--out", out, "--interval", "500ms")
+	code := p.Wait(3 * time.Minute)
+	dir := onlyRun(t, out)
+	dockertest.NoLeftovers(t, label.Run+"="+filepath.Base(dir))
+	if code != exitOK {
+		t.Fatalf("exit %d, want 0\nstdout:\n%s\nstderr:\n%s", code, p.Out(), p.Stderr())
+	}
+	o, sdir := onlyOutcome(t, dir)
+	if len(o.Resources.Services) != 1 || o.Resources.OOMKills != 0 {
+		t.Fatalf("resources %+v: want one side service, and no OOM kill of the replicas", o.Resources)
+	}
+	side := o.Resources.Services[0]
+	if !strings.Contains(side.Name, "registry") || side.OOMKills != 1 || side.MemLimitBytes != 24<<20 || side.AtLimitBeforeOOM <= 0 {
+		t.Errorf("side service %+v: want registry, OOM-killed after time at its 24 MiB limit", side)
+	}
+	var sideRows int
+	for _, x := range readStats(t, filepath.Join(sdir, "stats.csv")) {
+		if x.Container == side.Name {
+			sideRows++
+			if x.Role != result.RoleSide {
+				t.Errorf("stats.csv row %+v: want the side role", x)
+			}
+		}
+	}
+	if sideRows == 0 {
+		t.Errorf("stats.csv has no row of %s", side.Name)
+	}
+	if got := resultsColumn(t, dir, "side_oom_kills"); got != "1" {
+		t.Errorf("results.csv side_oom_kills = %q, want 1", got)
+	}
+	md, err := os.ReadFile(filepath.Join(dir, "report.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"Side services: the other containers of the stack", // the side-services table
+		"`" + side.Name + "`",                              // its row
+		"side service " + side.Name + ": 1 OOM kill (peak", // the finding
+		"before the OOM kill",
+	} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("report.md lacks %q\n%s", want, md)
+		}
+	}
+}
+
+// onlyOutcome reads the outcome of a run's only scenario, and returns its folder.
+func onlyOutcome(t *testing.T, dir string) (result.Outcome, string) {
+	t.Helper()
+	ids, _ := filepath.Glob(filepath.Join(dir, "scenarios", "*"))
+	if len(ids) != 1 {
+		t.Fatalf("scenarios: %v", ids)
+	}
+	var o result.Outcome
+	if err := result.ReadJSON(filepath.Join(ids[0], "outcome.json"), &o); err != nil {
+		t.Fatal(err)
+	}
+	return o, ids[0]
+}
+
+// resultsColumn is the value of column name in the only row of a run's results.csv.
+func resultsColumn(t *testing.T, dir, name string) string {
+	t.Helper()
+	rows := readCSV(t, filepath.Join(dir, "results.csv"))
+	if len(rows) != 2 {
+		t.Fatalf("results.csv has %d rows, want a header and one scenario", len(rows))
+	}
+	i := slices.Index(rows[0], name)
+	if i < 0 {
+		t.Fatalf("results.csv has no column %s: %v", name, rows[0])
+	}
+	return rows[1][i]
+}
+
+// readStats reads a stats.csv file.
+func readStats(t *testing.T, path string) []result.Sample {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	samples, err := result.ReadStats(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return samples
 }
 
 // TestBrokenScenarioCorpus runs runner validate on every file of

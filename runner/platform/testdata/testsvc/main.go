@@ -99,7 +99,7 @@ func holdAtLimit(d time.Duration) {
 	if err != nil || limit <= 0 || limit > 1<<40 {
 		log.Fatalf("testsvc: HOLD_AT_LIMIT needs a cgroup memory limit (read %d, %v)", limit, err)
 	}
-	const holdMargin = 0.01
+	const holdMargin = 0.02
 	for {
 		used, err := usage()
 		if err != nil {
