@@ -38,6 +38,9 @@ type Scenario struct {
 	// Search is a capacity search's range of arrival rates, e.g. "50/s..5000/s";
 	// empty for other scenarios. Duration and Warmup are then those of each step.
 	Search string `json:"search,omitempty"`
+	// Repeat is how many times the scenario is planned to run; 0 (runs written
+	// before repeats existed) means 1.
+	Repeat int `json:"repeat,omitempty"`
 }
 
 // Latency summarises response times of the measured requests.

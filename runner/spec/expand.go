@@ -78,6 +78,7 @@ func (f *File) scenarios() []scenarioAt {
 								Network:     f.Network,
 								Targets:     f.Targets,
 								Image:       f.Image(),
+								Repeat:      cmp(b.Repeat, f.Defaults.Repeat, DefaultRepeat),
 							}
 							if f.Service != nil {
 								s.Service = *f.Service
@@ -305,12 +306,14 @@ func (l Workload) String() string {
 func num(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 
 // Estimate is the scenario's expected wall time: warm-up, measured load and
-// Overhead; for a capacity search, every step of its budget (an upper bound).
+// Overhead; for a capacity search, every step of its budget (an upper bound);
+// times its repeats.
 func (s Scenario) Estimate() time.Duration {
+	once := s.Load.Warmup + s.Load.Duration + Overhead
 	if s.Load.Search() {
-		return time.Duration(s.Load.SearchSteps)*(s.Load.Warmup+s.Load.Duration) + Overhead
+		once = time.Duration(s.Load.SearchSteps)*(s.Load.Warmup+s.Load.Duration) + Overhead
 	}
-	return s.Load.Warmup + s.Load.Duration + Overhead
+	return time.Duration(max(s.Repeat, 1)) * once
 }
 
 // Result flattens the scenario into the shape reports use.
@@ -329,6 +332,7 @@ func (s Scenario) Result() result.Scenario {
 		Duration:    s.Load.Duration,
 		Warmup:      s.Load.Warmup,
 		Search:      s.Load.SearchString(),
+		Repeat:      s.Repeat,
 	}
 	if s.Load.Closed() {
 		r.Think = thinkString(s.Load.ThinkMin, s.Load.ThinkMax)
@@ -481,4 +485,16 @@ func sanitize(s string) string {
 		}
 	}
 	return string(b)
+}
+
+// SetRepeat makes every scenario run n times: the --repeat flag, which wins over
+// the file's repeat keys. n must pass CheckRepeat.
+func SetRepeat(scenarios []Scenario, n int) error {
+	if err := CheckRepeat(n); err != nil {
+		return err
+	}
+	for i := range scenarios {
+		scenarios[i].Repeat = n
+	}
+	return nil
 }

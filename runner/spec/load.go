@@ -49,6 +49,11 @@ const (
 	DefaultMinGoodput = 0.95
 	// MaxSearchSteps bounds a capacity search's step budget.
 	MaxSearchSteps = 50
+	// DefaultRepeat is how many times each scenario runs.
+	DefaultRepeat = 1
+	// MaxRepeat bounds repeat: a hundred runs of one scenario is more than any
+	// confidence interval needs, and more is likely a typo.
+	MaxRepeat = 100
 	// MaxScenarios bounds the expansion of one file.
 	MaxScenarios = 10_000
 	// MaxBodyBytes bounds one request body file.
@@ -576,6 +581,7 @@ func (d *decoder) validateDefaults(f *File) {
 	if df.CPUSet != "" {
 		d.checkCPUSet("defaults.cpuset", df.CPUSet)
 	}
+	d.checkRepeat("defaults.repeat", df.Repeat)
 	if f.Platform == "external" {
 		for _, k := range []string{"replicas", "cpus", "memory", "cpuset"} {
 			if d.has("defaults." + k) {
@@ -618,6 +624,23 @@ func (d *decoder) checkBalancer(f *File, path string, b BalancerSpec) {
 
 // imagePattern is an image reference as service.image and balancer.image accept it.
 var imagePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._/:@-]*$`)
+
+// checkRepeat checks a repeat key at path, when the file gives it.
+func (d *decoder) checkRepeat(path string, n int) {
+	if d.has(path) {
+		if err := CheckRepeat(n); err != nil {
+			d.errAt(path, "%v", err)
+		}
+	}
+}
+
+// CheckRepeat says why n cannot be a repeat count (the key or --repeat).
+func CheckRepeat(n int) error {
+	if n < 1 || n > MaxRepeat {
+		return fmt.Errorf("%d: repeat must be 1 to %d (runs of each scenario; 5 or more give a 95%% confidence interval from 6 on)", n, MaxRepeat)
+	}
+	return nil
+}
 
 var cpusetPattern = regexp.MustCompile(`^[0-9]+(-[0-9]+)?(,[0-9]+(-[0-9]+)?)*$`)
 
@@ -751,6 +774,7 @@ func (d *decoder) validateGrid(f *File, external bool) {
 		if b.Duration.set && b.Duration.Duration <= 0 {
 			d.errAt(p+".duration", "must be more than 0, e.g. 30s")
 		}
+		d.checkRepeat(p+".repeat", b.Repeat)
 		if len(b.Load) == 0 {
 			d.errAt(p, "block %q has no load; add load: [{users: 10, spawn_rate: 10}] or [{rate: 100/s}]", b.Name)
 		}

@@ -29,6 +29,12 @@ var enums = map[string][]string{
 	"Search.on":           {"slo", "goodput"},
 }
 
+// bounds are the inclusive ranges of integer fields, by "Type.key".
+var bounds = map[string][2]int{
+	"Defaults.repeat": {1, MaxRepeat},
+	"Block.repeat":    {1, MaxRepeat},
+}
+
 // Schema returns the JSON Schema (draft 2020-12) of the scenario format, derived
 // from the yaml tags of File and the types it holds.
 func Schema() ([]byte, error) {
@@ -138,7 +144,11 @@ func (g *schemaGen) typeSchema(t reflect.Type, owner, key string) map[string]any
 		}
 		return s
 	case reflect.Int:
-		return map[string]any{"type": "integer"}
+		s := map[string]any{"type": "integer"}
+		if b, ok := bounds[owner+"."+key]; ok {
+			s["minimum"], s["maximum"] = b[0], b[1]
+		}
+		return s
 	case reflect.Float64:
 		return map[string]any{"type": "number"}
 	}

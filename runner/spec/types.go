@@ -183,6 +183,10 @@ type Defaults struct {
 	Timeout Duration `yaml:"timeout"`
 	// MaxWorkers caps the open model's concurrent requests.
 	MaxWorkers int `yaml:"max_workers"`
+	// Repeat runs every scenario this many times (1 to 100, default 1), its stack
+	// brought up afresh each time; results.csv gives the median over the repeats
+	// with a confidence interval, and runner compare tests over them.
+	Repeat int `yaml:"repeat"`
 }
 
 // Block is one grid block. List-valued axes multiply; a scalar is a list of one.
@@ -205,6 +209,8 @@ type Block struct {
 	Warmup Duration `yaml:"warmup"`
 	// Load lists load levels.
 	Load []LoadEntry `yaml:"load"`
+	// Repeat overrides the default number of runs of each of the block's scenarios.
+	Repeat int `yaml:"repeat"`
 }
 
 // LoadEntry is one load level: closed (users, spawn_rate, think), open (rate,
@@ -339,6 +345,8 @@ type Scenario struct {
 	Network string
 	// Targets are the external platform's endpoints.
 	Targets []string
+	// Repeat is how many times the scenario runs (1 or more).
+	Repeat int
 }
 
 // Workload is a resolved load level. Exactly one of Users (closed model) or
