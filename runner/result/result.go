@@ -340,6 +340,13 @@ type Outcome struct {
 	// they ran; the fields above are then the median over the repeats (see
 	// Median). Empty for a scenario run once.
 	Repeats []Outcome `json:"repeats,omitempty"`
+	// Repeat is the 1-based number of this repeat, in a repeat's own outcome;
+	// 0 in a scenario's outcome.
+	Repeat int `json:"repeat,omitempty"`
+	// MedianRepeat is the number of the repeat whose series, status codes,
+	// errors, request share, container figures and telemetry files a median
+	// outcome carries (see Median); 0 for a scenario run once.
+	MedianRepeat int `json:"median_repeat,omitempty"`
 }
 
 // Host describes the machine a run ran on.
