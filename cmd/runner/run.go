@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -24,14 +25,16 @@ import (
 	"github.com/infergrid/runner/runner/spec"
 )
 
-const runUsage = `Usage: runner [run] FILE [--out DIR] [--only PATTERN] [--platform P] [--init-swarm] [--distribute-image] [--swarm-node NAME=HOST]... [--resume[=RUN_DIR]] [--dry-run] [--dashboard ADDR [--dashboard-exit]]
+const runUsage = `Usage: runner [run] FILE [--out DIR] [--only PATTERN] [--repeat N] [--platform P] [--init-swarm] [--distribute-image] [--swarm-node NAME=HOST]... [--resume[=RUN_DIR]] [--dry-run] [--dashboard ADDR [--dashboard-exit]]
 
 Runs every scenario of FILE: for each, renders its compose file, brings the stack up
 under its limits, waits until every replica is healthy, drives the load, samples the
 containers, and tears the stack down (also on Ctrl-C). Results are written to
 DIR/NAME-YYYYMMDDTHHMMSSZ/ as each scenario finishes; report.md, report.html (the
 same, self-contained, with interactive charts), results.csv and summary.json are
-written at the end.
+written at the end. With --repeat N (or repeat: in the file) each scenario runs N
+times, in interleaved rounds, its stack brought up afresh each time; results.csv
+then holds the median over the repeats with a confidence interval.
 
 Exit status: 0 all scenarios ran and met the SLO; 1 a scenario failed or missed
 the SLO; 2 bad usage, an invalid file, or a grid that does not fit this host;
@@ -45,6 +48,7 @@ Examples:
   runner scenarios/smoke.yaml
   runner run scenarios/workshop5.yaml --only 'replicas-*' --out /tmp/runs
   runner run scenarios/workshop5.yaml --dry-run
+  runner run scenarios/workshop5.yaml --only 'replicas-r*' --repeat 5   # 5 runs of each, for runner compare
   runner run scenarios/workshop5.yaml --resume          # finish the latest interrupted run
   runner run scenarios/external.yaml --platform external
   runner run scenarios/smoke.yaml --platform swarm --init-swarm
@@ -95,6 +99,8 @@ type runOptions struct {
 	interval                  time.Duration
 	dashboard                 string
 	dashboardExit             bool
+	// repeat is --repeat; 0 when not given (the file's repeat keys apply).
+	repeat int
 }
 
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -106,6 +112,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.out, "out", "runs", "write run directories under `DIR`")
 	fs.StringVar(&o.only, "only", "", "run only scenarios whose ID matches `PATTERN` (a glob, or a substring)")
 	fs.StringVar(&o.platform, "platform", "", "override the file's platform: auto, compose, swarm, local or external")
+	fs.IntVar(&o.repeat, "repeat", 0, "run every scenario `N` times (1 to 100), overriding the file's repeat keys; results.csv gives the median and its interval")
 	fs.BoolVar(&o.initSwarm, "init-swarm", false, "with platform swarm, make a Docker daemon outside any swarm a single-node swarm for the run, and leave it afterwards")
 	fs.BoolVar(&o.distributeImage, "distribute-image", false, "with platform swarm, copy the service image to every swarm.nodes node that lacks it (docker save | docker load)")
 	fs.Var(&o.swarmNodes, "swarm-node", "with platform swarm, another node's Docker API as `NAME=DOCKER_HOST`, added to the file's swarm.nodes (repeatable; make testbed-up prints them)")
@@ -125,7 +132,21 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	o.file = file
+	if err := checkRepeatFlag(fs, o.repeat); err != nil {
+		fmt.Fprintf(stderr, "runner run: --repeat %v\n", err)
+		return exitUsage
+	}
 	return runFile(ctx, o, stdout, stderr)
+}
+
+// checkRepeatFlag refuses a --repeat given outside 1..spec.MaxRepeat.
+func checkRepeatFlag(fs *flag.FlagSet, n int) error {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == "repeat" })
+	if !given {
+		return nil
+	}
+	return spec.CheckRepeat(n)
 }
 
 // selectRun loads the file of a run, picks its platform and scenarios, and
@@ -155,6 +176,9 @@ func selectRun(o runOptions, stderr io.Writer) (f *spec.File, name string, scena
 	if err != nil {
 		fmt.Fprintf(stderr, "runner run: %v\n", err)
 		return nil, "", nil, host, exitUsage
+	}
+	if o.repeat > 0 {
+		_ = spec.SetRepeat(scenarios, o.repeat) // checked with the flags
 	}
 	if name == "swarm" {
 		for _, s := range scenarios {

@@ -32,6 +32,9 @@ func (s *Server) Observe(ev run.Event) {
 			if ev.Outcome != nil {
 				st.result(ev.Time, ev.K, *ev.Outcome, ev.ETA)
 			}
+			if ev.Median != nil { // a repeat: the row shows the median so far
+				st.median(ev.K, *ev.Median)
+			}
 		case run.KindRunEnd:
 			st.Ended, st.EndErr, st.Live = true, ev.Err, nil
 		}

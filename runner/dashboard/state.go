@@ -160,7 +160,14 @@ func (s *state) fail(at time.Time, id, text string) {
 	}
 }
 
-// result records scenario k's outcome; its OOM kills and restarts are failures
+// median shows repeated scenario k's outcome over its finished repeats.
+func (s *state) median(k int, o result.Outcome) {
+	if r := s.row(k, o.Scenario.ID); r != nil {
+		r.Status, r.Outcome = o.Status, &o
+	}
+}
+
+// result records scenario k's outcome (or one repeat's); its OOM kills and restarts are failures
 // too when no earlier event named them.
 func (s *state) result(at time.Time, k int, o result.Outcome, eta time.Duration) {
 	r := s.row(k, o.Scenario.ID)

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -228,3 +229,8 @@ func medianResources(pick Resources, all, ok []Outcome) Resources {
 	}
 	return r
 }
+
+// RepeatDir is the folder, inside its scenario's folder, that holds the files
+// of repeat k (1-based) of a scenario run more than once: repeat-k. A scenario
+// run once keeps its files in its own folder.
+func RepeatDir(k int) string { return "repeat-" + strconv.Itoa(k) }

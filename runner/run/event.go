@@ -29,8 +29,10 @@ const (
 	KindSample Kind = "sample"
 	// KindFailure says scenario K failed: Err says why. A KindResult follows.
 	KindFailure Kind = "failure"
-	// KindResult is scenario K's outcome, as written to its outcome.json, and
-	// ETA is the estimated time the rest of the run takes.
+	// KindResult is scenario K's outcome, as written to its outcome.json (a
+	// repeat's, in its repeat folder, with Median the scenario's outcome over
+	// its finished repeats), and ETA is the estimated time the rest of the run
+	// takes.
 	KindResult Kind = "result"
 	// KindRunEnd closes the run: Err is set when the run itself stopped early
 	// (interrupted, the platform lost); it is the last event.
@@ -67,6 +69,10 @@ type Event struct {
 	N int `json:"n"`
 	// Scenario is the ID of scenario K.
 	Scenario string `json:"scenario,omitempty"`
+	// Repeat is the 1-based repeat of scenario K that the event is about, of
+	// Repeats; both 0 for a scenario that runs once.
+	Repeat  int `json:"repeat,omitempty"`
+	Repeats int `json:"repeats,omitempty"`
 	// Phase is the phase entered (KindPhase).
 	Phase Phase `json:"phase,omitempty"`
 	// Line is the human-readable rendering of a KindProgress or KindStep event.
@@ -78,8 +84,11 @@ type Event struct {
 	StepN int                  `json:"step_n,omitempty"`
 	// Samples is one telemetry reading of every container (KindSample).
 	Samples []result.Sample `json:"samples,omitempty"`
-	// Outcome is the finished scenario's outcome (KindResult).
+	// Outcome is the finished scenario's outcome, or the finished repeat's (KindResult).
 	Outcome *result.Outcome `json:"outcome,omitempty"`
+	// Median is a repeated scenario's outcome over the repeats finished so far
+	// (KindResult of a repeat); nil otherwise.
+	Median *result.Outcome `json:"median,omitempty"`
 	// ETA is the estimated time the rest of the run takes (KindResult).
 	ETA time.Duration `json:"eta,omitempty"`
 	// Err says why a scenario failed (KindFailure) or why the run stopped
@@ -115,11 +124,14 @@ func (e *emitter) emit(ev Event) {
 	}
 }
 
-// scenario returns the function a scenario's parts emit their events with: it
-// sets K and Scenario.
-func (e *emitter) scenario(k int, id string) func(Event) {
+// unit returns the function a scenario's parts emit their events with: it sets
+// K and Scenario, and Repeat and Repeats when the scenario runs n > 1 times.
+func (e *emitter) unit(k int, id string, repeat, n int) func(Event) {
 	return func(ev Event) {
 		ev.K, ev.Scenario = k, id
+		if n > 1 {
+			ev.Repeat, ev.Repeats = repeat, n
+		}
 		e.emit(ev)
 	}
 }

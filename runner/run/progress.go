@@ -25,14 +25,22 @@ func newPrinter(w io.Writer, terminal bool) *printer {
 func (p *printer) observe(e Event) {
 	switch e.Kind {
 	case KindPhase:
-		p.Phase(e.K, e.N, e.Scenario, string(e.Phase))
+		p.Phase(e.K, e.N, label(e), string(e.Phase))
 	case KindProgress:
 		p.Status(e.Line)
 	case KindStep:
 		p.Status(e.Line + "\n")
 	case KindResult:
-		p.Done(e.K, e.N, *e.Outcome, e.ETA)
+		p.Done(e.K, e.N, label(e), *e.Outcome, e.ETA)
 	}
+}
+
+// label names the scenario of an event, and its repeat: "ID" or "ID repeat 2/5".
+func label(e Event) string {
+	if e.Repeats > 1 {
+		return fmt.Sprintf("%s repeat %d/%d", e.Scenario, e.Repeat, e.Repeats)
+	}
+	return e.Scenario
 }
 
 // PlainInterval is how often a non-terminal progress prints the live load status.
@@ -83,11 +91,11 @@ func (p *printer) Status(s string) {
 	p.line(p.head + ": " + s)
 }
 
-func (p *printer) Done(k, n int, o result.Outcome, eta time.Duration) {
+func (p *printer) Done(k, n int, label string, o result.Outcome, eta time.Duration) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.eta = eta
-	msg := fmt.Sprintf("[%d/%d] %s %s", k, n, o.Scenario.ID, outcomeLine(o))
+	msg := fmt.Sprintf("[%d/%d] %s %s", k, n, label, outcomeLine(o))
 	if p.tty {
 		fmt.Fprintf(p.w, "\r\033[K%s\n", msg)
 		return

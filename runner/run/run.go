@@ -66,10 +66,14 @@ func ID(name string, t time.Time) string {
 var safeID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
 
 // Execute runs the jobs one after the other and writes each scenario's results into
-// opt.Dir as soon as it finishes. It returns the run with every outcome, including
-// those of failed scenarios; its error is non-nil only when the run itself could not
-// go on (no run directory, the platform could not prepare, ctx cancelled, or the
-// platform stopped answering: a *LostError, after which no later scenario starts).
+// opt.Dir as soon as it finishes. A job whose Scenario.Repeat is more than 1 runs
+// that many times, its stack brought up afresh each time, in interleaved rounds
+// (see units); each repeat is written as it finishes and the scenario's outcome is
+// the median over its finished repeats (result.Median). It returns the run with
+// every outcome, including those of failed scenarios; its error is non-nil only
+// when the run itself could not go on (no run directory, the platform could not
+// prepare, ctx cancelled, or the platform stopped answering: a *LostError, after
+// which no later scenario starts).
 func Execute(ctx context.Context, meta result.Run, jobs []Job, opt Options) (result.Run, error) {
 	if opt.TeardownTimeout <= 0 {
 		opt.TeardownTimeout = DefaultTeardownTimeout
@@ -99,59 +103,21 @@ func Execute(ctx context.Context, meta result.Run, jobs []Job, opt Options) (res
 
 	ev := &emitter{observers: opt.Observers, run: meta.ID, n: len(jobs), now: time.Now}
 	ev.emit(Event{Kind: KindRunStart, Dir: opt.Dir})
-	var todo []int
-	meta.Scenarios = make([]result.Outcome, len(jobs))
-	for i, j := range jobs {
-		if o, ok := finished(opt, j.Scenario.ID); ok {
-			meta.Scenarios[i] = o
-			continue
-		}
-		meta.Scenarios[i] = result.Outcome{Scenario: j.Scenario, Status: result.StatusSkipped, Error: "not run"}
-		todo = append(todo, i)
-	}
-
+	x := newExecution(jobs, opt, ev)
 	var runErr error
-	if opt.Platform != nil && len(todo) > 0 {
+	if opt.Platform != nil && len(x.todo) > 0 {
 		ev.emit(Event{Kind: KindPhase, Phase: PhaseBuild})
 		start := time.Now()
 		if err := opt.Platform.Prepare(ctx, opt.Build); err != nil {
 			runErr = fmt.Errorf("cannot prepare platform %s: %w", opt.Platform.Name(), err)
-			todo = nil
+			x.todo = nil
 		}
 		meta.Build = time.Since(start)
 	}
-	eta := newETA(jobs, todo)
-	for k, i := range todo {
-		if ctx.Err() != nil {
-			runErr = ctx.Err()
-			break
-		}
-		emit := ev.scenario(i+1, jobs[i].Scenario.ID)
-		o, lost := execute(ctx, emit, jobs[i], opt)
-		if opt.SLO != nil && o.Status == result.StatusOK {
-			pass, why := opt.SLO.Check(o.Load)
-			o.SLOPass, o.SLOFailures = &pass, why
-		}
-		meta.Scenarios[i] = o
-		if err := result.WriteJSON(filepath.Join(opt.Dir, "scenarios", o.Scenario.ID, "outcome.json"), o); err != nil {
-			runErr = fmt.Errorf("cannot record scenario %s: %w", o.Scenario.ID, err)
-			break
-		}
-		eta.done(k, o.Ended.Sub(o.Started))
-		if o.Status == result.StatusFailed {
-			emit(Event{Kind: KindFailure, Err: o.Error})
-		}
-		emit(Event{Kind: KindResult, Outcome: &o, ETA: eta.remaining()})
-		if lost != nil {
-			lost.Scenario, lost.K, lost.N = o.Scenario.ID, i+1, len(jobs)
-			runErr = lost // no later scenario can run; what finished is kept
-			break
-		}
-		if ctx.Err() != nil {
-			runErr = ctx.Err()
-			break
-		}
+	if runErr == nil {
+		runErr = x.run(ctx)
 	}
+	meta.Scenarios = x.outcomes
 	meta.Ended = time.Now()
 	meta.Noise = hostNoise(hostStart, readHost("/proc"), numCPU())
 	runs := meta
@@ -187,26 +153,16 @@ func (e *LostError) Error() string {
 
 func (e *LostError) Unwrap() error { return e.Err }
 
-// finished returns the recorded outcome of a scenario a resumed run need not repeat.
-func finished(opt Options, id string) (result.Outcome, bool) {
-	if !opt.Resume {
-		return result.Outcome{}, false
-	}
-	var o result.Outcome
-	err := result.ReadJSON(filepath.Join(opt.Dir, "scenarios", id, "outcome.json"), &o)
-	return o, err == nil && o.Status == result.StatusOK
-}
-
-// execute runs one scenario and returns its outcome; failures are recorded in it.
-// When the platform stopped answering, lost says so, and the run must stop.
-func execute(ctx context.Context, emit func(Event), j Job, opt Options) (o result.Outcome, lost *LostError) {
+// execute runs one scenario (or one repeat of it) with its files in dir and
+// returns its outcome; failures are recorded in it. When the platform stopped
+// answering, lost says so, and the run must stop.
+func execute(ctx context.Context, emit func(Event), j Job, dir string, opt Options) (o result.Outcome, lost *LostError) {
 	o = result.Outcome{Scenario: j.Scenario, Status: result.StatusOK, Started: time.Now()}
 	defer func() { o.Ended = time.Now() }()
 	fail := func(err error) (result.Outcome, *LostError) {
 		o.Status, o.Error = result.StatusFailed, err.Error()
 		return o, lost
 	}
-	dir := filepath.Join(opt.Dir, "scenarios", j.Scenario.ID)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fail(err)
 	}

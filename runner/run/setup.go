@@ -157,12 +157,16 @@ func DryRun(stdout io.Writer, f *spec.File, scenarios []spec.Scenario, platformN
 	var total time.Duration
 	for i, s := range scenarios {
 		total += s.Estimate()
+		times := ""
+		if s.Repeat > 1 {
+			times = fmt.Sprintf("; %d times, in rounds with the other scenarios", s.Repeat)
+		}
 		if platformName == "external" {
-			fmt.Fprintf(stdout, "%d. %s: load %s against %s\n", i+1, s.ID, s.Load, strings.Join(s.Targets, ", "))
+			fmt.Fprintf(stdout, "%d. %s: load %s against %s%s\n", i+1, s.ID, s.Load, strings.Join(s.Targets, ", "), times)
 			continue
 		}
-		fmt.Fprintf(stdout, "%d. %s: up %d replica(s) (cpus %s, memory %s, balancer %s), wait for %s, load %s, down\n",
-			i+1, s.ID, s.Replicas, orUnlimited(s.CPUs > 0, fmt.Sprint(s.CPUs)), orUnlimited(s.MemoryBytes > 0, render.Bytes(s.MemoryBytes)), s.BalancerLabel(), s.Service.Health, s.Load)
+		fmt.Fprintf(stdout, "%d. %s: up %d replica(s) (cpus %s, memory %s, balancer %s), wait for %s, load %s, down%s\n",
+			i+1, s.ID, s.Replicas, orUnlimited(s.CPUs > 0, fmt.Sprint(s.CPUs)), orUnlimited(s.MemoryBytes > 0, render.Bytes(s.MemoryBytes)), s.BalancerLabel(), s.Service.Health, s.Load, times)
 	}
 	fmt.Fprintf(stdout, "estimated time: %s; nothing was started\n", total.Round(time.Second))
 }

@@ -637,7 +637,7 @@ func (d *decoder) checkRepeat(path string, n int) {
 // CheckRepeat says why n cannot be a repeat count (the key or --repeat).
 func CheckRepeat(n int) error {
 	if n < 1 || n > MaxRepeat {
-		return fmt.Errorf("%d: repeat must be 1 to %d (runs of each scenario; 5 or more give a 95%% confidence interval from 6 on)", n, MaxRepeat)
+		return fmt.Errorf("%d: repeat must be 1 to %d runs of each scenario (5 or more let runner compare tell a change from noise)", n, MaxRepeat)
 	}
 	return nil
 }
