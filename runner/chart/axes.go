@@ -28,6 +28,10 @@ func (c Chart) axes(w, h int) axes {
 			a.x0, a.x1 = math.Min(a.x0, p.X), math.Max(a.x1, p.X)
 			a.y0, a.y1 = math.Min(a.y0, p.Y), math.Max(a.y1, p.Y)
 			positive = positive && p.Y > 0
+			if p.bar() {
+				a.y0, a.y1 = math.Min(a.y0, p.Lo), math.Max(a.y1, p.Hi)
+				positive = positive && p.Lo > 0
+			}
 		}
 	}
 	a.log = c.LogY && positive
@@ -52,8 +56,11 @@ func (c Chart) axes(w, h int) axes {
 	return a
 }
 
-func (a axes) px(x float64) string {
-	return coord(a.left + (x-a.x0)/(a.x1-a.x0)*(a.right-a.left))
+func (a axes) px(x float64) string { return coord(a.xf(x)) }
+
+// xf is the pixel column of x.
+func (a axes) xf(x float64) float64 {
+	return a.left + (x-a.x0)/(a.x1-a.x0)*(a.right-a.left)
 }
 
 func (a axes) py(y float64) string {

@@ -14,7 +14,13 @@ type Point struct {
 	X, Y float64
 	// Label replaces the hover text of the point; empty shows "series: x, y".
 	Label string
+	// Lo and Hi, when Hi > Lo, draw an error bar from Lo to Hi through the
+	// point: the spread of a figure over repeats.
+	Lo, Hi float64
 }
+
+// bar reports whether p has an error bar to draw.
+func (p Point) bar() bool { return finite(p.Lo) && finite(p.Hi) && p.Hi > p.Lo }
 
 // Series is one line of a chart.
 type Series struct {
@@ -152,9 +158,17 @@ func (c Chart) drawSeries(b *bytes.Buffer, a axes, i int, s Series) {
 			label := p.Label
 			if label == "" {
 				label = s.Name + ": " + c.xText(p.X) + ", " + Num(p.Y)
+				if p.bar() {
+					label += " (" + Num(p.Lo) + "–" + Num(p.Hi) + ")"
+				}
 				if c.YLabel != "" {
 					label += " " + c.YLabel
 				}
+			}
+			if p.bar() && !(a.log && p.Lo <= 0) {
+				x, lo, hi := a.xf(p.X), a.py(p.Lo), a.py(p.Hi)
+				fmt.Fprintf(b, `<path class="bar" stroke="%s" stroke-width="1.2" fill="none" d="M%s %sV%sM%s %sh8M%s %sh8"/>`,
+					col, coord(x), lo, hi, coord(x-4), lo, coord(x-4), hi)
 			}
 			fmt.Fprintf(b, `<circle cx="%s" cy="%s" r="%g" fill="%s"><title>%s</title></circle>`, a.px(p.X), a.py(p.Y), r, col, esc(label))
 		}

@@ -50,6 +50,12 @@ func TestSVG(t *testing.T) {
 			want:  []string{"ms (log scale)", ">1000<", ">10000<"},
 		},
 		{
+			name: "error bars widen the axis and show in the hover text",
+			chart: Chart{Title: "p99", YLabel: "ms", XNames: []string{"a", "b"}, Series: []Series{{Name: "s", Points: []Point{
+				{X: 0, Y: 100, Lo: 90, Hi: 180}, {X: 1, Y: 50, Lo: 50, Hi: 50}}}}},
+			want: []string{`class="bar"`, "<title>s: a, 100 (90–180) ms</title>", "<title>s: b, 50 ms</title>", ">200<"},
+		},
+		{
 			name:  "empty",
 			chart: Chart{Title: "nothing", Series: []Series{{Name: "a"}}},
 			want:  []string{"no data yet"},
