@@ -360,6 +360,11 @@ func TestCompareOldBaseline(t *testing.T) {
 	if len(c.Deltas) != len(base.IDs) || c.Regressions() != 0 || len(c.ColumnsOnlyNew) == 0 || len(c.ColumnsOnlyBase) != 0 {
 		t.Errorf("%d deltas of %d, %d regressions, only new %q, only base %q", len(c.Deltas), len(base.IDs), c.Regressions(), c.ColumnsOnlyNew, c.ColumnsOnlyBase)
 	}
+	for _, col := range RepeatColumns {
+		if !slices.Contains(c.ColumnsOnlyNew, col) {
+			t.Errorf("the repeat column %s is not named among NEW's own %q", col, c.ColumnsOnlyNew)
+		}
+	}
 	for _, d := range c.Deltas {
 		if d.Verdict() == VerdictRegression || d.Verdict() == VerdictImprovement {
 			t.Errorf("%s: %s with itself", d.Scenario, d.Verdict())

@@ -53,21 +53,24 @@ func blockCharts(bl *block) []chart.Chart {
 		name := shortConfig(c)
 		sp, so, sm := chart.Series{Name: name}, chart.Series{Name: name}, chart.Series{Name: name}
 		for i, lv := range bl.Levels {
-			y99, yok, ymem := math.NaN(), math.NaN(), math.NaN()
+			x := float64(i)
+			p99, pok, pmem := chart.Point{X: x, Y: math.NaN()}, chart.Point{X: x, Y: math.NaN()}, chart.Point{X: x, Y: math.NaN()}
 			for _, sc := range bl.Cells[c][lv.Label] {
 				if o := sc.Outcome; measured(o) {
-					y99, yok = msFloat(o.Load.Latency.P99), o.Load.ThroughputRPS
+					p99.Y, pok.Y = msFloat(o.Load.Latency.P99), o.Load.ThroughputRPS
 					if c.MemoryBytes > 0 && o.Resources.PeakMemBytes > 0 {
-						ymem = 100 * float64(o.Resources.PeakMemBytes) / float64(c.MemoryBytes)
+						pmem.Y = 100 * float64(o.Resources.PeakMemBytes) / float64(c.MemoryBytes)
 					}
-					lo, hi = min(lo, y99), max(hi, y99)
+					if s, ok := spreadOf(o); ok { // the spread of the repeats
+						p99.Lo, p99.Hi, pok.Lo, pok.Hi = s.P99Ms.Lo, s.P99Ms.Hi, s.ThroughputRPS.Lo, s.ThroughputRPS.Hi
+					}
+					lo, hi = min(lo, p99.Y), max(hi, p99.Y)
 					break
 				}
 			}
-			x := float64(i)
-			sp.Points = append(sp.Points, chart.Point{X: x, Y: y99})
-			so.Points = append(so.Points, chart.Point{X: x, Y: yok})
-			sm.Points = append(sm.Points, chart.Point{X: x, Y: ymem})
+			sp.Points = append(sp.Points, p99)
+			so.Points = append(so.Points, pok)
+			sm.Points = append(sm.Points, pmem)
 		}
 		p99.Series = append(p99.Series, sp)
 		ok.Series = append(ok.Series, so)

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -135,24 +136,45 @@ func (d *Data) readScenario(planned result.Scenario, inPlan bool) (Scenario, boo
 		sc.Outcome.Status = result.StatusFailed
 	}
 	d.fillSLO(&sc.Outcome)
-
-	external := d.Run.Platform == "external"
-	f, err := os.Open(filepath.Join(abs, StatsFile))
-	switch {
-	case err == nil:
-		sc.Samples, err = result.ReadStats(f)
-		f.Close()
-		if err != nil {
-			d.Problems = append(d.Problems, fmt.Sprintf("%s/%s: %v; %d samples read before it", rel, StatsFile, err, len(sc.Samples)))
-		}
-	case !errors.Is(err, fs.ErrNotExist) || (!external && sc.Outcome.Status == result.StatusOK):
-		d.problem(rel+"/"+StatsFile, err, "no memory plot")
+	if len(sc.Outcome.Repeats) == 0 {
+		d.readTelemetry(&sc, rel, abs, sc.Outcome.Status, true)
+		return sc, true
 	}
-	err = readJSON(filepath.Join(abs, EventsFile), &sc.Events)
-	if err != nil && (!errors.Is(err, fs.ErrNotExist) || (!external && sc.Outcome.Status == result.StatusOK)) {
-		d.problem(rel+"/"+EventsFile, err, "no container events listed")
+	// A repeated scenario's telemetry is in its repeats' folders: the samples
+	// of the repeat its series comes from, the events of every repeat.
+	for i, r := range sc.Outcome.Repeats {
+		k := cmp.Or(r.Repeat, i+1)
+		sub := result.RepeatDir(k)
+		d.readTelemetry(&sc, rel+"/"+sub, filepath.Join(abs, sub), r.Status, k == sc.Outcome.MedianRepeat)
 	}
 	return sc, true
+}
+
+// readTelemetry reads the events.json (appended to sc.Events) and, when
+// samples, the stats.csv of a scenario, or of one of its repeats, from abs; rel
+// names it in problems. A missing file is a problem only where the run
+// started a stack that finished (status ok).
+func (d *Data) readTelemetry(sc *Scenario, rel, abs, status string, samples bool) {
+	expected := d.Run.Platform != "external" && status == result.StatusOK
+	if samples {
+		f, err := os.Open(filepath.Join(abs, StatsFile))
+		switch {
+		case err == nil:
+			sc.Samples, err = result.ReadStats(f)
+			f.Close()
+			if err != nil {
+				d.Problems = append(d.Problems, fmt.Sprintf("%s/%s: %v; %d samples read before it", rel, StatsFile, err, len(sc.Samples)))
+			}
+		case !errors.Is(err, fs.ErrNotExist) || expected:
+			d.problem(rel+"/"+StatsFile, err, "no memory plot")
+		}
+	}
+	var evs []result.Event
+	err := readJSON(filepath.Join(abs, EventsFile), &evs)
+	if err != nil && (!errors.Is(err, fs.ErrNotExist) || expected) {
+		d.problem(rel+"/"+EventsFile, err, "no container events listed")
+	}
+	sc.Events = append(sc.Events, evs...)
 }
 
 // fillSLO sets SLOPass from the run's SLO when the outcome did not record it.

@@ -126,11 +126,7 @@ func Markdown(w io.Writer, d *Data, findings []Finding, plots map[string]bool) e
 	for _, bl := range blocks(d) {
 		name := cmp.Or(bl.Name, "(no block)")
 		fmt.Fprintf(&b, "## Block `%s`\n\n", name)
-		b.WriteString("Each cell: latency percentiles p50 · p95 · p99 in ms, successful requests per second and the share of failed requests")
-		if r.SLO != nil {
-			b.WriteString(", and whether the SLO was met (✓) or missed (✗)")
-		}
-		b.WriteString(".\n\n")
+		writeBlockIntro(&b, bl, r.SLO != nil)
 		if err := blockTable(&b, bl); err != nil {
 			return err
 		}
@@ -315,6 +311,19 @@ func writeFlags(b *bytes.Buffer, d *Data) {
 	b.WriteString("\n")
 }
 
+// writeBlockIntro says what a block table's cells hold.
+func writeBlockIntro(b *bytes.Buffer, bl *block, slo bool) {
+	b.WriteString("Each cell: latency percentiles p50 · p95 · p99 in ms, successful requests per second and the share of failed requests")
+	if slo {
+		b.WriteString(", and whether the SLO was met (✓) or missed (✗)")
+	}
+	b.WriteString(".")
+	if bl.repeated() {
+		b.WriteString(" A scenario run more than once shows the medians over its repeats, then the spread of its p99 (ms) and throughput: the 95% confidence interval of the median from 6 repeats on, else their range (min–max).")
+	}
+	b.WriteString("\n\n")
+}
+
 func blockTable(b *bytes.Buffer, bl *block) error {
 	header := []string{"replicas", "CPUs", "memory", "balancer"}
 	for _, lv := range bl.Levels {
@@ -372,6 +381,7 @@ func blockCell(o result.Outcome) string {
 			s += " · ✗"
 		}
 	}
+	s += spreadCell(o)
 	var marks []string
 	if o.Status != result.StatusOK {
 		marks = append(marks, o.Status)
@@ -483,6 +493,7 @@ func writeScenario(b *bytes.Buffer, sc *Scenario, plots map[string]bool) {
 	if l.Requests > 0 {
 		writeRequests(b, l)
 	}
+	writeRepeats(b, o)
 	if c := l.Capacity; c != nil {
 		writeCapacitySteps(b, c)
 	}
@@ -533,7 +544,12 @@ func writeScenarioHead(b *bytes.Buffer, o result.Outcome) {
 	if o.Error != "" {
 		fmt.Fprintf(b, " (%s)", oneLine(o.Error))
 	}
-	b.WriteString(".\n\n")
+	b.WriteString(".")
+	if n := len(o.Repeats); n > 0 {
+		fmt.Fprintf(b, " Ran %s (planned %d); the figures are medians over the repeats that measured, the series, codes, errors and telemetry those of repeat %d, the median one.",
+			plural(n, "time", "times"), max(s.Repeat, n), o.MedianRepeat)
+	}
+	b.WriteString("\n\n")
 }
 
 // writeRequests writes the counts, rates and latency of a scenario that sent requests.

@@ -261,8 +261,11 @@ func blockPlot(bl *block) (*plot.Plot, error) {
 	if len(bl.Levels) > 0 && !slices.ContainsFunc(bl.Levels, func(l level) bool { return l.Model != modelSearch }) {
 		return capacityPlot(bl)
 	}
-	return blockLinePlot(bl, "p99 latency vs load, block "+bl.Name, "p99 ms", func(o result.Outcome) (float64, bool) {
+	return blockSpreadPlot(bl, "p99 latency vs load, block "+bl.Name, "p99 ms", func(o result.Outcome) (float64, bool) {
 		return msFloat(o.Load.Latency.P99), measured(o)
+	}, func(o result.Outcome) (lo, hi float64, ok bool) {
+		sp, ok := spreadOf(o)
+		return sp.P99Ms.Lo, sp.P99Ms.Hi, ok
 	})
 }
 
@@ -270,6 +273,12 @@ func blockPlot(bl *block) (*plot.Plot, error) {
 // a cell out) against the load levels of a block, one line per configuration,
 // on a log scale when the values span more than 50×.
 func blockLinePlot(bl *block, title, yLabel string, y func(result.Outcome) (float64, bool)) (*plot.Plot, error) {
+	return blockSpreadPlot(bl, title, yLabel, y, nil)
+}
+
+// blockSpreadPlot is blockLinePlot with error bars from lo to hi where spread
+// gives them (the spread of a repeated scenario); spread may be nil.
+func blockSpreadPlot(bl *block, title, yLabel string, y func(result.Outcome) (float64, bool), spread func(result.Outcome) (lo, hi float64, ok bool)) (*plot.Plot, error) {
 	p := newPlot(title, "load", yLabel)
 	names := make([]string, len(bl.Levels))
 	for i, lv := range bl.Levels {
@@ -277,18 +286,26 @@ func blockLinePlot(bl *block, title, yLabel string, y func(result.Outcome) (floa
 	}
 	lo, hi := math.Inf(1), 0.0
 	var lines []plotter.XYs
+	var bars []errorBars
 	for _, c := range bl.Configs {
 		var xys plotter.XYs
+		var eb errorBars
 		for i, lv := range bl.Levels {
 			for _, sc := range bl.Cells[c][lv.Label] {
 				if v, ok := y(sc.Outcome); ok && measured(sc.Outcome) {
 					xys = append(xys, plotter.XY{X: float64(i), Y: v})
 					lo, hi = min(lo, v), max(hi, v)
+					if l, h, ok := spreadOrNil(spread, sc.Outcome); ok {
+						eb.XYs = append(eb.XYs, plotter.XY{X: float64(i), Y: v})
+						eb.YErrors = append(eb.YErrors, struct{ Low, High float64 }{max(v-l, 0), max(h-v, 0)})
+						lo, hi = min(lo, l), max(hi, h)
+					}
 					break
 				}
 			}
 		}
 		lines = append(lines, xys)
+		bars = append(bars, eb)
 	}
 	if hi == 0 {
 		return nil, errNoData
@@ -313,6 +330,14 @@ func blockLinePlot(bl *block, title, yLabel string, y func(result.Outcome) (floa
 		s.Radius = vg.Points(3)
 		p.Add(l, s)
 		p.Legend.Add(shortConfig(bl.Configs[i]), l, s)
+		if len(bars[i].XYs) > 0 {
+			eb, err := plotter.NewYErrorBars(bars[i])
+			if err != nil {
+				return nil, err
+			}
+			eb.Color = plotutil.Color(i)
+			p.Add(eb)
+		}
 	}
 	p.NominalX(names...)
 	p.X.Min, p.X.Max = -0.3, float64(len(names))-0.7
@@ -323,6 +348,20 @@ func blockLinePlot(bl *block, title, yLabel string, y func(result.Outcome) (floa
 	p.Legend.YOffs = -vg.Points(6) // clear of the title
 	headroom(p, len(bl.Configs))
 	return p, nil
+}
+
+// spreadOrNil calls spread, if any.
+func spreadOrNil(spread func(result.Outcome) (float64, float64, bool), o result.Outcome) (lo, hi float64, ok bool) {
+	if spread == nil {
+		return 0, 0, false
+	}
+	return spread(o)
+}
+
+// errorBars are the spreads of a configuration's repeated scenarios.
+type errorBars struct {
+	plotter.XYs
+	plotter.YErrors
 }
 
 // shortConfig is a compact configuration label for legends.

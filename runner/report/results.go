@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -28,10 +29,11 @@ var ExtraColumns = []string{
 }
 
 // Columns is the full header of results.csv.
-var Columns = append(append(append([]string{}, DesignColumns...), ExtraColumns...), StreamColumns...)
+var Columns = slices.Concat(DesignColumns, ExtraColumns, StreamColumns, RepeatColumns)
 
-// Record is one scenario as the cells of results.csv, in Columns order. Cells that
-// do not apply are empty: rate for closed-model scenarios, users and spawn_rate for
+// Record is one scenario as the cells of results.csv, in Columns order; a
+// scenario run more than once gives the medians over its repeats (result.Median)
+// and their spread (RepeatColumns). Cells that do not apply are empty: rate for closed-model scenarios, users and spawn_rate for
 // open ones, cpus and memory_bytes when unlimited, slo_pass without an SLO, and the
 // latency and throughput cells when no request was measured.
 func Record(o result.Outcome) []string {
@@ -86,7 +88,7 @@ func Record(o result.Outcome) []string {
 		cell(l.GeneratorCPU > 0, ffix(seconds(l.GeneratorCPU), 3)),
 		strings.Join(o.SLOFailures, "; "),
 		s.Search,
-	}, append(append(capacityRecord(o), sideRecord(r)...), streamRecord(o)...)...)
+	}, slices.Concat(capacityRecord(o), sideRecord(r), streamRecord(o), repeatRecord(o))...)
 }
 
 // sideRecord is the side services' columns: their OOM kills and restarts, summed;

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"encoding/json"
 	"io"
 	"slices"
@@ -59,6 +60,37 @@ type SummaryScenario struct {
 	SLOFailures []string         `json:"slo_failures,omitempty"`
 	Started     time.Time        `json:"started"`
 	Ended       time.Time        `json:"ended"`
+	// Repeats are every repeat of a scenario that ran more than once, each
+	// summarised as a scenario, in the order they ran; the figures above are
+	// then their medians (see result.Median).
+	Repeats []SummaryScenario `json:"repeats,omitempty"`
+	// Repeat is a repeat's 1-based number (in Repeats).
+	Repeat int `json:"repeat,omitempty"`
+	// MedianRepeat is the repeat whose series, status codes, errors, request
+	// share and container figures the scenario shows.
+	MedianRepeat int `json:"median_repeat,omitempty"`
+	// Spread is how the p99 and throughput varied over the repeats; nil for a
+	// scenario run once.
+	Spread *SummarySpread `json:"spread,omitempty"`
+}
+
+// SummarySpread is the interval of a repeated scenario's median p99 and
+// throughput, as in results.csv's repeat columns (see Spread).
+type SummarySpread struct {
+	// Repeats is the number of repeats that measured requests.
+	Repeats int `json:"repeats"`
+	// Method is "95% CI" (order statistics of the median) or "min–max" (fewer
+	// than 6 repeats); Confidence is its coverage of the median, 0..1.
+	Method     string          `json:"method"`
+	Confidence float64         `json:"confidence"`
+	P99Ms      SummaryInterval `json:"p99_ms"`
+	Throughput SummaryInterval `json:"throughput_rps"`
+}
+
+// SummaryInterval bounds a figure.
+type SummaryInterval struct {
+	Low  float64 `json:"low"`
+	High float64 `json:"high"`
 }
 
 // SummaryConfig is what was asked for; zero CPUs or memory mean unlimited.
@@ -235,9 +267,29 @@ func NewSummary(d *Data, findings []Finding) Summary {
 		s.Missing = append(s.Missing, m.ID)
 	}
 	for _, sc := range d.Scenarios {
-		s.Scenarios = append(s.Scenarios, summaryScenario(sc))
+		s.Scenarios = append(s.Scenarios, summaryRepeated(sc))
 	}
 	return s
+}
+
+// summaryRepeated is summaryScenario with the repeats of a repeated scenario.
+func summaryRepeated(sc Scenario) SummaryScenario {
+	o := sc.Outcome
+	out := summaryScenario(sc)
+	out.MedianRepeat = o.MedianRepeat
+	for i, r := range o.Repeats {
+		rs := summaryScenario(Scenario{Outcome: r})
+		rs.Repeat = cmp.Or(r.Repeat, i+1)
+		out.Repeats = append(out.Repeats, rs)
+	}
+	if sp, ok := spreadOf(o); ok {
+		out.Spread = &SummarySpread{
+			Repeats: sp.Repeats, Method: sp.Method(), Confidence: round(sp.P99Ms.Confidence, 4),
+			P99Ms:      SummaryInterval{round(sp.P99Ms.Lo, 3), round(sp.P99Ms.Hi, 3)},
+			Throughput: SummaryInterval{round(sp.ThroughputRPS.Lo, 2), round(sp.ThroughputRPS.Hi, 2)},
+		}
+	}
+	return out
 }
 
 func summaryScenario(sc Scenario) SummaryScenario {
