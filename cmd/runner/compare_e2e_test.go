@@ -83,3 +83,46 @@ grid:
 		t.Errorf("history: want one change point, p99 at run 4 (the runs are given out of order)\n%s", h)
 	}
 }
+
+// TestCompareRepeatsEndToEnd is TestCompareEndToEnd with five repeats a side:
+// the same server twice is no regression, 20% slower is one, found by the
+// Mann–Whitney test over the repeats. Like it, it asserts on latencies measured
+// on this machine and runs only with RUNNER_TEST_NOISE=1.
+func TestCompareRepeatsEndToEnd(t *testing.T) {
+	if os.Getenv("RUNNER_TEST_NOISE") != "1" {
+		t.Skip("asserts on latencies measured on this machine; set RUNNER_TEST_NOISE=1 on a quiet machine")
+	}
+	var delay atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(time.Duration(delay.Load()))
+		fmt.Fprintln(w, "ok")
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "known.yaml")
+	yaml := fmt.Sprintf("name: known\nplatform: external\ntargets: [%s]\ndefaults: {duration: 3s, warmup: 500ms, repeat: 5}\ngrid:\n  - {name: steady, load: [{rate: 150/s}]}\n", srv.URL)
+	if err := os.WriteFile(file, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run := func(name string, latency time.Duration) string {
+		delay.Store(int64(latency))
+		out := filepath.Join(dir, name)
+		var stdout, stderr bytes.Buffer
+		if code := Main([]string{file, "--out", out}, &stdout, &stderr); code != exitOK {
+			t.Fatalf("run %s: exit %d\n%s\n%s", name, code, stdout.String(), stderr.String())
+		}
+		return onlyRun(t, out)
+	}
+	base, same, slower := run("base", 100*time.Millisecond), run("same", 100*time.Millisecond), run("slower20", 120*time.Millisecond)
+	compare := func(args ...string) (int, string) {
+		var stdout, stderr bytes.Buffer
+		code := cmdCompare(t.Context(), args, &stdout, &stderr)
+		return code, stdout.String() + stderr.String()
+	}
+	if code, out := compare(base, same); code != 0 || !strings.Contains(out, "No regression in 1 scenario.") || !strings.Contains(out, "Tested over repeats") {
+		t.Errorf("same server, 5 repeats a side: exit %d\n%s", code, out)
+	}
+	if code, out := compare(base, slower); code != 1 || !strings.Contains(out, "**regression**: p99 +") || !strings.Contains(out, "Tested over repeats") {
+		t.Errorf("20%% slower, 5 repeats a side: exit %d, want 1\n%s", code, out)
+	}
+}
