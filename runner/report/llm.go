@@ -3,6 +3,7 @@ package report
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -201,12 +202,17 @@ func bestGoodput(outcomes []result.Outcome) (result.Outcome, bool) {
 	return best, found
 }
 
-// goodputWhere says at what load o measured its goodput.
+// goodputWhere says at what load o measured its goodput, and the rate it sent
+// when that strays more than 5% from the rate asked (a short Poisson window).
 func goodputWhere(o result.Outcome) string {
+	where := loadLevel(o.Scenario, o.Load).Label
 	if c := o.Load.Capacity; c != nil {
-		return "search step " + rpsLabel(c.RPS)
+		where = "search step " + rpsLabel(c.RPS)
 	}
-	return loadLevel(o.Scenario, o.Load).Label
+	if l := o.Load; l.RequestedRPS > 0 && math.Abs(l.RateRPS-l.RequestedRPS) > 0.05*l.RequestedRPS {
+		where += ", which sent " + rpsLabel(l.RateRPS)
+	}
+	return where
 }
 
 // GoodputPerCPU states, for every configuration with goodput (slo.goodput) and a
@@ -253,7 +259,7 @@ func GoodputPerCPU(outcomes []result.Outcome, hostCPUs int) []Finding {
 		if !r.limited {
 			parts[i] = fmt.Sprintf("%s: %s with unlimited CPUs (at %s)", shortConfig(r.c), rpsLabel(g), goodputWhere(r.best))
 		} else {
-			parts[i] = fmt.Sprintf("%s: **%s per CPU** (%s at %s over %s)", shortConfig(r.c), rpsLabel(r.perCPU), rpsLabel(g), goodputWhere(r.best), cpusLabel(r.c.totalCPUs()))
+			parts[i] = fmt.Sprintf("%s: **%s per CPU** (%s over %s, at %s)", shortConfig(r.c), rpsLabel(r.perCPU), rpsLabel(g), cpusLabel(r.c.totalCPUs()), goodputWhere(r.best))
 			if hostCPUs > 0 && r.c.totalCPUs() > float64(hostCPUs) {
 				parts[i] += fmt.Sprintf(", %s per CPU of the host's %d it shares", rpsLabel(g/float64(hostCPUs)), hostCPUs)
 			}

@@ -147,25 +147,31 @@ func LeastConn(outcomes []result.Outcome) []Finding {
 }
 
 // kvPoint is one scenario's peak memory of a replica against the streams in
-// flight on a replica.
+// flight on a replica, and the replicas' memory limit (0: unlimited).
 type kvPoint struct {
 	streams float64
 	mem     float64
+	limit   int64
 	id      string
 }
 
 // kvPoints are the streaming scenarios at fixed rates with replica memory and
-// requests in flight measured, and at most kvErrorRate failed requests.
-func kvPoints(outcomes []result.Outcome) []kvPoint {
-	var out []kvPoint
+// requests in flight measured, and at most kvErrorRate failed requests; left
+// counts those left out for their failed requests.
+func kvPoints(outcomes []result.Outcome) (ps []kvPoint, left int) {
 	for _, o := range outcomes {
 		r := max(o.Scenario.Replicas, 1)
-		if !streamed(o) || !atFixedRate(o) || o.Resources.PeakMemBytes <= 0 || o.Load.PeakInFlight <= 0 || errorRate(o.Load) > kvErrorRate {
+		if !streamed(o) || !atFixedRate(o) || o.Resources.PeakMemBytes <= 0 || o.Load.PeakInFlight <= 0 {
 			continue
 		}
-		out = append(out, kvPoint{streams: math.Ceil(float64(o.Load.PeakInFlight) / float64(r)), mem: float64(o.Resources.PeakMemBytes), id: o.Scenario.ID})
+		if errorRate(o.Load) > kvErrorRate {
+			left++
+			continue
+		}
+		ps = append(ps, kvPoint{streams: math.Ceil(float64(o.Load.PeakInFlight) / float64(r)), mem: float64(o.Resources.PeakMemBytes),
+			limit: o.Scenario.MemoryBytes, id: o.Scenario.ID})
 	}
-	return out
+	return ps, left
 }
 
 // fitLine is the least-squares line y = a + b·x through the points, with its
@@ -197,11 +203,12 @@ func fitLine(ps []kvPoint) (a, b, r2 float64) {
 // kvStreams concurrent streams per replica need by that line: what the KV cache
 // and the rest of each stream cost, garbage included, as measured.
 func KVMemory(outcomes []result.Outcome) []Finding {
-	ps := kvPoints(outcomes)
+	ps, left := kvPoints(outcomes)
 	distinct := map[float64]bool{}
+	limits := map[int64]bool{}
 	ids := make([]string, len(ps))
 	for i, p := range ps {
-		distinct[p.streams] = true
+		distinct[p.streams], limits[p.limit] = true, true
 		ids[i] = p.id
 	}
 	if len(ps) < 3 || len(distinct) < 2 {
@@ -216,14 +223,21 @@ func KVMemory(outcomes []result.Outcome) []Finding {
 			"Peak memory of a replica did not grow with the streams in flight on it (%d scenarios, up to %.0f streams per replica at %s): the KV cache is not what sizes the memory limit here.",
 			len(ps), top.streams, bytesLabel(int64(top.mem)))}}
 	}
-	limits := make([]string, len(kvStreams))
+	need := make([]string, len(kvStreams))
 	for i, n := range kvStreams {
-		limits[i] = fmt.Sprintf("%d streams %s", n, bytesLabel(int64(math.Ceil(a+b*float64(n)))))
+		need[i] = fmt.Sprintf("%d streams %s", n, bytesLabel(int64(math.Ceil(a+b*float64(n)))))
 	}
-	text := fmt.Sprintf("Peak memory of a replica grew by **%s per concurrent stream** from %s (least squares over %d streaming scenarios at fixed rates with at most %s failed requests, R² %.2f; streams per replica are the load generator's peak in flight over the replicas). By that line a replica needs a memory limit of at least: %s. The most measured was %.0f streams per replica at %s (`%s`).",
-		bytesLabel(int64(math.Round(b))), bytesLabel(int64(math.Max(a, 0))), len(ps), pctLabel(kvErrorRate), r2, strings.Join(limits, ", "),
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "Peak memory of a replica grew by **%s per concurrent stream** from %s (least squares over %d streaming scenarios at fixed rates with at most %s failed requests, R² %.2f; streams per replica are the load generator's peak in flight over the replicas). By that line a replica needs a memory limit of at least: %s. The most measured was %.0f streams per replica at %s (`%s`).",
+		bytesLabel(int64(math.Round(b))), bytesLabel(int64(math.Max(a, 0))), len(ps), pctLabel(kvErrorRate), r2, strings.Join(need, ", "),
 		top.streams, bytesLabel(int64(top.mem)), top.id)
-	return []Finding{{Rule: RuleKVMemory, Text: text, Scenarios: ids}}
+	if lim := ps[0].limit; len(limits) == 1 && lim > 0 && float64(lim) > a {
+		fmt.Fprintf(&sb, " The replicas' limit of %s would hold about %.0f streams.", bytesLabel(lim), math.Floor((float64(lim)-a)/b))
+	}
+	if left > 0 {
+		fmt.Fprintf(&sb, " Left out: %s with more failed requests (requests turned away or timed out hold no cache).", plural(left, "scenario", "scenarios"))
+	}
+	return []Finding{{Rule: RuleKVMemory, Text: sb.String(), Scenarios: ids}}
 }
 
 // Cheapest names, at every fixed rate of the open model where scenarios were
