@@ -11,6 +11,7 @@ import (
 	"github.com/infergrid/runner/runner/platform/swarm"
 	"github.com/infergrid/runner/runner/render"
 	"github.com/infergrid/runner/runner/run"
+	"github.com/infergrid/runner/runner/spec"
 )
 
 func cmdRender(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -60,13 +61,8 @@ Examples:
 	var sw *render.Swarm
 	switch cmp.Or(*platformName, f.Platform) {
 	case "swarm":
-		sw = &render.Swarm{}
-		publish := ""
-		if f.Swarm != nil {
-			publish, sw.Constraints = f.Swarm.Publish, f.Swarm.Constraints
-		}
 		var err error
-		if sw.Publish, err = swarm.DecidePublish(publish); err != nil { // auto: ingress where IPVS is available
+		if sw, err = swarmRendering(f); err != nil {
 			fmt.Fprintf(stderr, "runner render: %v\n", err)
 			return exitUsage
 		}
@@ -93,4 +89,18 @@ Examples:
 	n := len(files)
 	fmt.Fprintf(stderr, "wrote %d compose file%s under %s (run %s)\n", n, plural(n), *out, *runID)
 	return exitOK
+}
+
+// swarmRendering is how f's stacks are rendered for a swarm that is not asked:
+// published as swarm.publish says (auto: ingress where IPVS is available here)
+// and placed by swarm.constraints.
+func swarmRendering(f *spec.File) (*render.Swarm, error) {
+	sw := &render.Swarm{}
+	publish := ""
+	if f.Swarm != nil {
+		publish, sw.Constraints = f.Swarm.Publish, f.Swarm.Constraints
+	}
+	var err error
+	sw.Publish, err = swarm.DecidePublish(publish)
+	return sw, err
 }
