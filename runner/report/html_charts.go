@@ -30,6 +30,10 @@ func htmlCharts(d *Data) map[string][]chart.Chart {
 		add(ps[0].path, LatencyChart(sc.Outcome.Load.Series))
 		add(ps[1].path, ThroughputChart(sc.Outcome.Load.Series))
 		add(ps[2].path, MemoryChart(sc.Samples, sc.Outcome.Scenario.MemoryBytes), CPUChart(sc.Samples, sc.Outcome.Scenario.CPUs))
+		if sc.Outcome.Load.Stream != nil {
+			add(ps[3].path, TTFTChart(sc.Outcome.Load.Series))
+			add(ps[4].path, TokensChart(sc.Outcome.Load.Series))
+		}
 	}
 	return out
 }
@@ -120,6 +124,30 @@ func LatencyChart(s []result.Second) chart.Chart {
 		p99.Points = append(p99.Points, chart.Point{X: float64(x.T), Y: msFloat(x.P99)})
 	}
 	ch.Series = []chart.Series{p50, p99}
+	return ch
+}
+
+// TTFTChart draws the time to first token, p50 and p99, per second of a
+// streaming load's measured window.
+func TTFTChart(s []result.Second) chart.Chart {
+	ch := chart.Chart{Title: "time to first token", XLabel: "seconds", YLabel: "ms"}
+	p50, p99 := chart.Series{Name: "TTFT p50"}, chart.Series{Name: "TTFT p99"}
+	for _, x := range s {
+		p50.Points = append(p50.Points, chart.Point{X: float64(x.T), Y: msFloat(x.TTFTP50)})
+		p99.Points = append(p99.Points, chart.Point{X: float64(x.T), Y: msFloat(x.TTFTP99)})
+	}
+	ch.Series = []chart.Series{p50, p99}
+	return ch
+}
+
+// TokensChart draws the output tokens that arrived in each second.
+func TokensChart(s []result.Second) chart.Chart {
+	ch := chart.Chart{Title: "output tokens per second", XLabel: "seconds", YLabel: "tokens/s"}
+	tok := chart.Series{Name: "tokens/s"}
+	for _, x := range s {
+		tok.Points = append(tok.Points, chart.Point{X: float64(x.T), Y: float64(x.Tokens)})
+	}
+	ch.Series = []chart.Series{tok}
 	return ch
 }
 
