@@ -45,8 +45,10 @@ func (st *Stack) startBalancer(ctx context.Context, cg *cgroupHost, bin string) 
 	if _, err := st.launch(cg, r, []string{bin}, env, s.BalancerCPUs, s.BalancerMemoryBytes); err != nil {
 		return err
 	}
+	st.mu.Lock() // Sample may read them meanwhile
 	st.replicas = append(st.replicas, r)
 	st.balancer = r
+	st.mu.Unlock()
 	st.eps = []platform.Endpoint{{Name: r.name, URL: fmt.Sprintf("http://127.0.0.1:%d", port)}}
 	exited := func(context.Context, int) (bool, string) {
 		select {

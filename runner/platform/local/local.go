@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -206,7 +207,8 @@ func (p *Platform) Up(ctx context.Context, s platform.Spec) (platform.Stack, err
 		}
 	}
 	fail := func(err error) (platform.Stack, error) {
-		return nil, platform.UpFailed(ctx, err, st.Down)
+		err = platform.UpFailed(ctx, err, st.Down)
+		return nil, &platform.UpError{Err: err, Events: st.Events()}
 	}
 	t0 := time.Now()
 	for i := range n {
@@ -218,6 +220,9 @@ func (p *Platform) Up(ctx context.Context, s platform.Spec) (platform.Stack, err
 		st.eps = append(st.eps, platform.Endpoint{Name: r.name, URL: fmt.Sprintf("http://127.0.0.1:%d", r.port)})
 	}
 	st.startTime = time.Since(t0)
+	if s.Started != nil {
+		s.Started(st) // sampled from now on, through the health wait
+	}
 	t1 := time.Now()
 	exited := func(_ context.Context, i int) (bool, string) {
 		r := st.replicas[i]
@@ -458,15 +463,20 @@ func (st *Stack) PIDs() []int {
 // whole tree: its main process and every process it started (the sum of their
 // CPU, RSS and threads; the cgroup holds them all). Network counters are not kept
 // per process and stay 0. An OOM kill of a process of the tree is an event.
+// Samples carry the replica or balancer role; Up hands the stack to
+// Spec.Started once every replica started, before the health wait.
 func (st *Stack) Sample(ctx context.Context) ([]result.Sample, error) {
 	now := time.Now()
 	tab, err := readProcTable("/proc")
 	if err != nil {
 		return nil, fmt.Errorf("cannot read the process table: %w", err)
 	}
+	st.mu.Lock()
+	replicas, balancer := slices.Clone(st.replicas), st.balancer
+	st.mu.Unlock()
 	var out []result.Sample
 	var errs []error
-	for _, r := range st.replicas {
+	for _, r := range replicas {
 		select {
 		case <-r.done:
 			continue
@@ -482,18 +492,17 @@ func (st *Stack) Sample(ctx context.Context) ([]result.Sample, error) {
 			continue
 		}
 		st.recordOOM(r, now, "out of memory: the kernel killed a process of the replica (cgroup memory limit)")
-		out = append(out, st.sample(r, now, tab.tree(pid, r.cgroupProcs())))
+		out = append(out, st.sample(r, r == balancer, now, tab.tree(pid, r.cgroupProcs())))
 	}
 	return out, errors.Join(errs...)
 }
 
-// sample sums the readings of r's processes.
-func (st *Stack) sample(r *replica, now time.Time, tree []procStat) result.Sample {
-	limit := st.spec.MemoryBytes
-	if r == st.balancer {
-		limit = st.spec.BalancerMemoryBytes
+// sample sums the readings of r's processes; balancer says r is the balancer.
+func (st *Stack) sample(r *replica, balancer bool, now time.Time, tree []procStat) result.Sample {
+	x := result.Sample{Time: now, Container: r.name, MemLimitBytes: st.spec.MemoryBytes, Role: result.RoleReplica}
+	if balancer {
+		x.MemLimitBytes, x.Role = st.spec.BalancerMemoryBytes, result.RoleBalancer
 	}
-	x := result.Sample{Time: now, Container: r.name, MemLimitBytes: limit}
 	var cpu time.Duration
 	for _, p := range tree {
 		cpu += p.CPU

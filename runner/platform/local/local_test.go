@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/infergrid/runner/runner/monitor"
 	"github.com/infergrid/runner/runner/platform"
 	"github.com/infergrid/runner/runner/result"
 )
@@ -300,6 +301,53 @@ func TestCgroupLimits(t *testing.T) {
 	}
 	if !oom || !die {
 		t.Errorf("events %+v: want an oom and a die with 137", st.Events())
+	}
+}
+
+// TestOOMBeforeHealthy: a replica that sits at its cgroup memory limit while
+// it starts, then is OOM-killed before it answers. Spec.Started hands over the
+// stack once its process runs, so its readings at the limit are taken before Up
+// fails, and the failure carries the OOM kill (an *UpError).
+func TestOOMBeforeHealthy(t *testing.T) {
+	p := newPlatform(t, Options{})
+	if cg, why := p.cgroups(); cg == nil {
+		t.Skipf("cgroups cannot be used here: %s", why)
+	}
+	s := spec(t, 1)
+	s.MemoryBytes, s.Env = 32<<20, map[string]string{"HOLD_AT_LIMIT": "2s"}
+	s.HealthTimeout = 30 * time.Second
+	var mu sync.Mutex
+	var samples []result.Sample
+	s.Started = func(st platform.Sampler) {
+		go func() {
+			for t.Context().Err() == nil {
+				x, err := st.Sample(t.Context())
+				mu.Lock()
+				samples = append(samples, x...)
+				mu.Unlock()
+				if len(x) == 0 && err == nil {
+					return // exited
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+		}()
+	}
+	_, err := p.Up(t.Context(), s)
+	var ue *platform.UpError
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "exited before becoming healthy") {
+		t.Fatalf("Up: %v; want an *UpError saying the replica exited", err)
+	}
+	if r := monitor.Summarize(nil, ue.Events, false); r.OOMKills != 1 {
+		t.Errorf("events %+v: want 1 OOM kill", ue.Events)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	ev := monitor.Limits(samples, ue.Events)
+	notes := monitor.LimitNotes(ev)
+	if len(samples) == 0 || samples[0].Role != result.RoleReplica || samples[0].MemLimitBytes != 32<<20 || len(notes) != 1 {
+		t.Errorf("samples %+v, events %+v: want the replica's readings at its limit before the OOM kill", samples, ev)
+	} else {
+		t.Logf("%d samples; %s", len(samples), notes[0])
 	}
 }
 

@@ -35,7 +35,6 @@ type Stack struct {
 
 	createdNetwork bool
 	watches        map[*node]*docker.Watch
-	samplers       map[*node]*docker.Sampler
 	replicas       []docker.Container // the tasks at Up, as containers: Name and IPs
 	balancer       string             // the balancer task's name; empty without one
 	eps            []platform.Endpoint
@@ -45,9 +44,17 @@ type Stack struct {
 
 	mu          sync.Mutex
 	extra       []result.Event // found otherwise than by the event streams
+	samplers    []nodeSampler  // from the tasks' convergence on; nil once down
+	started     bool           // Spec.Started was called
 	watchOver   bool
 	down        bool
 	networkGone bool
+}
+
+// nodeSampler samples tasks on one node.
+type nodeSampler struct {
+	n *node
+	s *docker.Sampler
 }
 
 var (
@@ -101,7 +108,9 @@ func (p *Platform) Up(ctx context.Context, s platform.Spec) (platform.Stack, err
 		st.watches[n] = n.dc.Watch(ctx, docker.Filter{docker.StackNamespace: st.name})
 	}
 	fail := func(err error) (platform.Stack, error) {
-		return nil, platform.UpFailed(ctx, dc.Lost(err, false), st.Down)
+		err = platform.UpFailed(ctx, dc.Lost(err, false), st.Down)
+		// Down recorded what the task states tell (OOM kills).
+		return nil, &platform.UpError{Err: err, Events: st.Events()}
 	}
 	st.deployed = time.Now()
 	if out, err := p.cli(ctx, "stack", "deploy", "--resolve-image", "never", "--compose-file", file, st.name); err != nil {
@@ -117,13 +126,14 @@ func (p *Platform) Up(ctx context.Context, s platform.Spec) (platform.Stack, err
 	if err != nil {
 		return fail(err)
 	}
+	st.sample(tasks, result.RoleReplica)
 	if err := st.checkLimits(ctx, app, s.CPUs, s.MemoryBytes); err != nil {
 		return fail(err)
 	}
 	for _, t := range tasks {
 		st.replicas = append(st.replicas, docker.Container{ID: t.ContainerID, Name: t.Name, IPs: t.IPs})
 	}
-	targets, watched, healthPaths, err := st.publishEndpoints(ctx, app, tasks, deadline)
+	watched, healthPaths, err := st.publishEndpoints(ctx, app, tasks, deadline)
 	if err != nil {
 		return fail(err)
 	}
@@ -133,50 +143,58 @@ func (p *Platform) Up(ctx context.Context, s platform.Spec) (platform.Stack, err
 		return fail(err)
 	}
 	st.healthyTime = time.Since(t1)
-	st.samplers = map[*node]*docker.Sampler{}
-	for n, ts := range targets {
-		st.samplers[n] = n.dc.NewSampler(ts)
-	}
 	return st, nil
 }
 
-// publishEndpoints finds where the stack answers: the balancer's port when it has
-// one (after its service converged within its limits), else every replica's. It
-// returns the containers to sample per node, the tasks whose end fails the health
-// wait, and the health paths to wait for, in order.
-func (st *Stack) publishEndpoints(ctx context.Context, app string, tasks []docker.Task, deadline time.Time) (targets map[*node][]docker.Target, watched []docker.Task, healthPaths []string, err error) {
-	s, p := st.spec, st.p
-	targets = map[*node][]docker.Target{}
-	addTargets := func(ts []docker.Task) {
-		for _, t := range ts {
-			if n := p.node(t.NodeID); n != nil && n.dc != nil {
-				targets[n] = append(targets[n], docker.Target{ID: t.ContainerID, Name: t.Name})
-			}
+// sample samples tasks, with role, on every node the runner reaches from now
+// on, and hands the stack to Spec.Started the first time.
+func (st *Stack) sample(tasks []docker.Task, role string) {
+	targets := map[*node][]docker.Target{}
+	for _, t := range tasks {
+		if n := st.p.node(t.NodeID); n != nil && n.dc != nil {
+			targets[n] = append(targets[n], docker.Target{ID: t.ContainerID, Name: t.Name, Role: role})
 		}
 	}
-	addTargets(tasks)
+	st.mu.Lock()
+	for n, ts := range targets {
+		st.samplers = append(st.samplers, nodeSampler{n: n, s: n.dc.NewSampler(ts)})
+	}
+	first := !st.started
+	st.started = true
+	st.mu.Unlock()
+	if first && st.spec.Started != nil {
+		st.spec.Started(st)
+	}
+}
+
+// publishEndpoints finds where the stack answers: the balancer's port when it has
+// one (after its service converged within its limits; it is sampled from then
+// on), else every replica's. It returns the tasks whose end fails the health
+// wait, and the health paths to wait for, in order.
+func (st *Stack) publishEndpoints(ctx context.Context, app string, tasks []docker.Task, deadline time.Time) (watched []docker.Task, healthPaths []string, err error) {
+	s := st.spec
 	watched = tasks // whose end fails the health wait
 	healthPaths = []string{s.Health}
 	if s.Balancer != "" {
 		svc := st.name + "_" + s.Balancer
 		bt, err := st.converge(ctx, svc, 1, s.BalancerPort, deadline)
 		if err != nil {
-			return nil, nil, nil, err
+			return nil, nil, err
 		}
+		st.sample(bt, result.RoleBalancer)
 		if err := st.checkLimits(ctx, svc, s.BalancerCPUs, s.BalancerMemoryBytes); err != nil {
-			return nil, nil, nil, err
+			return nil, nil, err
 		}
 		if st.eps, err = st.endpoints(ctx, svc, bt, s.BalancerPort); err != nil {
-			return nil, nil, nil, err
+			return nil, nil, err
 		}
 		st.balancer = bt[0].Name
-		addTargets(bt)
 		watched = append(slices.Clone(bt), tasks...)
 		healthPaths = []string{"/proxy/health?min=" + strconv.Itoa(len(tasks)), s.Health}
 	} else if st.eps, err = st.endpoints(ctx, app, tasks, s.Port); err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
-	return targets, watched, healthPaths, nil
+	return watched, healthPaths, nil
 }
 
 // waitHealthy waits until each of paths answers 2xx on every endpoint, in turn,
@@ -357,14 +375,20 @@ func (st *Stack) checkLimits(ctx context.Context, service string, cpus float64, 
 // Endpoints lists the tasks (or the balancer, or the routing mesh) in slot order.
 func (st *Stack) Endpoints() []platform.Endpoint { return st.eps }
 
-// Sample returns the latest stats of every task on a reachable node. A node
-// other than the manager whose daemon stops answering is marked lost, its tasks'
-// fate recorded as events, and the error names it (platform.ErrUnavailable).
+// Sample returns the latest stats of every task on a reachable node, each with
+// its role, from the moment the tasks converged (before the health wait) until
+// Down. A node other than the manager whose daemon stops answering is marked
+// lost, its tasks' fate recorded as events, and the error names it
+// (platform.ErrUnavailable).
 func (st *Stack) Sample(ctx context.Context) ([]result.Sample, error) {
+	st.mu.Lock()
+	samplers := slices.Clone(st.samplers)
+	st.mu.Unlock()
 	var out []result.Sample
 	var errs []error
-	for n, s := range st.samplers {
-		got, err := s.Sample(ctx)
+	for _, ns := range samplers {
+		n := ns.n
+		got, err := ns.s.Sample(ctx)
 		out = append(out, got...)
 		if err == nil {
 			continue
@@ -484,10 +508,13 @@ func (st *Stack) Down(ctx context.Context) error {
 	}
 	st.mu.Unlock()
 	dc := st.p.manager()
-	for _, s := range st.samplers {
-		s.Close()
-	}
+	st.mu.Lock()
+	samplers := st.samplers
 	st.samplers = nil
+	st.mu.Unlock()
+	for _, ns := range samplers {
+		ns.s.Close()
+	}
 	if !st.watchOver {
 		for n, w := range st.watches {
 			if err := w.Stop(ctx); err != nil && !st.p.isLost(n) {

@@ -14,6 +14,8 @@ import (
 	"log"
 	"net/http"
 	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -95,13 +97,13 @@ func main() {
 // and the kernel's charge batching makes it an OOM kill already), holds
 // that for d, then allocates until the OOM killer ends the process.
 func holdAtLimit(d time.Duration) {
-	limit, err := readCgroup("memory.max", "memory/memory.limit_in_bytes")
-	if err != nil || limit <= 0 || limit > 1<<40 {
-		log.Fatalf("testsvc: HOLD_AT_LIMIT needs a cgroup memory limit (read %d, %v)", limit, err)
+	g, limit, err := memCgroup()
+	if err != nil {
+		log.Fatalf("testsvc: HOLD_AT_LIMIT: %v", err)
 	}
 	const holdMargin = 0.02
 	for {
-		used, err := usage()
+		used, err := g.usage()
 		if err != nil {
 			log.Fatalf("testsvc: %v", err)
 		}
@@ -110,7 +112,7 @@ func holdAtLimit(d time.Duration) {
 		}
 		touch(min(64<<10, int(float64(limit)*(1-holdMargin))-int(used)+4096))
 	}
-	used, _ := usage()
+	used, _ := g.usage()
 	fmt.Fprintf(os.Stderr, "testsvc: at %d of %d bytes; holding for %s\n", used, limit, d)
 	time.Sleep(d)
 	for {
@@ -129,46 +131,77 @@ func touch(n int) {
 	mu.Unlock()
 }
 
-// usage is the cgroup's memory usage less its inactive file cache.
-func usage() (int64, error) {
-	used, err := readCgroup("memory.current", "memory/memory.usage_in_bytes")
-	if err != nil {
-		return 0, err
-	}
-	for _, f := range []string{"/sys/fs/cgroup/memory.stat", "/sys/fs/cgroup/memory/memory.stat"} {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			continue
-		}
-		stat := map[string]int64{}
-		for _, line := range strings.Split(string(data), "\n") {
-			k, v, _ := strings.Cut(line, " ")
-			stat[k], _ = strconv.ParseInt(v, 10, 64)
-		}
-		// docker stats' choice: the hierarchy's (v1), else the group's own (v2)
-		inactive, ok := stat["total_inactive_file"]
-		if !ok {
-			inactive = stat["inactive_file"]
-		}
-		if inactive < used {
-			used -= inactive
-		}
-		break
-	}
-	return used, nil
+// cgroup is a memory cgroup's folder, and its files' names in its version.
+type cgroup struct {
+	dir               string
+	limit, used, stat string
 }
 
-// readCgroup reads a number from the cgroup v2 file, else the v1 file.
-func readCgroup(v2, v1 string) (int64, error) {
-	data, err := os.ReadFile("/sys/fs/cgroup/" + v2)
-	if err != nil {
-		if data, err = os.ReadFile("/sys/fs/cgroup/" + v1); err != nil {
-			return 0, err
+// memCgroup finds the memory cgroup that limits this process: its own, as
+// /proc/self/cgroup names it (the local platform's), else the one mounted at
+// /sys/fs/cgroup (a container's), in cgroup v2 or v1.
+func memCgroup() (cgroup, int64, error) {
+	var dirs []string
+	data, _ := os.ReadFile("/proc/self/cgroup")
+	for _, line := range strings.Split(string(data), "\n") {
+		parts := strings.SplitN(line, ":", 3)
+		switch {
+		case len(parts) != 3:
+		case parts[1] == "":
+			dirs = append(dirs, "/sys/fs/cgroup"+parts[2])
+		case slices.Contains(strings.Split(parts[1], ","), "memory"):
+			dirs = append(dirs, "/sys/fs/cgroup/memory"+parts[2])
 		}
+	}
+	dirs = append(dirs, "/sys/fs/cgroup", "/sys/fs/cgroup/memory")
+	for _, dir := range dirs {
+		for _, g := range []cgroup{
+			{dir: dir, limit: "memory.max", used: "memory.current", stat: "memory.stat"},
+			{dir: dir, limit: "memory.limit_in_bytes", used: "memory.usage_in_bytes", stat: "memory.stat"},
+		} {
+			if limit, err := g.read(g.limit); err == nil && limit > 0 && limit < 1<<40 {
+				return g, limit, nil
+			}
+		}
+	}
+	return cgroup{}, 0, fmt.Errorf("no cgroup memory limit found in %v", dirs)
+}
+
+// read reads a number from one of g's files; "max" is 0.
+func (g cgroup) read(name string) (int64, error) {
+	data, err := os.ReadFile(filepath.Join(g.dir, name))
+	if err != nil {
+		return 0, err
 	}
 	s := strings.TrimSpace(string(data))
 	if s == "max" {
 		return 0, nil
 	}
 	return strconv.ParseInt(s, 10, 64)
+}
+
+// usage is the cgroup's memory usage less its inactive file cache, as docker
+// stats computes it: the hierarchy's (v1), else the group's own (v2).
+func (g cgroup) usage() (int64, error) {
+	used, err := g.read(g.used)
+	if err != nil {
+		return 0, err
+	}
+	data, err := os.ReadFile(filepath.Join(g.dir, g.stat))
+	if err != nil {
+		return used, nil
+	}
+	stat := map[string]int64{}
+	for _, line := range strings.Split(string(data), "\n") {
+		k, v, _ := strings.Cut(line, " ")
+		stat[k], _ = strconv.ParseInt(v, 10, 64)
+	}
+	inactive, ok := stat["total_inactive_file"]
+	if !ok {
+		inactive = stat["inactive_file"]
+	}
+	if inactive < used {
+		used -= inactive
+	}
+	return used, nil
 }
