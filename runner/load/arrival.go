@@ -29,12 +29,16 @@ const (
 // measured from its own intended send time.
 type randomRate struct {
 	rate, shape float64
-	seed        uint64
+	// slope makes the mean rate rate+slope·t (per second per second): a ramp,
+	// drawn by time rescaling (unit-mean gaps in the ramp's own clock, where
+	// Λ(t) = rate·t + slope·t²/2 hits are due by t).
+	slope float64
+	seed  uint64
 
 	mu  sync.Mutex
 	rng *rand.Rand
 	at  []time.Duration // due time of hit k
-	sum float64         // seconds, the due time of the last hit drawn
+	sum float64         // the hits due by the last hit drawn, Λ(its due time)
 }
 
 var _ vegeta.Pacer = (*randomRate)(nil)
@@ -53,18 +57,29 @@ func (p *randomRate) Pace(elapsed time.Duration, hits uint64) (time.Duration, bo
 	return 0, false
 }
 
-// Rate implements vegeta.Pacer: the mean rate.
-func (p *randomRate) Rate(time.Duration) float64 { return p.rate }
+// Rate implements vegeta.Pacer: the mean rate at elapsed.
+func (p *randomRate) Rate(elapsed time.Duration) float64 { return p.rate + p.slope*elapsed.Seconds() }
 
 // due returns the elapsed time at which hit k is meant to be sent.
 func (p *randomRate) due(k uint64) time.Duration {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for uint64(len(p.at)) <= k {
-		p.sum += p.gap()
-		p.at = append(p.at, time.Duration(p.sum*1e9))
+		p.sum += p.gap() * p.rate
+		p.at = append(p.at, p.inverse(p.sum))
 	}
 	return p.at[k]
+}
+
+// inverse is the time by which c hits are due: Λ⁻¹(c), in the form that is
+// stable for any slope (as linearRate's); never for a falling ramp that
+// reaches zero first.
+func (p *randomRate) inverse(c float64) time.Duration {
+	d := p.rate*p.rate + 2*p.slope*c
+	if d < 0 {
+		return math.MaxInt64
+	}
+	return time.Duration(2 * c / (p.rate + math.Sqrt(d)) * 1e9)
 }
 
 // hitsWithin is the number of hits the schedule makes due within the first du:
@@ -116,6 +131,13 @@ func gammaDraw(r *rand.Rand, shape float64) float64 {
 // newArrival returns the schedule of an arrival process at a constant mean rate.
 // A zero seed draws one; the seed used is returned for the report.
 func newArrival(kind string, perSecond, burstiness float64, seed uint64) (schedule, uint64) {
+	return newRampArrival(kind, perSecond, perSecond, time.Second, burstiness, seed)
+}
+
+// newRampArrival returns the schedule of an arrival process whose mean rate goes
+// linearly from `from` to `to` per second over `over`: Poisson or gamma gaps in
+// the ramp's own clock, or the metronome of linearRate.
+func newRampArrival(kind string, from, to float64, over time.Duration, burstiness float64, seed uint64) (schedule, uint64) {
 	switch kind {
 	case ArrivalPoisson, ArrivalGamma:
 		if seed == 0 {
@@ -125,8 +147,13 @@ func newArrival(kind string, perSecond, burstiness float64, seed uint64) (schedu
 		if kind == ArrivalGamma && burstiness > 0 {
 			shape = burstiness
 		}
-		return newRandomRate(perSecond, shape, seed), seed
-	default:
-		return newConstantRate(perSecond), 0
+		p := newRandomRate(from, shape, seed)
+		p.slope = (to - from) / over.Seconds()
+		return p, seed
+	case ArrivalConstant, "":
+		if from != to {
+			return newLinearRate(from, to, over), 0
+		}
 	}
+	return newConstantRate(from), 0
 }

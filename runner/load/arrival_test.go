@@ -132,3 +132,51 @@ func BenchmarkRandomRateDue(b *testing.B) {
 		k++
 	}
 }
+
+// A Poisson or gamma ramp is a renewal process in the ramp's own clock: the
+// hits due in each part of the ramp follow its rate (100/s to 300/s over 10s:
+// 750 in the first half, 1250 in the second, 2000 in all, each within 4
+// standard deviations for the seeds tried), and the gaps rescaled by the rate
+// at their time keep the process's coefficient of variation.
+func TestRampArrivalStatistics(t *testing.T) {
+	for _, tt := range []struct {
+		kind       string
+		burstiness float64
+		wantCV     float64
+	}{{ArrivalPoisson, 0, 1}, {ArrivalGamma, 0.5, math.Sqrt2}, {ArrivalConstant, 0, 0}} {
+		for _, seed := range []uint64{1, 42, 2026} {
+			s, _ := newRampArrival(tt.kind, 100, 300, 10*time.Second, tt.burstiness, seed)
+			count := func(from, to time.Duration) (n float64) {
+				for k := uint64(0); s.due(k) <= to; k++ {
+					if s.due(k) > from {
+						n++
+					}
+				}
+				return n
+			}
+			for _, w := range []struct {
+				from, to time.Duration
+				want     float64
+			}{{0, 5 * time.Second, 750}, {5 * time.Second, 10 * time.Second, 1250}, {0, 10 * time.Second, 2000}} {
+				got, tol := count(w.from, w.to), 4*math.Sqrt(w.want)*math.Max(tt.wantCV, 0.01)+1
+				if math.Abs(got-w.want) > tol {
+					t.Errorf("%s seed %d: %.0f hits due in %s..%s, want %.0f ± %.0f", tt.kind, seed, got, w.from, w.to, w.want, tol)
+				}
+			}
+			var sum, sq float64
+			const n = 1500
+			for k := uint64(1); k <= n; k++ {
+				g := (s.due(k) - s.due(k-1)).Seconds() * s.Rate(s.due(k-1))
+				sum += g
+				sq += g * g
+			}
+			mean := sum / n
+			if cv := math.Sqrt(sq/n-mean*mean) / mean; math.Abs(cv-tt.wantCV) > 0.12 {
+				t.Errorf("%s seed %d: rescaled gaps have CV %.3f, want %.3f", tt.kind, seed, cv, tt.wantCV)
+			}
+			if r := s.Rate(5 * time.Second); math.Abs(r-200) > 1e-9 {
+				t.Errorf("%s: Rate at 5s is %g, want 200", tt.kind, r)
+			}
+		}
+	}
+}

@@ -241,8 +241,8 @@ func (c Config) Validate() error {
 	}
 	switch c.Arrival {
 	case "", ArrivalConstant, ArrivalPoisson, ArrivalGamma:
-		if c.Arrival != "" && c.Arrival != ArrivalConstant && (c.closed() || c.ramp()) {
-			bad("arrival %s applies to a constant rate, not to users or a ramp", c.Arrival)
+		if c.Arrival != "" && c.Arrival != ArrivalConstant && c.closed() {
+			bad("arrival %s applies to an arrival rate (constant or a ramp), not to users", c.Arrival)
 		}
 	default:
 		bad("arrival %q: want %s, %s or %s", c.Arrival, ArrivalConstant, ArrivalPoisson, ArrivalGamma)

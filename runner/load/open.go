@@ -17,7 +17,7 @@ func (e *engine) runOpen() {
 	main, _ := newArrival(c.Arrival, c.Rate, c.Burstiness, c.ArrivalSeed)
 	warmRate := c.Rate
 	if c.ramp() {
-		main = newLinearRate(c.RampFrom, c.RampTo, c.Duration)
+		main, _ = newRampArrival(c.Arrival, c.RampFrom, c.RampTo, c.Duration, c.Burstiness, c.ArrivalSeed)
 		warmRate = c.RampFrom
 	}
 	w := newWorkers(e, uint64(e.maxConns()))

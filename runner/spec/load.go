@@ -704,9 +704,8 @@ func (d *decoder) validateArrival(p string, l *LoadEntry) {
 	if l.Arrival != "" && !oneOf(l.Arrival, Arrivals) {
 		d.errAt(p+".arrival", "%q: use constant, poisson or gamma (with burstiness)%s", l.Arrival, suggest(l.Arrival, Arrivals))
 	}
-	ramp := l.Rate != nil && l.Rate.Ramp()
-	if l.Arrival != "" && l.Arrival != "constant" && (d.has(p+".users") || ramp) {
-		d.errAt(p+".arrival", "arrival applies to a constant rate (rate: 20/s) or a capacity search, not to users or a ramp")
+	if l.Arrival != "" && l.Arrival != "constant" && d.has(p+".users") {
+		d.errAt(p+".arrival", "arrival applies to an arrival rate (rate: 20/s, a ramp or a capacity search), not to users")
 	}
 	if d.has(p + ".burstiness") {
 		switch {
