@@ -55,36 +55,10 @@ func WaitHealthy(ctx context.Context, eps []Endpoint, path string, timeout time.
 	}
 	defer client.CloseIdleConnections()
 
-	var mu sync.Mutex
-	healthy := make([]bool, len(eps))
-	last := make([]string, len(eps))
-	for i := range last {
-		last[i] = "no answer yet"
-	}
+	pr := newProbes(len(eps))
 	var wg sync.WaitGroup
 	for i, ep := range eps {
-		wg.Go(func() {
-			delay := 20 * time.Millisecond
-			for {
-				err := probe(ctx, client, ep.URL+path)
-				mu.Lock()
-				if err == nil {
-					healthy[i] = true
-				} else if ctx.Err() == nil {
-					last[i] = err.Error()
-				}
-				mu.Unlock()
-				if err == nil {
-					return
-				}
-				select {
-				case <-ctx.Done():
-					return
-				case <-time.After(delay):
-				}
-				delay = min(2*delay, 250*time.Millisecond)
-			}
-		})
+		wg.Go(func() { pr.poll(ctx, client, i, ep.URL+path) })
 	}
 	defer func() {
 		cancel() // stop the probes before waiting for them
@@ -94,24 +68,13 @@ func WaitHealthy(ctx context.Context, eps []Endpoint, path string, timeout time.
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		mu.Lock()
-		pending := -1
-		for i, ok := range healthy {
-			if !ok {
-				pending = i
-				break
-			}
-		}
-		mu.Unlock()
+		pending := pr.pending()
 		if pending < 0 {
 			return nil
 		}
 		if exited != nil {
 			for i := range eps {
-				mu.Lock()
-				ok := healthy[i]
-				mu.Unlock()
-				if ok {
+				if pr.ok(i) {
 					continue
 				}
 				if gone, how := exited(ctx, i); gone {
@@ -125,12 +88,74 @@ func WaitHealthy(ctx context.Context, eps []Endpoint, path string, timeout time.
 			if err := parent.Err(); err != nil {
 				return fmt.Errorf("waiting for health of %s: %w", eps[pending].Name, err)
 			}
-			mu.Lock()
-			defer mu.Unlock()
 			return &HealthError{Replica: eps[pending].Name,
-				Reason: fmt.Sprintf("no 2xx from %s%s within %s (last: %s)", eps[pending].URL, path, timeout, last[pending])}
+				Reason: fmt.Sprintf("no 2xx from %s%s within %s (last: %s)", eps[pending].URL, path, timeout, pr.last(pending))}
 		}
 	}
+}
+
+// probes is what WaitHealthy's pollers found, per endpoint.
+type probes struct {
+	mu      sync.Mutex
+	healthy []bool
+	lastErr []string
+}
+
+func newProbes(n int) *probes {
+	p := &probes{healthy: make([]bool, n), lastErr: make([]string, n)}
+	for i := range p.lastErr {
+		p.lastErr[i] = "no answer yet"
+	}
+	return p
+}
+
+// poll probes url until it answers 2xx or ctx ends, backing off from 20 ms to
+// 250 ms, and records what it found for endpoint i.
+func (p *probes) poll(ctx context.Context, client *http.Client, i int, url string) {
+	delay := 20 * time.Millisecond
+	for {
+		err := probe(ctx, client, url)
+		p.mu.Lock()
+		if err == nil {
+			p.healthy[i] = true
+		} else if ctx.Err() == nil {
+			p.lastErr[i] = err.Error()
+		}
+		p.mu.Unlock()
+		if err == nil {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, 250*time.Millisecond)
+	}
+}
+
+// pending is the first endpoint not healthy yet, or -1.
+func (p *probes) pending() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i, ok := range p.healthy {
+		if !ok {
+			return i
+		}
+	}
+	return -1
+}
+
+func (p *probes) ok(i int) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.healthy[i]
+}
+
+func (p *probes) last(i int) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.lastErr[i]
 }
 
 func probe(ctx context.Context, c *http.Client, url string) error {
