@@ -26,6 +26,10 @@ func (s *Server) Observe(ev run.Event) {
 			}
 		case run.KindSample:
 			st.samples(ev.K, ev.Scenario, ev.Samples)
+		case run.KindContainer:
+			if ev.Container != nil {
+				st.container(ev.Time, ev.Scenario, *ev.Container)
+			}
 		case run.KindFailure:
 			st.fail(ev.Time, ev.Scenario, ev.Err)
 		case run.KindResult:

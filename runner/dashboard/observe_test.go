@@ -137,6 +137,36 @@ func TestObserveStreaming(t *testing.T) {
 	}
 }
 
+// TestObserveContainerEvents: an OOM kill is shown as it happens, and the
+// scenario's result does not count it a second time.
+func TestObserveContainerEvents(t *testing.T) {
+	evs := fakeRun(time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC))
+	s := New([]result.Scenario{{ID: "a-r2", Replicas: 2, MemoryBytes: 256 << 20}, {ID: "b-r1", Replicas: 1}})
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(srv.Close)
+	st := openStream(t, srv.URL)
+	st.next("state")
+	oom := result.Event{Time: evs[9].Time, Container: "demo-a-1", Kind: result.EventOOM, AtLimit: 12 * time.Second}
+	for i, ev := range evs {
+		ev.Run, ev.N = "demo-1", 2
+		s.Observe(ev)
+		if i == 9 { // during a's load
+			s.Observe(run.Event{Kind: run.KindContainer, Run: "demo-1", N: 2, K: 1, Scenario: "a-r2", Time: oom.Time, Container: &oom})
+			f := st.next("state")
+			for !strings.Contains(string(f.Failures), "OOM kill of demo-a-1, after 12s at its memory limit") {
+				f = st.next("state")
+			}
+		}
+	}
+	f := st.next("state")
+	for f.Head == "" || !strings.Contains(string(f.Head), "finished") {
+		f = st.next("state")
+	}
+	if strings.Contains(string(f.Failures), "1 OOM kill at a memory limit") || strings.Count(string(f.Failures), "OOM kill") != 1 {
+		t.Errorf("the OOM kill is not shown exactly once:\n%s", f.Failures)
+	}
+}
+
 // TestReportLink serves report.html once the runner names it, and nothing else.
 func TestReportLink(t *testing.T) {
 	s := New(nil)

@@ -5,6 +5,7 @@ import (
 
 	"github.com/infergrid/runner/runner/load"
 	"github.com/infergrid/runner/runner/result"
+	"github.com/infergrid/runner/runner/run"
 )
 
 // Scenario statuses shown in the grid besides the phases of a running one.
@@ -69,7 +70,12 @@ type state struct {
 	EndErr   string
 	Report   string // path of report.html once written
 	Updated  time.Time
+	// told counts the OOM kills and restarts shown as they happened, per
+	// scenario, so that its result does not repeat them.
+	told map[string]*counts
 }
+
+type counts struct{ oom, restarts int }
 
 // maxTicks bounds a live series (an hour of one reading a second).
 const maxTicks = 3600
@@ -167,8 +173,33 @@ func (s *state) median(k int, o result.Outcome) {
 	}
 }
 
-// result records scenario k's outcome (or one repeat's); its OOM kills and restarts are failures
-// too when no earlier event named them.
+// container shows a container's event as it happens when it is notable (an OOM
+// kill, a restart, a failed health check, memory at its limit, a crash).
+func (s *state) container(at time.Time, id string, ev result.Event) {
+	text := run.Notable(ev)
+	if text == "" {
+		return
+	}
+	s.fail(at, id, text)
+	if s.told == nil {
+		s.told = map[string]*counts{}
+	}
+	c := s.told[id]
+	if c == nil {
+		c = &counts{}
+		s.told[id] = c
+	}
+	switch ev.Kind {
+	case result.EventOOM:
+		c.oom++
+	case result.EventRestart:
+		c.restarts++
+	}
+}
+
+// result records scenario k's outcome (or one repeat's); its OOM kills and
+// restarts are failures too when no event named them as they happened
+// (compose finds some only at teardown).
 func (s *state) result(at time.Time, k int, o result.Outcome, eta time.Duration) {
 	r := s.row(k, o.Scenario.ID)
 	if r == nil {
@@ -176,10 +207,15 @@ func (s *state) result(at time.Time, k int, o result.Outcome, eta time.Duration)
 	}
 	r.Status, r.Outcome = o.Status, &o
 	s.ETA = eta
-	if n := o.Resources.OOMKills; n > 0 {
+	var told counts
+	if c := s.told[o.Scenario.ID]; c != nil {
+		told = *c
+		delete(s.told, o.Scenario.ID) // the next repeat counts afresh
+	}
+	if n := o.Resources.OOMKills - told.oom; n > 0 {
 		s.fail(at, o.Scenario.ID, plural(n, "OOM kill", "OOM kills")+" at a memory limit of "+limitText(o.Scenario.MemoryBytes))
 	}
-	if n := o.Resources.Restarts; n > 0 {
+	if n := o.Resources.Restarts - told.restarts; n > 0 {
 		s.fail(at, o.Scenario.ID, plural(n, "container restart", "container restarts"))
 	}
 }

@@ -27,6 +27,11 @@ const (
 	// KindSample carries one telemetry reading: the Samples of every container
 	// of the stack at one instant.
 	KindSample Kind = "sample"
+	// KindContainer is something that happened to a container of the stack
+	// (an OOM kill, a restart, an exit, a failed health check, memory at its
+	// limit) as the platform saw it: Container is set. It comes with the
+	// telemetry, about once a sampling interval, each event once.
+	KindContainer Kind = "container"
 	// KindFailure says scenario K failed: Err says why. A KindResult follows.
 	KindFailure Kind = "failure"
 	// KindResult is scenario K's outcome, as written to its outcome.json (a
@@ -84,6 +89,8 @@ type Event struct {
 	StepN int                  `json:"step_n,omitempty"`
 	// Samples is one telemetry reading of every container (KindSample).
 	Samples []result.Sample `json:"samples,omitempty"`
+	// Container is a container's event (KindContainer).
+	Container *result.Event `json:"container,omitempty"`
 	// Outcome is the finished scenario's outcome, or the finished repeat's (KindResult).
 	Outcome *result.Outcome `json:"outcome,omitempty"`
 	// Median is a repeated scenario's outcome over the repeats finished so far

@@ -1,6 +1,7 @@
 package run
 
 import (
+	"context"
 	"errors"
 	"path/filepath"
 	"slices"
@@ -54,7 +55,11 @@ func TestExecuteEvents(t *testing.T) {
 	if i := slices.Index(kinds, "a sample"); i < up || i > down {
 		t.Errorf("events %s: want a sample of a between its up and down phases", strings.Join(kinds, ", "))
 	}
-	kinds = slices.DeleteFunc(kinds, func(k string) bool { return k == "a sample" })
+	// The stack's events come with the samples, each once: a's one event.
+	if n := len(slices.DeleteFunc(slices.Clone(kinds), func(k string) bool { return k != "a container" })); n != 1 {
+		t.Errorf("events %s: want a's one container event once, got %d", strings.Join(kinds, ", "), n)
+	}
+	kinds = slices.DeleteFunc(kinds, func(k string) bool { return k == "a sample" || k == "a container" })
 	if strings.Join(kinds, ", ") != strings.Join(want, ", ") {
 		t.Errorf("events\n%s\nwant\n%s", strings.Join(kinds, ", "), strings.Join(want, ", "))
 	}
@@ -86,6 +91,49 @@ func TestExecuteEvents(t *testing.T) {
 		t.Errorf("stream passed %d events (%d dropped), the observer saw %d", len(streamed), s.Dropped(), len(got))
 	}
 }
+
+// TestWatcherEmitsEachEventOnce: the events of a stack are emitted as they
+// appear, each once however often the stack is sampled; Notable tells the
+// ones worth a line.
+func TestWatcherEmitsEachEventOnce(t *testing.T) {
+	var got []result.Event
+	w := &watcher{ctx: t.Context(), emit: func(e Event) {
+		if e.Kind == KindContainer {
+			got = append(got, *e.Container)
+		}
+	}}
+	t0 := time.Now()
+	st := &eventStack{evs: []result.Event{{Time: t0, Container: "a-1", Kind: result.EventStart}}}
+	w.newEvents(st)
+	w.newEvents(st)
+	st.evs = append(st.evs, result.Event{Time: t0.Add(time.Second), Container: "a-1", Kind: result.EventOOM, AtLimit: 98 * time.Second})
+	w.newEvents(st)
+	w.newEvents(st)
+	if len(got) != 2 || got[0].Kind != result.EventStart || got[1].Kind != result.EventOOM {
+		t.Fatalf("emitted %+v, want the start then the OOM kill, once each", got)
+	}
+	code := func(c int) *int { return &c }
+	for _, tt := range []struct {
+		ev   result.Event
+		want string
+	}{
+		{got[1], "OOM kill of a-1, after 1m38s at its memory limit"},
+		{result.Event{Kind: result.EventRestart, Container: "db", Role: result.RoleSide}, "side service db restarted"},
+		{result.Event{Kind: result.EventDie, Container: "a-1", ExitCode: code(2)}, "a-1 exited with code 2"},
+		{result.Event{Kind: result.EventDie, Container: "a-1", ExitCode: code(143)}, ""},
+		{got[0], ""},
+	} {
+		if s := Notable(tt.ev); s != tt.want {
+			t.Errorf("Notable(%+v) = %q, want %q", tt.ev, s, tt.want)
+		}
+	}
+}
+
+// eventStack is a sampler whose stack has events.
+type eventStack struct{ evs []result.Event }
+
+func (s *eventStack) Sample(context.Context) ([]result.Sample, error) { return nil, nil }
+func (s *eventStack) Events() []result.Event                          { return slices.Clone(s.evs) }
 
 func TestStreamDropsForSlowSubscribers(t *testing.T) {
 	var s Stream

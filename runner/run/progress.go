@@ -30,6 +30,10 @@ func (p *printer) observe(e Event) {
 		p.Status(e.Line)
 	case KindStep:
 		p.Status(e.Line + "\n")
+	case KindContainer:
+		if text := Notable(*e.Container); text != "" {
+			p.Status(text + "\n")
+		}
 	case KindResult:
 		p.Done(e.K, e.N, label(e), *e.Outcome, e.ETA)
 	}

@@ -333,6 +333,7 @@ type watcher struct {
 
 	once   sync.Once
 	series monitor.Series
+	seen   map[string]bool // events emitted, by time, container, kind and message (run's goroutine only)
 }
 
 // startWatch creates dir/stats.csv; the sampling starts with the first use.
@@ -381,6 +382,7 @@ func (w *watcher) run() {
 		if len(x) > 0 && w.ctx.Err() == nil {
 			w.emit(Event{Kind: KindSample, Samples: x})
 		}
+		w.newEvents(s)
 		return x, err
 	})
 	series, err := monitor.Run(w.ctx, sample, w.interval, w.stats)
@@ -388,6 +390,25 @@ func (w *watcher) run() {
 		series.Errors = append(series.Errors, result.Event{Time: time.Now(), Kind: result.EventPlatform, Message: err.Error()})
 	}
 	w.done <- series
+}
+
+// newEvents emits, once each, the events of the stack behind s (a platform's
+// Stack has them) that were not emitted yet.
+func (w *watcher) newEvents(s platform.Sampler) {
+	es, ok := s.(interface{ Events() []result.Event })
+	if !ok || w.ctx.Err() != nil {
+		return
+	}
+	if w.seen == nil {
+		w.seen = map[string]bool{}
+	}
+	for _, ev := range es.Events() {
+		key := fmt.Sprintf("%d %s %s %s", ev.Time.UnixNano(), ev.Container, ev.Kind, ev.Message)
+		if !w.seen[key] {
+			w.seen[key] = true
+			w.emit(Event{Kind: KindContainer, Container: &ev})
+		}
+	}
 }
 
 // stop ends the sampling and returns what it collected; it can be called again.
