@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -17,7 +16,6 @@ import (
 	"github.com/infergrid/runner/runner/platform"
 	"github.com/infergrid/runner/runner/platform/platforms"
 	"github.com/infergrid/runner/runner/platform/swarm"
-	"github.com/infergrid/runner/runner/preflight"
 	"github.com/infergrid/runner/runner/render"
 	"github.com/infergrid/runner/runner/report"
 	"github.com/infergrid/runner/runner/result"
@@ -151,69 +149,28 @@ func checkRepeatFlag(fs *flag.FlagSet, n int) error {
 
 // selectRun loads the file of a run, picks its platform and scenarios, and
 // refuses (exit 2) what cannot run on it or does not fit this host.
-func selectRun(o runOptions, stderr io.Writer) (f *spec.File, name string, scenarios []spec.Scenario, host preflight.Host, code int) {
-	f, code = loadFile(o.file, stderr)
+func selectRun(o runOptions, stderr io.Writer) (*spec.File, run.Choice, int) {
+	f, code := loadFile(o.file, stderr)
 	if code != exitOK {
-		return nil, "", nil, host, code
+		return nil, run.Choice{}, code
 	}
-	name = f.Platform
-	if o.platform != "" {
-		name = o.platform
+	c, err := run.Choose(f, o.file, run.ChoiceOptions{Platform: o.platform, Only: o.only, Repeat: o.repeat, AllowOvercommit: o.allowOvercommit})
+	for _, w := range c.Warnings {
+		fmt.Fprintf(stderr, "runner run: %s\n", w)
 	}
-	if name == "external" && f.Platform != "external" {
-		fmt.Fprintf(stderr, "runner run: --platform external needs a file with targets (platform: external); %s starts its own service\n", o.file)
-		return nil, "", nil, host, exitUsage
-	}
-	if name != "external" && f.Platform == "external" {
-		fmt.Fprintf(stderr, "runner run: %s lists external targets; it cannot run on platform %s\n", o.file, name)
-		return nil, "", nil, host, exitUsage
-	}
-	if err := f.CheckPlatform(name); err != nil {
-		fmt.Fprintf(stderr, "runner run: --platform %s: %v\n", name, err)
-		return nil, "", nil, host, exitUsage
-	}
-	scenarios, err := run.Select(f.Scenarios(), o.only)
 	if err != nil {
 		fmt.Fprintf(stderr, "runner run: %v\n", err)
-		return nil, "", nil, host, exitUsage
+		return nil, c, exitUsage
 	}
-	if o.repeat > 0 {
-		_ = spec.SetRepeat(scenarios, o.repeat) // checked with the flags
-	}
-	if name == "swarm" {
-		for _, s := range scenarios {
-			if s.CPUSet != "" {
-				fmt.Fprintf(stderr, "runner run: scenario %s pins CPUs (cpuset %s), which a swarm cannot do; remove cpuset or run it on compose\n", s.ID, s.CPUSet)
-				return nil, "", nil, host, exitUsage
-			}
-		}
-	}
-	plan := make([]result.Scenario, len(scenarios))
-	for i, s := range scenarios {
-		plan[i] = s.Result()
-	}
-
-	// Preflight: refuse a grid that does not fit before anything starts.
-	host, err = preflight.ReadHost()
-	if err != nil {
-		fmt.Fprintf(stderr, "runner run: warning: %v; memory fit not checked\n", err)
-	}
-	problems := preflight.Check(host, plan, preflight.Options{AllowOvercommit: o.allowOvercommit})
-	for _, p := range problems.Warnings() {
-		fmt.Fprintf(stderr, "runner run: %s\n", p)
-	}
-	if err := problems.Err(); err != nil {
-		fmt.Fprintf(stderr, "runner run: %v\nNothing was started. Use --allow-overcommit to run anyway, or --only to pick the scenarios that fit.\n", err)
-		return nil, "", nil, host, exitUsage
-	}
-	return f, name, scenarios, host, exitOK
+	return f, c, exitOK
 }
 
 func runFile(ctx context.Context, o runOptions, stdout, stderr io.Writer) int {
-	f, name, scenarios, host, code := selectRun(o, stderr)
+	f, choice, code := selectRun(o, stderr)
 	if code != exitOK {
 		return code
 	}
+	name, scenarios, host := choice.Platform, choice.Scenarios, choice.Host
 	if o.dryRun {
 		run.DryRun(stdout, f, scenarios, name, o.file, o.out)
 		return exitOK
@@ -352,45 +309,12 @@ func openPlatform(ctx context.Context, f *spec.File, name string, o runOptions, 
 
 // exitStatus prints the end of the run and maps it to the exit code.
 func exitStatus(ctx context.Context, ran result.Run, runErr error, o runOptions, stdout, stderr io.Writer) int {
-	var failed, missed int
-	var lost *run.LostError
-	for _, sc := range ran.Scenarios {
-		switch {
-		case sc.Status == result.StatusFailed:
-			failed++
-		case sc.SLOPass != nil && !*sc.SLOPass:
-			missed++
-		}
+	ending, advice, verdict := run.End(ran, runErr, run.EndOptions{File: o.file, Out: o.out, Interrupted: ctx.Err() != nil, IgnoreSLO: o.ignoreSLO})
+	if advice != "" {
+		fmt.Fprintf(stderr, "runner run: %s\n", advice)
 	}
-	switch {
-	case ctx.Err() != nil:
-		fmt.Fprintf(stderr, "runner run: interrupted; the stack was torn down and finished scenarios are kept: resume with\n  runner run %s --resume=%s\n", o.file, filepath.Join(o.out, ran.ID))
-		return exitInterrupted
-	case errors.As(runErr, &lost):
-		fmt.Fprintf(stderr, "runner run: %v\n", runErr)
-		dir := filepath.Join(o.out, ran.ID)
-		what := "the platform " + ran.Platform
-		if ran.Platform == "compose" || ran.Platform == "swarm" {
-			what = "the Docker daemon"
-		}
-		fmt.Fprintf(stderr, "The run stopped at scenario %d of %d because %s stopped answering; no later scenario was started. The scenarios finished before, the results so far and the report are kept in %s.\n", lost.K, lost.N, what, dir)
-		if lost.StackLeft {
-			fmt.Fprintf(stderr, "The stack of %s may still be running. Once %s answers again, remove it with\n  runner clean --run %s\n", lost.Scenario, what, ran.ID)
-		} else {
-			fmt.Fprintf(stderr, "The stack of %s was removed.\n", lost.Scenario)
-		}
-		fmt.Fprintf(stderr, "Then finish the run with\n  runner run %s --resume=%s\n", o.file, dir)
-		return exitPlatform
-	case runErr != nil:
-		fmt.Fprintf(stderr, "runner run: %v\n", runErr)
-		if errors.Is(runErr, platform.ErrUnavailable) {
-			fmt.Fprintln(stderr, "Is the Docker daemon running? `--platform local` runs without Docker.")
-		}
-		return exitPlatform
+	if verdict != "" {
+		fmt.Fprintln(stdout, verdict)
 	}
-	fmt.Fprintln(stdout, run.Verdict(ran, o.ignoreSLO))
-	if failed+missed > 0 && !o.ignoreSLO {
-		return exitSLO
-	}
-	return exitOK
+	return map[run.Ending]int{run.EndedOK: exitOK, run.EndedMissed: exitSLO, run.EndedPlatform: exitPlatform, run.EndedInterrupted: exitInterrupted}[ending]
 }
