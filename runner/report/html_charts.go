@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"math"
 	"slices"
+	"time"
 
 	"github.com/infergrid/runner/runner/chart"
 	"github.com/infergrid/runner/runner/result"
@@ -117,24 +118,24 @@ func capacityChart(bl *block) chart.Chart {
 
 // LatencyChart draws p50 and p99 latency per second of a measured window.
 func LatencyChart(s []result.Second) chart.Chart {
-	ch := chart.Chart{Title: "latency", XLabel: "seconds", YLabel: "ms"}
-	p50, p99 := chart.Series{Name: "p50"}, chart.Series{Name: "p99"}
-	for _, x := range s {
-		p50.Points = append(p50.Points, chart.Point{X: float64(x.T), Y: msFloat(x.P50)})
-		p99.Points = append(p99.Points, chart.Point{X: float64(x.T), Y: msFloat(x.P99)})
-	}
-	ch.Series = []chart.Series{p50, p99}
-	return ch
+	return percentileChart("latency", "", s, func(x result.Second) (time.Duration, time.Duration) { return x.P50, x.P99 })
 }
 
 // TTFTChart draws the time to first token, p50 and p99, per second of a
 // streaming load's measured window.
 func TTFTChart(s []result.Second) chart.Chart {
-	ch := chart.Chart{Title: "time to first token", XLabel: "seconds", YLabel: "ms"}
-	p50, p99 := chart.Series{Name: "TTFT p50"}, chart.Series{Name: "TTFT p99"}
+	return percentileChart("time to first token", "TTFT ", s, func(x result.Second) (time.Duration, time.Duration) { return x.TTFTP50, x.TTFTP99 })
+}
+
+// percentileChart draws the p50 and p99 that get reads of each second, in ms;
+// prefix starts the series' names.
+func percentileChart(title, prefix string, s []result.Second, get func(result.Second) (p50, p99 time.Duration)) chart.Chart {
+	ch := chart.Chart{Title: title, XLabel: "seconds", YLabel: "ms"}
+	p50, p99 := chart.Series{Name: prefix + "p50"}, chart.Series{Name: prefix + "p99"}
 	for _, x := range s {
-		p50.Points = append(p50.Points, chart.Point{X: float64(x.T), Y: msFloat(x.TTFTP50)})
-		p99.Points = append(p99.Points, chart.Point{X: float64(x.T), Y: msFloat(x.TTFTP99)})
+		a, b := get(x)
+		p50.Points = append(p50.Points, chart.Point{X: float64(x.T), Y: msFloat(a)})
+		p99.Points = append(p99.Points, chart.Point{X: float64(x.T), Y: msFloat(b)})
 	}
 	ch.Series = []chart.Series{p50, p99}
 	return ch
