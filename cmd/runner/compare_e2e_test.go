@@ -24,53 +24,21 @@ func TestCompareEndToEnd(t *testing.T) {
 	if os.Getenv("RUNNER_TEST_NOISE") != "1" {
 		t.Skip("asserts on latencies measured on this machine; set RUNNER_TEST_NOISE=1 on a quiet machine (on a shared one, another job can make a run's p99 of a 100ms server 5s)")
 	}
-	var delay atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		time.Sleep(time.Duration(delay.Load()))
-		fmt.Fprintln(w, "ok")
-	}))
-	defer srv.Close()
-	dir := t.TempDir()
-	file := filepath.Join(dir, "known.yaml")
-	yaml := fmt.Sprintf(`name: known
-platform: external
-targets: [%s]
-defaults: {duration: 6s, warmup: 500ms}
-grid:
-  - name: steady
-    load: [{rate: 150/s}]
-`, srv.URL)
-	if err := os.WriteFile(file, []byte(yaml), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	run := func(name string, latency time.Duration) string {
-		delay.Store(int64(latency))
-		out := filepath.Join(dir, name)
-		var stdout, stderr bytes.Buffer
-		if code := Main([]string{file, "--out", out}, &stdout, &stderr); code != exitOK {
-			t.Fatalf("run %s: exit %d\n%s\n%s", name, code, stdout.String(), stderr.String())
-		}
-		return onlyRun(t, out)
-	}
+	run := knownLatency(t, "{duration: 6s, warmup: 500ms}")
 	base := run("base", 100*time.Millisecond)
 	same := []string{run("same1", 100*time.Millisecond), run("same2", 100*time.Millisecond)}
 	slower := run("slower20", 120*time.Millisecond)
 	slight := run("slower3", 103*time.Millisecond)
 
-	compare := func(args ...string) (int, string) {
-		var stdout, stderr bytes.Buffer
-		code := cmdCompare(t.Context(), args, &stdout, &stderr)
-		return code, stdout.String() + stderr.String()
-	}
 	for i, s := range same {
-		if code, out := compare(base, s); code != 0 || !strings.Contains(out, "No regression in 1 scenario.") {
+		if code, out := compareRuns(t, base, s); code != 0 || !strings.Contains(out, "No regression in 1 scenario.") {
 			t.Errorf("same server, trial %d: exit %d\n%s", i+1, code, out)
 		}
 	}
-	if code, out := compare(base, slower); code != 1 || !strings.Contains(out, "**regression**: p99 +") || !strings.Contains(out, "**One repeat**") {
+	if code, out := compareRuns(t, base, slower); code != 1 || !strings.Contains(out, "**regression**: p99 +") || !strings.Contains(out, "**One repeat**") {
 		t.Errorf("20%% slower: exit %d, want 1\n%s", code, out)
 	}
-	if code, out := compare(base, slight, "--max-p99-increase", "10%"); code != 0 || strings.Contains(out, "**regression**") {
+	if code, out := compareRuns(t, base, slight, "--max-p99-increase", "10%"); code != 0 || strings.Contains(out, "**regression**") {
 		t.Errorf("3%% slower with a 10%% threshold: exit %d, want 0\n%s", code, out)
 	}
 
@@ -92,19 +60,35 @@ func TestCompareRepeatsEndToEnd(t *testing.T) {
 	if os.Getenv("RUNNER_TEST_NOISE") != "1" {
 		t.Skip("asserts on latencies measured on this machine; set RUNNER_TEST_NOISE=1 on a quiet machine")
 	}
+	run := knownLatency(t, "{duration: 3s, warmup: 500ms, repeat: 5}")
+	base, same, slower := run("base", 100*time.Millisecond), run("same", 100*time.Millisecond), run("slower20", 120*time.Millisecond)
+	if code, out := compareRuns(t, base, same); code != 0 || !strings.Contains(out, "No regression in 1 scenario.") || !strings.Contains(out, "Tested over repeats") {
+		t.Errorf("same server, 5 repeats a side: exit %d\n%s", code, out)
+	}
+	if code, out := compareRuns(t, base, slower); code != 1 || !strings.Contains(out, "**regression**: p99 +") || !strings.Contains(out, "Tested over repeats") {
+		t.Errorf("20%% slower, 5 repeats a side: exit %d, want 1\n%s", code, out)
+	}
+}
+
+// knownLatency starts a loopback server whose latency a test sets, and returns
+// a function that runs a file of one scenario against it at 150/s with the
+// given defaults, the server answering after latency, and returns the run
+// directory.
+func knownLatency(t *testing.T, defaults string) func(name string, latency time.Duration) string {
+	t.Helper()
 	var delay atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		time.Sleep(time.Duration(delay.Load()))
 		fmt.Fprintln(w, "ok")
 	}))
-	defer srv.Close()
+	t.Cleanup(srv.Close)
 	dir := t.TempDir()
 	file := filepath.Join(dir, "known.yaml")
-	yaml := fmt.Sprintf("name: known\nplatform: external\ntargets: [%s]\ndefaults: {duration: 3s, warmup: 500ms, repeat: 5}\ngrid:\n  - {name: steady, load: [{rate: 150/s}]}\n", srv.URL)
+	yaml := fmt.Sprintf("name: known\nplatform: external\ntargets: [%s]\ndefaults: %s\ngrid:\n  - {name: steady, load: [{rate: 150/s}]}\n", srv.URL, defaults)
 	if err := os.WriteFile(file, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	run := func(name string, latency time.Duration) string {
+	return func(name string, latency time.Duration) string {
 		delay.Store(int64(latency))
 		out := filepath.Join(dir, name)
 		var stdout, stderr bytes.Buffer
@@ -113,16 +97,11 @@ func TestCompareRepeatsEndToEnd(t *testing.T) {
 		}
 		return onlyRun(t, out)
 	}
-	base, same, slower := run("base", 100*time.Millisecond), run("same", 100*time.Millisecond), run("slower20", 120*time.Millisecond)
-	compare := func(args ...string) (int, string) {
-		var stdout, stderr bytes.Buffer
-		code := cmdCompare(t.Context(), args, &stdout, &stderr)
-		return code, stdout.String() + stderr.String()
-	}
-	if code, out := compare(base, same); code != 0 || !strings.Contains(out, "No regression in 1 scenario.") || !strings.Contains(out, "Tested over repeats") {
-		t.Errorf("same server, 5 repeats a side: exit %d\n%s", code, out)
-	}
-	if code, out := compare(base, slower); code != 1 || !strings.Contains(out, "**regression**: p99 +") || !strings.Contains(out, "Tested over repeats") {
-		t.Errorf("20%% slower, 5 repeats a side: exit %d, want 1\n%s", code, out)
-	}
+}
+
+// compareRuns is runner compare with args: its exit code and its output.
+func compareRuns(t *testing.T, args ...string) (int, string) {
+	var stdout, stderr bytes.Buffer
+	code := cmdCompare(t.Context(), args, &stdout, &stderr)
+	return code, stdout.String() + stderr.String()
 }
