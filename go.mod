@@ -36,7 +36,7 @@ require (
 	golang.org/x/image v0.30.0 // indirect
 	golang.org/x/net v0.59.0 // indirect
 	golang.org/x/sync v0.23.0 // indirect
-	golang.org/x/sys v0.48.0 // indirect
+	golang.org/x/sys v0.48.0
 	golang.org/x/text v0.42.0 // indirect
 	golang.org/x/tools v0.49.0 // indirect
 	gonum.org/v1/plot v0.17.0
@@ -46,7 +46,10 @@ require (
 
 require github.com/yuin/goldmark v1.8.7
 
-require github.com/prometheus/client_golang v1.25.0
+require (
+	github.com/prometheus/client_golang v1.25.0
+	gonum.org/v1/gonum v0.16.0
+)
 
 require (
 	github.com/Microsoft/go-winio v0.6.2 // indirect

@@ -39,6 +39,7 @@ type LLM struct {
 
 	tok, pos     []float32 // [Vocab, Width], [Context, Width]
 	lnfW, lnfB   []float32
+	logits       linear // Width -> Vocab: the tied output embedding, tok
 	layers       []llmLayer
 	headDim      int
 	scale        float32
@@ -47,10 +48,10 @@ type LLM struct {
 
 type llmLayer struct {
 	ln1W, ln1B, ln2W, ln2B []float32
-	qkv, qkvB              []float32 // [3*Width, Width]: q, k and v weights stacked
-	o, oB                  []float32 // [Width, Width]
-	fc, fcB                []float32 // [4*Width, Width]
-	proj, projB            []float32 // [Width, 4*Width]
+	qkv                    linear // Width -> 3*Width: q, k and v weights stacked
+	o                      linear // Width -> Width
+	fc                     linear // Width -> 4*Width
+	proj                   linear // 4*Width -> Width
 }
 
 type stTensor struct {
@@ -215,14 +216,17 @@ func (m *LLM) bind(ts map[string]*stTensor) error {
 		l := &m.layers[i]
 		l.ln1W, l.ln1B = get(p+"ln1.weight", d), get(p+"ln1.bias", d)
 		l.ln2W, l.ln2B = get(p+"ln2.weight", d), get(p+"ln2.bias", d)
+		var qkv, qkvB []float32
 		for _, n := range []string{"q", "k", "v"} {
-			l.qkv = append(l.qkv, get(p+n+".weight", d, d)...)
-			l.qkvB = append(l.qkvB, get(p+n+".bias", d)...)
+			qkv = append(qkv, get(p+n+".weight", d, d)...)
+			qkvB = append(qkvB, get(p+n+".bias", d)...)
 		}
-		l.o, l.oB = get(p+"o.weight", d, d), get(p+"o.bias", d)
-		l.fc, l.fcB = get(p+"fc.weight", 4*d, d), get(p+"fc.bias", 4*d)
-		l.proj, l.projB = get(p+"proj.weight", d, 4*d), get(p+"proj.bias", d)
+		l.qkv = newLinear(qkv, qkvB, d, 3*d)
+		l.o = newLinear(get(p+"o.weight", d, d), get(p+"o.bias", d), d, d)
+		l.fc = newLinear(get(p+"fc.weight", 4*d, d), get(p+"fc.bias", 4*d), d, 4*d)
+		l.proj = newLinear(get(p+"proj.weight", d, 4*d), get(p+"proj.bias", d), 4*d, d)
 	}
+	m.logits = newLinear(m.tok, nil, d, c.Vocab)
 	if len(missing) > 0 {
 		return fmt.Errorf("missing or misshaped tensors: %v", missing)
 	}
@@ -251,7 +255,7 @@ func (m *LLM) Encode(s string) []int {
 
 // KVCache holds the keys and values of one sequence's positions, for every layer.
 type KVCache struct {
-	k, v [][]float32 // per layer: [positions, Width]
+	k, v [][]float32 // per layer: [Heads, positions, Width/Heads], each head's run contiguous
 	n    int         // positions filled
 	cap  int
 }

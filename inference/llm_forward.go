@@ -88,56 +88,61 @@ func (m *LLM) layer(ws *Workspace, li, n int) {
 	ws.h = grow(ws.h, n*d)
 	layerNorm(ws.h, ws.x, l.ln1W, l.ln1B, d)
 	ws.qkv = grow(ws.qkv, n*3*d)
-	matmul(ws.qkv, ws.h, l.qkv, l.qkvB, n, d, 3*d)
+	l.qkv.apply(ws.qkv, ws.h, n)
+	hd := m.headDim
 	for r, ref := range ws.rows {
 		row := ws.qkv[r*3*d:]
-		copy(ref.cache.k[li][ref.pos*d:(ref.pos+1)*d], row[d:2*d])
-		copy(ref.cache.v[li][ref.pos*d:(ref.pos+1)*d], row[2*d:3*d])
+		for h := range m.Config.Heads {
+			at := (h*ref.cache.cap + ref.pos) * hd
+			copy(ref.cache.k[li][at:at+hd], row[d+h*hd:d+(h+1)*hd])
+			copy(ref.cache.v[li][at:at+hd], row[2*d+h*hd:2*d+(h+1)*hd])
+		}
 	}
 	ws.y = grow(ws.y, n*d)
 	for r, ref := range ws.rows {
 		m.attend(ws, ws.y[r*d:(r+1)*d], ws.qkv[r*3*d:r*3*d+d], ref, li)
 	}
 	ws.t = grow(ws.t, n*d)
-	matmul(ws.t, ws.y, l.o, l.oB, n, d, d)
+	l.o.apply(ws.t, ws.y, n)
 	addTo(ws.x, ws.t)
 	layerNorm(ws.h, ws.x, l.ln2W, l.ln2B, d)
 	ws.f = grow(ws.f, n*4*d)
-	matmul(ws.f, ws.h, l.fc, l.fcB, n, d, 4*d)
-	gelu(ws.f)
-	matmul(ws.t, ws.f, l.proj, l.projB, n, 4*d, d)
+	l.fc.apply(ws.f, ws.h, n)
+	gelu(ws.f, 4*d)
+	l.proj.apply(ws.t, ws.f, n)
 	addTo(ws.x, ws.t)
 }
 
 // attend computes causal attention of one row (query q at ref.pos) over its sequence's
-// cached positions 0..ref.pos, every head, into y.
+// cached positions 0..ref.pos, every head, into y. Its sums run in an order fixed by
+// the row alone, like the matrix kernels'.
 func (m *LLM) attend(ws *Workspace, y, q []float32, ref rowRef, li int) {
-	d, hd := m.Config.Width, m.headDim
-	keys, vals := ref.cache.k[li], ref.cache.v[li]
-	ws.scores = grow(ws.scores, ref.pos+1)
+	hd := m.headDim
+	keys, vals, run := ref.cache.k[li], ref.cache.v[li], ref.cache.cap*hd
+	n := ref.pos + 1
+	ws.scores = grow(ws.scores, n)
 	sc := ws.scores
+	simd := useSIMD && hd%8 == 0
 	for h := range m.Config.Heads {
-		qh := q[h*hd : (h+1)*hd]
-		mx := float32(math.Inf(-1))
-		for j := range sc {
-			k := keys[j*d+h*hd : j*d+(h+1)*hd]
-			sc[j] = dot(qh, k) * m.scale
-			mx = max(mx, sc[j])
+		qh, yh := q[h*hd:(h+1)*hd], y[h*hd:(h+1)*hd]
+		k, v := keys[h*run:h*run+n*hd], vals[h*run:h*run+n*hd]
+		if simd {
+			attnScores(&qh[0], &k[0], hd, n, hd, m.scale, &sc[0])
+		} else {
+			for j := range sc {
+				sc[j] = dot(qh, k[j*hd:(j+1)*hd]) * m.scale
+			}
 		}
-		var sum float32
-		for j := range sc {
-			e := float32(math.Exp(float64(sc[j] - mx)))
-			sc[j] = e
-			sum += e
+		softmax(sc)
+		if simd {
+			attnMix(&sc[0], &v[0], hd, n, hd, &yh[0])
+			continue
 		}
-		yh := y[h*hd : (h+1)*hd]
 		clear(yh)
-		inv := 1 / sum
 		for j, a := range sc {
-			v := vals[j*d+h*hd : j*d+(h+1)*hd]
-			a *= inv
+			vj := v[j*hd : (j+1)*hd]
 			for i := range yh {
-				yh[i] += a * v[i]
+				yh[i] += a * vj[i]
 			}
 		}
 	}
@@ -162,7 +167,7 @@ func (m *LLM) outputs(ws *Workspace, steps []Step) [][]float32 {
 		o += s.Logits
 	}
 	ws.logits = grow(ws.logits, total*v)
-	matmul(ws.logits, ws.h, m.tok, nil, total, d, v)
+	m.logits.apply(ws.logits, ws.h, total)
 	out := make([][]float32, len(steps))
 	o = 0
 	for i, s := range steps {
@@ -193,12 +198,6 @@ func layerNorm(y, x, w, b []float32, d int) {
 	}
 }
 
-func gelu(x []float32) {
-	for i, v := range x {
-		x[i] = float32(0.5 * float64(v) * (1 + math.Erf(float64(v)/math.Sqrt2)))
-	}
-}
-
 func addTo(x, t []float32) {
 	t = t[:len(x)]
 	for i := range x {
@@ -213,70 +212,4 @@ func dot(a, b []float32) float32 {
 		s += v * b[i]
 	}
 	return s
-}
-
-// matmul computes y[n, out] = x[n, in] · w[out, in]ᵀ + b (b may be nil). Each output
-// is one accumulator summed in index order, so a row's result does not depend on the
-// other rows of the batch: a sequence gets the same numbers alone or batched. The
-// kernel computes 4 outputs of 2 rows at once to reuse loads.
-func matmul(y, x, w, b []float32, n, in, out int) {
-	o := 0
-	for ; o+4 <= out; o += 4 {
-		w0, w1, w2, w3 := w[o*in:(o+1)*in], w[(o+1)*in:(o+2)*in], w[(o+2)*in:(o+3)*in], w[(o+3)*in:(o+4)*in]
-		var b0, b1, b2, b3 float32
-		if b != nil {
-			b0, b1, b2, b3 = b[o], b[o+1], b[o+2], b[o+3]
-		}
-		r := 0
-		for ; r+2 <= n; r += 2 {
-			x0, x1 := x[r*in:(r+1)*in], x[(r+1)*in:(r+2)*in]
-			s00, s01, s02, s03, s10, s11, s12, s13 := kernel4x2(x0, x1, w0, w1, w2, w3)
-			y[r*out+o], y[r*out+o+1], y[r*out+o+2], y[r*out+o+3] = s00+b0, s01+b1, s02+b2, s03+b3
-			y[(r+1)*out+o], y[(r+1)*out+o+1], y[(r+1)*out+o+2], y[(r+1)*out+o+3] = s10+b0, s11+b1, s12+b2, s13+b3
-		}
-		if r < n {
-			x0 := x[r*in : (r+1)*in]
-			s0, s1, s2, s3 := kernel4x1(x0, w0, w1, w2, w3)
-			y[r*out+o], y[r*out+o+1], y[r*out+o+2], y[r*out+o+3] = s0+b0, s1+b1, s2+b2, s3+b3
-		}
-	}
-	for ; o < out; o++ {
-		wo := w[o*in : (o+1)*in]
-		var bo float32
-		if b != nil {
-			bo = b[o]
-		}
-		for r := range n {
-			y[r*out+o] = dot(x[r*in:(r+1)*in], wo) + bo
-		}
-	}
-}
-
-func kernel4x2(x0, x1, w0, w1, w2, w3 []float32) (s00, s01, s02, s03, s10, s11, s12, s13 float32) {
-	x1 = x1[:len(x0)]
-	w0, w1, w2, w3 = w0[:len(x0)], w1[:len(x0)], w2[:len(x0)], w3[:len(x0)]
-	for i, a := range x0 {
-		c := x1[i]
-		v0, v1, v2, v3 := w0[i], w1[i], w2[i], w3[i]
-		s00 += a * v0
-		s01 += a * v1
-		s02 += a * v2
-		s03 += a * v3
-		s10 += c * v0
-		s11 += c * v1
-		s12 += c * v2
-		s13 += c * v3
-	}
-	return
-}
-
-func kernel4x1(x0, w0, w1, w2, w3 []float32) (s0, s1, s2, s3 float32) {
-	w0, w1, w2, w3 = w0[:len(x0)], w1[:len(x0)], w2[:len(x0)], w3[:len(x0)]
-	for i, a := range x0 {
-		s0 += a * w0[i]
-		s1 += a * w1[i]
-		s2 += a * w2[i]
-		s3 += a * w3[i]
-	}
-	return
 }

@@ -1,0 +1,166 @@
+package inference
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+func skipWithoutSIMD(t *testing.T) {
+	t.Helper()
+	if !useSIMD {
+		t.Skip("this machine or build has no SIMD kernel (amd64 with AVX2 and FMA, without -tags purego)")
+	}
+}
+
+// TestGelu checks GELU against x·Φ(x) in float64 from -12 to 12, in rows whose widths
+// leave no tail and a tail to the portable code. The error is absolute up to |x| = 1,
+// relative to |x| beyond: for x < -5, 1 + erf cancels and float32 keeps only about
+// 1e-7·|x| of the tiny result, as in PyTorch's float32 GELU.
+func TestGelu(t *testing.T) {
+	for _, w := range []int{24, 13, 5} {
+		t.Run(fmt.Sprintf("width=%d", w), func(t *testing.T) {
+			var x []float32
+			for v := -12.0; v <= 12; v += 0.0007 {
+				x = append(x, float32(v))
+			}
+			x = x[:len(x)/w*w]
+			got := slices.Clone(x)
+			gelu(got, w)
+			worst, at := 0.0, 0
+			for i, v := range x {
+				want := 0.5 * float64(v) * (1 + math.Erf(float64(v)/math.Sqrt2))
+				if e := math.Abs(float64(got[i])-want) / max(1, math.Abs(float64(v))); e > worst {
+					worst, at = e, i
+				}
+			}
+			t.Logf("worst error %.3g at %g", worst, x[at])
+			if worst > 5e-7 {
+				t.Errorf("gelu(%g) = %g: error %.3g (relative to |x| beyond 1) > 5e-7", x[at], got[at], worst)
+			}
+		})
+	}
+}
+
+// TestSoftmax checks softmax against float64 for lengths around multiples of 8.
+func TestSoftmax(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for n := 1; n <= 70; n++ {
+		s := make([]float32, n)
+		for i := range s {
+			s[i] = float32(r.NormFloat64() * 8)
+		}
+		got := slices.Clone(s)
+		softmax(got)
+		mx, sum := math.Inf(-1), 0.0
+		for _, v := range s {
+			mx = math.Max(mx, float64(v))
+		}
+		for _, v := range s {
+			sum += math.Exp(float64(v) - mx)
+		}
+		for i, v := range s {
+			want := math.Exp(float64(v)-mx) / sum
+			if math.Abs(float64(got[i])-want) > 1e-6*want+1e-12 {
+				t.Fatalf("n=%d: softmax[%d] = %g, want %g", n, i, got[i], want)
+			}
+		}
+	}
+}
+
+// TestAttentionKernels checks attnScores and attnMix against plain loops for head
+// widths that take each path of the kernels.
+func TestAttentionKernels(t *testing.T) {
+	skipWithoutSIMD(t)
+	r := rand.New(rand.NewPCG(9, 10))
+	for _, hd := range []int{8, 16, 24, 40, 48, 64} {
+		for _, n := range []int{1, 2, 5, 9, 65} {
+			t.Run(fmt.Sprintf("hd=%d/n=%d", hd, n), func(t *testing.T) {
+				stride := 3*hd + 8
+				q, kv, a := randFloats(r, hd), randFloats(r, n*stride), randFloats(r, n)
+				s := make([]float32, n)
+				attnScores(&q[0], &kv[0], stride, n, hd, 0.5, &s[0])
+				for j := range n {
+					want := 0.0
+					for i := range hd {
+						want += float64(q[i]) * float64(kv[j*stride+i])
+					}
+					if want *= 0.5; math.Abs(float64(s[j])-want) > 1e-5 {
+						t.Fatalf("score %d = %g, want %g", j, s[j], want)
+					}
+				}
+				y := make([]float32, hd+1)
+				attnMix(&a[0], &kv[0], stride, n, hd, &y[0])
+				if y[hd] != 0 {
+					t.Fatalf("attnMix wrote beyond its %d outputs", hd)
+				}
+				for i := range hd {
+					want := 0.0
+					for j := range n {
+						want += float64(a[j]) * float64(kv[j*stride+i])
+					}
+					if math.Abs(float64(y[i])-want) > 1e-5 {
+						t.Fatalf("output %d = %g, want %g", i, y[i], want)
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestForwardBatchInvariant: a sequence's logits are bitwise the same alone and in a
+// batch that other sequences join (with prompts of several lengths) and leave.
+func TestForwardBatchInvariant(t *testing.T) {
+	m := testLLM(t)
+	prompts := []string{"The ", "Q:\tWhy did the chicken", "A man walks into a bar. He", "x", "Hello"}
+	const steps = 10
+	step := func(c *KVCache, s string, k int) Step {
+		if k == 0 {
+			return Step{Cache: c, Tokens: m.Encode(s), Logits: 1}
+		}
+		return Step{Cache: c, Tokens: []int{'a' + k}, Logits: 1}
+	}
+	alone := make([][][]float32, len(prompts))
+	for s, p := range prompts {
+		var ws Workspace
+		c := m.NewCache(64)
+		for k := range steps + 1 {
+			out, err := m.Forward(&ws, []Step{step(c, p, k)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			alone[s] = append(alone[s], slices.Clone(out[0]))
+		}
+	}
+	var ws Workspace
+	caches := make([]*KVCache, len(prompts))
+	for g := 0; g <= 2*len(prompts)+steps; g++ {
+		var batch []Step
+		var who, at []int
+		for s, p := range prompts {
+			if k := g - 2*s; k >= 0 && k <= steps { // sequence s joins at step 2s
+				if k == 0 {
+					caches[s] = m.NewCache(64)
+				}
+				batch = append(batch, step(caches[s], p, k))
+				who, at = append(who, s), append(at, k)
+			}
+		}
+		if len(batch) == 0 {
+			continue
+		}
+		out, err := m.Forward(&ws, batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, s := range who {
+			if want := alone[s][at[i]]; !slices.Equal(out[i], want) {
+				j := firstDiff(out[i], want)
+				t.Fatalf("step %d, sequence %d (its step %d) in a batch of %d: logit %d = %g, alone %g",
+					g, s, at[i], len(batch), j, out[i][j], want[j])
+			}
+		}
+	}
+}
