@@ -486,7 +486,7 @@ func TestLLMGracefulShutdown(t *testing.T) {
 		name  string
 		grace time.Duration
 		done  bool
-	}{{"finishes", 30 * time.Second, true}, {"cut at the grace period", 20 * time.Millisecond, false}} {
+	}{{"finishes", 30 * time.Second, true}, {"cut at the grace period", time.Millisecond, false}} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newTestHandler(t, Config{})
 			ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -497,12 +497,14 @@ func TestLLMGracefulShutdown(t *testing.T) {
 			served := make(chan error, 1)
 			go func() { served <- Serve(ctx, ln, h, ServerConfig{ShutdownTimeout: tc.grace}) }()
 			base := "http://" + ln.Addr().String()
-			tokens := 124 // the whole context: longer than the grace period
+			// To be cut: 16 choices of the whole context, 124 steps of 16 rows, a
+			// hundred times the grace period.
+			tokens, n := 124, 16
 			if tc.done {
-				tokens = 40
+				tokens, n = 40, 1
 			}
 			res := post(t, t.Context(), base+"/v1/completions",
-				fmt.Sprintf(`{"model":%q,"prompt":"The ","max_tokens":%d,"ignore_eos":true,"stream":true}`, DefaultLLM, tokens))
+				fmt.Sprintf(`{"model":%q,"prompt":"The ","max_tokens":%d,"n":%d,"ignore_eos":true,"stream":true}`, DefaultLLM, tokens, n))
 			for r, _, _ := h.Engine().Stats(); r == 0; r, _, _ = h.Engine().Stats() {
 				time.Sleep(time.Millisecond)
 			}
