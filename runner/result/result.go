@@ -41,6 +41,9 @@ type Scenario struct {
 	// Repeat is how many times the scenario is planned to run; 0 (runs written
 	// before repeats existed) means 1.
 	Repeat int `json:"repeat,omitempty"`
+	// Generators is the number of load agents that sent the load (0: the
+	// runner's own process).
+	Generators int `json:"generators,omitempty"`
 }
 
 // Latency summarises response times of the measured requests.

@@ -79,6 +79,10 @@ func (f *File) scenarios() []scenarioAt {
 								Targets:     f.Targets,
 								Image:       f.Image(),
 								Repeat:      cmp(b.Repeat, f.Defaults.Repeat, DefaultRepeat),
+								Generators:  cmp(b.Generators, f.Defaults.Generators),
+							}
+							if f.Swarm != nil && s.Generators > 0 {
+								s.GeneratorConstraints = f.Swarm.GeneratorConstraints
 							}
 							if f.Service != nil {
 								s.Service = *f.Service
@@ -333,6 +337,7 @@ func (s Scenario) Result() result.Scenario {
 		Warmup:      s.Load.Warmup,
 		Search:      s.Load.SearchString(),
 		Repeat:      s.Repeat,
+		Generators:  s.Generators,
 	}
 	if s.Load.Closed() {
 		r.Think = thinkString(s.Load.ThinkMin, s.Load.ThinkMax)

@@ -246,6 +246,9 @@ func (d *decoder) validate(f *File) {
 	d.validateDefaults(f)
 	d.validateSLO(f)
 	d.validateGrid(f, external)
+	if f.Platform == "compose" || f.Platform == "local" { // auto may run on --platform swarm
+		d.checkGeneratorPlatform(f, f.Platform)
+	}
 }
 
 // Publish modes of the swarm section.
@@ -269,6 +272,7 @@ func (d *decoder) validateSwarm(f *File) {
 			d.errAt(fmt.Sprintf("swarm.constraints[%d]", i), "%q is not a placement constraint; write ATTRIBUTE==VALUE or ATTRIBUTE!=VALUE, e.g. node.labels.runner==sut", c)
 		}
 	}
+	d.validateGeneratorConstraints(sw)
 	names := map[string]bool{}
 	for i, n := range sw.Nodes {
 		p := fmt.Sprintf("swarm.nodes[%d]", i)
@@ -582,6 +586,7 @@ func (d *decoder) validateDefaults(f *File) {
 		d.checkCPUSet("defaults.cpuset", df.CPUSet)
 	}
 	d.checkRepeat("defaults.repeat", df.Repeat)
+	d.checkGenerators("defaults.generators", df.Generators)
 	if f.Platform == "external" {
 		for _, k := range []string{"replicas", "cpus", "memory", "cpuset"} {
 			if d.has("defaults." + k) {
@@ -774,6 +779,8 @@ func (d *decoder) validateGrid(f *File, external bool) {
 			d.errAt(p+".duration", "must be more than 0, e.g. 30s")
 		}
 		d.checkRepeat(p+".repeat", b.Repeat)
+		d.checkGenerators(p+".generators", b.Generators)
+		d.validateGenerators(f, p, b)
 		if len(b.Load) == 0 {
 			d.errAt(p, "block %q has no load; add load: [{users: 10, spawn_rate: 10}] or [{rate: 100/s}]", b.Name)
 		}

@@ -31,8 +31,10 @@ var enums = map[string][]string{
 
 // bounds are the inclusive ranges of integer fields, by "Type.key".
 var bounds = map[string][2]int{
-	"Defaults.repeat": {1, MaxRepeat},
-	"Block.repeat":    {1, MaxRepeat},
+	"Defaults.repeat":     {1, MaxRepeat},
+	"Block.repeat":        {1, MaxRepeat},
+	"Defaults.generators": {1, MaxGenerators},
+	"Block.generators":    {1, MaxGenerators},
 }
 
 // Schema returns the JSON Schema (draft 2020-12) of the scenario format, derived

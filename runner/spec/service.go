@@ -87,6 +87,7 @@ func (d *decoder) checkServicePlatform(f *File, name string) {
 func (f *File) CheckPlatform(name string) error {
 	d := &decoder{file: f.Path, pos: f.pos, validating: true}
 	d.checkServicePlatform(f, name)
+	d.checkGeneratorPlatform(f, name)
 	if len(d.errs) > 0 {
 		return invalid(d)
 	}

@@ -105,6 +105,11 @@ type Swarm struct {
 	// from and sends load to, by node hostname. The node the runner talks to (the
 	// manager of DOCKER_HOST) needs no entry.
 	Nodes []Node `yaml:"nodes"`
+	// GeneratorConstraints place the load agents of scenarios with generators
+	// (and only them), as constraints place the stack: e.g.
+	// "node.labels.runner.role==load" keeps them off the nodes under test.
+	// Empty: anywhere in the swarm.
+	GeneratorConstraints []string `yaml:"generator_constraints"`
 }
 
 // Node is one swarm node the runner can reach.
@@ -187,6 +192,11 @@ type Defaults struct {
 	// brought up afresh each time; results.csv gives the median over the repeats
 	// with a confidence interval, and runner compare tests over them.
 	Repeat int `yaml:"repeat"`
+	// Generators sends the load from this many load agents (the runner's own
+	// agent, deployed as a swarm service with one task each, placed by
+	// swarm.generator_constraints) instead of the runner's process; each sends
+	// its share of the rate or users from one agreed instant. Platform swarm only.
+	Generators int `yaml:"generators"`
 }
 
 // Block is one grid block. List-valued axes multiply; a scalar is a list of one.
@@ -211,6 +221,8 @@ type Block struct {
 	Load []LoadEntry `yaml:"load"`
 	// Repeat overrides the default number of runs of each of the block's scenarios.
 	Repeat int `yaml:"repeat"`
+	// Generators overrides the default number of load agents of the block's scenarios.
+	Generators int `yaml:"generators"`
 }
 
 // LoadEntry is one load level: closed (users, spawn_rate, think), open (rate,
@@ -347,6 +359,11 @@ type Scenario struct {
 	Targets []string
 	// Repeat is how many times the scenario runs (1 or more).
 	Repeat int
+	// Generators is the number of load agents that send the load; 0 sends it
+	// from the runner's own process.
+	Generators int
+	// GeneratorConstraints place the load agents (swarm.generator_constraints).
+	GeneratorConstraints []string
 }
 
 // Workload is a resolved load level. Exactly one of Users (closed model) or
