@@ -21,8 +21,14 @@ type results struct {
 	err  error
 }
 
-// openResults creates the raw results file at path; an empty path keeps none.
-func openResults(path string) (*results, error) {
+// openResults creates the raw results file at c.ResultsPath, or writes JSON
+// lines to c.ResultsWriter; neither keeps none.
+func openResults(c Config) (*results, error) {
+	if c.ResultsWriter != nil {
+		buf := bufio.NewWriterSize(c.ResultsWriter, 256<<10)
+		return &results{buf: buf, enc: vegeta.NewJSONEncoder(buf)}, nil
+	}
+	path := c.ResultsPath
 	if path == "" {
 		return &results{}, nil
 	}
@@ -62,10 +68,10 @@ func (w *results) flush() {
 
 // close flushes and closes the file and returns the first write error.
 func (w *results) close() error {
-	if w.file == nil {
-		return nil
-	}
 	w.flush()
+	if w.file == nil {
+		return w.err
+	}
 	if err := w.file.Close(); err != nil && w.err == nil {
 		w.err = fmt.Errorf("cannot write results file: %w", err)
 	}

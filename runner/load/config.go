@@ -2,6 +2,7 @@ package load
 
 import (
 	"errors"
+	"io"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -118,6 +119,10 @@ type Config struct {
 	// ResultsPath, if set, receives every result in vegeta's gob format, streamed
 	// as results arrive (`vegeta report FILE` reads it).
 	ResultsPath string
+	// ResultsWriter, if set, receives every result instead of ResultsPath, as
+	// one JSON object per line (vegeta's JSON format), flushed about once a
+	// second: a load agent's stdout, which the runner reads (see Gather).
+	ResultsWriter io.Writer
 	// Progress, if set, is called about once per second from Run's goroutine.
 	Progress func(Progress)
 }

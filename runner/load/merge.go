@@ -22,7 +22,12 @@ import (
 // measured window runs from the first to the last measured request's send time;
 // warm-up results are counted apart. Endpoints are listed by URL in first-seen
 // order.
-func Merge(paths []string) (result.Load, error) {
+func Merge(paths []string) (result.Load, error) { return MergeTo(paths, "") }
+
+// MergeTo is Merge that also writes every result, in send-time order, to one
+// raw results file at out (none when out is empty): the file a single
+// generator would have written.
+func MergeTo(paths []string, out string) (result.Load, error) {
 	var all []*vegeta.Result
 	for _, p := range paths {
 		rs, err := decodeResultsFile(p)
@@ -30,6 +35,19 @@ func Merge(paths []string) (result.Load, error) {
 			return result.Load{}, err
 		}
 		all = append(all, rs...)
+	}
+	if out != "" {
+		slices.SortStableFunc(all, func(a, b *vegeta.Result) int { return a.Timestamp.Compare(b.Timestamp) })
+		rw, err := openResults(Config{ResultsPath: out})
+		if err != nil {
+			return result.Load{}, err
+		}
+		for _, r := range all {
+			rw.write(r) // as the generator wrote it: its body was cut then
+		}
+		if err := rw.close(); err != nil {
+			return result.Load{}, err
+		}
 	}
 	var urls []string
 	first, last := time.Time{}, time.Time{}

@@ -63,7 +63,7 @@ func Run(ctx context.Context, c Config) (result.Load, error) {
 		return result.Load{}, fmt.Errorf("invalid load: %w", err)
 	}
 	c = c.withDefaults()
-	rw, err := openResults(c.ResultsPath)
+	rw, err := openResults(c)
 	if err != nil {
 		return result.Load{}, err
 	}
