@@ -40,6 +40,12 @@ type Build struct {
 	ProxyDir string
 	// ProxyImage is the balancer image's name.
 	ProxyImage string
+	// AgentDir is the runner's own Go main package (cmd/runner), built FROM
+	// scratch into AgentImage when a scenario sends its load from agents
+	// (generators; swarm only). Empty when none does.
+	AgentDir string
+	// AgentImage is the load agents' image name.
+	AgentImage string
 }
 
 // Spec is what to bring up for one scenario.

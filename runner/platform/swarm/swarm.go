@@ -225,6 +225,12 @@ func (p *Platform) Prepare(ctx context.Context, b platform.Build) error {
 		}
 		images = append(images, b.ProxyImage)
 	}
+	if b.AgentImage != "" {
+		if err := dc.BuildImage(ctx, platform.Build{Dir: b.AgentDir, Image: b.AgentImage, RunID: b.RunID}); err != nil {
+			return dc.Lost(fmt.Errorf("cannot build the load agents' image: %w", err), false)
+		}
+		images = append(images, b.AgentImage)
+	}
 	if err := p.checkImages(ctx, images); err != nil {
 		return err
 	}
