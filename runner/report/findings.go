@@ -56,6 +56,7 @@ func Findings(run result.Run, outcomes []result.Outcome) []Finding {
 	out = append(out, ReplicaScaling(outcomes, run.Host.CPUs)...)
 	out = append(out, ProxyOverhead(outcomes)...)
 	out = append(out, Generator(outcomes)...)
+	out = append(out, Agents(outcomes)...)
 	return out
 }
 

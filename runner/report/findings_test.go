@@ -398,3 +398,21 @@ func TestGenerator(t *testing.T) {
 		}
 	}
 }
+
+func TestAgents(t *testing.T) {
+	spread := oc("spread", 1, 1, 256, "none", 0, 5, 1000)
+	spread.Load.Generators = []result.Generator{
+		{Name: "s_agent.1", Node: "n1", RateRPS: 333, RequestedRPS: 333.3, CPUShare: 0.2, Procs: 1},
+		{Name: "s_agent.2", Node: "n2", RateRPS: 200, RequestedRPS: 333.3, Shortfall: true, CPUShare: 0.97, Procs: 1,
+			SendLagP99: 40 * time.Millisecond, Overloaded: true},
+	}
+	fine := oc("fine", 1, 1, 256, "none", 10, 5, 1000)
+	fine.Load.Generators = []result.Generator{{Name: "f_agent.1", RateRPS: 10, RequestedRPS: 10}}
+	fs := Agents([]result.Outcome{spread, fine})
+	check(t, fs, []string{
+		"`spread`: 1 of its 2 load agents were overloaded, so the load may not be what was asked: `s_agent.2` on n2 (CPU 97% of its 1, sent 200.0/s of its 333.3/s, send lag p99 40.0 ms).",
+	}, []string{"fine"})
+	if len(fs) != 1 || fs[0].Rule != RuleAgents {
+		t.Errorf("findings %+v", fs)
+	}
+}

@@ -138,6 +138,27 @@ type SummaryLoad struct {
 	Goodput *SummaryGoodput `json:"goodput,omitempty"`
 	// ByName is each request name's share of a mix (requests:).
 	ByName []SummaryName `json:"by_name,omitempty"`
+	// Generators are the load agents that sent the load (generators), each
+	// with its own figures; the figures above are merged from all of theirs.
+	Generators []SummaryGenerator `json:"generators,omitempty"`
+}
+
+// SummaryGenerator is one load agent's figures.
+type SummaryGenerator struct {
+	Name           string  `json:"name"`
+	Node           string  `json:"node,omitempty"`
+	Requests       uint64  `json:"requests"`
+	WarmupRequests uint64  `json:"warmup_requests"`
+	RateRPS        float64 `json:"rate_rps"`
+	RequestedRPS   float64 `json:"requested_rps,omitempty"`
+	Shortfall      bool    `json:"shortfall"`
+	CPUS           float64 `json:"cpu_s"`
+	CPUShare       float64 `json:"cpu_share"`
+	Procs          int     `json:"procs,omitempty"`
+	SendLagP99Ms   float64 `json:"send_lag_p99_ms,omitempty"`
+	LateMs         float64 `json:"late_ms,omitempty"`
+	Overloaded     bool    `json:"overloaded"`
+	Error          string  `json:"error,omitempty"`
 }
 
 // SummaryCapacity is what a capacity search found.
@@ -338,6 +359,14 @@ func summaryScenario(sc Scenario) SummaryScenario {
 		c.MeanCPUPct, c.PeakCPUPct = round(c.MeanCPUPct, 2), round(c.PeakCPUPct, 2)
 	}
 	summaryInference(&out.Load, l)
+	for _, g := range l.Generators {
+		out.Load.Generators = append(out.Load.Generators, SummaryGenerator{
+			Name: g.Name, Node: g.Node, Requests: g.Requests, WarmupRequests: g.WarmupRequests,
+			RateRPS: round(g.RateRPS, 2), RequestedRPS: round(g.RequestedRPS, 2), Shortfall: g.Shortfall,
+			CPUS: round(seconds(g.CPU), 3), CPUShare: round(g.CPUShare, 4), Procs: g.Procs,
+			SendLagP99Ms: msf(g.SendLagP99), LateMs: msf(g.Late), Overloaded: g.Overloaded, Error: g.Error,
+		})
+	}
 	for _, e := range l.Endpoints {
 		out.Load.Endpoints = append(out.Load.Endpoints, SummaryEndpoint{
 			URL: e.URL, Requests: e.Requests, Errors: e.Errors, Share: round(share(e.Requests, l.Endpoints), 4),

@@ -148,10 +148,46 @@ type Load struct {
 	Goodput *GoodputResult `json:"goodput,omitempty"`
 	// ByName is the per-request-name share of a mix (requests:); nil otherwise.
 	ByName []NameCount `json:"by_name,omitempty"`
+	// Generators are the load agents that sent the load (generators), by slot;
+	// nil when the runner's own process sent it. The figures above are then
+	// merged from every agent's raw results.
+	Generators []Generator `json:"generators,omitempty"`
 	// Capacity is the result of a capacity search; nil for other scenarios. The
 	// other fields of a search's Load are those of its highest passing step (of its
 	// first step when none passed).
 	Capacity *Capacity `json:"capacity,omitempty"`
+}
+
+// Generator is one load agent of a scenario sent by several (generators).
+type Generator struct {
+	// Name is its swarm task, STACK_agent.SLOT.
+	Name string `json:"name"`
+	// Node is the hostname of the node it ran on.
+	Node string `json:"node,omitempty"`
+	// Requests and WarmupRequests are the results it delivered, from its raw
+	// results (those of an agent that died included).
+	Requests       uint64 `json:"requests"`
+	WarmupRequests uint64 `json:"warmup_requests"`
+	// RateRPS is the rate it sent in its measured window; RequestedRPS its
+	// share of the rate asked for (open model).
+	RateRPS      float64 `json:"rate_rps"`
+	RequestedRPS float64 `json:"requested_rps,omitempty"`
+	// Shortfall is true when it sent more than 5% below its share.
+	Shortfall bool `json:"shortfall"`
+	// CPU is the CPU time it used in its measured window; CPUShare that over
+	// the window and its CPUs (Procs, its GOMAXPROCS), 0..1.
+	CPU      time.Duration `json:"cpu_ns"`
+	CPUShare float64       `json:"cpu_share"`
+	Procs    int           `json:"procs,omitempty"`
+	// SendLagP99 is how late it sent behind its schedule (open model).
+	SendLagP99 time.Duration `json:"send_lag_p99_ns,omitempty"`
+	// Late is how long after the agreed instant it started.
+	Late time.Duration `json:"late_ns,omitempty"`
+	// Overloaded is true when it, not the service, may have bounded its share:
+	// its CPU, send lag or connection cap (as Load.GeneratorBound), or a shortfall.
+	Overloaded bool `json:"overloaded,omitempty"`
+	// Error says why it did not finish (it died, its node went); empty when it did.
+	Error string `json:"error,omitempty"`
 }
 
 // Capacity is what a capacity search found: the highest constant arrival rate at

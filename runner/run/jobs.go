@@ -23,7 +23,7 @@ import (
 func Jobs(f *spec.File, scenarios []spec.Scenario, runID, platformName string, sw *render.Swarm) ([]Job, error) {
 	jobs := make([]Job, len(scenarios))
 	for i, s := range scenarios {
-		j := Job{Scenario: s.Result(), Load: Loader(s, f.SLO.Result())}
+		j := Job{Scenario: s.Result(), Load: Loader(s, f.SLO.Result()), Agents: agentsOf(f, s, f.SLO.Result())}
 		if platformName == "external" {
 			for k, t := range s.Targets {
 				j.Targets = append(j.Targets, platform.Endpoint{Name: fmt.Sprintf("target-%d", k+1), URL: t})

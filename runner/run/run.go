@@ -32,6 +32,10 @@ type Job struct {
 	// resultsPath, and reports its live state through emit: KindProgress and
 	// KindStep events (emit fills in the run, the scenario and the time).
 	Load func(ctx context.Context, eps []platform.Endpoint, resultsPath string, emit func(Event)) (result.Load, error)
+	// Agents, when set, sends the load from load agents the platform deploys
+	// beside the stack (generators) instead of Load; the stack must implement
+	// platform.Generating.
+	Agents *Agents
 }
 
 // Options configure Execute.
@@ -212,7 +216,7 @@ func execute(ctx context.Context, emit func(Event), j Job, dir string, opt Optio
 		before, beforeErr = bal.Upstreams(ctx)
 	}
 	loadStart = time.Now()
-	l, err := j.Load(lctx, eps, filepath.Join(dir, "results.gob"), emit)
+	l, err := sendLoad(lctx, j, stack, eps, dir, emit)
 	o.Phases.Load = time.Since(loadStart)
 	if balanced && balancerName(stack) != "" {
 		l = withUpstreams(ctx, l, bal, before, beforeErr)
@@ -232,6 +236,20 @@ func execute(ctx context.Context, emit func(Event), j Job, dir string, opt Optio
 		return fail(fmt.Errorf("load: %w", err))
 	}
 	return o, nil
+}
+
+// sendLoad runs the job's load against eps (or from its agents) with its raw
+// results in dir/results.gob.
+func sendLoad(ctx context.Context, j Job, stack platform.Stack, eps []platform.Endpoint, dir string, emit func(Event)) (result.Load, error) {
+	results := filepath.Join(dir, "results.gob")
+	if j.Agents == nil {
+		return j.Load(ctx, eps, results, emit)
+	}
+	gen, ok := stack.(platform.Generating)
+	if !ok {
+		return result.Load{}, errors.New("generators need a platform that deploys load agents (swarm)")
+	}
+	return runAgents(ctx, gen, j.Agents, dir, results, emit)
 }
 
 // teardown brings the stack down with its own timeout, even after ctx is

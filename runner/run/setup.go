@@ -1,6 +1,7 @@
 package run
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -33,7 +34,28 @@ func ProxyOf(scenarios []spec.Scenario) *spec.Proxy {
 // cmd/proxy of the runner's module found above the scenario file's folder or
 // the working directory.
 func ProxySource(scenarioDir string) (string, error) {
-	if d := os.Getenv("RUNNER_PROXY_SRC"); d != "" {
+	dir, err := source(scenarioDir, "proxy", "RUNNER_PROXY_SRC")
+	if err != nil {
+		return "", fmt.Errorf("balancer proxy builds its image from the runner's source (%s/cmd/proxy), found neither above %s nor above the working directory; run from a checkout of the runner or set RUNNER_PROXY_SRC to its cmd/proxy folder", modulePath, scenarioDir)
+	}
+	return dir, nil
+}
+
+// AgentSource finds the runner's own Go main package, which the load agents'
+// image is built from: $RUNNER_AGENT_SRC, else cmd/runner of the runner's
+// module found as ProxySource finds cmd/proxy.
+func AgentSource(scenarioDir string) (string, error) {
+	dir, err := source(scenarioDir, "runner", "RUNNER_AGENT_SRC")
+	if err != nil {
+		return "", fmt.Errorf("generators build the load agents' image from the runner's source (%s/cmd/runner), found neither above %s nor above the working directory; run from a checkout of the runner or set RUNNER_AGENT_SRC to its cmd/runner folder", modulePath, scenarioDir)
+	}
+	return dir, nil
+}
+
+// source finds cmd/NAME of the runner's module: $env, else above scenarioDir
+// or the working directory.
+func source(scenarioDir, name, env string) (string, error) {
+	if d := os.Getenv(env); d != "" {
 		return filepath.Abs(d)
 	}
 	wd, _ := os.Getwd()
@@ -45,8 +67,8 @@ func ProxySource(scenarioDir string) (string, error) {
 		for d := start; d != ""; {
 			b, err := os.ReadFile(filepath.Join(d, "go.mod"))
 			if err == nil && strings.HasPrefix(strings.TrimSpace(string(b)), "module "+modulePath+"\n") {
-				if st, err := os.Stat(filepath.Join(d, "cmd", "proxy")); err == nil && st.IsDir() {
-					return filepath.Join(d, "cmd", "proxy"), nil
+				if st, err := os.Stat(filepath.Join(d, "cmd", name)); err == nil && st.IsDir() {
+					return filepath.Join(d, "cmd", name), nil
 				}
 			}
 			parent := filepath.Dir(d)
@@ -56,7 +78,7 @@ func ProxySource(scenarioDir string) (string, error) {
 			d = parent
 		}
 	}
-	return "", fmt.Errorf("balancer proxy builds its image from the runner's source (%s/cmd/proxy), found neither above %s nor above the working directory; run from a checkout of the runner or set RUNNER_PROXY_SRC to its cmd/proxy folder", modulePath, scenarioDir)
+	return "", errors.New("not found")
 }
 
 // BuildOf says what Prepare builds once per run on the platform called
@@ -77,6 +99,13 @@ func BuildOf(f *spec.File, scenarios []spec.Scenario, runID, platformName string
 			return build, err
 		}
 		build.ProxyDir, build.ProxyImage = dir, px.Image
+	}
+	if spec.UsesGenerators(scenarios) {
+		dir, err := AgentSource(f.Dir)
+		if err != nil {
+			return build, err
+		}
+		build.AgentDir, build.AgentImage = dir, AgentImage(f)
 	}
 	return build, nil
 }
