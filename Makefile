@@ -28,7 +28,7 @@ test: ## run every test (Docker tests skip without a daemon unless RUNNER_REQUIR
 # packages' stacks run (see docs/swarm.md), so they run after the rest.
 test-swarm: ## the tests that create a swarm, alone (Docker needed)
 	RUNNER_TEST_SWARM=1 $(GO) test -race -count=1 -timeout 10m ./runner/platform/swarm
-	RUNNER_TEST_SWARM=1 $(GO) test -race -count=1 -timeout 10m ./cmd/runner -run 'Swarm'
+	RUNNER_TEST_SWARM=1 $(GO) test -race -count=1 -timeout 20m ./cmd/runner -run 'Swarm|Generator'
 
 bench: bench-load bench-stream bench-inference bench-platform ## every benchmark report: load engine, inference service, platform overhead
 

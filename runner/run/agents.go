@@ -114,7 +114,7 @@ func (r *agentReads) started(at time.Time) {
 }
 
 // read is platform.Generation.Read: agent slot's stream into its raw file.
-func (r *agentReads) read(slot int, name string, stdout io.Reader) error {
+func (r *agentReads) read(slot int, _ string, stdout io.Reader) error {
 	path := filepath.Join(r.dir, fmt.Sprintf("agent-%d.gob", slot))
 	r.mu.Lock()
 	g := r.gather
@@ -122,7 +122,7 @@ func (r *agentReads) read(slot int, name string, stdout io.Reader) error {
 	r.mu.Unlock()
 	rep, _, err := g.Read(stdout, path)
 	if err != nil {
-		return fmt.Errorf("results of %s: %w", name, err)
+		return fmt.Errorf("its results: %w", err)
 	}
 	r.mu.Lock()
 	r.reports[slot] = rep

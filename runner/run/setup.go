@@ -182,6 +182,13 @@ func DryRun(stdout io.Writer, f *spec.File, scenarios []spec.Scenario, platformN
 			}
 			fmt.Fprintf(stdout, "build the load balancer %s from %s once\n", px.Image, src)
 		}
+		if spec.UsesGenerators(scenarios) {
+			src, err := AgentSource(f.Dir)
+			if err != nil {
+				src = "(not found: " + err.Error() + ")"
+			}
+			fmt.Fprintf(stdout, "build the load agents' image %s from %s once\n", AgentImage(f), src)
+		}
 	}
 	var total time.Duration
 	for i, s := range scenarios {
@@ -190,12 +197,16 @@ func DryRun(stdout io.Writer, f *spec.File, scenarios []spec.Scenario, platformN
 		if s.Repeat > 1 {
 			times = fmt.Sprintf("; %d times, in rounds with the other scenarios", s.Repeat)
 		}
+		load := s.Load.String()
+		if s.Generators > 0 {
+			load += fmt.Sprintf(" from %d load agents", s.Generators)
+		}
 		if platformName == "external" {
 			fmt.Fprintf(stdout, "%d. %s: load %s against %s%s\n", i+1, s.ID, s.Load, strings.Join(s.Targets, ", "), times)
 			continue
 		}
 		fmt.Fprintf(stdout, "%d. %s: up %d replica(s) (cpus %s, memory %s, balancer %s), wait for %s, load %s, down%s\n",
-			i+1, s.ID, s.Replicas, orUnlimited(s.CPUs > 0, fmt.Sprint(s.CPUs)), orUnlimited(s.MemoryBytes > 0, render.Bytes(s.MemoryBytes)), s.BalancerLabel(), s.Service.Health, s.Load, times)
+			i+1, s.ID, s.Replicas, orUnlimited(s.CPUs > 0, fmt.Sprint(s.CPUs)), orUnlimited(s.MemoryBytes > 0, render.Bytes(s.MemoryBytes)), s.BalancerLabel(), s.Service.Health, load, times)
 	}
 	fmt.Fprintf(stdout, "estimated time: %s; nothing was started\n", total.Round(time.Second))
 }

@@ -314,6 +314,9 @@ func num(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 // times its repeats.
 func (s Scenario) Estimate() time.Duration {
 	once := s.Load.Warmup + s.Load.Duration + Overhead
+	if s.Generators > 0 {
+		once += GeneratorLead
+	}
 	if s.Load.Search() {
 		once = time.Duration(s.Load.SearchSteps)*(s.Load.Warmup+s.Load.Duration) + Overhead
 	}

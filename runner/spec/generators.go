@@ -1,6 +1,13 @@
 package spec
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
+
+// GeneratorLead is what load agents add to a scenario's time: they start
+// together some seconds after their deployment (platform.DefaultGeneratorLead).
+const GeneratorLead = 10 * time.Second
 
 // MaxGenerators bounds generators: more load agents than this is likely a
 // typo, and each is a task the swarm schedules and a log stream the runner reads.

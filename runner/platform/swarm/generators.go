@@ -314,12 +314,14 @@ func (a *agents) result(ctx context.Context) []platform.Generator {
 			}
 		}
 		g := platform.Generator{Name: t.Name, Node: f.node, State: t.State, ExitCode: t.ExitCode, Logs: f.stderr.String()}
-		switch {
-		case f.err != nil:
-			g.Err = f.err.Error()
-		case t.State != "complete" || t.ExitCode != 0:
-			g.Err = fmt.Sprintf("task %s with exit code %d: %s", t.State, t.ExitCode, cmp.Or(t.Err, t.Message))
+		var why []string
+		if t.State != "complete" || t.ExitCode != 0 {
+			why = append(why, fmt.Sprintf("task %s with exit code %d (%s)", t.State, t.ExitCode, cmp.Or(t.Err, t.Message)))
 		}
+		if f.err != nil {
+			why = append(why, f.err.Error())
+		}
+		g.Err = strings.Join(why, "; ")
 		out = append(out, g)
 	}
 	return out
