@@ -1,95 +1,123 @@
 package inference
 
-// panelWidth is the number of outputs the SIMD kernels compute together: three vectors
-// of 8 float32.
-const panelWidth = 24
-
 // linear is a weight matrix w [out, in] and its bias b [out] (nil for none), laid out
 // for the matrix kernel in use.
 //
-// The SIMD kernel (useSIMD) reads w packed in panels of panelWidth outputs,
-// [ceil(out/panelWidth)][in][panelWidth], zero-padded, so that it streams each panel
-// once per step for every row of the batch. It sums every output as one chain of fused
+// The SIMD kernels (simdKernels) read w packed in panels of their width of outputs,
+// [ceil(out/width)][in][width], zero-padded, so that each panel is streamed once per
+// step for every row of the batch. They sum every output as one chain of fused
 // multiply-adds in input order, starting from the bias, whatever the blocking of rows
 // and panels: a row's numbers do not depend on the other rows of the batch, so a
 // sequence gets the same numbers alone or batched.
 type linear struct {
 	in, out int
 	w, b    []float32 // [out, in], [out] or nil: the portable kernel's layout
-	panels  []float32 // w packed for the SIMD kernel, nil without it
-	bias    []float32 // b zero-padded to whole panels, for the SIMD kernel
+	ks      *kernelSet
+	panels  []float32 // w packed for ks, nil without it
+	bias    []float32 // b zero-padded to whole panels, for ks
+}
+
+// kernelSet is a family of SIMD kernels (llm_simd_amd64.go): each computes, for a block
+// of rows and a panel of width outputs, y = bias + x·panel, with ldx and ldy the
+// strides of x's and y's rows.
+type kernelSet struct {
+	name   string
+	width  int   // outputs of a panel
+	blocks []int // rows of the block kernels, largest first; the smallest is 4
+	group  int   // panels that the group kernel computes for one row
 }
 
 func newLinear(w, b []float32, in, out int) linear {
 	l := linear{in: in, out: out, w: w, b: b}
-	if useSIMD {
-		l.pack()
+	if simdKernels != nil {
+		l.pack(simdKernels)
+		l.w = nil // the SIMD kernels do not need it
 	}
 	return l
 }
 
-// pack lays w out in panels and pads the bias.
-func (l *linear) pack() {
-	np := (l.out + panelWidth - 1) / panelWidth
-	l.panels = make([]float32, np*l.in*panelWidth)
-	l.bias = make([]float32, np*panelWidth)
+// pack lays w out in panels for ks and pads the bias.
+func (l *linear) pack(ks *kernelSet) {
+	pw := ks.width
+	np := (l.out + pw - 1) / pw
+	l.ks = ks
+	l.panels = make([]float32, np*l.in*pw)
+	l.bias = make([]float32, np*pw)
 	copy(l.bias, l.b)
 	for o := range l.out {
-		p, j := o/panelWidth, o%panelWidth
-		panel := l.panels[p*l.in*panelWidth:]
+		p, j := o/pw, o%pw
+		panel := l.panels[p*l.in*pw:]
 		for k, v := range l.w[o*l.in : (o+1)*l.in] {
-			panel[k*panelWidth+j] = v
+			panel[k*pw+j] = v
 		}
 	}
-	l.w = nil // the SIMD kernel does not need it
 }
 
 // apply computes y[n, out] = x[n, in] · wᵀ + b.
 func (l *linear) apply(y, x []float32, n int) {
-	if l.panels == nil {
+	if l.ks == nil {
 		matmul(y[:n*l.out], x[:n*l.in], l.w, l.b, n, l.in, l.out)
 		return
 	}
 	l.applySIMD(y[:n*l.out], x[:n*l.in], n)
 }
 
-// applySIMD drives the SIMD kernels: blocks of 4 rows by one panel (the panel stays in
-// the L1 cache while every block of rows reads it), and single rows by four panels
-// (enough independent sums to hide the latency of the multiply-adds).
+// applySIMD goes through the panels in groups: for each panel, the block kernels take
+// the rows in blocks of 8 or 4 while the panel stays in the L1 cache; then each of the
+// last rows (fewer than 4) takes the group's panels at once, enough independent sums to
+// hide the latency of the multiply-adds. So the weights are read from memory once per
+// step, whatever the batch.
 func (l *linear) applySIMD(y, x []float32, n int) {
-	in, out := l.in, l.out
-	np := len(l.bias) / panelWidth
-	full := out / panelWidth // panels whose outputs all exist
-	ps := in * panelWidth    // floats in a panel
-	var tmp [4 * panelWidth]float32
-	n4 := n &^ 3
-	for p := range np {
-		pp, bp, o := &l.panels[p*ps], &l.bias[p*panelWidth], p*panelWidth
-		for r := 0; r < n4; r += 4 {
-			if p < full {
-				gemm4x24(&x[r*in], in, pp, in, bp, &y[r*out+o], out)
+	ks := l.ks
+	np := len(l.bias) / ks.width
+	nb := n &^ 3
+	for g := 0; g < np; g += ks.group {
+		end := min(g+ks.group, np)
+		for p := g; p < end; p++ {
+			l.blocks(y, x, p, nb)
+		}
+		for r := nb; r < n; r++ {
+			l.row(y, x, r, g, end)
+		}
+	}
+}
+
+// blocks computes panel p of rows 0 to nb (a multiple of 4).
+func (l *linear) blocks(y, x []float32, p, nb int) {
+	in, out, w := l.in, l.out, l.ks.width
+	pp, bp, o := &l.panels[p*in*w], &l.bias[p*w], p*w
+	var tmp [8 * 48]float32 // a partial panel's rows, for at most 8 rows of 48
+	r := 0
+	for _, rows := range l.ks.blocks {
+		for ; r+rows <= nb; r += rows {
+			if o+w <= out {
+				l.ks.block(rows, &x[r*in], in, pp, in, bp, &y[r*out+o], out)
 				continue
 			}
-			gemm4x24(&x[r*in], in, pp, in, bp, &tmp[0], panelWidth)
-			for i := range 4 {
-				copy(y[(r+i)*out+o:(r+i+1)*out], tmp[i*panelWidth:(i+1)*panelWidth])
+			l.ks.block(rows, &x[r*in], in, pp, in, bp, &tmp[0], w)
+			for i := range rows {
+				copy(y[(r+i)*out+o:(r+i+1)*out], tmp[i*w:(i+1)*w])
 			}
 		}
 	}
-	for r := n4; r < n; r++ {
-		xr, yr := &x[r*in], y[r*out:(r+1)*out]
-		p := 0
-		for ; p+4 <= full; p += 4 {
-			gemm1x96(xr, &l.panels[p*ps], ps, in, &l.bias[p*panelWidth], &yr[p*panelWidth])
+}
+
+// row computes panels g to end of row r.
+func (l *linear) row(y, x []float32, r, g, end int) {
+	in, out, w := l.in, l.out, l.ks.width
+	xr, yr := &x[r*in], y[r*out:(r+1)*out]
+	if end-g == l.ks.group && end*w <= out {
+		l.ks.rowGroup(xr, &l.panels[g*in*w], in*w, in, &l.bias[g*w], &yr[g*w])
+		return
+	}
+	var tmp [48]float32
+	for p := g; p < end; p++ {
+		if (p+1)*w <= out {
+			l.ks.row(xr, &l.panels[p*in*w], in, &l.bias[p*w], &yr[p*w])
+			continue
 		}
-		for ; p < np; p++ {
-			if p < full {
-				gemm1x24(xr, &l.panels[p*ps], in, &l.bias[p*panelWidth], &yr[p*panelWidth])
-				continue
-			}
-			gemm1x24(xr, &l.panels[p*ps], in, &l.bias[p*panelWidth], &tmp[0])
-			copy(yr[p*panelWidth:], tmp[:panelWidth])
-		}
+		l.ks.row(xr, &l.panels[p*in*w], in, &l.bias[p*w], &tmp[0])
+		copy(yr[p*w:], tmp[:w])
 	}
 }
 

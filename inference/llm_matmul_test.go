@@ -25,14 +25,19 @@ func randFloats(r *rand.Rand, n int) []float32 {
 	return s
 }
 
-// kernels returns the linear layers to test for w and b: the portable kernel and,
-// where this machine has it, the SIMD kernel.
+// kernels returns the linear layers to test for w and b: the portable kernel and the
+// SIMD kernel sets this machine has.
 func kernels(w, b []float32, in, out int) map[string]linear {
 	ks := map[string]linear{"portable": {in: in, out: out, w: w, b: b}}
-	if useSIMD {
-		l := linear{in: in, out: out, w: slices.Clone(w), b: b}
-		l.pack()
-		ks["simd"] = l
+	for _, s := range []struct {
+		ok bool
+		ks *kernelSet
+	}{{useSIMD, avx2Kernels}, {useAVX512, avx512Kernels}} {
+		if s.ok {
+			l := linear{in: in, out: out, w: w, b: b}
+			l.pack(s.ks)
+			ks[s.ks.name] = l
+		}
 	}
 	return ks
 }
@@ -73,20 +78,25 @@ func TestLinear(t *testing.T) {
 }
 
 // TestLinearBatchInvariant checks that a row's outputs are bitwise the same alone and
-// at any place of a batch of any size: the batching guarantee rests on it.
+// at any place of a batch of any size, the batching guarantee rests on it, and that
+// the AVX2 and AVX-512 kernels give the same bits (the same sums in the same order).
 func TestLinearBatchInvariant(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for _, s := range linearShapes {
 		w, b := randFloats(r, s.out*s.in), randFloats(r, s.out)
+		const rows = 19
+		x := randFloats(r, rows*s.in)
+		simd := map[string][]float32{}
 		for name, l := range kernels(w, b, s.in, s.out) {
 			t.Run(fmt.Sprintf("%s/%dx%d", name, s.in, s.out), func(t *testing.T) {
-				const rows = 19
-				x := randFloats(r, rows*s.in)
 				alone := make([]float32, rows*s.out)
 				for i := range rows {
 					l.apply(alone[i*s.out:], x[i*s.in:], 1)
 				}
-				for _, n := range []int{2, 3, 4, 5, 8, 11, 16, 19} {
+				if name != "portable" {
+					simd[name] = alone
+				}
+				for _, n := range []int{2, 3, 4, 5, 8, 11, 12, 13, 16, 19} {
 					for start := 0; start+n <= rows; start += 3 {
 						y := make([]float32, n*s.out)
 						l.apply(y, x[start*s.in:], n)
@@ -97,6 +107,10 @@ func TestLinearBatchInvariant(t *testing.T) {
 					}
 				}
 			})
+		}
+		if a, b := simd["avx2"], simd["avx512"]; a != nil && b != nil && !slices.Equal(a, b) {
+			i := firstDiff(a, b)
+			t.Errorf("%dx%d: output %d is %g with AVX2, %g with AVX-512", s.in, s.out, i, a[i], b[i])
 		}
 	}
 }

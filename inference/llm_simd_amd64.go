@@ -4,8 +4,60 @@ package inference
 
 import "golang.org/x/sys/cpu"
 
-// useSIMD is true where the AVX2 and FMA kernels of llm_matmul_amd64.s run.
+// useSIMD is true where the AVX2 and FMA kernels of llm_simd_amd64.s run.
 var useSIMD = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+
+// useAVX512 is true where the AVX-512 matrix kernels run too.
+var useAVX512 = useSIMD && cpu.X86.HasAVX512F
+
+// The matrix kernels of llm_simd_amd64.s, in panels of 24 (AVX2) or 48 (AVX-512).
+var (
+	avx2Kernels   = &kernelSet{name: "avx2", width: 24, blocks: []int{4}, group: 4}
+	avx512Kernels = &kernelSet{name: "avx512", width: 48, blocks: []int{8, 4}, group: 4}
+)
+
+// block computes a block of rows (one of ks.blocks) of one panel. The calls are
+// direct, not through function values, so that the callers' buffers stay on the stack.
+func (ks *kernelSet) block(rows int, x *float32, ldx int, p *float32, k int, bias *float32, y *float32, ldy int) {
+	switch {
+	case ks.width == 24:
+		gemm4x24(x, ldx, p, k, bias, y, ldy)
+	case rows == 8:
+		gemm8x48z(x, ldx, p, k, bias, y, ldy)
+	default:
+		gemm4x48z(x, ldx, p, k, bias, y, ldy)
+	}
+}
+
+// row computes one row of one panel.
+func (ks *kernelSet) row(x *float32, p *float32, k int, bias *float32, y *float32) {
+	if ks.width == 24 {
+		gemm1x24(x, p, k, bias, y)
+		return
+	}
+	gemm1x48z(x, p, k, bias, y)
+}
+
+// rowGroup computes one row of ks.group panels in a row, ps floats apart.
+func (ks *kernelSet) rowGroup(x *float32, p *float32, ps int, k int, bias *float32, y *float32) {
+	if ks.width == 24 {
+		gemm1x96(x, p, ps, k, bias, y)
+		return
+	}
+	gemm1x192z(x, p, ps, k, bias, y)
+}
+
+// simdKernels are the matrix kernels the engine uses: AVX-512's where the CPU has it,
+// else AVX2's, or none (nil).
+var simdKernels = func() *kernelSet {
+	switch {
+	case useAVX512:
+		return avx512Kernels
+	case useSIMD:
+		return avx2Kernels
+	}
+	return nil
+}()
 
 // gemm4x24 computes 4 rows of one panel: y[r][j] = bias[j] + Σₖ x[r][k]·p[k][j] for
 // r < 4 and j < 24, with x's rows ldx floats apart and y's ldy floats apart.
@@ -45,3 +97,23 @@ func expShift(s *float32, n int, m float32, c *[16][8]float32) (sum float32)
 //
 //go:noescape
 func geluSIMD(x *float32, n int, c *[16][8]float32)
+
+// gemm8x48z computes 8 rows of one panel of 48 with AVX-512, like gemm4x24.
+//
+//go:noescape
+func gemm8x48z(x *float32, ldx int, p *float32, k int, bias *float32, y *float32, ldy int)
+
+// gemm4x48z computes 4 rows of one panel of 48 with AVX-512.
+//
+//go:noescape
+func gemm4x48z(x *float32, ldx int, p *float32, k int, bias *float32, y *float32, ldy int)
+
+// gemm1x48z computes one row of one panel of 48 with AVX-512.
+//
+//go:noescape
+func gemm1x48z(x *float32, p *float32, k int, bias *float32, y *float32)
+
+// gemm1x192z computes one row of four panels of 48, ps floats apart, with AVX-512.
+//
+//go:noescape
+func gemm1x192z(x *float32, p *float32, ps int, k int, bias *float32, y *float32)

@@ -3,17 +3,10 @@
 package inference
 
 // useSIMD is false: this build has no SIMD kernel, every product runs matmul.
-const useSIMD = false
+const useSIMD, useAVX512 = false, false
 
-func gemm4x24(x *float32, ldx int, p *float32, k int, bias *float32, y *float32, ldy int) {
-	panic("no SIMD kernel")
-}
-
-func gemm1x24(x *float32, p *float32, k int, bias *float32, y *float32) { panic("no SIMD kernel") }
-
-func gemm1x96(x *float32, p *float32, ps int, k int, bias *float32, y *float32) {
-	panic("no SIMD kernel")
-}
+// simdKernels is nil: no SIMD matrix kernel.
+var simdKernels, avx2Kernels, avx512Kernels *kernelSet
 
 func attnScores(q *float32, k *float32, stride int, n int, hd int, scale float32, s *float32) {
 	panic("no SIMD kernel")
@@ -24,3 +17,15 @@ func attnMix(a *float32, v *float32, stride int, n int, hd int, y *float32) { pa
 func expShift(s *float32, n int, m float32, c *[16][8]float32) float32 { panic("no SIMD kernel") }
 
 func geluSIMD(x *float32, n int, c *[16][8]float32) { panic("no SIMD kernel") }
+
+func (ks *kernelSet) block(rows int, x *float32, ldx int, p *float32, k int, bias *float32, y *float32, ldy int) {
+	panic("no SIMD kernel")
+}
+
+func (ks *kernelSet) row(x *float32, p *float32, k int, bias *float32, y *float32) {
+	panic("no SIMD kernel")
+}
+
+func (ks *kernelSet) rowGroup(x *float32, p *float32, ps int, k int, bias *float32, y *float32) {
+	panic("no SIMD kernel")
+}
