@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -137,6 +138,31 @@ func TestRunGeneratorKilled(t *testing.T) {
 	killed := measuredLatencies(t, filepath.Join(filepath.Dir(matches[0]), "generators", "agent-2.gob"))
 	if uint64(len(killed)) != o.Load.Generators[1].Requests {
 		t.Errorf("agent-2.gob holds %d results, its figures say %d", len(killed), o.Load.Generators[1].Requests)
+	}
+}
+
+// TestRunGeneratorsInterrupt sends SIGINT to the runner while three agents
+// send the load: every agent stops (its service and containers are gone), the
+// results so far are kept, and nothing is left.
+func TestRunGeneratorsInterrupt(t *testing.T) {
+	dockertest.SwarmLock(t)
+	file := generatorsStudy(t, "{rate: 30/s, duration: 60s}")
+	out := t.TempDir()
+	p := runnertest.Start(t, nil, file, "--platform", "swarm", "--init-swarm", "--out", out)
+	p.WaitFor(5*time.Minute, "the load phase", runnertest.PhaseLine(1, "load"))
+	agentContainer(t, 3)
+	time.Sleep(12 * time.Second) // past the agreed start: the agents send
+	if err := p.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	if code := p.Wait(3 * time.Minute); code != exitInterrupted {
+		t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, exitInterrupted, p.Out(), p.Stderr())
+	}
+	dir := onlyRun(t, out)
+	dockertest.NoLeftovers(t, label.Run+"="+filepath.Base(dir))
+	files, _ := filepath.Glob(filepath.Join(dir, "scenarios", "*", "generators", "agent-*.gob"))
+	if len(files) != 3 || len(measuredLatencies(t, files...)) == 0 {
+		t.Errorf("the agents' results so far: %v", files)
 	}
 }
 

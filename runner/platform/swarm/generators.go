@@ -116,7 +116,8 @@ func (st *Stack) Generate(ctx context.Context, g platform.Generation) ([]platfor
 	err = a.follow(ctx)
 	a.wg.Wait()
 	if ctx.Err() != nil {
-		return a.result(context.WithoutCancel(ctx)), fmt.Errorf("load agents stopped: %w", ctx.Err())
+		// what each agent was when followed: its task is removed, not awaited
+		return a.result(ctx), fmt.Errorf("load agents stopped: %w", context.Cause(ctx))
 	}
 	gens := a.result(ctx)
 	return gens, errors.Join(err, failed(gens))
@@ -287,7 +288,8 @@ func (a *agents) followTask(ctx context.Context, t docker.Task) error {
 const agentEndWait = 15 * time.Second
 
 // result is what became of every followed agent, by slot, once the swarm
-// recorded the end of its task (or agentEndWait passed).
+// recorded the end of its task (or agentEndWait passed, or ctx is done: an
+// interrupted Generate does not wait).
 func (a *agents) result(ctx context.Context) []platform.Generator {
 	ctx, cancel := context.WithTimeout(ctx, agentEndWait)
 	defer cancel()

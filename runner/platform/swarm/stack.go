@@ -439,15 +439,19 @@ func (st *Stack) taskOf(ctx context.Context, id string) (docker.Task, bool) {
 
 // Events returns what happened to the tasks since Up, in time order, each named
 // by its replica (SERVICE.SLOT): a task the swarm starts in place of a dead one
-// is a restart of that replica.
+// is a restart of that replica. The load agents' are left out: Generate
+// reports what became of them.
 func (st *Stack) Events() []result.Event {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	var out []result.Event
+	agents := st.name + "_" + AgentService + "."
 	for _, w := range st.watches {
 		for _, ev := range w.Events() {
 			ev.Container = replicaName(ev.Container)
-			out = append(out, ev)
+			if !strings.HasPrefix(ev.Container, agents) { // their fate is the load's (Generate)
+				out = append(out, ev)
+			}
 		}
 	}
 	out = append(out, st.extra...)
