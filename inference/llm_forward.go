@@ -127,19 +127,20 @@ func (m *LLM) attend(ws *Workspace, y, q []float32, ref rowRef, li int) {
 		qh, yh := q[h*hd:(h+1)*hd], y[h*hd:(h+1)*hd]
 		k, v := keys[h*run:h*run+n*hd], vals[h*run:h*run+n*hd]
 		if simd {
-			attnScores(&qh[0], &k[0], hd, n, hd, m.scale, &sc[0])
+			attnScores(&qh[0], &k[0], n, hd, m.scale, &sc[0])
 		} else {
 			for j := range sc {
 				sc[j] = dot(qh, k[j*hd:(j+1)*hd]) * m.scale
 			}
 		}
-		softmax(sc)
+		inv := expScores(sc)
 		if simd {
-			attnMix(&sc[0], &v[0], hd, n, hd, &yh[0])
+			attnMix(&sc[0], &v[0], n, hd, inv, &yh[0])
 			continue
 		}
 		clear(yh)
 		for j, a := range sc {
+			a *= inv
 			vj := v[j*hd : (j+1)*hd]
 			for i := range yh {
 				yh[i] += a * vj[i]
@@ -177,9 +178,15 @@ func (m *LLM) outputs(ws *Workspace, steps []Step) [][]float32 {
 	return out
 }
 
-// layerNorm normalizes each row of x (width d) into y, with float64 statistics.
+// layerNorm normalizes each row of x (width d) into y: with the SIMD kernel (float32
+// statistics in 8 lanes) when d is a multiple of 8, else with float64 statistics.
 func layerNorm(y, x, w, b []float32, d int) {
+	simd := useSIMD && d%8 == 0
 	for r := 0; r+d <= len(x) && r+d <= len(y); r += d {
+		if simd {
+			layerNormSIMD(&y[r], &x[r], &w[0], &b[0], d)
+			continue
+		}
 		xr, yr := x[r:r+d], y[r:r+d]
 		var mean float64
 		for _, v := range xr {

@@ -51,8 +51,9 @@ func gelu(x []float32, w int) {
 	}
 }
 
-// softmax replaces s by its softmax.
-func softmax(s []float32) {
+// expScores replaces s by exp(s - max s) and returns the inverse of their sum: the
+// softmax of s is s·inv.
+func expScores(s []float32) (inv float32) {
 	mx := float32(math.Inf(-1))
 	for _, v := range s {
 		mx = max(mx, v)
@@ -70,8 +71,5 @@ func softmax(s []float32) {
 		s[j] = e
 		sum += e
 	}
-	inv := 1 / sum
-	for j := range s {
-		s[j] *= inv
-	}
+	return 1 / sum
 }

@@ -76,16 +76,22 @@ func gemm1x24(x *float32, p *float32, k int, bias *float32, y *float32)
 //go:noescape
 func gemm1x96(x *float32, p *float32, ps int, k int, bias *float32, y *float32)
 
-// attnScores sets s[j] = scale · Σᵢ q[i]·k[j·stride+i] for j < n and i < hd, a
-// multiple of 8.
+// attnScores sets s[j] = scale · Σᵢ q[i]·k[j·hd+i] for j < n and i < hd, a multiple
+// of 8.
 //
 //go:noescape
-func attnScores(q *float32, k *float32, stride int, n int, hd int, scale float32, s *float32)
+func attnScores(q *float32, k *float32, n int, hd int, scale float32, s *float32)
 
-// attnMix sets y[i] = Σⱼ a[j]·v[j·stride+i] for j < n and i < hd, a multiple of 8.
+// attnMix sets y[i] = inv · Σⱼ a[j]·v[j·hd+i] for j < n and i < hd, a multiple of 8.
 //
 //go:noescape
-func attnMix(a *float32, v *float32, stride int, n int, hd int, y *float32)
+func attnMix(a *float32, v *float32, n int, hd int, inv float32, y *float32)
+
+// layerNormSIMD normalizes one row x of d floats (a multiple of 8) into y:
+// (x - mean)/√(variance + 1e-5)·w + b.
+//
+//go:noescape
+func layerNormSIMD(y *float32, x *float32, w *float32, b *float32, d int)
 
 // expShift sets s[j] = exp(s[j] - m) for j < n, a multiple of 8, and returns their
 // sum, with the constants of expTable.

@@ -168,44 +168,67 @@ loop96:
 	VZEROUPPER
 	RET
 
-// func attnScores(q *float32, k *float32, stride int, n int, hd int, scale float32, s *float32)
-TEXT ·attnScores(SB), NOSPLIT, $0-56
+// func attnScores(q *float32, k *float32, n int, hd int, scale float32, s *float32)
+TEXT ·attnScores(SB), NOSPLIT, $0-48
 	MOVQ         q+0(FP), SI
 	MOVQ         k+8(FP), DI
-	MOVQ         stride+16(FP), R8
+	MOVQ         n+16(FP), CX
+	MOVQ         hd+24(FP), R9
+	VBROADCASTSS scale+32(FP), X14
+	MOVQ         s+40(FP), DX
+	MOVQ         R9, R8
 	SHLQ         $2, R8
-	MOVQ         n+24(FP), CX
-	MOVQ         hd+32(FP), R9
-	VMOVSS       scale+40(FP), X14
-	MOVQ         s+48(FP), DX
-	TESTQ        CX, CX
-	JZ           scoresEnd
 
-scoresRow:
+scores4:
+	CMPQ   CX, $4
+	JL     scores1
+	LEAQ   (DI)(R8*1), R10
+	LEAQ   (R10)(R8*1), R11
+	LEAQ   (R11)(R8*1), R12
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
 	XORQ   AX, AX
 	MOVQ   R9, BX
 
-scores16:
-	CMPQ        BX, $16
-	JL          scores8
-	VMOVUPS     (SI)(AX*1), Y2
-	VFMADD231PS (DI)(AX*1), Y2, Y0
-	VMOVUPS     32(SI)(AX*1), Y3
-	VFMADD231PS 32(DI)(AX*1), Y3, Y1
-	ADDQ        $64, AX
-	SUBQ        $16, BX
-	JMP         scores16
+scores4Loop:
+	VMOVUPS     (SI)(AX*1), Y4
+	VFMADD231PS (DI)(AX*1), Y4, Y0
+	VFMADD231PS (R10)(AX*1), Y4, Y1
+	VFMADD231PS (R11)(AX*1), Y4, Y2
+	VFMADD231PS (R12)(AX*1), Y4, Y3
+	ADDQ        $32, AX
+	SUBQ        $8, BX
+	JNZ         scores4Loop
 
-scores8:
-	CMPQ        BX, $8
-	JL          scoresSum
-	VMOVUPS     (SI)(AX*1), Y2
-	VFMADD231PS (DI)(AX*1), Y2, Y0
+	// [Σ0 Σ1 Σ2 Σ3] from the four vectors of sums
+	VHADDPS      Y1, Y0, Y0
+	VHADDPS      Y3, Y2, Y2
+	VHADDPS      Y2, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS       X1, X0, X0
+	VMULPS       X14, X0, X0
+	VMOVUPS      X0, (DX)
+	ADDQ         $16, DX
+	LEAQ         (DI)(R8*4), DI
+	SUBQ         $4, CX
+	JMP          scores4
 
-scoresSum:
-	VADDPS       Y1, Y0, Y0
+scores1:
+	TESTQ  CX, CX
+	JZ     scoresEnd
+	VXORPS Y0, Y0, Y0
+	XORQ   AX, AX
+	MOVQ   R9, BX
+
+scores1Loop:
+	VMOVUPS     (SI)(AX*1), Y4
+	VFMADD231PS (DI)(AX*1), Y4, Y0
+	ADDQ        $32, AX
+	SUBQ        $8, BX
+	JNZ         scores1Loop
+
 	VEXTRACTF128 $1, Y0, X1
 	VADDPS       X1, X0, X0
 	VHADDPS      X0, X0, X0
@@ -215,70 +238,231 @@ scoresSum:
 	ADDQ         $4, DX
 	ADDQ         R8, DI
 	DECQ         CX
-	JNZ          scoresRow
+	JMP          scores1
 
 scoresEnd:
 	VZEROUPPER
 	RET
 
-// func attnMix(a *float32, v *float32, stride int, n int, hd int, y *float32)
+// func attnMix(a *float32, v *float32, n int, hd int, inv float32, y *float32)
+// Column chunks of 32, 16 and 8; in each, keys in pairs, one set of sums per key of
+// the pair, added at the end.
 TEXT ·attnMix(SB), NOSPLIT, $0-48
-	MOVQ v+8(FP), DI
-	MOVQ stride+16(FP), R8
-	SHLQ $2, R8
-	MOVQ hd+32(FP), R9
-	MOVQ y+40(FP), DX
+	MOVQ         v+8(FP), DI
+	MOVQ         hd+24(FP), R9
+	MOVQ         R9, R8
+	SHLQ         $2, R8
+	VBROADCASTSS inv+32(FP), Y14
+	MOVQ         y+40(FP), DX
 
-mixChunk16:
-	CMPQ   R9, $16
-	JL     mixChunk8
-	MOVQ   a+0(FP), SI
-	MOVQ   n+24(FP), CX
-	MOVQ   DI, R10
+mix32:
+	CMPQ R9, $32
+	JL   mix16
+	MOVQ a+0(FP), SI
+	MOVQ n+16(FP), CX
+	MOVQ DI, R10
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
-	TESTQ  CX, CX
-	JZ     mixStore16
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
 
-mixLoop16:
-	VBROADCASTSS (SI), Y2
-	VFMADD231PS  (R10), Y2, Y0
-	VFMADD231PS  32(R10), Y2, Y1
-	ADDQ         $4, SI
-	ADDQ         R8, R10
-	DECQ         CX
-	JNZ          mixLoop16
+mix32Pair:
+	CMPQ CX, $2
+	JL   mix32One
+	VBROADCASTSS (SI), Y12
+	VBROADCASTSS 4(SI), Y13
+	VFMADD231PS (R10), Y12, Y0
+	VFMADD231PS 32(R10), Y12, Y1
+	VFMADD231PS 64(R10), Y12, Y2
+	VFMADD231PS 96(R10), Y12, Y3
+	VFMADD231PS (R10)(R8*1), Y13, Y4
+	VFMADD231PS 32(R10)(R8*1), Y13, Y5
+	VFMADD231PS 64(R10)(R8*1), Y13, Y6
+	VFMADD231PS 96(R10)(R8*1), Y13, Y7
+	ADDQ $8, SI
+	LEAQ (R10)(R8*2), R10
+	SUBQ $2, CX
+	JMP  mix32Pair
 
-mixStore16:
+mix32One:
+	TESTQ CX, CX
+	JZ    mix32Store
+	VBROADCASTSS (SI), Y12
+	VFMADD231PS (R10), Y12, Y0
+	VFMADD231PS 32(R10), Y12, Y1
+	VFMADD231PS 64(R10), Y12, Y2
+	VFMADD231PS 96(R10), Y12, Y3
+
+mix32Store:
+	VADDPS  Y4, Y0, Y0
+	VMULPS  Y14, Y0, Y0
 	VMOVUPS Y0, (DX)
+	VADDPS  Y5, Y1, Y1
+	VMULPS  Y14, Y1, Y1
 	VMOVUPS Y1, 32(DX)
-	ADDQ    $64, DX
-	ADDQ    $64, DI
-	SUBQ    $16, R9
-	JMP     mixChunk16
+	VADDPS  Y6, Y2, Y2
+	VMULPS  Y14, Y2, Y2
+	VMOVUPS Y2, 64(DX)
+	VADDPS  Y7, Y3, Y3
+	VMULPS  Y14, Y3, Y3
+	VMOVUPS Y3, 96(DX)
+	ADDQ $128, DX
+	ADDQ $128, DI
+	SUBQ $32, R9
+	JMP  mix32
 
-mixChunk8:
-	CMPQ   R9, $8
-	JL     mixEnd
-	MOVQ   a+0(FP), SI
-	MOVQ   n+24(FP), CX
-	MOVQ   DI, R10
+mix16:
+	CMPQ R9, $16
+	JL   mix8
+	MOVQ a+0(FP), SI
+	MOVQ n+16(FP), CX
+	MOVQ DI, R10
 	VXORPS Y0, Y0, Y0
-	TESTQ  CX, CX
-	JZ     mixStore8
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
 
-mixLoop8:
-	VBROADCASTSS (SI), Y2
-	VFMADD231PS  (R10), Y2, Y0
-	ADDQ         $4, SI
-	ADDQ         R8, R10
-	DECQ         CX
-	JNZ          mixLoop8
+mix16Pair:
+	CMPQ CX, $2
+	JL   mix16One
+	VBROADCASTSS (SI), Y12
+	VBROADCASTSS 4(SI), Y13
+	VFMADD231PS (R10), Y12, Y0
+	VFMADD231PS 32(R10), Y12, Y1
+	VFMADD231PS (R10)(R8*1), Y13, Y2
+	VFMADD231PS 32(R10)(R8*1), Y13, Y3
+	ADDQ $8, SI
+	LEAQ (R10)(R8*2), R10
+	SUBQ $2, CX
+	JMP  mix16Pair
 
-mixStore8:
+mix16One:
+	TESTQ CX, CX
+	JZ    mix16Store
+	VBROADCASTSS (SI), Y12
+	VFMADD231PS (R10), Y12, Y0
+	VFMADD231PS 32(R10), Y12, Y1
+
+mix16Store:
+	VADDPS  Y2, Y0, Y0
+	VMULPS  Y14, Y0, Y0
 	VMOVUPS Y0, (DX)
+	VADDPS  Y3, Y1, Y1
+	VMULPS  Y14, Y1, Y1
+	VMOVUPS Y1, 32(DX)
+	ADDQ $64, DX
+	ADDQ $64, DI
+	SUBQ $16, R9
+	JMP  mix16
+
+mix8:
+	CMPQ R9, $8
+	JL   mixEnd
+	MOVQ a+0(FP), SI
+	MOVQ n+16(FP), CX
+	MOVQ DI, R10
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+
+mix8Pair:
+	CMPQ CX, $2
+	JL   mix8One
+	VBROADCASTSS (SI), Y12
+	VBROADCASTSS 4(SI), Y13
+	VFMADD231PS (R10), Y12, Y0
+	VFMADD231PS (R10)(R8*1), Y13, Y1
+	ADDQ $8, SI
+	LEAQ (R10)(R8*2), R10
+	SUBQ $2, CX
+	JMP  mix8Pair
+
+mix8One:
+	TESTQ CX, CX
+	JZ    mix8Store
+	VBROADCASTSS (SI), Y12
+	VFMADD231PS (R10), Y12, Y0
+
+mix8Store:
+	VADDPS  Y1, Y0, Y0
+	VMULPS  Y14, Y0, Y0
+	VMOVUPS Y0, (DX)
+	ADDQ $32, DX
+	ADDQ $32, DI
+	SUBQ $8, R9
+	JMP  mix8
 
 mixEnd:
+	VZEROUPPER
+	RET
+
+// func layerNormSIMD(y *float32, x *float32, w *float32, b *float32, d int)
+// One row: float32 sums in 8 lanes; y = (x - mean)·rstd·w + b.
+TEXT ·layerNormSIMD(SB), NOSPLIT, $0-40
+	MOVQ   y+0(FP), DX
+	MOVQ   x+8(FP), SI
+	MOVQ   w+16(FP), R10
+	MOVQ   b+24(FP), R11
+	MOVQ   d+32(FP), R9
+	VXORPS Y0, Y0, Y0
+	XORQ   AX, AX
+	MOVQ   R9, CX
+
+lnSum:
+	VADDPS (SI)(AX*1), Y0, Y0
+	ADDQ   $32, AX
+	SUBQ   $8, CX
+	JNZ    lnSum
+
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS       X1, X0, X0
+	VHADDPS      X0, X0, X0
+	VHADDPS      X0, X0, X0
+	VCVTSI2SSQ   R9, X3, X3
+	VDIVSS       X3, X0, X0
+	VBROADCASTSS X0, Y2
+	VXORPS       Y0, Y0, Y0
+	XORQ         AX, AX
+	MOVQ         R9, CX
+
+lnVar:
+	VMOVUPS     (SI)(AX*1), Y1
+	VSUBPS      Y2, Y1, Y1
+	VFMADD231PS Y1, Y1, Y0
+	ADDQ        $32, AX
+	SUBQ        $8, CX
+	JNZ         lnVar
+
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS       X1, X0, X0
+	VHADDPS      X0, X0, X0
+	VHADDPS      X0, X0, X0
+	VDIVSS       X3, X0, X0
+	MOVL         $0x3727c5ac, AX // 1e-5
+	VMOVD        AX, X4
+	VADDSS       X4, X0, X0
+	VSQRTSS      X0, X0, X0
+	MOVL         $0x3f800000, AX // 1
+	VMOVD        AX, X4
+	VDIVSS       X0, X4, X0
+	VBROADCASTSS X0, Y3
+	XORQ         AX, AX
+	MOVQ         R9, CX
+
+lnOut:
+	VMOVUPS     (SI)(AX*1), Y1
+	VSUBPS      Y2, Y1, Y1
+	VMULPS      Y3, Y1, Y1
+	VMOVUPS     (R11)(AX*1), Y4
+	VFMADD231PS (R10)(AX*1), Y1, Y4
+	VMOVUPS     Y4, (DX)(AX*1)
+	ADDQ        $32, AX
+	SUBQ        $8, CX
+	JNZ         lnOut
+
 	VZEROUPPER
 	RET
 

@@ -8,11 +8,15 @@ const useSIMD, useAVX512 = false, false
 // simdKernels is nil: no SIMD matrix kernel.
 var simdKernels, avx2Kernels, avx512Kernels *kernelSet
 
-func attnScores(q *float32, k *float32, stride int, n int, hd int, scale float32, s *float32) {
+func attnScores(q *float32, k *float32, n int, hd int, scale float32, s *float32) {
 	panic("no SIMD kernel")
 }
 
-func attnMix(a *float32, v *float32, stride int, n int, hd int, y *float32) { panic("no SIMD kernel") }
+func attnMix(a *float32, v *float32, n int, hd int, inv float32, y *float32) {
+	panic("no SIMD kernel")
+}
+
+func layerNormSIMD(y *float32, x *float32, w *float32, b *float32, d int) { panic("no SIMD kernel") }
 
 func expShift(s *float32, n int, m float32, c *[16][8]float32) float32 { panic("no SIMD kernel") }
 

@@ -44,7 +44,7 @@ func TestGelu(t *testing.T) {
 	}
 }
 
-// TestSoftmax checks softmax against float64 for lengths around multiples of 8.
+// TestSoftmax checks expScores against float64 for lengths around multiples of 8.
 func TestSoftmax(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
 	for n := 1; n <= 70; n++ {
@@ -53,7 +53,10 @@ func TestSoftmax(t *testing.T) {
 			s[i] = float32(r.NormFloat64() * 8)
 		}
 		got := slices.Clone(s)
-		softmax(got)
+		inv := expScores(got)
+		for i := range got {
+			got[i] *= inv
+		}
 		mx, sum := math.Inf(-1), 0.0
 		for _, v := range s {
 			mx = math.Max(mx, float64(v))
@@ -70,42 +73,73 @@ func TestSoftmax(t *testing.T) {
 	}
 }
 
-// TestAttentionKernels checks attnScores and attnMix against plain loops for head
-// widths that take each path of the kernels.
+// TestAttentionKernels checks attnScores and attnMix against float64 loops for head
+// widths and key counts that take each path of the kernels.
 func TestAttentionKernels(t *testing.T) {
 	skipWithoutSIMD(t)
 	r := rand.New(rand.NewPCG(9, 10))
 	for _, hd := range []int{8, 16, 24, 40, 48, 64} {
-		for _, n := range []int{1, 2, 5, 9, 65} {
+		for _, n := range []int{1, 2, 3, 4, 5, 9, 65} {
 			t.Run(fmt.Sprintf("hd=%d/n=%d", hd, n), func(t *testing.T) {
-				stride := 3*hd + 8
-				q, kv, a := randFloats(r, hd), randFloats(r, n*stride), randFloats(r, n)
-				s := make([]float32, n)
-				attnScores(&q[0], &kv[0], stride, n, hd, 0.5, &s[0])
+				q, kv, a := randFloats(r, hd), randFloats(r, n*hd+8), randFloats(r, n)
+				s := make([]float32, n+1)
+				attnScores(&q[0], &kv[0], n, hd, 0.5, &s[0])
+				if s[n] != 0 {
+					t.Fatalf("attnScores wrote beyond its %d scores", n)
+				}
 				for j := range n {
 					want := 0.0
 					for i := range hd {
-						want += float64(q[i]) * float64(kv[j*stride+i])
+						want += float64(q[i]) * float64(kv[j*hd+i])
 					}
 					if want *= 0.5; math.Abs(float64(s[j])-want) > 1e-5 {
 						t.Fatalf("score %d = %g, want %g", j, s[j], want)
 					}
 				}
 				y := make([]float32, hd+1)
-				attnMix(&a[0], &kv[0], stride, n, hd, &y[0])
+				attnMix(&a[0], &kv[0], n, hd, 0.25, &y[0])
 				if y[hd] != 0 {
 					t.Fatalf("attnMix wrote beyond its %d outputs", hd)
 				}
 				for i := range hd {
 					want := 0.0
 					for j := range n {
-						want += float64(a[j]) * float64(kv[j*stride+i])
+						want += float64(a[j]) * float64(kv[j*hd+i])
 					}
-					if math.Abs(float64(y[i])-want) > 1e-5 {
+					if want *= 0.25; math.Abs(float64(y[i])-want) > 1e-5 {
 						t.Fatalf("output %d = %g, want %g", i, y[i], want)
 					}
 				}
 			})
+		}
+	}
+}
+
+// TestLayerNorm checks layerNorm, SIMD (a width of 8k) or not, against float64.
+func TestLayerNorm(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, d := range []int{8, 192, 100} {
+		x, w, b := randFloats(r, 3*d), randFloats(r, d), randFloats(r, d)
+		for i := range x {
+			x[i] = x[i]*3 + 5 // an offset, as activations have
+		}
+		y := make([]float32, 3*d)
+		layerNorm(y, x, w, b, d)
+		for row := range 3 {
+			xr := x[row*d : (row+1)*d]
+			mean, vr := 0.0, 0.0
+			for _, v := range xr {
+				mean += float64(v) / float64(d)
+			}
+			for _, v := range xr {
+				vr += (float64(v) - mean) * (float64(v) - mean) / float64(d)
+			}
+			for i, v := range xr {
+				want := (float64(v)-mean)/math.Sqrt(vr+1e-5)*float64(w[i]) + float64(b[i])
+				if got := float64(y[row*d+i]); math.Abs(got-want) > 2e-6*(1+math.Abs(want)) {
+					t.Fatalf("d=%d row %d: y[%d] = %g, want %g", d, row, i, got, want)
+				}
+			}
 		}
 	}
 }
