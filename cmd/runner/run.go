@@ -16,6 +16,7 @@ import (
 	"github.com/infergrid/runner/runner/platform"
 	"github.com/infergrid/runner/runner/platform/platforms"
 	"github.com/infergrid/runner/runner/platform/swarm"
+	"github.com/infergrid/runner/runner/preflight"
 	"github.com/infergrid/runner/runner/render"
 	"github.com/infergrid/runner/runner/report"
 	"github.com/infergrid/runner/runner/result"
@@ -184,13 +185,7 @@ func runFile(ctx context.Context, o runOptions, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "runner run: %v\n", err)
 		return exitUsage
 	}
-	meta := result.Run{
-		ID: filepath.Base(dir), Name: f.Name, File: o.file, GitCommit: run.GitCommit(f.Dir),
-		RunnerVersion: versionString(), Started: time.Now(), SLO: f.SLO.Result(),
-		Host: result.Host{OS: runtime.GOOS + "/" + runtime.GOARCH, CPUs: host.CPUs, MemoryBytes: host.MemTotalBytes},
-	}
-	meta.Host.Hostname, _ = os.Hostname()
-	meta.Host.Kernel = run.Kernel()
+	meta := runMeta(f, o.file, dir, host)
 
 	p, sw, code := openPlatform(ctx, f, name, o, &meta, stderr)
 	if code != exitOK {
@@ -237,22 +232,41 @@ func runFile(ctx context.Context, o runOptions, stdout, stderr io.Writer) int {
 	})
 
 	// The report is written whatever happened, from what is on disk.
-	if probs, err := report.Write(dir); err != nil {
-		fmt.Fprintf(stderr, "runner run: cannot write the report: %v\n", err)
-	} else {
-		for _, pr := range probs {
-			fmt.Fprintf(stderr, "runner run: report: %s\n", pr)
-		}
-		fmt.Fprintf(stdout, "report: %s\n", filepath.Join(dir, "report.md"))
-		if dash != nil {
-			dash.srv.SetReport(filepath.Join(dir, report.HTMLFile))
-		}
+	if writeReport(dir, stdout, stderr) && dash != nil {
+		dash.srv.SetReport(filepath.Join(dir, report.HTMLFile))
 	}
 	code = exitStatus(ctx, ran, runErr, o, stdout, stderr)
 	if dash != nil && !o.dashboardExit {
 		dash.serveFinal(ctx, stdout)
 	}
 	return code
+}
+
+// runMeta is run.json's start: the run's identity and this host's.
+func runMeta(f *spec.File, file, dir string, host preflight.Host) result.Run {
+	meta := result.Run{
+		ID: filepath.Base(dir), Name: f.Name, File: file, GitCommit: run.GitCommit(f.Dir),
+		RunnerVersion: versionString(), Started: time.Now(), SLO: f.SLO.Result(),
+		Host: result.Host{OS: runtime.GOOS + "/" + runtime.GOARCH, CPUs: host.CPUs, MemoryBytes: host.MemTotalBytes},
+	}
+	meta.Host.Hostname, _ = os.Hostname()
+	meta.Host.Kernel = run.Kernel()
+	return meta
+}
+
+// writeReport writes the run's report from what is in dir, and says where;
+// false when it could not be written.
+func writeReport(dir string, stdout, stderr io.Writer) bool {
+	probs, err := report.Write(dir)
+	if err != nil {
+		fmt.Fprintf(stderr, "runner run: cannot write the report: %v\n", err)
+		return false
+	}
+	for _, pr := range probs {
+		fmt.Fprintf(stderr, "runner run: report: %s\n", pr)
+	}
+	fmt.Fprintf(stdout, "report: %s\n", filepath.Join(dir, "report.md"))
+	return true
 }
 
 // openPlatform opens the platform called name (none for external) and records
