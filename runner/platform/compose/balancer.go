@@ -2,9 +2,7 @@ package compose
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/infergrid/runner/runner/platform"
@@ -14,77 +12,25 @@ import (
 
 var _ platform.Balanced = (*Stack)(nil)
 
-// upBalanced finishes Up for a stack with a load balancer in front of the replicas
-// cs: it checks the replicas' and the balancer's limits, makes the balancer the
-// only endpoint, and waits until the
-// balancer sees every replica healthy and the service's health path answers
-// through it.
-func (st *Stack) upBalanced(ctx context.Context, cs []docker.Container) error {
+// Balancer finds the load balancer container in front of the replicas and
+// returns it with its published port (platform.Driver).
+func (st *Stack) Balancer(ctx context.Context, _ time.Time, _ []platform.Member) (platform.Group, error) {
 	s := st.spec
-	for _, c := range cs {
-		if !c.Running {
-			return fmt.Errorf("project %s: %w", s.Project, st.exitError(ctx, c))
-		}
-		if err := checkLimits(c, s.CPUs, s.MemoryBytes); err != nil {
-			return err
-		}
-		st.containers = append(st.containers, c)
-	}
 	bcs, err := st.dc.Containers(ctx, docker.Filter{docker.ComposeProject: st.project, docker.ComposeService: s.Balancer})
 	if err != nil {
-		return err
+		return platform.Group{}, err
 	}
 	if len(bcs) != 1 {
-		return fmt.Errorf("project %s runs %d containers of the balancer service %s, want 1 (does the compose template render .Balancer?)", s.Project, len(bcs), s.Balancer)
+		return platform.Group{}, fmt.Errorf("project %s runs %d containers of the balancer service %s, want 1 (does the compose template render .Balancer?)", s.Project, len(bcs), s.Balancer)
 	}
 	b := bcs[0]
-	hp, ok := b.HostPorts[s.BalancerPort]
-	if !ok {
-		if !b.Running {
-			return fmt.Errorf("project %s: %w", s.Project, st.exitError(ctx, b))
-		}
-		return fmt.Errorf("balancer %s publishes no host port for container port %d", b.Name, s.BalancerPort)
+	ep, err := st.endpoint(ctx, b, s.BalancerPort, "balancer")
+	if err != nil {
+		return platform.Group{}, err
 	}
-	if err := checkLimits(b, s.BalancerCPUs, s.BalancerMemoryBytes); err != nil {
-		return err
-	}
-	url := fmt.Sprintf("http://127.0.0.1:%d", hp)
-	if s.Address == platform.AddressContainer {
-		ip := b.IP(st.project + "_default")
-		if ip == "" {
-			return fmt.Errorf("balancer %s has no network address to reach it at directly; use address: published", b.Name)
-		}
-		url = fmt.Sprintf("http://%s:%d", ip, s.BalancerPort)
-	}
+	st.byID[b.ID] = b
 	st.balancer = &b
-	st.eps = []platform.Endpoint{{Name: b.Name, URL: url}}
-	st.startTime = time.Since(st.upStarted)
-
-	t1 := time.Now()
-	all := append([]docker.Container{b}, cs...)
-	culprit := b.ID // whose logs a health error shows
-	exited := func(ctx context.Context, _ int) (bool, string) {
-		for _, c := range all {
-			in, err := st.dc.Inspect(ctx, c.ID)
-			if err == nil && !in.Running {
-				culprit = c.ID
-				return true, fmt.Sprintf("%s: %s", c.Name, exitHow(in))
-			}
-		}
-		return false, ""
-	}
-	for _, path := range []string{"/proxy/health?min=" + strconv.Itoa(len(cs)), s.Health} {
-		if err := platform.WaitHealthy(ctx, st.eps, path, s.HealthTimeout, exited); err != nil {
-			var he *platform.HealthError
-			if errors.As(err, &he) {
-				he.Logs, _ = st.dc.Logs(context.WithoutCancel(ctx), culprit, 20)
-				st.watch.Add(result.Event{Time: time.Now(), Container: he.Replica, Kind: result.EventHealth, Message: he.Reason})
-			}
-			return fmt.Errorf("project %s: %w", s.Project, err)
-		}
-	}
-	st.healthyTime = time.Since(t1)
-	return nil
+	return platform.Group{Members: []platform.Member{{Name: b.Name, ID: b.ID}}, Endpoints: []platform.Endpoint{ep}}, nil
 }
 
 // BalancerName is the balancer's container name; empty without one.
@@ -102,7 +48,7 @@ func (st *Stack) Upstreams(ctx context.Context) ([]result.EndpointCount, error) 
 	if st.balancer == nil {
 		return nil, nil
 	}
-	stats, err := docker.BalancerStats(ctx, st.spec.BalancerKind, st.eps[0].URL)
+	stats, err := docker.BalancerStats(ctx, st.spec.BalancerKind, st.Endpoints()[0].URL)
 	if err != nil {
 		return nil, err
 	}

@@ -120,140 +120,162 @@ func (p *Platform) Close() error {
 
 // Up writes s.Compose to s.Dir/compose.yml, creates s.Network if missing, starts the
 // project (images are not built here: Prepare did), finds every replica's published
-// port and waits until each answers s.Health with 2xx. On any failure everything it
-// started is removed before it returns; a replica that exits or stays unhealthy is
-// named in the error with its last log lines. When the daemon stops answering, the
-// error wraps platform.ErrUnavailable.
+// port and waits until each answers s.Health with 2xx, as platform.Up does it
+// with the Stack as its driver. On any failure everything it started is removed
+// before it returns; a replica that exits or stays unhealthy is named in the
+// error with its last log lines. When the daemon stops answering, the error
+// wraps platform.ErrUnavailable.
 func (p *Platform) Up(ctx context.Context, s platform.Spec) (platform.Stack, error) {
-	if err := s.Validate(true); err != nil {
-		return nil, fmt.Errorf("compose: invalid spec for %s: %w", s.Project, err)
-	}
-	dc, tool, err := p.connect(ctx)
+	return platform.Up(ctx, s, &Stack{p: p, spec: s, project: ProjectName(s.Project)})
+}
+
+// Kind is compose's: it deploys the compose file.
+func (st *Stack) Kind() platform.Kind { return platform.Kind{Name: "compose", Compose: true} }
+
+// Open connects, writes the compose file, creates the network the scenario
+// names if it is missing, and starts watching the project's events
+// (platform.Driver).
+func (st *Stack) Open(ctx context.Context) error {
+	s := st.spec
+	dc, tool, err := st.p.connect(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	file, err := platform.WriteStack(s)
-	if err != nil {
-		return nil, err
+	st.dc, st.tool = dc, tool
+	if st.file, err = platform.WriteStack(s); err != nil {
+		return err
 	}
-	st := &Stack{dc: dc, tool: tool, spec: s, file: file, project: ProjectName(s.Project)}
 	if s.Network != "" {
 		created, err := dc.EnsureNetwork(ctx, s.Network, "bridge", map[string]string{
 			label.Managed: "true", label.Run: s.RunID, label.Scenario: s.ScenarioID, label.Project: s.Project,
 		})
 		if err != nil {
-			return nil, lost(dc, err)
+			return lost(dc, err)
 		}
 		st.createdNetwork = created
 	}
 	st.watch = dc.Watch(ctx, docker.Filter{docker.ComposeProject: st.project})
-	fail := func(err error) (platform.Stack, error) {
-		err = platform.UpFailed(ctx, lost(dc, err), st.Down)
-		// Down recorded the OOM kills the daemon's state shows.
-		return nil, &platform.UpError{Err: err, Events: st.Events()}
-	}
+	return nil
+}
+
+// Start runs `compose up` and samples every container of the project from then
+// on (platform.Driver).
+func (st *Stack) Start(ctx context.Context) error {
 	upArgs := []string{"up", "--detach", "--no-build"}
-	if !tool.V1 {
+	if !st.tool.V1 {
 		upArgs = append(upArgs, "--pull", "never") // v1 lacks the flag; it pulls only missing images, and Prepare made sure none is
 	}
-	t0 := time.Now()
-	st.upStarted = t0
-	if out, err := tool.run(ctx, st.project, file, upArgs...); err != nil {
+	if out, err := st.tool.run(ctx, st.project, st.file, upArgs...); err != nil {
 		if portTaken(out) {
 			err = fmt.Errorf("%w: %w", platform.ErrPortsTaken, err)
 		}
-		return fail(fmt.Errorf("cannot start project %s: %w", s.Project, err))
+		return fmt.Errorf("cannot start project %s: %w", st.spec.Project, err)
 	}
-	cs, err := st.startSampling(ctx)
-	if err != nil {
-		return fail(err)
-	}
-	if len(cs) == 0 || (s.Replicas > 0 && len(cs) != s.Replicas) {
-		return fail(fmt.Errorf("project %s runs %d containers of service %s, want %d (does the compose file set deploy.replicas?)", s.Project, len(cs), s.Service, s.Replicas))
-	}
-	if s.Balancer != "" {
-		if err := st.upBalanced(ctx, cs); err != nil {
-			return fail(err)
-		}
-		return st, nil
-	}
-	if err := st.addReplicas(ctx, cs); err != nil {
-		return fail(err)
-	}
-	st.startTime = time.Since(t0)
-	t1 := time.Now()
-	exited := func(ctx context.Context, i int) (bool, string) {
-		c, err := dc.Inspect(ctx, cs[i].ID)
-		if err != nil || c.Running {
-			return false, ""
-		}
-		return true, exitHow(c)
-	}
-	if err := platform.WaitHealthy(ctx, st.eps, s.Health, s.HealthTimeout, exited); err != nil {
-		var he *platform.HealthError
-		if errors.As(err, &he) {
-			for _, c := range cs {
-				if c.Name == he.Replica {
-					he.Logs, _ = dc.Logs(context.WithoutCancel(ctx), c.ID, 20)
-				}
-			}
-			st.watch.Add(result.Event{Time: time.Now(), Container: he.Replica, Kind: result.EventHealth, Message: he.Reason})
-		}
-		return fail(fmt.Errorf("project %s: %w", s.Project, err))
-	}
-	st.healthyTime = time.Since(t1)
-	return st, nil
+	return st.startSampling(ctx)
 }
 
-// addReplicas checks that each replica of cs runs with its limits and publishes
-// its port, and makes it an endpoint.
-func (st *Stack) addReplicas(ctx context.Context, cs []docker.Container) error {
-	s := st.spec
+// Replicas checks that the project runs the replicas the scenario asks for and
+// returns them, each with its published port unless a balancer is in front
+// (platform.Driver).
+func (st *Stack) Replicas(ctx context.Context, _ time.Time) (platform.Group, error) {
+	s, cs := st.spec, st.found
+	if len(cs) == 0 || len(cs) != s.Replicas {
+		return platform.Group{}, fmt.Errorf("project %s runs %d containers of service %s, want %d (does the compose file set deploy.replicas?)", s.Project, len(cs), s.Service, s.Replicas)
+	}
+	var g platform.Group
 	for _, c := range cs {
-		hp, ok := c.HostPorts[s.Port]
-		if !ok {
-			if !c.Running {
-				return fmt.Errorf("project %s: %w", s.Project, st.exitError(ctx, c))
+		if s.Balancer != "" {
+			if !c.Running { // behind a balancer, a replica's exit is seen only here
+				return g, fmt.Errorf("project %s: %w", s.Project, st.exitError(ctx, c))
 			}
-			return fmt.Errorf("replica %s publishes no host port for container port %d", c.Name, s.Port)
-		}
-		if err := checkLimits(c, s.CPUs, s.MemoryBytes); err != nil {
-			return err
-		}
-		url := fmt.Sprintf("http://127.0.0.1:%d", hp)
-		if s.Address == platform.AddressContainer {
-			ip := c.IP(st.project + "_default")
-			if ip == "" {
-				return fmt.Errorf("replica %s has no network address to reach it at directly; use address: published", c.Name)
+		} else {
+			ep, err := st.endpoint(ctx, c, s.Port, "replica")
+			if err != nil {
+				return g, err
 			}
-			url = fmt.Sprintf("http://%s:%d", ip, s.Port)
+			g.Endpoints = append(g.Endpoints, ep)
 		}
 		st.containers = append(st.containers, c)
-		st.eps = append(st.eps, platform.Endpoint{Name: c.Name, URL: url})
+		g.Members = append(g.Members, platform.Member{Name: c.Name, ID: c.ID})
+	}
+	return g, nil
+}
+
+// endpoint is where the load generator reaches c's port: its published host
+// port on 127.0.0.1, or its own address (address: container); what names c in
+// errors.
+func (st *Stack) endpoint(ctx context.Context, c docker.Container, port int, what string) (platform.Endpoint, error) {
+	hp, ok := c.HostPorts[port]
+	if !ok {
+		if !c.Running {
+			return platform.Endpoint{}, fmt.Errorf("project %s: %w", st.spec.Project, st.exitError(ctx, c))
+		}
+		return platform.Endpoint{}, fmt.Errorf("%s %s publishes no host port for container port %d", what, c.Name, port)
+	}
+	url := fmt.Sprintf("http://127.0.0.1:%d", hp)
+	if st.spec.Address == platform.AddressContainer {
+		ip := c.IP(st.project + "_default")
+		if ip == "" {
+			return platform.Endpoint{}, fmt.Errorf("%s %s has no network address to reach it at directly; use address: published", what, c.Name)
+		}
+		url = fmt.Sprintf("http://%s:%d", ip, port)
+	}
+	return platform.Endpoint{Name: c.Name, URL: url}, nil
+}
+
+// CheckLimits checks the limits of members as `docker inspect` showed them
+// when the project started (platform.Driver).
+func (st *Stack) CheckLimits(_ context.Context, members []platform.Member, cpus float64, memoryBytes int64) error {
+	for _, m := range members {
+		if err := checkLimits(st.byID[m.ID], cpus, memoryBytes); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
+// Exited inspects m's container (platform.Driver).
+func (st *Stack) Exited(ctx context.Context, m platform.Member) (bool, string) {
+	c, err := st.dc.Inspect(ctx, m.ID)
+	if err != nil || c.Running {
+		return false, ""
+	}
+	return true, exitHow(c)
+}
+
+// Logs are the last 20 lines of m's container (platform.Driver).
+func (st *Stack) Logs(ctx context.Context, m platform.Member) string {
+	logs, _ := st.dc.Logs(ctx, m.ID, 20)
+	return logs
+}
+
+// Record adds ev to the project's events (platform.Driver).
+func (st *Stack) Record(ev result.Event) { st.watch.Add(ev) }
+
+// Lost says whether err comes from the daemon no longer answering
+// (platform.Driver).
+func (st *Stack) Lost(err error) error { return lost(st.dc, err) }
+
 // startSampling lists the project's containers and samples every one from now
 // on, each with its role: the replicas of the service under test, the balancer,
 // and the side services a user's template runs beside them, whose names it
-// remembers so that their events carry the role too. It hands the stack to
-// Spec.Started, and returns the replicas.
-func (st *Stack) startSampling(ctx context.Context) ([]docker.Container, error) {
+// remembers so that their events carry the role too. It keeps the replicas.
+func (st *Stack) startSampling(ctx context.Context) error {
 	all, err := st.dc.Containers(ctx, docker.Filter{docker.ComposeProject: st.project})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	var replicas []docker.Container
 	var targets []docker.Target
 	side := map[string]bool{}
+	st.byID = map[string]docker.Container{}
 	for _, c := range all {
+		st.byID[c.ID] = c
 		svc := c.Labels[docker.ComposeService]
 		role := result.RoleSide
 		switch {
 		case svc == st.spec.Service:
 			role = result.RoleReplica
-			replicas = append(replicas, c)
+			st.found = append(st.found, c)
 		case st.spec.Balancer != "" && svc == st.spec.Balancer:
 			role = result.RoleBalancer
 		default:
@@ -265,10 +287,7 @@ func (st *Stack) startSampling(ctx context.Context) ([]docker.Container, error) 
 	st.side = side
 	st.mu.Unlock()
 	st.sampler.Store(st.dc.NewSampler(targets))
-	if st.spec.Started != nil {
-		st.spec.Started(st)
-	}
-	return replicas, nil
+	return nil
 }
 
 func exitHow(c docker.Container) string {
@@ -283,8 +302,11 @@ func (st *Stack) exitError(ctx context.Context, c docker.Container) error {
 	return &platform.HealthError{Replica: c.Name, Exited: true, Reason: exitHow(c), Logs: logs}
 }
 
-// Stack is a running compose project.
+// Stack is a running compose project. It is platform.Up's driver while it
+// comes up.
 type Stack struct {
+	platform.Base
+	p              *Platform
 	dc             *docker.Client
 	tool           Tool
 	spec           platform.Spec
@@ -293,12 +315,12 @@ type Stack struct {
 	createdNetwork bool
 	watch          *docker.Watch
 	// sampler samples every container of the project from startSampling on.
-	sampler     atomic.Pointer[docker.Sampler]
-	containers  []docker.Container
-	eps         []platform.Endpoint
-	startTime   time.Duration
-	healthyTime time.Duration
-	upStarted   time.Time
+	sampler atomic.Pointer[docker.Sampler]
+	// byID is every container of the project at startSampling, found the
+	// replicas among them, containers the replicas Up accepted.
+	byID       map[string]docker.Container
+	found      []docker.Container
+	containers []docker.Container
 	// balancer is the load balancer container (balancer: proxy), else nil.
 	balancer *docker.Container
 	// side names the containers of side services (see startSampling).
@@ -310,10 +332,7 @@ type Stack struct {
 	networkGone bool
 }
 
-var _ platform.Stack = (*Stack)(nil)
-
-// Endpoints lists the replicas in compose's container-number order.
-func (st *Stack) Endpoints() []platform.Endpoint { return st.eps }
+var _ platform.Driver = (*Stack)(nil)
 
 // Containers returns the replicas as inspected at Up (IDs, limits, ports).
 func (st *Stack) Containers() []docker.Container { return st.containers }
@@ -343,10 +362,6 @@ func (st *Stack) Events() []result.Event {
 	}
 	return evs
 }
-
-// UpTimes returns how long `compose up` plus port discovery took, and then the
-// health wait.
-func (st *Stack) UpTimes() (start, healthy time.Duration) { return st.startTime, st.healthyTime }
 
 // Advisory is false: Docker enforces the limits.
 func (st *Stack) Advisory() bool { return false }
