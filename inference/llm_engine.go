@@ -61,6 +61,9 @@ type GenRequest struct {
 	Stop []string
 	// IgnoreEOS never picks the end of text token, so generation runs to MaxTokens.
 	IgnoreEOS bool
+	// Logprobs asks for each generated token's log probability (GenEvent.Logprob);
+	// without it, and without TopLogprobs, Logprob is 0.
+	Logprobs bool
 	// PromptLogprobs asks for the log probability of every prompt token (echo).
 	PromptLogprobs bool
 	// TopLogprobs asks for that many most likely alternatives per token (0 to 5).
@@ -75,7 +78,8 @@ type GenEvent struct {
 	// Text is the text released by this event: held back while it may be the start
 	// of a stop string or of an incomplete UTF-8 character.
 	Text string
-	// Logprob is the token's log probability; Top its alternatives.
+	// Logprob is the token's log probability (with GenRequest.Logprobs); Top its
+	// alternatives (with GenRequest.TopLogprobs).
 	Logprob float64
 	Top     []TokenLogprob
 	// Prompt, in the first event of a PromptLogprobs request, holds the log
@@ -358,7 +362,9 @@ func (s *Sequence) advance(logits []float32) bool {
 	}
 	tok := s.sampler.next(logits, banned)
 	ev := GenEvent{Token: tok}
-	ev.Logprob, ev.Top = logprobs(logits, tok, r.TopLogprobs)
+	if r.Logprobs || r.TopLogprobs > 0 {
+		ev.Logprob, ev.Top = logprobs(logits, tok, r.TopLogprobs)
+	}
 	if tok == s.e.m.Config.EOS {
 		ev.Token = -1
 		s.final(ev, "stop", len(s.out))

@@ -97,7 +97,7 @@ func (h *Handler) submit(req *completionRequest) ([]*Sequence, *APIError) {
 			s.Seed = binary.LittleEndian.Uint64(b[:])
 		}
 		seq, err := h.engine.Submit(GenRequest{Prompt: req.tokens, MaxTokens: req.maxTokens, Sampling: s, Stop: req.stop,
-			IgnoreEOS: req.ignoreEOS, PromptLogprobs: req.echo && req.logprobs, TopLogprobs: req.topLogprobs})
+			IgnoreEOS: req.ignoreEOS, Logprobs: req.logprobs, PromptLogprobs: req.echo && req.logprobs, TopLogprobs: req.topLogprobs})
 		if err != nil {
 			for _, s := range seqs {
 				s.Cancel()

@@ -240,6 +240,37 @@ func TestLLMStop(t *testing.T) {
 	}
 }
 
+// TestLLMGeneratedLogprobs: a generated token's logprob is the log-softmax of PyTorch's
+// logits, with "logprobs":0 (no alternatives) as with more; without logprobs there is
+// no logprobs object.
+func TestLLMGeneratedLogprobs(t *testing.T) {
+	_, srv := llmServer(t, EngineConfig{})
+	c := readLLMVectors(t).Cases[0]
+	row := c.Logits[len(c.Tokens)-1]
+	mx, s := math.Inf(-1), 0.0
+	for _, x := range row {
+		mx = max(mx, x)
+	}
+	for _, x := range row {
+		s += math.Exp(x - mx)
+	}
+	want := row[c.Greedy[0]] - mx - math.Log(s)
+	for _, lp := range []string{`,"logprobs":0`, `,"logprobs":2`, ``} {
+		body := fmt.Sprintf(`{"model":%q,"prompt":%q,"max_tokens":1,"temperature":0%s}`, DefaultLLM, c.Prompt, lp)
+		a := decodeAnswer(t, post(t, t.Context(), srv.URL+"/v1/completions", body))
+		got := a.Choices[0].Logprobs
+		if lp == "" {
+			if got != nil {
+				t.Errorf("no logprobs asked: %+v", got)
+			}
+			continue
+		}
+		if got == nil || len(got.TokenLogprobs) != 1 || got.TokenLogprobs[0] == nil || math.Abs(*got.TokenLogprobs[0]-want) > 1e-3 {
+			t.Errorf("%s: logprobs %+v, want the token's %g", lp, got, want)
+		}
+	}
+}
+
 // TestLLMEchoLogprobs: max_tokens 0 with echo and logprobs scores the prompt with the
 // log-softmax of PyTorch's logits.
 func TestLLMEchoLogprobs(t *testing.T) {

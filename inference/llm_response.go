@@ -252,24 +252,47 @@ func sse(b []byte) []byte {
 	return append(out, "\n\n"...)
 }
 
+// streamChunk is one stream event in OpenAI's shape. Its fields are in alphabetical
+// order, as json.Marshal writes a map's keys, and it is marshalled without maps: this
+// runs once per token.
+type streamChunk struct {
+	Choices []streamChoice  `json:"choices"`
+	Created int64           `json:"created"`
+	ID      string          `json:"id"`
+	Model   string          `json:"model"`
+	Object  string          `json:"object"`
+	Usage   json.RawMessage `json:"usage,omitempty"` // null with include_usage, else absent
+}
+
+type streamChoice struct {
+	Delta        *chatDelta `json:"delta,omitempty"` // chat
+	FinishReason any        `json:"finish_reason"`
+	Index        int        `json:"index"`
+	Logprobs     any        `json:"logprobs"`
+	Text         *string    `json:"text,omitempty"` // completions
+}
+
+type chatDelta struct {
+	Content *string `json:"content,omitempty"`
+	Role    string  `json:"role,omitempty"`
+}
+
 // chunk is one stream event of choice i.
 func (c *completion) chunk(i int, text string, lp *logprobState, finish string, first bool) []byte {
-	var choice map[string]any
-	if c.req.chat {
-		delta := map[string]any{}
-		if first {
-			delta["role"] = "assistant"
-			delta["content"] = ""
-		} else if text != "" {
-			delta["content"] = text
-		}
-		choice = map[string]any{"index": i, "delta": delta, "logprobs": c.logprobsJSON(lp), "finish_reason": finishReason(finish)}
-	} else {
-		choice = map[string]any{"index": i, "text": text, "logprobs": c.logprobsJSON(lp), "finish_reason": finishReason(finish)}
+	choice := streamChoice{FinishReason: finishReason(finish), Index: i, Logprobs: c.logprobsJSON(lp)}
+	switch {
+	case !c.req.chat:
+		choice.Text = &text
+	case first:
+		choice.Delta = &chatDelta{Content: &text, Role: "assistant"}
+	case text != "":
+		choice.Delta = &chatDelta{Content: &text}
+	default:
+		choice.Delta = &chatDelta{}
 	}
-	m := map[string]any{"id": c.id, "object": c.object(), "created": c.created, "model": c.m.Name, "choices": []any{choice}}
+	m := streamChunk{Choices: []streamChoice{choice}, Created: c.created, ID: c.id, Model: c.m.Name, Object: c.object()}
 	if c.req.includeUsage {
-		m["usage"] = nil
+		m.Usage = json.RawMessage("null")
 	}
 	b, _ := json.Marshal(m)
 	return sse(b)
