@@ -3,11 +3,9 @@ package local
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -18,15 +16,14 @@ import (
 
 var _ platform.Balanced = (*Stack)(nil)
 
-// startBalancer starts the load balancer in front of the healthy replicas: the
-// proxy binary with their loopback addresses as static upstreams. It becomes the
-// stack's only endpoint once /proxy/health?min=N and the service's health path
-// answer through it.
-func (st *Stack) startBalancer(ctx context.Context, cg *cgroupHost, bin string) error {
+// Balancer starts the load balancer in front of the replicas, which are
+// healthy by now: the proxy binary with their loopback addresses as static
+// upstreams (platform.Driver).
+func (st *Stack) Balancer(context.Context, time.Time, []platform.Member) (platform.Group, error) {
 	s := st.spec
 	port, err := freePort()
 	if err != nil {
-		return fmt.Errorf("no free port: %w", err)
+		return platform.Group{}, fmt.Errorf("no free port: %w", err)
 	}
 	ups := make([]string, len(st.replicas))
 	for i, r := range st.replicas {
@@ -39,36 +36,20 @@ func (st *Stack) startBalancer(ctx context.Context, cg *cgroupHost, bin string) 
 	if s.BalancerCPUs > 0 {
 		env = append(env, fmt.Sprintf("GOMAXPROCS=%d", int(math.Ceil(s.BalancerCPUs))))
 	}
-	if s.BalancerMemoryBytes > 0 && cg == nil {
+	if s.BalancerMemoryBytes > 0 && st.cg == nil {
 		env = append(env, fmt.Sprintf("GOMEMLIMIT=%d", s.BalancerMemoryBytes))
 	}
-	if _, err := st.launch(cg, r, []string{bin}, env, s.BalancerCPUs, s.BalancerMemoryBytes); err != nil {
-		return err
+	if _, err := st.launch(st.cg, r, []string{st.proxyBin}, env, s.BalancerCPUs, s.BalancerMemoryBytes); err != nil {
+		return platform.Group{}, err
 	}
 	st.mu.Lock() // Sample may read them meanwhile
 	st.replicas = append(st.replicas, r)
 	st.balancer = r
 	st.mu.Unlock()
-	st.eps = []platform.Endpoint{{Name: r.name, URL: fmt.Sprintf("http://127.0.0.1:%d", port)}}
-	exited := func(context.Context, int) (bool, string) {
-		select {
-		case <-r.done:
-			return true, r.how()
-		default:
-			return false, ""
-		}
-	}
-	for _, path := range []string{"/proxy/health?min=" + strconv.Itoa(len(ups)), s.Health} {
-		if err := platform.WaitHealthy(ctx, st.eps, path, s.HealthTimeout, exited); err != nil {
-			var he *platform.HealthError
-			if errors.As(err, &he) {
-				he.Logs = r.log.tail()
-			}
-			st.addEvent(result.Event{Time: time.Now(), Container: r.name, Kind: result.EventHealth, Message: err.Error()})
-			return err
-		}
-	}
-	return nil
+	return platform.Group{
+		Members:   []platform.Member{{Name: r.name, ID: r.name}},
+		Endpoints: []platform.Endpoint{{Name: r.name, URL: fmt.Sprintf("http://127.0.0.1:%d", port)}},
+	}, nil
 }
 
 // BalancerName is the balancer process's name; empty without one.
@@ -84,7 +65,7 @@ func (st *Stack) Upstreams(ctx context.Context) ([]result.EndpointCount, error) 
 	if st.balancer == nil {
 		return nil, nil
 	}
-	stats, err := proxy.FetchStats(ctx, st.eps[0].URL)
+	stats, err := proxy.FetchStats(ctx, st.Endpoints()[0].URL)
 	if err != nil {
 		return nil, err
 	}

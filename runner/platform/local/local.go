@@ -176,83 +176,112 @@ func (p *Platform) Close() error {
 }
 
 // Up starts s.Replicas processes, each on a free loopback port, and waits until
-// every one answers s.Health. The command is s.Command with "{{.Port}}" replaced
-// by the port, else the binary Prepare built; it also gets PORT, ADDR
-// (127.0.0.1:PORT) and s.Env. Limits are enforced with cgroups where possible,
-// else passed as GOMAXPROCS and GOMEMLIMIT and the stack is Advisory. A replica's
-// output goes to s.Dir/NAME.log when s.Dir is set.
+// every one answers s.Health, as platform.Up does it with the Stack as its
+// driver. The command is s.Command with "{{.Port}}" replaced by the port, else
+// the binary Prepare built; it also gets PORT, ADDR (127.0.0.1:PORT) and s.Env.
+// Limits are enforced with cgroups where possible, else passed as GOMAXPROCS and
+// GOMEMLIMIT and the stack is Advisory. A replica's output goes to
+// s.Dir/NAME.log when s.Dir is set.
 func (p *Platform) Up(ctx context.Context, s platform.Spec) (platform.Stack, error) {
-	p.mu.Lock()
-	bin := p.binary
-	p.mu.Unlock()
-	if len(s.Command) == 0 && bin == "" {
-		return nil, fmt.Errorf("local: nothing to run for %s: no command and no Go main package prepared", s.Project)
-	}
-	if err := s.Validate(false); err != nil {
-		return nil, fmt.Errorf("local: invalid spec for %s: %w", s.Project, err)
-	}
-	p.mu.Lock()
-	proxyBin := p.proxyBinary
-	p.mu.Unlock()
-	if s.Balancer != "" && proxyBin == "" {
-		return nil, fmt.Errorf("local: %s needs a load balancer, and none was prepared (Build.ProxyDir)", s.Project)
-	}
-	n := s.Replicas
 	cg, _ := p.cgroups()
-	st := &Stack{spec: s, stopTimeout: p.opts.StopTimeout, prevCPU: map[int]cpuReading{}}
-	st.advisory = cg == nil && (s.CPUs > 0 || s.MemoryBytes > 0)
-	if s.Dir != "" {
-		if err := os.MkdirAll(s.Dir, 0o755); err != nil {
-			return nil, err
-		}
+	p.mu.Lock()
+	st := &Stack{spec: s, bin: p.binary, proxyBin: p.proxyBinary, cg: cg, stopTimeout: p.opts.StopTimeout, prevCPU: map[int]cpuReading{}}
+	p.mu.Unlock()
+	if _, err := platform.Up(ctx, s, st); err != nil {
+		return nil, err
 	}
-	fail := func(err error) (platform.Stack, error) {
-		err = platform.UpFailed(ctx, err, st.Down)
-		return nil, &platform.UpError{Err: err, Events: st.Events()}
-	}
-	t0 := time.Now()
-	for i := range n {
-		r, err := st.start(cg, bin, i+1)
-		if err != nil {
-			return fail(err)
-		}
-		st.replicas = append(st.replicas, r)
-		st.eps = append(st.eps, platform.Endpoint{Name: r.name, URL: fmt.Sprintf("http://127.0.0.1:%d", r.port)})
-	}
-	st.startTime = time.Since(t0)
-	if s.Started != nil {
-		s.Started(st) // sampled from now on, through the health wait
-	}
-	t1 := time.Now()
-	exited := func(_ context.Context, i int) (bool, string) {
-		r := st.replicas[i]
-		select {
-		case <-r.done:
-			return true, r.how()
-		default:
-			return false, ""
-		}
-	}
-	if err := platform.WaitHealthy(ctx, st.eps, s.Health, s.HealthTimeout, exited); err != nil {
-		var he *platform.HealthError
-		if errors.As(err, &he) {
-			for _, r := range st.replicas {
-				if r.name == he.Replica {
-					he.Logs = r.log.tail()
-				}
-			}
-			st.addEvent(result.Event{Time: time.Now(), Container: he.Replica, Kind: result.EventHealth, Message: he.Reason})
-		}
-		return fail(fmt.Errorf("local %s: %w", s.Project, err))
-	}
-	if s.Balancer != "" {
-		if err := st.startBalancer(ctx, cg, proxyBin); err != nil {
-			return fail(fmt.Errorf("local %s: %w", s.Project, err))
-		}
-	}
-	st.healthyTime = time.Since(t1)
 	_, _ = st.Sample(ctx) // primes the CPU counters
 	return st, nil
+}
+
+// Kind is local's: it runs processes, not a compose file.
+func (st *Stack) Kind() platform.Kind { return platform.Kind{Name: "local"} }
+
+// Open checks that there is something to run, and a balancer when the stack
+// needs one, and creates the scenario's folder (platform.Driver).
+func (st *Stack) Open(context.Context) error {
+	s := st.spec
+	if len(s.Command) == 0 && st.bin == "" {
+		return fmt.Errorf("local: nothing to run for %s: no command and no Go main package prepared", s.Project)
+	}
+	if s.Balancer != "" && st.proxyBin == "" {
+		return fmt.Errorf("local: %s needs a load balancer, and none was prepared (Build.ProxyDir)", s.Project)
+	}
+	st.advisory = st.cg == nil && (s.CPUs > 0 || s.MemoryBytes > 0)
+	if s.Dir != "" {
+		return os.MkdirAll(s.Dir, 0o755)
+	}
+	return nil
+}
+
+// Start starts the replicas' processes (platform.Driver).
+func (st *Stack) Start(context.Context) error {
+	for i := range st.spec.Replicas {
+		r, err := st.start(st.cg, st.bin, i+1)
+		if err != nil {
+			return err
+		}
+		st.mu.Lock() // Sample may read them meanwhile
+		st.replicas = append(st.replicas, r)
+		st.mu.Unlock()
+	}
+	return nil
+}
+
+// Replicas returns the processes Start started, each with its port
+// (platform.Driver).
+func (st *Stack) Replicas(context.Context, time.Time) (platform.Group, error) {
+	var g platform.Group
+	for _, r := range st.replicas {
+		g.Members = append(g.Members, platform.Member{Name: r.name, ID: r.name})
+		g.Endpoints = append(g.Endpoints, platform.Endpoint{Name: r.name, URL: fmt.Sprintf("http://127.0.0.1:%d", r.port)})
+	}
+	return g, nil
+}
+
+// CheckLimits has nothing to check: the stack applies the limits itself
+// (platform.Driver).
+func (st *Stack) CheckLimits(context.Context, []platform.Member, float64, int64) error { return nil }
+
+// Exited reports whether m's process has exited, and how (platform.Driver).
+func (st *Stack) Exited(_ context.Context, m platform.Member) (bool, string) {
+	r := st.replica(m)
+	if r == nil {
+		return false, ""
+	}
+	select {
+	case <-r.done:
+		return true, r.how()
+	default:
+		return false, ""
+	}
+}
+
+// Logs are m's last 20 lines of output (platform.Driver).
+func (st *Stack) Logs(_ context.Context, m platform.Member) string {
+	if r := st.replica(m); r != nil {
+		return r.log.tail()
+	}
+	return ""
+}
+
+// Record adds ev to the stack's events (platform.Driver).
+func (st *Stack) Record(ev result.Event) { st.addEvent(ev) }
+
+// Lost returns err: local processes do not depend on a daemon
+// (platform.Driver).
+func (st *Stack) Lost(err error) error { return err }
+
+// replica is the process of m, nil if none.
+func (st *Stack) replica(m platform.Member) *replica {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	for _, r := range st.replicas {
+		if r.name == m.ID {
+			return r
+		}
+	}
+	return nil
 }
 
 // freePort asks the kernel for a free loopback port.
@@ -404,18 +433,21 @@ type cpuReading struct {
 	cpu time.Duration
 }
 
-// Stack is a set of running replica processes.
+// Stack is a set of running replica processes. It is platform.Up's driver
+// while it comes up.
 type Stack struct {
-	spec        platform.Spec
-	advisory    bool
-	stopTimeout time.Duration
-	replicas    []*replica
+	platform.Base
+	spec platform.Spec
+	// bin and proxyBin are the service's and the balancer's binaries Prepare
+	// built; cg the cgroups that enforce limits, nil when they cannot.
+	bin, proxyBin string
+	cg            *cgroupHost
+	advisory      bool
+	stopTimeout   time.Duration
+	replicas      []*replica
 	// balancer is the load balancer process (balancer: proxy), also in replicas
 	// so that it is sampled and stopped; nil without one.
-	balancer    *replica
-	eps         []platform.Endpoint
-	startTime   time.Duration
-	healthyTime time.Duration
+	balancer *replica
 
 	mu       sync.Mutex
 	events   []result.Event
@@ -424,7 +456,7 @@ type Stack struct {
 	prevCPU  map[int]cpuReading
 }
 
-var _ platform.Stack = (*Stack)(nil)
+var _ platform.Driver = (*Stack)(nil)
 
 func (st *Stack) addEvent(ev result.Event) {
 	st.mu.Lock()
@@ -432,18 +464,12 @@ func (st *Stack) addEvent(ev result.Event) {
 	st.events = append(st.events, ev)
 }
 
-// Endpoints lists the replicas in start order.
-func (st *Stack) Endpoints() []platform.Endpoint { return st.eps }
-
 // Events returns starts, exits (with code) and OOM kills since Up.
 func (st *Stack) Events() []result.Event {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	return append([]result.Event(nil), st.events...)
 }
-
-// UpTimes returns how long starting the processes took, and then the health wait.
-func (st *Stack) UpTimes() (start, healthy time.Duration) { return st.startTime, st.healthyTime }
 
 // Advisory is true when limits were asked for but cgroups could not enforce them.
 func (st *Stack) Advisory() bool { return st.advisory }
