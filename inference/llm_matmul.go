@@ -27,6 +27,14 @@ type kernelSet struct {
 	group  int   // panels that the group kernel computes for one row
 }
 
+// Kernels names the matrix kernels the model runs: "avx512", "avx2" or "portable".
+func (m *LLM) Kernels() string {
+	if ks := m.logits.ks; ks != nil {
+		return ks.name
+	}
+	return "portable"
+}
+
 func newLinear(w, b []float32, in, out int) linear {
 	l := linear{in: in, out: out, w: w, b: b}
 	if simdKernels != nil {

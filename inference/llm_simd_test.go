@@ -198,3 +198,17 @@ func TestForwardBatchInvariant(t *testing.T) {
 		}
 	}
 }
+
+// TestKernels: the model names the kernels this machine and build run.
+func TestKernels(t *testing.T) {
+	want := "portable"
+	switch {
+	case useAVX512:
+		want = "avx512"
+	case useSIMD:
+		want = "avx2"
+	}
+	if got := testLLM(t).Kernels(); got != want {
+		t.Errorf("Kernels() = %q, want %q", got, want)
+	}
+}

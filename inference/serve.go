@@ -167,7 +167,7 @@ func Run(ctx context.Context, o Options) error {
 		ec := e.Config()
 		log.Info("generative model loaded", "llm", e.Model().Name, "parameters", e.Model().Params,
 			"context", e.Model().Config.Context, "kv_cache_bytes", ec.KVCacheBytes,
-			"max_running", ec.MaxRunning, "max_waiting", ec.MaxWaiting)
+			"max_running", ec.MaxRunning, "max_waiting", ec.MaxWaiting, "kernels", e.Model().Kernels())
 	}
 	log.Info("listening", "addr", ln.Addr().String(), "max_in_flight", max(h.cfg.MaxInFlight, 0),
 		"max_batch", h.cfg.MaxBatch, "max_body_bytes", h.cfg.MaxBodyBytes)

@@ -5,7 +5,10 @@
 # the KV-cache limit, and goroutines and memory after 1,000 abandoned streams.
 #
 # The service (and the PyTorch peer) run on one CPU (taskset, so Go sets GOMAXPROCS=1),
-# the client on the other. Every run is bounded in streams and time.
+# the client on the other. Every run is bounded in streams and time. Next to tokens/s
+# (wall time), each row gives the tokens per CPU-second the service used: on a shared
+# machine, where other programs take turns on the service's core, that figure moves
+# far less.
 #
 #   inference/bench/llm.sh            # or: make bench-inference
 #   BENCH_TOKENS=32 BENCH_KV=32MiB inference/bench/llm.sh
@@ -44,6 +47,7 @@ done
 url="http://$addr"
 
 kib() { awk -v k="$2" '$1==k":"{print $2}' "/proc/$1/status"; }
+ticks() { awk '{print $14+$15}' "/proc/$1/stat"; } # user + system CPU, in clock ticks
 metric() { curl -s "$url/metrics" | awk -v m="$1" '$1==m{print $2}'; }
 
 echo "host: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
@@ -52,9 +56,13 @@ echo "service on CPU $SERVICE_CPU, client on CPU $CLIENT_CPU, $TOKENS tokens per
 load() { taskset -c "$CLIENT_CPU" "$work/llmload" -url "$url" -tokens "$TOKENS" "$@"; }
 load -c 4 -requests 8 >/dev/null # warm up
 rows="$work/rows.jsonl"
+cpu="$work/cpu.txt" # the service's CPU seconds of each row: robust on a shared machine
 for c in 1 4 16 64; do
-  n=$(( c < 4 ? 4 : c * 2 ))
+  n=$(( c < 4 ? 16 : c * 4 ))
+  t0=$(ticks "$pid")
   load -c "$c" -requests "$n" | tee -a "$rows" >&2
+  t1=$(ticks "$pid")
+  echo "$(( t1 - t0 )) $(getconf CLK_TCK)" >>"$cpu"
 done
 hwm=$(kib "$pid" VmHWM)
 limit=$(metric inference_llm_kv_cache_limit_bytes)
@@ -76,19 +84,21 @@ else
   echo "bench: no python3-torch: the PyTorch peer is skipped (apt-get install -y python3-torch)" >&2
 fi
 
-/usr/bin/python3 - "$rows" "$peer" "$hwm" "$limit" "$g0" "$g1" "$r0" "$r1" "$kv1" "$ABANDON" <<'EOF'
+/usr/bin/python3 - "$rows" "$peer" "$hwm" "$limit" "$g0" "$g1" "$r0" "$r1" "$kv1" "$ABANDON" "$cpu" <<'EOF'
 import json, os, sys
-rows, peer, hwm, limit, g0, g1, r0, r1, kv1, ab = sys.argv[1:]
-print("| engine | streams | tokens/s | TTFT p50 ms | TTFT p99 ms | ITL p50 ms | ITL p99 ms | errors |")
-print("|---|---:|---:|---:|---:|---:|---:|---:|")
-for l in open(rows):
+rows, peer, hwm, limit, g0, g1, r0, r1, kv1, ab, cpu = sys.argv[1:]
+ticks = [tuple(map(int, l.split())) for l in open(cpu)]
+print("| engine | streams | tokens/s | tokens per service CPU-s | TTFT p50 ms | TTFT p99 ms | ITL p50 ms | ITL p99 ms | errors |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+for l, (t, hz) in zip(open(rows), ticks):
     r = json.loads(l)
-    print("| Go service (HTTP, SSE) | %d | %.0f | %.1f | %.1f | %.2f | %.2f | %d |" % (r["concurrency"], r["tokens_per_s"],
-          r["ttft_p50_ms"], r["ttft_p99_ms"], r["itl_p50_ms"], r["itl_p99_ms"], r["errors"]))
+    per_cpu = "%.0f" % (r["tokens"] * hz / t) if t > 0 else ""
+    print("| Go service (HTTP, SSE) | %d | %.0f | %s | %.1f | %.1f | %.2f | %.2f | %d |" % (r["concurrency"], r["tokens_per_s"],
+          per_cpu, r["ttft_p50_ms"], r["ttft_p99_ms"], r["itl_p50_ms"], r["itl_p99_ms"], r["errors"]))
 if os.path.exists(peer):
     for l in open(peer):
         r = json.loads(l)
-        print("| %s (in process, batch) | %d | %.0f | | | | | |" % (r["engine"], r["batch"], r["tokens_per_s"]))
+        print("| %s (in process, batch) | %d | %.0f | | | | | | |" % (r["engine"], r["batch"], r["tokens_per_s"]))
 print()
 print("Peak RSS %.1f MiB with a KV-cache limit of %.1f MiB. After %s abandoned streams: goroutines %s -> %s, "
       "RSS %.1f -> %.1f MiB, KV cache used %s bytes." % (int(hwm) / 1024, float(limit) / 2**20, ab, g0, g1, int(r0) / 1024, int(r1) / 1024, kv1))
