@@ -126,14 +126,16 @@ func (m *LLM) attend(ws *Workspace, y, q []float32, ref rowRef, li int) {
 	for h := range m.Config.Heads {
 		qh, yh := q[h*hd:(h+1)*hd], y[h*hd:(h+1)*hd]
 		k, v := keys[h*run:h*run+n*hd], vals[h*run:h*run+n*hd]
+		var mx float32
 		if simd {
-			attnScores(&qh[0], &k[0], n, hd, m.scale, &sc[0])
+			mx = attnScores(&qh[0], &k[0], n, hd, m.scale, &sc[0])
 		} else {
 			for j := range sc {
 				sc[j] = dot(qh, k[j*hd:(j+1)*hd]) * m.scale
 			}
+			mx = maxScore(sc)
 		}
-		inv := expScores(sc)
+		inv := expScores(sc, mx)
 		if simd {
 			attnMix(&sc[0], &v[0], n, hd, inv, &yh[0])
 			continue

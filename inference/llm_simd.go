@@ -51,13 +51,18 @@ func gelu(x []float32, w int) {
 	}
 }
 
-// expScores replaces s by exp(s - max s) and returns the inverse of their sum: the
-// softmax of s is s·inv.
-func expScores(s []float32) (inv float32) {
+// maxScore returns the largest of s.
+func maxScore(s []float32) float32 {
 	mx := float32(math.Inf(-1))
 	for _, v := range s {
 		mx = max(mx, v)
 	}
+	return mx
+}
+
+// expScores replaces s by exp(s - mx), mx the largest of s, and returns the inverse of
+// their sum: the softmax of s is s·inv.
+func expScores(s []float32, mx float32) (inv float32) {
 	var sum float32
 	n8 := 0
 	if useSIMD {

@@ -77,10 +77,10 @@ func gemm1x24(x *float32, p *float32, k int, bias *float32, y *float32)
 func gemm1x96(x *float32, p *float32, ps int, k int, bias *float32, y *float32)
 
 // attnScores sets s[j] = scale · Σᵢ q[i]·k[j·hd+i] for j < n and i < hd, a multiple
-// of 8.
+// of 8, and returns their maximum.
 //
 //go:noescape
-func attnScores(q *float32, k *float32, n int, hd int, scale float32, s *float32)
+func attnScores(q *float32, k *float32, n int, hd int, scale float32, s *float32) (mx float32)
 
 // attnMix sets y[i] = inv · Σⱼ a[j]·v[j·hd+i] for j < n and i < hd, a multiple of 8.
 //

@@ -168,8 +168,8 @@ loop96:
 	VZEROUPPER
 	RET
 
-// func attnScores(q *float32, k *float32, n int, hd int, scale float32, s *float32)
-TEXT ·attnScores(SB), NOSPLIT, $0-48
+// func attnScores(q *float32, k *float32, n int, hd int, scale float32, s *float32) (mx float32)
+TEXT ·attnScores(SB), NOSPLIT, $0-52
 	MOVQ         q+0(FP), SI
 	MOVQ         k+8(FP), DI
 	MOVQ         n+16(FP), CX
@@ -178,6 +178,9 @@ TEXT ·attnScores(SB), NOSPLIT, $0-48
 	MOVQ         s+40(FP), DX
 	MOVQ         R9, R8
 	SHLQ         $2, R8
+	MOVL         $0xff800000, AX // -Inf: the running maximum in X5
+	VMOVD        AX, X5
+	VBROADCASTSS X5, X5
 
 scores4:
 	CMPQ   CX, $4
@@ -210,6 +213,7 @@ scores4Loop:
 	VADDPS       X1, X0, X0
 	VMULPS       X14, X0, X0
 	VMOVUPS      X0, (DX)
+	VMAXPS       X0, X5, X5
 	ADDQ         $16, DX
 	LEAQ         (DI)(R8*4), DI
 	SUBQ         $4, CX
@@ -235,12 +239,18 @@ scores1Loop:
 	VHADDPS      X0, X0, X0
 	VMULSS       X14, X0, X0
 	VMOVSS       X0, (DX)
+	VMAXSS       X0, X5, X5
 	ADDQ         $4, DX
 	ADDQ         R8, DI
 	DECQ         CX
 	JMP          scores1
 
 scoresEnd:
+	VMOVHLPS  X5, X5, X6
+	VMAXPS    X6, X5, X5
+	VMOVSHDUP X5, X6
+	VMAXSS    X6, X5, X5
+	VMOVSS    X5, mx+48(FP)
 	VZEROUPPER
 	RET
 

@@ -8,7 +8,7 @@ const useSIMD, useAVX512 = false, false
 // simdKernels is nil: no SIMD matrix kernel.
 var simdKernels, avx2Kernels, avx512Kernels *kernelSet
 
-func attnScores(q *float32, k *float32, n int, hd int, scale float32, s *float32) {
+func attnScores(q *float32, k *float32, n int, hd int, scale float32, s *float32) float32 {
 	panic("no SIMD kernel")
 }
 

@@ -53,7 +53,7 @@ func TestSoftmax(t *testing.T) {
 			s[i] = float32(r.NormFloat64() * 8)
 		}
 		got := slices.Clone(s)
-		inv := expScores(got)
+		inv := expScores(got, maxScore(got))
 		for i := range got {
 			got[i] *= inv
 		}
@@ -83,9 +83,12 @@ func TestAttentionKernels(t *testing.T) {
 			t.Run(fmt.Sprintf("hd=%d/n=%d", hd, n), func(t *testing.T) {
 				q, kv, a := randFloats(r, hd), randFloats(r, n*hd+8), randFloats(r, n)
 				s := make([]float32, n+1)
-				attnScores(&q[0], &kv[0], n, hd, 0.5, &s[0])
+				mx := attnScores(&q[0], &kv[0], n, hd, 0.5, &s[0])
 				if s[n] != 0 {
 					t.Fatalf("attnScores wrote beyond its %d scores", n)
+				}
+				if want := maxScore(s[:n]); mx != want {
+					t.Fatalf("attnScores returned the maximum %g, want %g", mx, want)
 				}
 				for j := range n {
 					want := 0.0
