@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -262,6 +263,11 @@ func (e *Engine) loop() {
 			generated += s.generated - before
 		}
 		e.obs.Step(prompt, generated, time.Since(start))
+		// Let the streams write this step's tokens before the next step: with one
+		// CPU (GOMAXPROCS=1, as in a container of one CPU or less) the loop would
+		// otherwise run until the scheduler preempts it, every 10ms, and tokens would
+		// leave in bursts.
+		runtime.Gosched()
 	}
 }
 

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"runtime"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -140,6 +142,36 @@ func cpuTime(b *testing.B) time.Duration {
 		b.Fatal(err)
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// stepCounter is an EngineObserver that counts steps.
+type stepCounter struct {
+	nopObserver
+	steps atomic.Int64
+}
+
+func (c *stepCounter) Step(int, int, time.Duration) { c.steps.Add(1) }
+
+// TestEngineYields: on one CPU, a stream's reader gets each token before the engine
+// runs the next step (tokens are not released in bursts at each preemption).
+func TestEngineYields(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	obs := &stepCounter{}
+	e := NewEngine(testLLM(t), EngineConfig{}, obs)
+	seq, err := e.Submit(GenRequest{Prompt: []int{'T'}, MaxTokens: 60, IgnoreEOS: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	worst := 0
+	for ev := range seq.Events {
+		// Token k comes out of step k (the first step reads the prompt).
+		if lag := int(obs.steps.Load()) - ev.Tokens; ev.Token >= 0 && lag > worst {
+			worst = lag
+		}
+	}
+	if worst > 1 {
+		t.Errorf("a token reached its reader %d steps after its own", worst)
+	}
 }
 
 func containsInt(s []int, v int) bool { return indexInt(s, v) >= 0 }

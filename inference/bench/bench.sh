@@ -38,6 +38,7 @@ trap cleanup EXIT
 
 # start_service MODEL: runs the binary on a free loopback port, sets $pid and $url.
 start_service() {
+  : >"$work/log" # now, not in the background child: the last service's address is in it
   taskset -c "$SERVICE_CPU" "$BIN" -addr 127.0.0.1:0 -model "$1" -max-inflight 0 >"$work/log" 2>&1 &
   pid=$!
   for _ in $(seq 100); do
