@@ -31,11 +31,11 @@ type Driver interface {
 	// what it deploys, creates a missing network, starts watching events. When
 	// it fails, Up returns its error as is: nothing was started.
 	Open(ctx context.Context) error
-	// Start starts the stack (compose up, docker stack deploy, the processes);
-	// from then on, Sample reads whatever of it exists.
+	// Start starts the stack (compose up, docker stack deploy, the processes).
 	Start(ctx context.Context) error
 	// Replicas waits until the replicas of the service under test run (at most
-	// until deadline), samples them from then on, and returns them with their
+	// until deadline), has Sample read them (and the side services a compose
+	// file runs beside them) from then on, and returns them with their
 	// endpoints: each replica's own, or none when only the balancer reaches them.
 	Replicas(ctx context.Context, deadline time.Time) (Group, error)
 	// Balancer brings up, or finds, the load balancer (Spec.Balancer) in front of
@@ -101,8 +101,10 @@ func (b *Base) base() *Base { return b }
 //
 //  1. s.Validate; d.Open; then, with everything started from here on removed
 //     again (UpFailed) when a step fails:
-//  2. d.Start, and s.Started is handed the stack, sampled from then on;
-//  3. d.Replicas, and d.CheckLimits of the replicas;
+//  2. d.Start;
+//  3. d.Replicas, then s.Started is handed the stack, sampled from then on
+//     (through the health wait: a stack that fails to come up keeps its
+//     stats), and d.CheckLimits of the replicas;
 //  4. without a balancer, the health wait of the replicas' endpoints;
 //  5. with one: the health wait of the replicas when they have endpoints of
 //     their own, d.Balancer, d.CheckLimits of the balancer, and the health wait
@@ -147,13 +149,13 @@ func (l *lifecycle) run(ctx context.Context) error {
 	if err := d.Start(ctx); err != nil {
 		return err
 	}
-	if s.Started != nil {
-		s.Started(d)
-	}
 	l.deadline = time.Now().Add(cmp.Or(s.HealthTimeout, DefaultHealthTimeout))
 	reps, err := d.Replicas(ctx, l.deadline)
 	if err != nil {
 		return err
+	}
+	if s.Started != nil {
+		s.Started(d)
 	}
 	if err := d.CheckLimits(ctx, reps.Members, s.CPUs, s.MemoryBytes); err != nil {
 		return err

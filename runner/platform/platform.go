@@ -112,11 +112,11 @@ type Spec struct {
 	// my_shared_network). It is created, labelled, when missing, and removed by
 	// Down only if Up created it. Empty means none.
 	Network string
-	// Started, when set, is called by Up as soon as the stack is started (its
-	// containers, tasks or processes are being created), before the health wait,
+	// Started, when set, is called by Up as soon as the stack's replicas run
+	// (their containers, tasks or processes exist), before the health wait,
 	// with what samples them: the caller may sample a stack that is still coming
-	// up, and keeps the stats of one that fails to. Sampling it returns what
-	// exists so far, and nothing once Up failed, or Down began.
+	// up, and keeps the stats of one that fails to. Sampling it returns nothing
+	// once Up failed, or Down began.
 	Started func(Sampler)
 }
 

@@ -132,13 +132,13 @@ func TestUpSteps(t *testing.T) {
 		balPaths []string
 		eps      []Endpoint
 	}{
-		{name: "replicas", repEps: repEps, steps: []string{"open", "start", "started", "replicas", "limits r-1,r-2 0.5 64"},
+		{name: "replicas", repEps: repEps, steps: []string{"open", "start", "replicas", "started", "limits r-1,r-2 0.5 64"},
 			repPaths: []string{"/ready"}, eps: repEps},
 		{name: "behind a balancer", balancer: true,
-			steps:    []string{"open", "start", "started", "replicas", "limits r-1,r-2 0.5 64", "balancer", "limits lb 1 32"},
+			steps:    []string{"open", "start", "replicas", "started", "limits r-1,r-2 0.5 64", "balancer", "limits lb 1 32"},
 			balPaths: []string{"/proxy/health?min=2", "/ready"}, eps: bal.Endpoints},
 		{name: "replicas healthy before the balancer starts", balancer: true, repEps: repEps,
-			steps:    []string{"open", "start", "started", "replicas", "limits r-1,r-2 0.5 64", "balancer", "limits lb 1 32"},
+			steps:    []string{"open", "start", "replicas", "started", "limits r-1,r-2 0.5 64", "balancer", "limits lb 1 32"},
 			repPaths: []string{"/ready"}, balPaths: []string{"/proxy/health?min=2", "/ready"}, eps: bal.Endpoints},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -25,8 +25,10 @@ import (
 	"github.com/infergrid/runner/runner/result"
 )
 
-// Stack is a deployed swarm stack.
+// Stack is a deployed swarm stack. It is platform.Up's driver while it comes
+// up.
 type Stack struct {
+	platform.Base
 	p       *Platform
 	spec    platform.Spec
 	name    string // the stack's name
@@ -37,15 +39,16 @@ type Stack struct {
 	watches        map[*node]*docker.Watch
 	replicas       []docker.Container // the tasks at Up, as containers: Name and IPs
 	balancer       string             // the balancer task's name; empty without one
-	eps            []platform.Endpoint
 	deployed       time.Time
-	startTime      time.Duration
-	healthyTime    time.Duration
 
 	mu          sync.Mutex
-	extra       []result.Event // found otherwise than by the event streams
-	samplers    []nodeSampler  // from the tasks' convergence on; nil once down
-	started     bool           // Spec.Started was called
+	tasks       map[string]docker.Task // the members Up watches, by task ID
+	extra       []result.Event         // found otherwise than by the event streams
+	samplers    []nodeSampler          // from the tasks' convergence on; nil once down
+	sampled     bool                   // Down began: no more samplers
+	sideSeen    map[string]bool        // side tasks sampled (or on unreachable nodes), by ID
+	sidePending bool                   // a side service has tasks not seen yet
+	sideUntil   time.Time              // when Sample stops looking for them
 	watchOver   bool
 	down        bool
 	networkGone bool
@@ -58,7 +61,7 @@ type nodeSampler struct {
 }
 
 var (
-	_ platform.Stack    = (*Stack)(nil)
+	_ platform.Driver   = (*Stack)(nil)
 	_ platform.Balanced = (*Stack)(nil)
 )
 
@@ -80,43 +83,60 @@ func StackName(project string) string {
 
 // Up writes s.Compose to s.Dir/compose.yml, creates s.Network (an attachable
 // overlay network) if missing, deploys the stack, waits until every task runs
-// with its port published and answers s.Health, and checks the services' limits.
-// On any failure everything it started is removed before it returns.
+// with its port published and answers s.Health, and checks the services'
+// limits, as platform.Up does it with the Stack as its driver. On any failure
+// everything it started is removed before it returns.
 func (p *Platform) Up(ctx context.Context, s platform.Spec) (platform.Stack, error) {
-	if err := s.Validate(true); err != nil {
-		return nil, fmt.Errorf("swarm: invalid spec for %s: %w", s.Project, err)
-	}
-	dc, err := p.connect(ctx)
+	return platform.Up(ctx, s, &Stack{p: p, spec: s, name: StackName(s.Project),
+		watches: map[*node]*docker.Watch{}, tasks: map[string]docker.Task{}})
+}
+
+// Kind is swarm's: it deploys the compose file.
+func (st *Stack) Kind() platform.Kind { return platform.Kind{Name: "swarm", Compose: true} }
+
+// Open connects, writes the compose file, creates the network the scenario
+// names if it is missing, and starts watching the stack's events on every node
+// the runner reaches (platform.Driver).
+func (st *Stack) Open(ctx context.Context) error {
+	s := st.spec
+	dc, err := st.p.connect(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	file, err := platform.WriteStack(s)
-	if err != nil {
-		return nil, err
+	if st.file, err = platform.WriteStack(s); err != nil {
+		return err
 	}
-	st := &Stack{p: p, spec: s, name: StackName(s.Project), file: file, publish: p.Publish(), watches: map[*node]*docker.Watch{}}
+	st.publish = st.p.Publish()
 	if s.Network != "" {
 		created, err := dc.EnsureNetwork(ctx, s.Network, "overlay", map[string]string{
 			label.Managed: "true", label.Run: s.RunID, label.Scenario: s.ScenarioID, label.Project: s.Project,
 		})
 		if err != nil {
-			return nil, dc.Lost(err, false)
+			return dc.Lost(err, false)
 		}
 		st.createdNetwork = created
 	}
-	for _, n := range p.reachable() {
+	for _, n := range st.p.reachable() {
 		st.watches[n] = n.dc.Watch(ctx, docker.Filter{docker.StackNamespace: st.name})
 	}
-	fail := func(err error) (platform.Stack, error) {
-		err = platform.UpFailed(ctx, dc.Lost(err, false), st.Down)
-		// Down recorded what the task states tell (OOM kills).
-		return nil, &platform.UpError{Err: err, Events: st.Events()}
-	}
+	return nil
+}
+
+// Start deploys the stack (platform.Driver).
+func (st *Stack) Start(ctx context.Context) error {
 	st.deployed = time.Now()
-	if out, err := p.cli(ctx, "stack", "deploy", "--resolve-image", "never", "--compose-file", file, st.name); err != nil {
-		return fail(fmt.Errorf("cannot deploy stack %s: %w: %s", st.name, err, out))
+	if out, err := st.p.cli(ctx, "stack", "deploy", "--resolve-image", "never", "--compose-file", st.file, st.name); err != nil {
+		return fmt.Errorf("cannot deploy stack %s: %w: %s", st.name, err, out)
 	}
-	deadline := time.Now().Add(cmp.Or(s.HealthTimeout, platform.DefaultHealthTimeout))
+	return nil
+}
+
+// Replicas waits until the service runs its tasks, each with its port published
+// unless a balancer is in front, samples them and the tasks of the side
+// services from then on, and returns them with where they answer
+// (platform.Driver).
+func (st *Stack) Replicas(ctx context.Context, deadline time.Time) (platform.Group, error) {
+	s := st.spec
 	app := st.name + "_" + s.Service
 	published := s.Port
 	if s.Balancer != "" {
@@ -124,30 +144,105 @@ func (p *Platform) Up(ctx context.Context, s platform.Spec) (platform.Stack, err
 	}
 	tasks, err := st.converge(ctx, app, s.Replicas, published, deadline)
 	if err != nil {
-		return fail(err)
+		return platform.Group{}, err
 	}
 	st.sample(tasks, result.RoleReplica)
-	if err := st.checkLimits(ctx, app, s.CPUs, s.MemoryBytes); err != nil {
-		return fail(err)
+	st.mu.Lock()
+	st.sideUntil = deadline
+	st.mu.Unlock()
+	if err := st.sampleSide(ctx); err != nil {
+		st.mu.Lock()
+		st.sidePending = true // Sample tries again, and says why it fails
+		st.mu.Unlock()
 	}
+	var g platform.Group
 	for _, t := range tasks {
 		st.replicas = append(st.replicas, docker.Container{ID: t.ContainerID, Name: t.Name, IPs: t.IPs})
+		g.Members = append(g.Members, st.member(t))
 	}
-	watched, healthPaths, err := st.publishEndpoints(ctx, app, tasks, deadline)
-	if err != nil {
-		return fail(err)
+	if s.Balancer == "" {
+		g.Endpoints, err = st.endpoints(ctx, app, tasks, s.Port)
 	}
-	st.startTime = time.Since(st.deployed)
-	t1 := time.Now()
-	if err := st.waitHealthy(ctx, watched, healthPaths, deadline); err != nil {
-		return fail(err)
-	}
-	st.healthyTime = time.Since(t1)
-	return st, nil
+	return g, err
 }
 
+// Balancer waits until the balancer's service runs its task with its port
+// published, samples it from then on, and returns it with where it answers
+// (platform.Driver).
+func (st *Stack) Balancer(ctx context.Context, deadline time.Time, _ []platform.Member) (platform.Group, error) {
+	s := st.spec
+	svc := st.name + "_" + s.Balancer
+	bt, err := st.converge(ctx, svc, 1, s.BalancerPort, deadline)
+	if err != nil {
+		return platform.Group{}, err
+	}
+	st.sample(bt, result.RoleBalancer)
+	eps, err := st.endpoints(ctx, svc, bt, s.BalancerPort)
+	if err != nil {
+		return platform.Group{}, err
+	}
+	st.balancer = bt[0].Name
+	return platform.Group{Members: []platform.Member{st.member(bt[0])}, Endpoints: eps}, nil
+}
+
+// member remembers task t as a member of the stack.
+func (st *Stack) member(t docker.Task) platform.Member {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.tasks[t.ID] = t
+	return platform.Member{Name: t.Name, ID: t.ID}
+}
+
+// memberTask is the task of m.
+func (st *Stack) memberTask(m platform.Member) (docker.Task, bool) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	t, ok := st.tasks[m.ID]
+	return t, ok
+}
+
+// CheckLimits checks the limits of the service whose tasks members are, as
+// `docker service inspect` shows them (platform.Driver).
+func (st *Stack) CheckLimits(ctx context.Context, members []platform.Member, cpus float64, memoryBytes int64) error {
+	if len(members) == 0 {
+		return nil
+	}
+	t, _ := st.memberTask(members[0])
+	return st.checkLimits(ctx, t.Service, cpus, memoryBytes)
+}
+
+// Exited reads m's task again: a task that no longer runs has exited
+// (platform.Driver).
+func (st *Stack) Exited(ctx context.Context, m platform.Member) (bool, string) {
+	w, ok := st.memberTask(m)
+	if !ok {
+		return false, ""
+	}
+	if t, ok := st.task(ctx, w); ok && !t.Running() {
+		return true, fmt.Sprintf("task %s %s: %s", t.Name, t.State, cmp.Or(t.Err, t.Message))
+	}
+	return false, ""
+}
+
+// Logs are the last log lines of m's task, when its node is reachable
+// (platform.Driver).
+func (st *Stack) Logs(ctx context.Context, m platform.Member) string {
+	t, ok := st.memberTask(m)
+	if !ok {
+		return ""
+	}
+	return st.logs(ctx, t)
+}
+
+// Record adds ev to the stack's events (platform.Driver).
+func (st *Stack) Record(ev result.Event) { st.addEvent(ev) }
+
+// Lost says whether err comes from the manager no longer answering
+// (platform.Driver).
+func (st *Stack) Lost(err error) error { return st.p.manager().Lost(err, false) }
+
 // sample samples tasks, with role, on every node the runner reaches from now
-// on, and hands the stack to Spec.Started the first time.
+// on, unless Down began.
 func (st *Stack) sample(tasks []docker.Task, role string) {
 	targets := map[*node][]docker.Target{}
 	for _, t := range tasks {
@@ -156,73 +251,13 @@ func (st *Stack) sample(tasks []docker.Task, role string) {
 		}
 	}
 	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.sampled {
+		return
+	}
 	for n, ts := range targets {
 		st.samplers = append(st.samplers, nodeSampler{n: n, s: n.dc.NewSampler(ts)})
 	}
-	first := !st.started
-	st.started = true
-	st.mu.Unlock()
-	if first && st.spec.Started != nil {
-		st.spec.Started(st)
-	}
-}
-
-// publishEndpoints finds where the stack answers: the balancer's port when it has
-// one (after its service converged within its limits; it is sampled from then
-// on), else every replica's. It returns the tasks whose end fails the health
-// wait, and the health paths to wait for, in order.
-func (st *Stack) publishEndpoints(ctx context.Context, app string, tasks []docker.Task, deadline time.Time) (watched []docker.Task, healthPaths []string, err error) {
-	s := st.spec
-	watched = tasks // whose end fails the health wait
-	healthPaths = []string{s.Health}
-	if s.Balancer != "" {
-		svc := st.name + "_" + s.Balancer
-		bt, err := st.converge(ctx, svc, 1, s.BalancerPort, deadline)
-		if err != nil {
-			return nil, nil, err
-		}
-		st.sample(bt, result.RoleBalancer)
-		if err := st.checkLimits(ctx, svc, s.BalancerCPUs, s.BalancerMemoryBytes); err != nil {
-			return nil, nil, err
-		}
-		if st.eps, err = st.endpoints(ctx, svc, bt, s.BalancerPort); err != nil {
-			return nil, nil, err
-		}
-		st.balancer = bt[0].Name
-		watched = append(slices.Clone(bt), tasks...)
-		healthPaths = []string{"/proxy/health?min=" + strconv.Itoa(len(tasks)), s.Health}
-	} else if st.eps, err = st.endpoints(ctx, app, tasks, s.Port); err != nil {
-		return nil, nil, err
-	}
-	return watched, healthPaths, nil
-}
-
-// waitHealthy waits until each of paths answers 2xx on every endpoint, in turn,
-// until deadline; a task of watched that ends fails the wait, with its last
-// log lines.
-func (st *Stack) waitHealthy(ctx context.Context, watched []docker.Task, healthPaths []string, deadline time.Time) error {
-	culprit := &watched[0]
-	ended := func(ctx context.Context, _ int) (bool, string) {
-		for i, w := range watched {
-			if t, ok := st.task(ctx, w); ok && !t.Running() {
-				culprit = &watched[i]
-				return true, fmt.Sprintf("task %s %s: %s", t.Name, t.State, cmp.Or(t.Err, t.Message))
-			}
-		}
-		return false, ""
-	}
-	for _, path := range healthPaths {
-		remaining := time.Until(deadline)
-		if err := platform.WaitHealthy(ctx, st.eps, path, max(remaining, time.Second), ended); err != nil {
-			var he *platform.HealthError
-			if errors.As(err, &he) {
-				he.Logs = st.logs(ctx, *culprit)
-				st.addEvent(result.Event{Time: time.Now(), Container: he.Replica, Kind: result.EventHealth, Message: he.Reason})
-			}
-			return fmt.Errorf("stack %s: %w", st.name, err)
-		}
-	}
-	return nil
 }
 
 // converge waits until service runs want tasks, each with its host port for
@@ -372,20 +407,24 @@ func (st *Stack) checkLimits(ctx context.Context, service string, cpus float64, 
 	return fmt.Errorf("stack %s has no service %s (does the compose template name it so?)", st.name, service)
 }
 
-// Endpoints lists the tasks (or the balancer, or the routing mesh) in slot order.
-func (st *Stack) Endpoints() []platform.Endpoint { return st.eps }
-
 // Sample returns the latest stats of every task on a reachable node, each with
 // its role, from the moment the tasks converged (before the health wait) until
-// Down. A node other than the manager whose daemon stops answering is marked
-// lost, its tasks' fate recorded as events, and the error names it
+// Down; those of side services from the moment they have a container (see
+// sampleSide). A node other than the manager whose daemon stops answering is
+// marked lost, its tasks' fate recorded as events, and the error names it
 // (platform.ErrUnavailable).
 func (st *Stack) Sample(ctx context.Context) ([]result.Sample, error) {
+	var errs []error
+	st.mu.Lock()
+	pending := st.sidePending && time.Now().Before(st.sideUntil)
+	st.mu.Unlock()
+	if pending {
+		errs = append(errs, st.sampleSide(ctx))
+	}
 	st.mu.Lock()
 	samplers := slices.Clone(st.samplers)
 	st.mu.Unlock()
 	var out []result.Sample
-	var errs []error
 	for _, ns := range samplers {
 		n := ns.n
 		got, err := ns.s.Sample(ctx)
@@ -439,8 +478,8 @@ func (st *Stack) taskOf(ctx context.Context, id string) (docker.Task, bool) {
 
 // Events returns what happened to the tasks since Up, in time order, each named
 // by its replica (SERVICE.SLOT): a task the swarm starts in place of a dead one
-// is a restart of that replica. The load agents' are left out: Generate
-// reports what became of them.
+// is a restart of that replica. Those of side services carry their role. The
+// load agents' are left out: Generate reports what became of them.
 func (st *Stack) Events() []result.Event {
 	st.mu.Lock()
 	defer st.mu.Unlock()
@@ -455,6 +494,11 @@ func (st *Stack) Events() []result.Event {
 		}
 	}
 	out = append(out, st.extra...)
+	for i, ev := range out {
+		if slot := strings.LastIndexByte(ev.Container, '.'); slot > 0 && st.isSide(ev.Container[:slot]) {
+			out[i].Role = result.RoleSide
+		}
+	}
 	slices.SortStableFunc(out, func(a, b result.Event) int { return a.Time.Compare(b.Time) })
 	return out
 }
@@ -478,9 +522,6 @@ func replicaName(container string) string {
 	return container[:i]
 }
 
-// UpTimes returns how long the deploy and convergence took, then the health wait.
-func (st *Stack) UpTimes() (start, healthy time.Duration) { return st.startTime, st.healthyTime }
-
 // Advisory is false: the swarm enforces the limits.
 func (st *Stack) Advisory() bool { return false }
 
@@ -492,7 +533,7 @@ func (st *Stack) Upstreams(ctx context.Context) ([]result.EndpointCount, error) 
 	if st.balancer == "" {
 		return nil, nil
 	}
-	stats, err := docker.BalancerStats(ctx, st.spec.BalancerKind, st.eps[0].URL)
+	stats, err := docker.BalancerStats(ctx, st.spec.BalancerKind, st.Endpoints()[0].URL)
 	if err != nil {
 		return nil, err
 	}
@@ -514,7 +555,7 @@ func (st *Stack) Down(ctx context.Context) error {
 	dc := st.p.manager()
 	st.mu.Lock()
 	samplers := st.samplers
-	st.samplers = nil
+	st.samplers, st.sampled, st.sidePending = nil, true, false
 	st.mu.Unlock()
 	for _, ns := range samplers {
 		ns.s.Close()

@@ -463,6 +463,44 @@ func TestBalancerProxy(t *testing.T) {
 	assertGone(t, s)
 }
 
+// TestSideServiceSampled: a service of the template beside the one under test
+// is sampled and its events carry the role side, as on compose; the replicas'
+// do not.
+func TestSideServiceSampled(t *testing.T) {
+	p := swarmPlatform(t, "host")
+	s := stackSpec(t, stackOpts{replicas: 1})
+	side := fmt.Sprintf("  side:\n    image: %s\n    deploy:\n      replicas: 1\n      labels:\n        %s: %q\n", testImage, label.Project, s.Project)
+	s.Compose = []byte(strings.Replace(string(s.Compose), "\nnetworks:\n", "\n"+side+"networks:\n", 1))
+	st := up(t, p, s)
+	replica, sideReplica := st.name+"_svc.1", st.name+"_side.1"
+	roles := map[string]string{}
+	for deadline := time.Now().Add(30 * time.Second); len(roles) < 2 && time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		samples, err := st.Sample(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, x := range samples {
+			roles[x.Container] = x.Role
+		}
+	}
+	if roles[replica] != result.RoleReplica || roles[sideReplica] != result.RoleSide || len(roles) != 2 {
+		t.Errorf("sampled %v, want %s as a replica and %s as a side service", roles, replica, sideReplica)
+	}
+	if err := st.Down(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	evRoles := map[string]string{}
+	for _, ev := range st.Events() {
+		if ev.Kind == result.EventStart {
+			evRoles[ev.Container] = ev.Role
+		}
+	}
+	if r, ok := evRoles[sideReplica]; !ok || r != result.RoleSide || evRoles[replica] != "" {
+		t.Errorf("start events by container and role %v, want %s's with role side and %s's without", evRoles, sideReplica, replica)
+	}
+	assertGone(t, s)
+}
+
 // TestSweepRemovesConfigs: runner clean (docker.Sweep) removes a stack's config
 // (a balancer's generated config file) along with its services.
 func TestSweepRemovesConfigs(t *testing.T) {
