@@ -21,6 +21,8 @@ endif
 test: ## run every test (Docker tests skip without a daemon unless RUNNER_REQUIRE_DOCKER=1), then check that no image they built is left
 	$(GO) vet ./...
 	RUNNER_IMAGE_LABEL=$(TEST_LABEL) $(GO) test -race -count=1 -timeout 15m ./...
+	# the generative model's portable kernels, which CPUs without AVX2 and other architectures run
+	$(GO) test -tags purego -count=1 -run 'LLM|Linear|Forward|Gelu|Softmax|LayerNorm|Attention|Kernels|Engine' ./inference
 	RUNNER_IMAGE_LABEL=$(TEST_LABEL) $(MAKE) test-swarm
 	@scripts/images-left.sh $(TEST_LABEL)
 
