@@ -1,8 +1,10 @@
 package inference
 
 import (
+	"cmp"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 )
 
@@ -58,17 +60,35 @@ func (sp *sampler) next(logits []float32, banned int) int {
 			p[i] = math.Exp((float64(v) - mx) / sp.s.Temperature)
 		}
 		sum += p[i]
+	}
+	if sp.s.TopP >= 1 {
+		// Every token is kept: draw from the distribution as it is, in token order.
+		// No sort, which would cost more than the rest of a token's sampling.
+		u := sp.rng.Float64() * sum
+		for i, q := range p {
+			u -= q
+			if u < 0 {
+				return i
+			}
+		}
+		return sp.last(banned)
+	}
+	// Nucleus: the most likely first (ties by token), until they add up to TopP.
+	for i := range idx {
 		idx[i] = i
 	}
-	sort.SliceStable(idx, func(a, b int) bool { return p[idx[a]] > p[idx[b]] })
+	slices.SortFunc(idx, func(a, b int) int {
+		if c := cmp.Compare(p[b], p[a]); c != 0 {
+			return c
+		}
+		return a - b
+	})
 	keep, cum := n, 0.0
-	if sp.s.TopP < 1 {
-		for k, i := range idx {
-			cum += p[i] / sum
-			if cum >= sp.s.TopP {
-				keep = k + 1
-				break
-			}
+	for k, i := range idx {
+		cum += p[i] / sum
+		if cum >= sp.s.TopP {
+			keep = k + 1
+			break
 		}
 	}
 	var kept float64
@@ -83,6 +103,16 @@ func (sp *sampler) next(logits []float32, banned int) int {
 		}
 	}
 	return idx[keep-1]
+}
+
+// last is the last token that can be drawn, where rounding leaves a draw past the end.
+func (sp *sampler) last(banned int) int {
+	for i := len(sp.probs) - 1; i >= 0; i-- {
+		if i != banned && sp.probs[i] > 0 {
+			return i
+		}
+	}
+	return 0
 }
 
 // TokenLogprob is a token and its log probability under the model.
