@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/infergrid/runner/internal/platformtest"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -384,56 +385,9 @@ func TestSampledFromStartOOMBeforeHealthy(t *testing.T) {
 	dc := needDocker(t)
 	p := prepared(t, tools(t)[0])
 	s := spec(t, composeOpts{memory: "24M", env: map[string]string{"HOLD_AT_LIMIT": "3s"}})
-	var mu sync.Mutex
-	var samples []result.Sample
-	started := make(chan platform.Sampler, 1)
-	s.Started = func(st platform.Sampler) { started <- st }
-	go func() {
-		var st platform.Sampler
-		select {
-		case st = <-started:
-		case <-t.Context().Done():
-			return
-		}
-		for {
-			x, err := st.Sample(t.Context())
-			mu.Lock()
-			samples = append(samples, x...)
-			mu.Unlock()
-			if (len(x) == 0 && err == nil) || t.Context().Err() != nil {
-				return // down: nothing more to read
-			}
-			time.Sleep(200 * time.Millisecond)
-		}
-	}()
+	samples := platformtest.SampleFromStart(t, &s, 200*time.Millisecond)
 	_, err := p.Up(t.Context(), s)
-	var ue *platform.UpError
-	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "OOM-killed (exit code 137)") {
-		t.Fatalf("Up: %v; want an *UpError saying the replica was OOM-killed", err)
-	}
-	if r := monitor.Summarize(nil, ue.Events, false); r.OOMKills != 1 {
-		t.Errorf("events %+v: want 1 OOM kill", ue.Events)
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	var at int
-	for _, x := range samples {
-		if x.Role != result.RoleReplica || x.MemLimitBytes != 24<<20 {
-			t.Errorf("sample %+v: want a replica's, with its 24 MiB limit", x)
-		}
-		if float64(x.MemBytes) >= monitor.LimitRatio*float64(x.MemLimitBytes) {
-			at++
-		}
-	}
-	if at == 0 {
-		t.Errorf("no sample at the memory limit before the OOM kill: %+v", samples)
-	}
-	ev := monitor.Limits(samples, ue.Events)
-	if notes := monitor.LimitNotes(ev); len(notes) != 1 {
-		t.Errorf("events %+v: want the OOM kill after time at the limit", ev)
-	} else {
-		t.Logf("%d samples, %d at the limit; %s", len(samples), at, notes[0])
-	}
+	platformtest.OOMBeforeHealthy(t, err, "OOM-killed (exit code 137)", samples, 24<<20)
 	assertGone(t, dc, s.Project)
 }
 

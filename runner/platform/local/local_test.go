@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/infergrid/runner/internal/platformtest"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -12,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/infergrid/runner/runner/monitor"
 	"github.com/infergrid/runner/runner/platform"
 	"github.com/infergrid/runner/runner/result"
 )
@@ -316,39 +316,9 @@ func TestOOMBeforeHealthy(t *testing.T) {
 	s := spec(t, 1)
 	s.MemoryBytes, s.Env = 32<<20, map[string]string{"HOLD_AT_LIMIT": "2s"}
 	s.HealthTimeout = 30 * time.Second
-	var mu sync.Mutex
-	var samples []result.Sample
-	s.Started = func(st platform.Sampler) {
-		go func() {
-			for t.Context().Err() == nil {
-				x, err := st.Sample(t.Context())
-				mu.Lock()
-				samples = append(samples, x...)
-				mu.Unlock()
-				if len(x) == 0 && err == nil {
-					return // exited
-				}
-				time.Sleep(100 * time.Millisecond)
-			}
-		}()
-	}
+	samples := platformtest.SampleFromStart(t, &s, 100*time.Millisecond)
 	_, err := p.Up(t.Context(), s)
-	var ue *platform.UpError
-	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "exited before becoming healthy") {
-		t.Fatalf("Up: %v; want an *UpError saying the replica exited", err)
-	}
-	if r := monitor.Summarize(nil, ue.Events, false); r.OOMKills != 1 {
-		t.Errorf("events %+v: want 1 OOM kill", ue.Events)
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	ev := monitor.Limits(samples, ue.Events)
-	notes := monitor.LimitNotes(ev)
-	if len(samples) == 0 || samples[0].Role != result.RoleReplica || samples[0].MemLimitBytes != 32<<20 || len(notes) != 1 {
-		t.Errorf("samples %+v, events %+v: want the replica's readings at its limit before the OOM kill", samples, ev)
-	} else {
-		t.Logf("%d samples; %s", len(samples), notes[0])
-	}
+	platformtest.OOMBeforeHealthy(t, err, "exited before becoming healthy", samples, 32<<20)
 }
 
 func TestProcessesFindsOnlyTagged(t *testing.T) {

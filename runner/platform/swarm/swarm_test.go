@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/infergrid/runner/internal/platformtest"
 	"net/http"
 	"os"
 	"os/exec"
@@ -264,39 +265,9 @@ func TestTaskOOMKilledBeforeHealthy(t *testing.T) {
 	p := swarmPlatform(t, "host")
 	s := stackSpec(t, stackOpts{replicas: 1, memory: "32M", env: map[string]string{"HOLD_AT_LIMIT": "3s"}})
 	s.MemoryBytes = 32 << 20
-	var mu sync.Mutex
-	var samples []result.Sample
-	s.Started = func(st platform.Sampler) {
-		go func() {
-			for t.Context().Err() == nil {
-				x, err := st.Sample(t.Context())
-				mu.Lock()
-				samples = append(samples, x...)
-				mu.Unlock()
-				if len(x) == 0 && err == nil {
-					return // down, or the task is gone
-				}
-				time.Sleep(200 * time.Millisecond)
-			}
-		}()
-	}
+	samples := platformtest.SampleFromStart(t, &s, 200*time.Millisecond)
 	_, err := p.Up(t.Context(), s)
-	var ue *platform.UpError
-	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "_svc.1 failed") {
-		t.Fatalf("Up: %v; want an *UpError naming the failed task", err)
-	}
-	if r := monitor.Summarize(nil, ue.Events, false); r.OOMKills != 1 {
-		t.Errorf("events %+v: want 1 OOM kill", ue.Events)
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	ev := monitor.Limits(samples, ue.Events)
-	notes := monitor.LimitNotes(ev)
-	if len(samples) == 0 || samples[0].Role != result.RoleReplica || len(notes) != 1 {
-		t.Errorf("samples %+v, events %+v: want the replica's readings at its limit before the OOM kill", samples, ev)
-	} else {
-		t.Logf("%d samples; %s", len(samples), notes[0])
-	}
+	platformtest.OOMBeforeHealthy(t, err, "_svc.1 failed", samples, 32<<20)
 	assertGone(t, s)
 }
 
