@@ -1,8 +1,11 @@
 package spec
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -39,4 +42,36 @@ func write(t *testing.T, files map[string]string) string {
 		}
 	}
 	return dir
+}
+
+// refused loads src as dir/f.yaml and checks that it is refused the way every
+// bad file is: an error that wraps ErrInvalid, one problem per line, each
+// starting with the file's name, sorted by line and column, exactly one for each
+// of want (each a substring of its problem).
+func refused(t *testing.T, dir, src string, want ...string) {
+	t.Helper()
+	f, err := loadString(t, dir, src)
+	if err == nil {
+		t.Fatalf("loaded without error: %+v", f)
+	}
+	if !errors.Is(err, ErrInvalid) {
+		t.Errorf("error does not wrap ErrInvalid: %v", err)
+	}
+	lines := strings.Split(err.Error(), "\n")
+	if len(lines) != len(want) {
+		t.Errorf("%d problems, want %d:\n%v", len(lines), len(want), err)
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("no problem contains %q:\n%v", w, err)
+		}
+	}
+	if !slices.IsSortedFunc(lines, byPosition) {
+		t.Errorf("problems are not sorted by line and column:\n%v", err)
+	}
+	for _, l := range lines {
+		if !strings.HasPrefix(l, filepath.Join(dir, "f.yaml")) {
+			t.Errorf("problem %q does not start with the file name", l)
+		}
+	}
 }

@@ -1,7 +1,6 @@
 package spec
 
 import (
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -114,22 +113,6 @@ func TestInferenceValidation(t *testing.T) {
 			[]string{"grid[0].load[0].search.on: a search on goodput needs per-request limits", `grid[0].load[1].search.on: "speed": use slo`, "grid[0].load[1].search.min_goodput: min_goodput is for a search on goodput"}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			f, err := loadString(t, dir, tt.src)
-			if err == nil {
-				t.Fatalf("loaded without error: %+v", f)
-			}
-			if !errors.Is(err, ErrInvalid) {
-				t.Errorf("error does not wrap ErrInvalid: %v", err)
-			}
-			if n := len(strings.Split(err.Error(), "\n")); n != len(tt.want) {
-				t.Errorf("%d problems, want %d:\n%v", n, len(tt.want), err)
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("no problem contains %q:\n%v", w, err)
-				}
-			}
-		})
+		t.Run(tt.name, func(t *testing.T) { refused(t, dir, tt.src, tt.want...) })
 	}
 }

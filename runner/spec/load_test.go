@@ -4,7 +4,6 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -170,32 +169,7 @@ func TestValidation(t *testing.T) {
 				"f.yaml:4:52: grid[0].load[0]: users needs spawn_rate", `f.yaml:5:12: grid[1].name: block name "a" is already used`, `f.yaml:5:5: grid[1]: block "a" has no load`}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			f, err := loadString(t, dir, tt.src)
-			if err == nil {
-				t.Fatalf("loaded without error: %+v", f)
-			}
-			if !errors.Is(err, ErrInvalid) {
-				t.Errorf("error does not wrap ErrInvalid: %v", err)
-			}
-			lines := strings.Split(err.Error(), "\n")
-			if len(lines) != len(tt.want) {
-				t.Errorf("%d problems, want %d:\n%v", len(lines), len(tt.want), err)
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("no problem contains %q:\n%v", w, err)
-				}
-			}
-			if !slices.IsSortedFunc(lines, byPosition) {
-				t.Errorf("problems are not sorted by line and column:\n%v", err)
-			}
-			for _, l := range lines {
-				if !strings.HasPrefix(l, filepath.Join(dir, "f.yaml")) {
-					t.Errorf("problem %q does not start with the file name", l)
-				}
-			}
-		})
+		t.Run(tt.name, func(t *testing.T) { refused(t, dir, tt.src, tt.want...) })
 	}
 }
 
