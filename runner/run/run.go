@@ -351,7 +351,7 @@ type watcher struct {
 
 	once   sync.Once
 	series monitor.Series
-	seen   map[string]bool // events emitted, by time, container, kind and message (run's goroutine only)
+	seen   map[eventKey]bool // events emitted (run's goroutine only)
 }
 
 // startWatch creates dir/stats.csv; the sampling starts with the first use.
@@ -418,15 +418,21 @@ func (w *watcher) newEvents(s platform.Sampler) {
 		return
 	}
 	if w.seen == nil {
-		w.seen = map[string]bool{}
+		w.seen = map[eventKey]bool{}
 	}
 	for _, ev := range es.Events() {
-		key := fmt.Sprintf("%d %s %s %s", ev.Time.UnixNano(), ev.Container, ev.Kind, ev.Message)
+		key := eventKey{ev.Time.UnixNano(), ev.Container, ev.Kind, ev.Message}
 		if !w.seen[key] {
 			w.seen[key] = true
 			w.emit(Event{Kind: KindContainer, Container: &ev})
 		}
 	}
+}
+
+// eventKey tells a stack's events apart: its time, container, kind and message.
+type eventKey struct {
+	at                       int64
+	container, kind, message string
 }
 
 // stop ends the sampling and returns what it collected; it can be called again.
