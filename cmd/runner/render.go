@@ -8,10 +8,9 @@ import (
 	"io"
 	"time"
 
-	"github.com/infergrid/runner/runner/platform/swarm"
+	"github.com/infergrid/runner/runner/platform/platforms"
 	"github.com/infergrid/runner/runner/render"
 	"github.com/infergrid/runner/runner/run"
-	"github.com/infergrid/runner/runner/spec"
 )
 
 func cmdRender(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -62,7 +61,7 @@ Examples:
 	switch cmp.Or(*platformName, f.Platform) {
 	case "swarm":
 		var err error
-		if sw, err = swarmRendering(f); err != nil {
+		if sw, err = platforms.SwarmRendering(f); err != nil {
 			fmt.Fprintf(stderr, "runner render: %v\n", err)
 			return exitUsage
 		}
@@ -89,18 +88,4 @@ Examples:
 	n := len(files)
 	fmt.Fprintf(stderr, "wrote %d compose file%s under %s (run %s)\n", n, plural(n), *out, *runID)
 	return exitOK
-}
-
-// swarmRendering is how f's stacks are rendered for a swarm that is not asked:
-// published as swarm.publish says (auto: ingress where IPVS is available here)
-// and placed by swarm.constraints.
-func swarmRendering(f *spec.File) (*render.Swarm, error) {
-	sw := &render.Swarm{}
-	publish := ""
-	if f.Swarm != nil {
-		publish, sw.Constraints = f.Swarm.Publish, f.Swarm.Constraints
-	}
-	var err error
-	sw.Publish, err = swarm.DecidePublish(publish)
-	return sw, err
 }

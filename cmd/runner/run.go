@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -17,7 +18,6 @@ import (
 	"github.com/infergrid/runner/runner/platform/platforms"
 	"github.com/infergrid/runner/runner/platform/swarm"
 	"github.com/infergrid/runner/runner/preflight"
-	"github.com/infergrid/runner/runner/render"
 	"github.com/infergrid/runner/runner/report"
 	"github.com/infergrid/runner/runner/result"
 	"github.com/infergrid/runner/runner/run"
@@ -187,16 +187,22 @@ func runFile(ctx context.Context, o runOptions, stdout, stderr io.Writer) int {
 	}
 	meta := runMeta(f, o.file, dir, host)
 
-	p, sw, code := openPlatform(ctx, f, name, o, &meta, stderr)
-	if code != exitOK {
-		return code
+	op, err := platforms.OpenFile(ctx, f, name, platforms.FileOptions{InitSwarm: o.initSwarm, DistributeImage: o.distributeImage, SwarmNodes: o.swarmNodes})
+	for _, note := range op.Said {
+		fmt.Fprintf(stderr, "runner run: %s\n", note)
 	}
+	if err != nil {
+		fmt.Fprintf(stderr, "runner run: %v\n", err)
+		return exitCode(err)
+	}
+	p := op.Platform
 	if p != nil {
 		defer p.Close()
 	}
+	op.Describe(&meta)
 	name = meta.Platform
 
-	jobs, err := run.Jobs(f, scenarios, meta.ID, name, sw)
+	jobs, err := run.Jobs(f, scenarios, meta.ID, name, op.Swarm)
 	if err != nil {
 		fmt.Fprintf(stderr, "runner run: %v\n", err)
 		return exitUsage
@@ -269,56 +275,13 @@ func writeReport(dir string, stdout, stderr io.Writer) bool {
 	return true
 }
 
-// openPlatform opens the platform called name (none for external) and records
-// what it says of itself in meta; on a swarm, sw is how stacks are rendered.
-func openPlatform(ctx context.Context, f *spec.File, name string, o runOptions, meta *result.Run, stderr io.Writer) (p platform.Platform, sw *render.Swarm, code int) {
-	meta.Platform = name
-	if name == "external" {
-		return nil, nil, exitOK
+// exitCode is the exit status of an error that ends a command before anything
+// runs: 3 when the platform cannot be used, 2 otherwise.
+func exitCode(err error) int {
+	if errors.Is(err, platform.ErrUnavailable) {
+		return exitPlatform
 	}
-	opts := platforms.Options{Swarm: swarm.Options{Init: o.initSwarm, DistributeImage: o.distributeImage}}
-	if f.Swarm != nil {
-		opts.Swarm.Publish = f.Swarm.Publish
-		for _, n := range f.Swarm.Nodes {
-			opts.Swarm.Nodes = append(opts.Swarm.Nodes, swarm.Node{Name: n.Name, DockerHost: n.DockerHost, Address: n.Address})
-		}
-	}
-	opts.Swarm.Nodes = append(opts.Swarm.Nodes, o.swarmNodes...)
-	opts.CommandOnly = f.Service.CommandOnly()
-	p, note, err := platforms.Open(ctx, name, opts)
-	if err != nil {
-		fmt.Fprintf(stderr, "runner run: %v\n", err)
-		return nil, nil, exitUsage
-	}
-	if note != "" {
-		fmt.Fprintf(stderr, "runner run: %s\n", note)
-		meta.PlatformNotes = append(meta.PlatformNotes, note)
-	}
-	if err := f.CheckPlatform(p.Name()); err != nil { // what auto chose cannot run the service
-		fmt.Fprintf(stderr, "runner run: %v\nNothing was started.\n", err)
-		p.Close()
-		return nil, nil, exitPlatform
-	}
-	if note := f.Service.LocalNote(); note != "" && p.Name() == "local" {
-		fmt.Fprintf(stderr, "runner run: %s\n", note)
-		meta.PlatformNotes = append(meta.PlatformNotes, note)
-	}
-	info := p.Info(ctx)
-	meta.Host.DockerVersion, meta.Host.ComposeVersion = info.DockerVersion, info.ComposeVersion
-	meta.PlatformNotes = append(meta.PlatformNotes, info.Notes...)
-	meta.Platform = p.Name()
-	if sp, ok := p.(*swarm.Platform); ok {
-		if sp.Publish() == "" { // it could not connect: Info says why
-			fmt.Fprintf(stderr, "runner run: %s\n", strings.Join(info.Notes, "; "))
-			p.Close()
-			return nil, nil, exitPlatform
-		}
-		sw = &render.Swarm{Publish: sp.Publish()}
-		if f.Swarm != nil {
-			sw.Constraints = f.Swarm.Constraints
-		}
-	}
-	return p, sw, exitOK
+	return exitUsage
 }
 
 // exitStatus prints the end of the run and maps it to the exit code.

@@ -1,0 +1,116 @@
+package platforms
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/infergrid/runner/runner/platform"
+	"github.com/infergrid/runner/runner/platform/swarm"
+	"github.com/infergrid/runner/runner/render"
+	"github.com/infergrid/runner/runner/result"
+	"github.com/infergrid/runner/runner/spec"
+)
+
+// FileOptions are what a run adds to the platform settings of its scenario file
+// (runner run's --init-swarm, --distribute-image and --swarm-node).
+type FileOptions struct {
+	// InitSwarm makes a Docker daemon outside any swarm a single-node swarm for
+	// the run; DistributeImage copies the service image to the nodes that lack it.
+	InitSwarm, DistributeImage bool
+	// SwarmNodes are added to the file's swarm.nodes.
+	SwarmNodes []swarm.Node
+}
+
+// Opened is the platform a run of a scenario file uses.
+type Opened struct {
+	// Platform is the open platform; nil for external, which starts nothing.
+	Platform platform.Platform
+	// Name is the platform's name: what auto chose, or external.
+	Name string
+	// Swarm is how stacks are rendered on a swarm; nil on any other platform.
+	Swarm *render.Swarm
+	// Said are the notes the user is told, in order: what auto chose and why, what
+	// a local run of the service lacks.
+	Said []string
+	// Info is what the platform says of itself.
+	Info platform.Info
+}
+
+// Describe records in meta (run.json) the platform, its notes and the versions
+// of its tools.
+func (o Opened) Describe(meta *result.Run) {
+	meta.Platform = o.Name
+	meta.PlatformNotes = append(meta.PlatformNotes, o.Said...)
+	meta.PlatformNotes = append(meta.PlatformNotes, o.Info.Notes...)
+	meta.Host.DockerVersion, meta.Host.ComposeVersion = o.Info.DockerVersion, o.Info.ComposeVersion
+}
+
+// unavailable marks an error as the platform's (platform.ErrUnavailable), not the
+// file's or the options', without changing its message.
+type unavailable struct{ error }
+
+func (u unavailable) Unwrap() error        { return u.error }
+func (u unavailable) Is(target error) bool { return target == platform.ErrUnavailable }
+
+// OpenFile opens the platform called name (none for external) for a run of f,
+// with f's swarm settings and o. An unknown name is an error; a platform that
+// cannot run f's service, or a swarm that does not answer, is an error that
+// wraps platform.ErrUnavailable, and nothing is left open. Opened.Said holds
+// the notes to tell the user, on error too.
+func OpenFile(ctx context.Context, f *spec.File, name string, o FileOptions) (Opened, error) {
+	op := Opened{Name: name}
+	if name == "external" {
+		return op, nil
+	}
+	opts := Options{Swarm: swarm.Options{Init: o.InitSwarm, DistributeImage: o.DistributeImage}}
+	if f.Swarm != nil {
+		opts.Swarm.Publish = f.Swarm.Publish
+		for _, n := range f.Swarm.Nodes {
+			opts.Swarm.Nodes = append(opts.Swarm.Nodes, swarm.Node{Name: n.Name, DockerHost: n.DockerHost, Address: n.Address})
+		}
+	}
+	opts.Swarm.Nodes = append(opts.Swarm.Nodes, o.SwarmNodes...)
+	opts.CommandOnly = f.Service.CommandOnly()
+	p, note, err := Open(ctx, name, opts)
+	if err != nil {
+		return op, err
+	}
+	if note != "" {
+		op.Said = append(op.Said, note)
+	}
+	if err := f.CheckPlatform(p.Name()); err != nil { // what auto chose cannot run the service
+		p.Close()
+		return op, unavailable{fmt.Errorf("%w\nNothing was started.", err)}
+	}
+	if note := f.Service.LocalNote(); note != "" && p.Name() == "local" {
+		op.Said = append(op.Said, note)
+	}
+	op.Platform, op.Name, op.Info = p, p.Name(), p.Info(ctx)
+	if sp, ok := p.(*swarm.Platform); ok {
+		if sp.Publish() == "" { // it could not connect: Info says why
+			p.Close()
+			return Opened{Name: op.Name, Said: op.Said}, unavailable{errors.New(strings.Join(op.Info.Notes, "; "))}
+		}
+		op.Swarm = &render.Swarm{Publish: sp.Publish()}
+		if f.Swarm != nil {
+			op.Swarm.Constraints = f.Swarm.Constraints
+		}
+	}
+	return op, nil
+}
+
+// SwarmRendering is how f's stacks are rendered for a swarm that is not asked
+// (runner render): published as swarm.publish says (auto: ingress where IPVS is
+// available here) and placed by swarm.constraints.
+func SwarmRendering(f *spec.File) (*render.Swarm, error) {
+	sw := &render.Swarm{}
+	publish := ""
+	if f.Swarm != nil {
+		publish, sw.Constraints = f.Swarm.Publish, f.Swarm.Constraints
+	}
+	var err error
+	sw.Publish, err = swarm.DecidePublish(publish)
+	return sw, err
+}
