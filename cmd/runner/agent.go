@@ -10,8 +10,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"runtime"
-	"strconv"
 	"strings"
 	"time"
 
@@ -58,141 +56,52 @@ func (h headersFlag) Set(v string) error {
 	return nil
 }
 
-type agentOptions struct {
-	rate, share, start, out, bodyFile, config string
-	cfg                                       load.Config
-}
-
 func cmdAgent(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("agent", agentUsage, stdout)
-	o := agentOptions{cfg: load.Config{Header: http.Header{}, Balancer: load.BalanceClient}}
-	fs.StringVar(&o.rate, "rate", "", "the whole load's arrival `rate`, e.g. 300/s (this agent sends its share)")
-	fs.StringVar(&o.share, "share", cmp.Or(os.Getenv("RUNNER_AGENT_SHARE"), "1/1"), "this agent's share `I/N`: the I-th of N agents sends rate/N (or its part of the users)")
-	fs.StringVar(&o.config, "config", "", "read the load from `FILE` (JSON, as the runner writes it for generators) instead of URLs and flags")
-	fs.StringVar(&o.start, "start", "", "the agreed start `TIME` (RFC 3339, UTC); empty starts at once")
-	fs.StringVar(&o.out, "out", "", "write the raw results to `FILE` (vegeta's gob format); - writes JSON lines and the agent's report to stdout")
-	fs.DurationVar(&o.cfg.Duration, "duration", 10*time.Second, "measured load `duration`")
-	fs.DurationVar(&o.cfg.Warmup, "warmup", 0, "warm-up before the measured duration, excluded from the metrics")
-	fs.StringVar(&o.cfg.Method, "method", "GET", "request `method`")
-	fs.StringVar(&o.cfg.Path, "path", "", "request `path` appended to every URL")
-	fs.StringVar(&o.bodyFile, "body-file", "", "request body from `FILE`")
-	fs.Var(headersFlag(o.cfg.Header), "header", "request header `'Key: value'` (repeatable)")
-	pos, code, ok := parse(fs, args, stderr)
-	if !ok {
+	o := load.AgentOptions{Load: load.Config{Header: http.Header{}, Balancer: load.BalanceClient}}
+	fs.StringVar(&o.Rate, "rate", "", "the whole load's arrival `rate`, e.g. 300/s (this agent sends its share)")
+	fs.StringVar(&o.Share, "share", cmp.Or(os.Getenv("RUNNER_AGENT_SHARE"), "1/1"), "this agent's share `I/N`: the I-th of N agents sends rate/N (or its part of the users)")
+	fs.StringVar(&o.Config, "config", "", "read the load from `FILE` (JSON, as the runner writes it for generators) instead of URLs and flags")
+	fs.StringVar(&o.Start, "start", "", "the agreed start `TIME` (RFC 3339, UTC); empty starts at once")
+	fs.StringVar(&o.Out, "out", "", "write the raw results to `FILE` (vegeta's gob format); - writes JSON lines and the agent's report to stdout")
+	fs.DurationVar(&o.Load.Duration, "duration", 10*time.Second, "measured load `duration`")
+	fs.DurationVar(&o.Load.Warmup, "warmup", 0, "warm-up before the measured duration, excluded from the metrics")
+	fs.StringVar(&o.Load.Method, "method", "GET", "request `method`")
+	fs.StringVar(&o.Load.Path, "path", "", "request `path` appended to every URL")
+	fs.StringVar(&o.BodyFile, "body-file", "", "request body from `FILE`")
+	fs.Var(headersFlag(o.Load.Header), "header", "request header `'Key: value'` (repeatable)")
+	var code int
+	var ok bool
+	if o.URLs, code, ok = parse(fs, args, stderr); !ok {
 		return code
 	}
-	if err := o.resolve(pos); err != nil {
+	c, at, err := o.Resolve()
+	if err != nil {
 		fmt.Fprintf(stderr, "runner agent: %v\nRun 'runner agent -h' for usage.\n", err)
 		return exitUsage
 	}
-	late, code := waitStart(ctx, o.start, stderr)
-	if code != exitOK {
-		return code
+	late, err := load.WaitUntil(ctx, at)
+	if late > 100*time.Millisecond {
+		fmt.Fprintf(stderr, "runner agent: started %s after the agreed instant\n", late.Round(time.Millisecond))
 	}
-	if o.out == "-" {
-		o.cfg.ResultsWriter = stdout
+	if err != nil {
+		return exitInterrupted
 	}
-	l, err := load.Run(ctx, o.cfg)
+	var stream io.Writer
+	if o.Out == "-" {
+		stream = stdout
+	}
+	l, err := load.RunAgent(ctx, c, late, stream)
 	fmt.Fprint(stderr, load.Summary(l))
-	if o.out == "-" {
-		rep := load.AgentReport{Load: l, Late: late, Procs: runtime.GOMAXPROCS(0)}
-		if err != nil {
-			rep.Error = err.Error()
-		}
-		if werr := load.WriteAgentReport(stdout, rep); werr != nil && err == nil {
-			err = werr
-		}
-	}
 	switch {
 	case ctx.Err() != nil:
-		fmt.Fprintf(stderr, "runner agent: interrupted; the results so far are in %s\n", o.out)
+		fmt.Fprintf(stderr, "runner agent: interrupted; the results so far are in %s\n", o.Out)
 		return exitInterrupted
 	case err != nil:
 		fmt.Fprintf(stderr, "runner agent: %v\n", err)
 		return exitPlatform
 	}
 	return exitOK
-}
-
-// waitStart waits until the agreed start (RFC 3339; empty starts at once) and
-// returns how late the agent is, saying so when it is late by more than 100ms.
-func waitStart(ctx context.Context, start string, stderr io.Writer) (time.Duration, int) {
-	if start == "" {
-		return 0, exitOK
-	}
-	at, _ := time.Parse(time.RFC3339Nano, start)
-	late := time.Since(at)
-	if late > 100*time.Millisecond {
-		fmt.Fprintf(stderr, "runner agent: started %s after the agreed instant\n", late.Round(time.Millisecond))
-	}
-	select {
-	case <-ctx.Done():
-		return late, exitInterrupted
-	case <-time.After(time.Until(at)):
-	}
-	return max(late, 0), exitOK
-}
-
-// resolve checks the options and fills the load's targets, rate share and body.
-func (o *agentOptions) resolve(urls []string) error {
-	if o.out == "" {
-		return errors.New("--out FILE is required: the raw results are what the agent delivers (- for stdout)")
-	}
-	is, ns, _ := strings.Cut(o.share, "/")
-	i, err1 := strconv.Atoi(is)
-	n, err2 := strconv.Atoi(ns)
-	if err1 != nil || err2 != nil || n < 1 || i < 1 || i > n {
-		return fmt.Errorf("--share %q: want I/N with 1 <= I <= N, e.g. 2/3", o.share)
-	}
-	if o.start != "" {
-		if _, err := time.Parse(time.RFC3339Nano, o.start); err != nil {
-			return fmt.Errorf("--start %q: want an RFC 3339 time such as 2026-01-02T15:04:05Z", o.start)
-		}
-	}
-	if o.config != "" {
-		return o.fromConfig(urls, i, n)
-	}
-	if len(urls) == 0 {
-		return errors.New("no URL to send the load to")
-	}
-	o.cfg.Targets = urls
-	if o.out != "-" {
-		o.cfg.ResultsPath = o.out
-	}
-	rate, err := strconv.ParseFloat(strings.TrimSuffix(o.rate, "/s"), 64)
-	if err != nil || rate <= 0 {
-		return fmt.Errorf("--rate %q: want a positive rate such as 300/s", o.rate)
-	}
-	o.cfg.Rate = rate
-	if o.bodyFile != "" {
-		b, err := os.ReadFile(o.bodyFile)
-		if err != nil {
-			return err
-		}
-		o.cfg.Bodies = [][]byte{b}
-	}
-	o.cfg, err = o.cfg.Share(i, n)
-	return err
-}
-
-// fromConfig reads the load from o.config and takes share i of n.
-func (o *agentOptions) fromConfig(urls []string, i, n int) error {
-	if len(urls) > 0 || o.rate != "" || o.bodyFile != "" {
-		return errors.New("--config gives the load: no URL, --rate or --body-file with it")
-	}
-	b, err := os.ReadFile(o.config)
-	if err != nil {
-		return err
-	}
-	c, err := load.UnmarshalAgent(b)
-	if err != nil {
-		return fmt.Errorf("--config %s: %w", o.config, err)
-	}
-	if o.out != "-" {
-		c.ResultsPath = o.out
-	}
-	o.cfg, err = c.Share(i, n)
-	return err
 }
 
 const mergeUsage = `Usage: runner merge FILE... [--json]
