@@ -24,7 +24,7 @@ func TestOpenFile(t *testing.T) {
 	f := loadExample(t, "python-local.yaml") // a service given only by its command
 	tests := []struct {
 		name, platform, want, err string
-		unavailable              bool
+		unavailable               bool
 	}{
 		{name: "external starts nothing", platform: "external", want: "external"},
 		{name: "local runs a command", platform: "local", want: "local"},
