@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/infergrid/runner/runner/report"
 )
@@ -53,40 +51,13 @@ Examples:
   runner compare baseline/results.csv new/results.csv --alpha 1
 `
 
-// percentFlag is a threshold flag written as a percentage ("10%").
-type percentFlag struct{ v *float64 }
-
-func (p percentFlag) String() string {
-	if p.v == nil {
-		return ""
+// checkAlpha tells whether o's alpha is a significance level, and says why not on stderr.
+func checkAlpha(cmd string, o report.CompareOptions, stderr io.Writer) bool {
+	if err := o.CheckAlpha(); err != nil {
+		fmt.Fprintf(stderr, "runner %s: %v\n", cmd, err)
+		return false
 	}
-	return fmt.Sprintf("%g%%", *p.v*100)
-}
-
-func (p percentFlag) Set(s string) error {
-	v, err := report.ParsePercent(s)
-	if err != nil {
-		return err
-	}
-	*p.v = v
-	return nil
-}
-
-// testFlags registers the options of the tests that `runner compare` and
-// `runner history` share (history finds change points by these tests alone).
-func testFlags(fs *flag.FlagSet, o *report.CompareOptions) {
-	fs.Var(percentFlag{&o.MaxP99Increase}, "max-p99-increase", "largest allowed p99 increase")
-	fs.Var(percentFlag{&o.MaxThroughputDrop}, "max-throughput-drop", "largest allowed throughput drop")
-	fs.Float64Var(&o.Alpha, "alpha", report.DefaultAlpha, "significance level")
-}
-
-// validAlpha tells whether alpha is a significance level, and says why not on stderr.
-func validAlpha(cmd string, alpha float64, stderr io.Writer) bool {
-	if alpha > 0 && alpha <= 1 {
-		return true
-	}
-	fmt.Fprintf(stderr, "runner %s: --alpha %g: want a significance level above 0 and at most 1, e.g. 0.05\n", cmd, alpha)
-	return false
+	return true
 }
 
 // cmdCompare is `runner compare`.
@@ -96,8 +67,8 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, compareUsage) }
 	htmlPath := fs.String("html", "", "also write the comparison as an HTML page to this file")
-	testFlags(fs, &o)
-	fs.Var(percentFlag{&o.MaxErrorRate}, "max-error-rate", "highest allowed error rate")
+	o.TestFlags(fs)
+	o.ErrorRateFlag(fs)
 	pos, err := interspersed(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		fmt.Fprint(stdout, compareUsage)
@@ -106,7 +77,7 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if err != nil {
 		return 2
 	}
-	if !validAlpha("compare", o.Alpha, stderr) {
+	if !checkAlpha("compare", o, stderr) {
 		return 2
 	}
 	if len(pos) != 2 {
@@ -135,7 +106,7 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return 2
 	}
 	if *htmlPath != "" {
-		if err := writeHTML(*htmlPath, c); err != nil {
+		if err := c.WriteHTML(*htmlPath); err != nil {
 			fmt.Fprintf(stderr, "runner compare: %v\n", err)
 			return 2
 		}
@@ -145,16 +116,4 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return 1
 	}
 	return 0
-}
-
-// writeHTML writes the comparison's HTML page to path.
-func writeHTML(path string, c *report.Comparison) error {
-	var b bytes.Buffer
-	if err := c.HTML(&b); err != nil {
-		return err
-	}
-	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
-		return fmt.Errorf("cannot write the HTML comparison: %w", err)
-	}
-	return nil
 }

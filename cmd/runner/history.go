@@ -1,14 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 
 	"github.com/infergrid/runner/runner/report"
 )
@@ -50,7 +47,7 @@ func cmdHistory(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fs.Usage = func() { fmt.Fprint(stderr, historyUsage) }
 	out := fs.String("out", "", "write the Markdown report to this file")
 	htmlPath := fs.String("html", "", "also write the report as an HTML page to this file")
-	testFlags(fs, &o)
+	o.TestFlags(fs)
 	pos, err := interspersed(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		fmt.Fprint(stdout, historyUsage)
@@ -59,7 +56,7 @@ func cmdHistory(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if err != nil {
 		return 2
 	}
-	if !validAlpha("history", o.Alpha, stderr) {
+	if !checkAlpha("history", o, stderr) {
 		return 2
 	}
 	if len(pos) == 0 {
@@ -75,43 +72,16 @@ func cmdHistory(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fmt.Fprintf(stderr, "runner history: cannot read %v\n", err)
 		return 2
 	}
-	var md bytes.Buffer
-	if err := h.Markdown(&md); err != nil {
-		fmt.Fprintf(stderr, "runner history: %v\n", err)
-		return 2
-	}
-	if err := writeOut(*out, md.Bytes(), stdout); err != nil {
+	if err := h.WriteMarkdown(*out, stdout); err != nil {
 		fmt.Fprintf(stderr, "runner history: %v\n", err)
 		return 2
 	}
 	if *htmlPath != "" {
-		var b bytes.Buffer
-		if err := h.HTML(&b); err != nil {
+		if err := h.WriteHTML(*htmlPath); err != nil {
 			fmt.Fprintf(stderr, "runner history: %v\n", err)
-			return 2
-		}
-		if err := os.WriteFile(*htmlPath, b.Bytes(), 0o644); err != nil {
-			fmt.Fprintf(stderr, "runner history: cannot write the HTML report: %v\n", err)
 			return 2
 		}
 	}
 	fmt.Fprintf(stderr, "runner history: %d runs, %d change points\n", len(h.Runs), len(h.Changes))
 	return 0
-}
-
-// writeOut writes data to path, or to stdout when path is empty.
-func writeOut(path string, data []byte, stdout io.Writer) error {
-	if path == "" {
-		_, err := stdout.Write(data)
-		return err
-	}
-	if dir := filepath.Dir(path); dir != "." {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return err
-		}
-	}
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		return fmt.Errorf("cannot write %s: %w", path, err)
-	}
-	return nil
 }
