@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 
-	units "github.com/docker/go-units"
-
 	"github.com/infergrid/runner/runner/plan"
 	"github.com/infergrid/runner/runner/preflight"
 )
@@ -43,20 +41,9 @@ Examples:
 		fmt.Fprintf(stderr, "runner plan: %v; pass --host-memory\n", err)
 		return exitPlatform
 	}
-	if *hostCPUs != 0 {
-		if *hostCPUs < 0 {
-			fmt.Fprintln(stderr, "runner plan: --host-cpus must be 1 or more")
-			return exitUsage
-		}
-		h.CPUs = *hostCPUs
-	}
-	if *hostMem != "" {
-		v, err := units.RAMInBytes(*hostMem)
-		if err != nil || v <= 0 {
-			fmt.Fprintf(stderr, "runner plan: --host-memory %q is not a size such as 16G\n", *hostMem)
-			return exitUsage
-		}
-		h.MemAvailableBytes = v
+	if h, err = h.With(*hostCPUs, *hostMem); err != nil {
+		fmt.Fprintf(stderr, "runner plan: %v\n", err)
+		return exitUsage
 	}
 	f, code := loadFile(path, stderr)
 	if code != exitOK {

@@ -33,6 +33,26 @@ type Host struct {
 	MemAvailableBytes int64
 }
 
+// With returns h as a plan for another host sees it (runner plan --host-cpus
+// and --host-memory): with cpus CPUs unless cpus is 0, and memory (a size such
+// as 16G) available unless memory is empty.
+func (h Host) With(cpus int, memory string) (Host, error) {
+	if cpus != 0 {
+		if cpus < 0 {
+			return h, errors.New("--host-cpus must be 1 or more")
+		}
+		h.CPUs = cpus
+	}
+	if memory != "" {
+		v, err := units.RAMInBytes(memory)
+		if err != nil || v <= 0 {
+			return h, fmt.Errorf("--host-memory %q is not a size such as 16G", memory)
+		}
+		h.MemAvailableBytes = v
+	}
+	return h, nil
+}
+
 // ReadHost reads this machine's CPUs, MemTotal and MemAvailable (from /proc/meminfo).
 func ReadHost() (Host, error) {
 	h := Host{CPUs: runtime.NumCPU()}

@@ -97,3 +97,34 @@ func TestPortsFree(t *testing.T) {
 		t.Fatalf("PortsFree = %v; want port %d taken", ps, taken)
 	}
 }
+
+func TestHostWith(t *testing.T) {
+	h := Host{CPUs: 2, MemTotalBytes: 8 << 30, MemAvailableBytes: 4 << 30}
+	for _, tt := range []struct {
+		name   string
+		cpus   int
+		memory string
+		want   Host
+		err    string
+	}{
+		{name: "nothing", want: h},
+		{name: "cpus", cpus: 16, want: Host{CPUs: 16, MemTotalBytes: 8 << 30, MemAvailableBytes: 4 << 30}},
+		{name: "memory", memory: "64G", want: Host{CPUs: 2, MemTotalBytes: 8 << 30, MemAvailableBytes: 64 << 30}},
+		{name: "negative cpus", cpus: -1, err: "--host-cpus must be 1 or more"},
+		{name: "bad memory", memory: "lots", err: `--host-memory "lots" is not a size`},
+		{name: "zero memory", memory: "0", err: `--host-memory "0" is not a size`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := h.With(tt.cpus, tt.memory)
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("err = %v, want %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Errorf("With = %+v, %v; want %+v", got, err, tt.want)
+			}
+		})
+	}
+}
