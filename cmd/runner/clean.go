@@ -2,16 +2,12 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/infergrid/runner/runner/platform/platforms"
-	"github.com/infergrid/runner/runner/result"
 	"github.com/infergrid/runner/runner/run"
-	"github.com/infergrid/runner/runner/spec"
 )
 
 const cleanUsage = `Usage: runner clean [--run ID] [--dry-run] [--force]
@@ -56,17 +52,9 @@ func cmdClean(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return exitUsage
 	}
 	leases := run.ReadLeases()
-	if !force {
-		var live []string
-		for _, l := range leases {
-			if l.Live && (runID == "" || l.RunID == runID) {
-				live = append(live, fmt.Sprintf("%s (pid %d)", l.RunID, l.PID))
-			}
-		}
-		if len(live) > 0 {
-			fmt.Fprintf(stderr, "runner clean: still running on this host: %s; stop it first, or use --force\n", strings.Join(live, ", "))
-			return exitUsage
-		}
+	if live := run.LiveRuns(leases, runID); len(live) > 0 && !force {
+		fmt.Fprintf(stderr, "runner clean: still running on this host: %s; stop it first, or use --force\n", strings.Join(live, ", "))
+		return exitUsage
 	}
 	verb := "removed"
 	if dryRun {
@@ -74,11 +62,7 @@ func cmdClean(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	n, err := platforms.Sweep(ctx, runID, dryRun, true, func(what string) { fmt.Fprintf(stdout, "%s %s\n", verb, what) })
 	if !dryRun {
-		for _, l := range leases {
-			if !l.Live && (runID == "" || l.RunID == runID) {
-				_ = os.Remove(l.Path)
-			}
-		}
+		run.RemoveDeadLeases(leases, runID)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "runner clean: %v\n", err)
@@ -88,41 +72,4 @@ func cmdClean(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stdout, "nothing to remove")
 	}
 	return exitOK
-}
-
-// prepareRun runs before runner run builds or starts anything: it checks that
-// every scenario renders with its compose template (as runner validate does) when
-// the platform may use it, checks the output folder (exit 2 when either fails),
-// and removes orphaned stacks.
-func prepareRun(ctx context.Context, f *spec.File, platformName string, o runOptions, stderr io.Writer) int {
-	if platformName != "local" && platformName != "external" && !f.Service.CommandOnly() {
-		if err := renderCheck(f); err != nil {
-			fmt.Fprintf(stderr, "runner run: %v\nNothing was started.\n", err)
-			return exitUsage
-		}
-	}
-	out := o.out
-	if o.resume.dir != "" {
-		out = o.resume.dir
-	}
-	if err := run.CheckOut(out); err != nil {
-		fmt.Fprintf(stderr, "runner run: %v; nothing was started\n", err)
-		return exitUsage
-	}
-	run.CleanOrphans(ctx, stderr, platforms.Sweep)
-	return exitOK
-}
-
-// holdLease takes the lease of the run for as long as the runner lives; exit 2
-// when the same run is already going (a second --resume of it).
-func holdLease(meta result.Run, dir string, stderr io.Writer) (release func(), code int) {
-	release, err := run.TakeLease(run.Lease{RunID: meta.ID, PID: os.Getpid(), Hostname: meta.Host.Hostname, Platform: meta.Platform, Dir: dir, Started: meta.Started})
-	switch {
-	case errors.Is(err, run.ErrLeaseHeld):
-		fmt.Fprintf(stderr, "runner run: %v\n", err)
-		return release, exitUsage
-	case err != nil:
-		fmt.Fprintf(stderr, "runner run: warning: %v; a stack left by a crash of this run will need runner clean\n", err)
-	}
-	return release, exitOK
 }

@@ -1,23 +1,22 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"time"
 
 	"github.com/mattn/go-isatty"
 
+	"github.com/infergrid/runner/runner/dashboard"
 	"github.com/infergrid/runner/runner/platform"
 	"github.com/infergrid/runner/runner/platform/platforms"
 	"github.com/infergrid/runner/runner/platform/swarm"
-	"github.com/infergrid/runner/runner/preflight"
 	"github.com/infergrid/runner/runner/report"
 	"github.com/infergrid/runner/runner/result"
 	"github.com/infergrid/runner/runner/run"
@@ -176,8 +175,9 @@ func runFile(ctx context.Context, o runOptions, stdout, stderr io.Writer) int {
 		run.DryRun(stdout, f, scenarios, name, o.file, o.out)
 		return exitOK
 	}
-	if code := prepareRun(ctx, f, name, o, stderr); code != exitOK {
-		return code
+	if err := run.Prepare(ctx, f, name, cmp.Or(o.resume.dir, o.out), stderr, platforms.Sweep); err != nil {
+		fmt.Fprintf(stderr, "runner run: %v\n", err)
+		return exitUsage
 	}
 
 	dir, err := run.Dir(f, o.out, o.resume.set, o.resume.dir)
@@ -185,7 +185,7 @@ func runFile(ctx context.Context, o runOptions, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "runner run: %v\n", err)
 		return exitUsage
 	}
-	meta := runMeta(f, o.file, dir, host)
+	meta := run.Meta(f, o.file, dir, versionString(), host)
 
 	op, err := platforms.OpenFile(ctx, f, name, platforms.FileOptions{InitSwarm: o.initSwarm, DistributeImage: o.distributeImage, SwarmNodes: o.swarmNodes})
 	for _, note := range op.Said {
@@ -217,20 +217,25 @@ func runFile(ctx context.Context, o runOptions, stdout, stderr io.Writer) int {
 	if fd, ok := stdout.(interface{ Fd() uintptr }); ok {
 		tty = isatty.IsTerminal(fd.Fd())
 	}
-	release, code := holdLease(meta, dir, stderr)
-	if code != exitOK {
-		return code
+	release, err := run.HoldLease(meta, dir)
+	switch {
+	case errors.Is(err, run.ErrLeaseHeld):
+		fmt.Fprintf(stderr, "runner run: %v\n", err)
+		return exitUsage
+	case err != nil:
+		fmt.Fprintf(stderr, "runner run: warning: %v; a stack left by a crash of this run will need runner clean\n", err)
 	}
 	defer release()
 	observers := []run.Observer{run.NewProgress(stdout, tty)}
-	dash, err := startDashboard(o.dashboard, jobs, stdout)
-	if err != nil {
-		fmt.Fprintf(stderr, "runner run: %v\n", err)
-		return exitUsage
-	}
-	if dash != nil {
-		defer dash.stop()
-		observers = append(observers, dash.srv.Observe)
+	var dash *dashboard.Live
+	if o.dashboard != "" {
+		if dash, err = dashboard.Start(o.dashboard, jobs); err != nil {
+			fmt.Fprintf(stderr, "runner run: %v\n", err)
+			return exitUsage
+		}
+		fmt.Fprintf(stdout, "dashboard: %s\n", dash.URL)
+		defer dash.Stop()
+		observers = append(observers, dash.Observe)
 	}
 	ran, runErr := run.Execute(ctx, meta, jobs, run.Options{
 		Dir: dir, Resume: o.resume.set, Platform: p, Build: build, SLO: meta.SLO,
@@ -239,25 +244,13 @@ func runFile(ctx context.Context, o runOptions, stdout, stderr io.Writer) int {
 
 	// The report is written whatever happened, from what is on disk.
 	if writeReport(dir, stdout, stderr) && dash != nil {
-		dash.srv.SetReport(filepath.Join(dir, report.HTMLFile))
+		dash.SetReport(filepath.Join(dir, report.HTMLFile))
 	}
 	code = exitStatus(ctx, ran, runErr, o, stdout, stderr)
 	if dash != nil && !o.dashboardExit {
-		dash.serveFinal(ctx, stdout)
+		serveFinal(ctx, dash, stdout)
 	}
 	return code
-}
-
-// runMeta is run.json's start: the run's identity and this host's.
-func runMeta(f *spec.File, file, dir string, host preflight.Host) result.Run {
-	meta := result.Run{
-		ID: filepath.Base(dir), Name: f.Name, File: file, GitCommit: run.GitCommit(f.Dir),
-		RunnerVersion: versionString(), Started: time.Now(), SLO: f.SLO.Result(),
-		Host: result.Host{OS: runtime.GOOS + "/" + runtime.GOARCH, CPUs: host.CPUs, MemoryBytes: host.MemTotalBytes},
-	}
-	meta.Host.Hostname, _ = os.Hostname()
-	meta.Host.Kernel = run.Kernel()
-	return meta
 }
 
 // writeReport writes the run's report from what is in dir, and says where;
@@ -294,4 +287,13 @@ func exitStatus(ctx context.Context, ran result.Run, runErr error, o runOptions,
 		fmt.Fprintln(stdout, verdict)
 	}
 	return map[run.Ending]int{run.EndedOK: exitOK, run.EndedMissed: exitSLO, run.EndedPlatform: exitPlatform, run.EndedInterrupted: exitInterrupted}[ending]
+}
+
+// serveFinal keeps serving the run's final state until ctx is done (Ctrl-C).
+func serveFinal(ctx context.Context, d *dashboard.Live, stdout io.Writer) {
+	if ctx.Err() != nil {
+		return
+	}
+	fmt.Fprintf(stdout, "dashboard: the run is over; serving its final state at %s until Ctrl-C (--dashboard-exit stops at once)\n", d.URL)
+	<-ctx.Done()
 }

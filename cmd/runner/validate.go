@@ -6,7 +6,6 @@ import (
 	"io"
 
 	"github.com/infergrid/runner/runner/render"
-	"github.com/infergrid/runner/runner/spec"
 )
 
 func cmdValidate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -40,7 +39,7 @@ Examples:
 			code = c
 			continue
 		}
-		if err := renderCheck(f); err != nil {
+		if err := render.Check(f); err != nil {
 			fmt.Fprintf(stderr, "%s: %v\n", path, err)
 			code = exitUsage
 			continue
@@ -49,22 +48,4 @@ Examples:
 		fmt.Fprintf(stdout, "%s: ok: %d scenario%s in %d block%s, platform %s\n", path, n, plural(n), len(f.Grid), plural(len(f.Grid)), f.Platform)
 	}
 	return code
-}
-
-// renderCheck renders every scenario that starts a service with its template, so a
-// broken user template is reported before anything runs. A service given only by
-// its command has no compose file.
-func renderCheck(f *spec.File) error {
-	if f.Platform == "external" || f.Service.CommandOnly() {
-		return nil
-	}
-	for _, s := range f.Scenarios() {
-		lo := f.Service.HostPorts.Lo
-		p := render.Params{RunID: f.Name + "-validate", Project: render.Project(f.Name+"-validate", s.ID),
-			Ports: spec.PortRange{Lo: lo, Hi: lo + s.Replicas - 1}}
-		if _, err := render.Render(s, p); err != nil {
-			return err
-		}
-	}
-	return nil
 }

@@ -411,3 +411,22 @@ func Project(runID, scenarioID string) string {
 	h := sha256.Sum256([]byte(runID))
 	return "runner-" + hex.EncodeToString(h[:3]) + "-" + scenarioID
 }
+
+// Check renders every scenario of f that starts a service with its template, so
+// a broken user template is reported before anything runs (runner validate, and
+// runner run before it starts). A file of platform external, or a service given
+// only by its command, has no compose file.
+func Check(f *spec.File) error {
+	if f.Platform == "external" || f.Service.CommandOnly() {
+		return nil
+	}
+	for _, s := range f.Scenarios() {
+		lo := f.Service.HostPorts.Lo
+		p := Params{RunID: f.Name + "-validate", Project: Project(f.Name+"-validate", s.ID),
+			Ports: spec.PortRange{Lo: lo, Hi: lo + s.Replicas - 1}}
+		if _, err := Render(s, p); err != nil {
+			return err
+		}
+	}
+	return nil
+}

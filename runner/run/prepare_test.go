@@ -1,0 +1,78 @@
+package run
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/infergrid/runner/runner/preflight"
+	"github.com/infergrid/runner/runner/spec"
+)
+
+func TestPrepare(t *testing.T) {
+	t.Setenv("RUNNER_STATE_DIR", t.TempDir())
+	f, err := spec.Load("../../scenarios/smoke.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocked := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(blocked, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sweep := func(context.Context, string, bool, bool, func(string)) (int, error) {
+		return 0, errors.New("no lease is dead, so nothing is swept")
+	}
+	if err := Prepare(t.Context(), f, "compose", t.TempDir(), &strings.Builder{}, sweep); err != nil {
+		t.Errorf("Prepare: %v", err)
+	}
+	err = Prepare(t.Context(), f, "compose", filepath.Join(blocked, "runs"), &strings.Builder{}, sweep)
+	if err == nil || !strings.HasSuffix(err.Error(), "; nothing was started") {
+		t.Errorf("Prepare into a file's subfolder = %v, want an error that says nothing was started", err)
+	}
+}
+
+func TestMeta(t *testing.T) {
+	f, err := spec.Load("../../scenarios/smoke.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := Meta(f, "smoke.yaml", "runs/smoke-20260101T000000Z", "v1", preflight.Host{CPUs: 4, MemTotalBytes: 8 << 30})
+	if m.ID != "smoke-20260101T000000Z" || m.Name != f.Name || m.RunnerVersion != "v1" || m.Host.CPUs != 4 || m.Host.MemoryBytes != 8<<30 || m.Started.IsZero() {
+		t.Errorf("Meta = %+v", m)
+	}
+}
+
+func TestLeases(t *testing.T) {
+	t.Setenv("RUNNER_STATE_DIR", t.TempDir())
+	release, err := HoldLease(Meta(&spec.File{Name: "a"}, "a.yaml", "runs/a-1", "dev", preflight.Host{}), "runs/a-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := filepath.Join(StateDir(), "b-1.lease")
+	if err := os.WriteFile(dead, []byte(`{"run_id":"b-1","pid":1}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	leases := ReadLeases()
+	if live := LiveRuns(leases, ""); !slices.Equal(live, []string{fmt.Sprintf("a-1 (pid %d)", os.Getpid())}) {
+		t.Errorf("LiveRuns = %q, want a-1 alone", live)
+	}
+	if live := LiveRuns(leases, "b-1"); len(live) != 0 {
+		t.Errorf("LiveRuns of b-1 = %q, want none", live)
+	}
+	if _, err := HoldLease(Meta(&spec.File{Name: "a"}, "a.yaml", "runs/a-1", "dev", preflight.Host{}), "runs/a-1"); !errors.Is(err, ErrLeaseHeld) {
+		t.Errorf("a second lease of a-1: %v, want ErrLeaseHeld", err)
+	}
+	RemoveDeadLeases(leases, "")
+	if _, err := os.Stat(dead); !os.IsNotExist(err) {
+		t.Errorf("the dead lease is still there: %v", err)
+	}
+	release()
+	if len(ReadLeases()) != 0 {
+		t.Errorf("leases after release: %+v", ReadLeases())
+	}
+}
