@@ -1,7 +1,6 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -49,29 +48,13 @@ Examples:
 	if code != exitOK {
 		return code
 	}
-	if f.Platform == "external" {
-		fmt.Fprintf(stderr, "runner render: %s uses platform external: it starts nothing, so there is no compose file to render\n", path)
-		return exitUsage
-	}
-	if f.Service.CommandOnly() {
-		fmt.Fprintf(stderr, "runner render: %s gives the service only by service.command, which runs as processes on platform local: there is no compose file to render; add build or image to run it on compose or swarm\n", path)
-		return exitUsage
-	}
-	var sw *render.Swarm
-	switch cmp.Or(*platformName, f.Platform) {
-	case "swarm":
-		var err error
-		if sw, err = platforms.SwarmRendering(f); err != nil {
-			fmt.Fprintf(stderr, "runner render: %v\n", err)
-			return exitUsage
-		}
-	case "compose", "auto", "local":
-	default:
-		fmt.Fprintf(stderr, "runner render: --platform %s: want compose or swarm\n", *platformName)
+	sw, err := platforms.Rendering(f, *platformName)
+	if err != nil {
+		fmt.Fprintf(stderr, "runner render: %v\n", err)
 		return exitUsage
 	}
 	if *runID == "" {
-		*runID = f.Name + "-" + time.Now().UTC().Format("20060102T150405Z")
+		*runID = run.ID(f.Name, time.Now())
 	}
 	files, err := run.RenderFiles(f, run.RenderOptions{Dir: *out, RunID: *runID, FixedPorts: *fixed, Swarm: sw})
 	for _, file := range files {

@@ -1,6 +1,7 @@
 package platforms
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -99,6 +100,26 @@ func OpenFile(ctx context.Context, f *spec.File, name string, o FileOptions) (Op
 		}
 	}
 	return op, nil
+}
+
+// Rendering is how runner render writes f's compose files for the platform
+// called name (empty: the file's): nil for compose, SwarmRendering's for a
+// swarm. A file that starts no containers (platform external, or a service
+// given only by its command) has no compose file, which is an error.
+func Rendering(f *spec.File, name string) (*render.Swarm, error) {
+	if f.Platform == "external" {
+		return nil, fmt.Errorf("%s uses platform external: it starts nothing, so there is no compose file to render", f.Path)
+	}
+	if f.Service.CommandOnly() {
+		return nil, fmt.Errorf("%s gives the service only by service.command, which runs as processes on platform local: there is no compose file to render; add build or image to run it on compose or swarm", f.Path)
+	}
+	switch cmp.Or(name, f.Platform) {
+	case "swarm":
+		return SwarmRendering(f)
+	case "compose", "auto", "local":
+		return nil, nil
+	}
+	return nil, fmt.Errorf("--platform %s: want compose or swarm", name)
 }
 
 // SwarmRendering is how f's stacks are rendered for a swarm that is not asked

@@ -68,3 +68,31 @@ func TestSwarmRendering(t *testing.T) {
 		t.Fatalf("SwarmRendering = %+v, %v; want host publishing and the file's constraints", sw, err)
 	}
 }
+
+func TestRendering(t *testing.T) {
+	for _, tt := range []struct {
+		file, platform, err string
+		swarm               bool
+	}{
+		{file: "swarm.yaml", swarm: true},
+		{file: "swarm.yaml", platform: "compose"},
+		{file: "capacity.yaml"},
+		{file: "capacity.yaml", platform: "swarm", swarm: true},
+		{file: "capacity.yaml", platform: "kubernetes", err: "--platform kubernetes: want compose or swarm"},
+		{file: "external.yaml", err: "uses platform external"},
+		{file: "python-local.yaml", err: "only by service.command"},
+	} {
+		t.Run(tt.file+" "+tt.platform, func(t *testing.T) {
+			sw, err := Rendering(loadExample(t, tt.file), tt.platform)
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("err = %v, want %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil || (sw != nil) != tt.swarm {
+				t.Errorf("Rendering = %+v, %v; want a swarm rendering: %v", sw, err, tt.swarm)
+			}
+		})
+	}
+}
