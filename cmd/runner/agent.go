@@ -16,32 +16,7 @@ import (
 	"github.com/infergrid/runner/runner/load"
 )
 
-const agentUsage = `Usage: runner agent URL... --rate R/s --out FILE [--share I/N] [--start TIME] [options]
-       runner agent --config FILE --out - [--share I/N] [--start TIME]
-
-Sends one share of a load to URL (every URL in turn) and writes its raw results,
-in vegeta's format, to FILE. Several agents started with the same --start and
---rate, each with its own --share, send the whole rate together from one agreed
-instant; 'runner merge' then computes the metrics of the whole from their files.
-Ctrl-C stops the agent; what it sent so far is kept.
-
-With --config, the load (model, targets, requests) comes from FILE, as a scenario
-with generators gives it to the agents it deploys on a swarm; its share of the
-users or the rate is taken as for --rate. --out - writes the results to stdout as
-JSON lines (vegeta's JSON format) and ends with a line holding the agent's own
-report (its metrics, CPU and lateness): that is how the runner reads an agent's
-results through the Docker API. RUNNER_AGENT_SHARE, when set, is the default of
---share (a swarm task sets it from its slot).
-
-Options:
-OPTIONS
-Examples:
-  at=$(date -u -d '+5 seconds' +%Y-%m-%dT%H:%M:%SZ)
-  runner agent http://127.0.0.1:8000 --path /health --rate 300/s --duration 10s --share 1/3 --start $at --out a1.gob &
-  runner agent http://127.0.0.1:8000 --path /health --rate 300/s --duration 10s --share 2/3 --start $at --out a2.gob &
-  runner agent http://127.0.0.1:8000 --path /health --rate 300/s --duration 10s --share 3/3 --start $at --out a3.gob &
-  wait; runner merge a1.gob a2.gob a3.gob
-`
+var agentUsage = usageText("agent")
 
 // headersFlag is a repeatable --header 'Key: value'.
 type headersFlag http.Header
@@ -104,18 +79,7 @@ func cmdAgent(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	return exitOK
 }
 
-const mergeUsage = `Usage: runner merge FILE... [--json]
-
-Computes the metrics of one load sent by several generators ('runner agent') from
-their raw results files: counts add up, and percentiles are recomputed from every
-result, not averaged. Latency is each request's own, as 'vegeta report' gives it.
-
-Options:
-OPTIONS
-Examples:
-  runner merge a1.gob a2.gob a3.gob
-  runner merge a*.gob --json > merged.json
-`
+var mergeUsage = usageText("merge")
 
 func cmdMerge(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("merge", mergeUsage, stdout)

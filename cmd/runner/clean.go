@@ -10,30 +10,7 @@ import (
 	"github.com/infergrid/runner/runner/run"
 )
 
-const cleanUsage = `Usage: runner clean [--run ID] [--dry-run] [--force]
-
-Removes what runs of the runner left behind: every Docker container, network and
-volume carrying the label dev.infergrid.runner (or, with --run, the run label
-dev.infergrid.runner.run=ID), every dangling (untagged) image with that label that
-no container uses, and every local-platform replica process (tagged with
-INFERGRID_RUNNER_RUN in its environment). It says what it removed. Tagged built
-images are kept, since the next run reuses an identical one (docker image rm
-removes them).
-
-A run that is still going on this host holds a lease (see RUNNER_STATE_DIR in
-docs/faults.md); clean refuses to remove it unless --force. runner run removes the
-stacks of runs whose runner was killed (SIGKILL, a crash) by itself at start.
-
-Exit status: 0 done (or nothing to remove); 2 bad usage or a live run without
---force; 3 something could not be removed.
-
-Options:
-OPTIONS
-Examples:
-  runner clean --dry-run
-  runner clean
-  runner clean --run smoke-20260101T120000Z
-`
+var cleanUsage = usageText("clean")
 
 // cmdClean is `runner clean`.
 func cmdClean(ctx context.Context, args []string, stdout, stderr io.Writer) int {

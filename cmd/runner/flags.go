@@ -10,6 +10,10 @@ import (
 	"github.com/infergrid/runner/runner/spec"
 )
 
+// madeFlags is told of every flag set a command makes (a test checks that the
+// command's usage text names each of its flags).
+var madeFlags = func(*flag.FlagSet) {}
+
 // newFlags returns a flag set whose -h prints text (usage, arguments, options,
 // examples) with the options filled in where text says OPTIONS.
 func newFlags(name, text string, stdout io.Writer) *flag.FlagSet {
@@ -22,7 +26,35 @@ func newFlags(name, text string, stdout io.Writer) *flag.FlagSet {
 		fs.SetOutput(io.Discard)
 		fmt.Fprint(stdout, strings.Replace(text, "OPTIONS\n", b.String()+"\n", 1))
 	}
+	madeFlags(fs)
 	return fs
+}
+
+// fixedFlags returns a flag set for a command whose usage text lists its options
+// itself: a flag error prints the error and text to stderr, and parseFixed
+// prints text to stdout for -h.
+func fixedFlags(name, text string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(fs.Output(), text) }
+	madeFlags(fs)
+	return fs
+}
+
+// parseFixed parses the flags of a fixedFlags set anywhere among args and
+// returns the positional arguments, or ok=false with the exit code: 0 after -h
+// (the usage is printed), 2 after a flag error.
+func parseFixed(fs *flag.FlagSet, args []string, stdout io.Writer) (pos []string, code int, ok bool) {
+	pos, err := interspersed(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		fs.SetOutput(stdout)
+		fs.Usage()
+		return nil, exitOK, false
+	}
+	if err != nil {
+		return nil, exitUsage, false
+	}
+	return pos, 0, true
 }
 
 // parse parses flags anywhere among args and returns the positional arguments.

@@ -130,28 +130,3 @@ func editDistance(a, b string) int {
 	}
 	return d[len(a)][len(b)]
 }
-
-func usage(w io.Writer) {
-	fmt.Fprint(w, `runner runs declarative load-test experiments against containerized services.
-
-Usage:
-  runner FILE                     same as runner run FILE
-  runner COMMAND [ARGUMENTS]
-
-Commands:
-`)
-	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
-	}
-	fmt.Fprint(w, `
-Exit codes: 0 success, 1 an SLO failed, 2 bad usage or invalid file, 3 platform failure.
-
-Examples:
-  runner validate scenarios/workshop5.yaml
-  runner plan scenarios/workshop5.yaml
-  runner render scenarios/smoke.yaml --out /tmp/compose
-  runner scenarios/smoke.yaml
-
-Run 'runner help COMMAND' for the options of a command.
-`)
-}

@@ -11,20 +11,7 @@ import (
 )
 
 func cmdPlan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("plan", `Usage: runner plan FILE [--json] [--host-cpus N] [--host-memory SIZE]
-
-Lists the scenarios FILE expands to, in run order, with their replicas, limits,
-balancer and load, the estimated wall time of each and of the whole run (warm-up +
-duration + about 10s to bring each stack up and down), and whether each fits this
-host: the replicas' memory limits must fit its memory and their CPU limits its CPUs.
-
-Options:
-OPTIONS
-Examples:
-  runner plan scenarios/workshop5.yaml
-  runner plan scenarios/workshop5.yaml --json | jq '.[] | select(.fits == false)'
-  runner plan scenarios/workshop5.yaml --host-cpus 16 --host-memory 64G
-`, stdout)
+	fs := newFlags("plan", usageText("plan"), stdout)
 	asJSON := fs.Bool("json", false, "print a JSON array of scenarios (keys follow results.csv) instead of a table")
 	hostCPUs := fs.Int("host-cpus", 0, "plan for a host with `N` CPUs (default: this host's)")
 	hostMem := fs.String("host-memory", "", "plan for a host with `SIZE` of memory, e.g. 16G (default: this host's)")

@@ -13,21 +13,7 @@ import (
 )
 
 func cmdRender(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("render", `Usage: runner render FILE --out DIR [--run-id ID] [--fixed-ports] [--platform compose|swarm]
-
-Writes DIR/SCENARIO_ID/compose.yml for every scenario of FILE, exactly as runner run
-would deploy it, and starts nothing. Each file publishes one host port per replica
-from service.host_ports; by default the lowest block that is free on this host now.
-For a swarm (platform: swarm, or --platform swarm) the files are for docker stack
-deploy, publishing as swarm.publish says (auto: ingress where IPVS is available).
-
-Options:
-OPTIONS
-Examples:
-  runner render scenarios/workshop5.yaml --out /tmp/workshop5
-  docker-compose -f /tmp/workshop5/memory-r1-cpu_unl-mem10g-client-u10000s500/compose.yml config
-  runner render scenarios/smoke.yaml --platform swarm --out /tmp/smoke-swarm
-`, stdout)
+	fs := newFlags("render", usageText("render"), stdout)
 	out := fs.String("out", "", "write the compose files under `DIR` (required)")
 	runID := fs.String("run-id", "", "label the stacks with this run `ID` (default NAME-YYYYMMDDTHHMMSSZ, now)")
 	fixed := fs.Bool("fixed-ports", false, "publish the first ports of service.host_ports without checking that they are free")

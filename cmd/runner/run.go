@@ -23,35 +23,7 @@ import (
 	"github.com/infergrid/runner/runner/spec"
 )
 
-const runUsage = `Usage: runner [run] FILE [--out DIR] [--only PATTERN] [--repeat N] [--platform P] [--init-swarm] [--distribute-image] [--swarm-node NAME=HOST]... [--resume[=RUN_DIR]] [--dry-run] [--dashboard ADDR [--dashboard-exit]]
-
-Runs every scenario of FILE: for each, renders its compose file, brings the stack up
-under its limits, waits until every replica is healthy, drives the load, samples the
-containers, and tears the stack down (also on Ctrl-C). Results are written to
-DIR/NAME-YYYYMMDDTHHMMSSZ/ as each scenario finishes; report.md, report.html (the
-same, self-contained, with interactive charts), results.csv and summary.json are
-written at the end. With --repeat N (or repeat: in the file) each scenario runs N
-times, in interleaved rounds, its stack brought up afresh each time; results.csv
-then holds the median over the repeats with a confidence interval.
-
-Exit status: 0 all scenarios ran and met the SLO; 1 a scenario failed or missed
-the SLO; 2 bad usage, an invalid file, or a grid that does not fit this host;
-3 the platform failed or stopped answering mid-run (the run stops there; finished
-scenarios are kept, and the message says how to remove a stack left behind);
-130 interrupted (finished scenarios are kept).
-
-Options:
-OPTIONS
-Examples:
-  runner scenarios/smoke.yaml
-  runner run scenarios/workshop5.yaml --only 'replicas-*' --out /tmp/runs
-  runner run scenarios/workshop5.yaml --dry-run
-  runner run scenarios/workshop5.yaml --only 'replicas-r*' --repeat 5   # 5 runs of each, for runner compare
-  runner run scenarios/workshop5.yaml --resume          # finish the latest interrupted run
-  runner run scenarios/external.yaml --platform external
-  runner run scenarios/smoke.yaml --platform swarm --init-swarm
-  runner run scenarios/smoke.yaml --dashboard 127.0.0.1:8089   # open http://127.0.0.1:8089/
-`
+var runUsage = usageText("run")
 
 // exitInterrupted is the conventional status of a command stopped by SIGINT.
 const exitInterrupted = 130

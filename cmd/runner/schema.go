@@ -10,19 +10,7 @@ import (
 )
 
 func cmdSchema(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("schema", `Usage: runner schema [--out FILE]
-
-Prints the JSON Schema (draft 2020-12) of the scenario format, derived from the
-runner's own types, so editors can complete and check scenario files. The
-repository ships it as scenarios/schema.json.
-
-Options:
-OPTIONS
-Examples:
-  runner schema --out scenarios/schema.json
-  # in VS Code with the YAML extension, first line of a scenario file:
-  # yaml-language-server: $schema=./schema.json
-`, stdout)
+	fs := newFlags("schema", usageText("schema"), stdout)
 	out := fs.String("out", "", "write the schema to `FILE` instead of standard output")
 	pos, code, ok := parse(fs, args, stderr)
 	if !ok {

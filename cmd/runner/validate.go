@@ -9,21 +9,7 @@ import (
 )
 
 func cmdValidate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("validate", `Usage: runner validate FILE...
-
-Checks scenario files without starting anything: YAML syntax, unknown keys, types,
-sizes, durations, rates, the load models, body files and build folders, and that
-every scenario renders with its compose template. Every problem is printed at once
-as FILE:LINE:COL: path.to.field: message.
-
-Exit codes: 0 every file is valid, 2 a file is invalid or cannot be read.
-
-Options:
-OPTIONS
-Examples:
-  runner validate scenarios/workshop5.yaml
-  runner validate scenarios/*.yaml scenarios/examples/*.yaml
-`, stdout)
+	fs := newFlags("validate", usageText("validate"), stdout)
 	pos, code, ok := parse(fs, args, stderr)
 	if !ok {
 		return code

@@ -22,13 +22,7 @@ func versionString() string {
 }
 
 func cmdVersion(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("version", `Usage: runner version
-
-Prints the runner's version, Go version and platform.
-
-Examples:
-  runner version
-`, stdout)
+	fs := newFlags("version", usageText("version"), stdout)
 	pos, code, ok := parse(fs, args, stderr)
 	if !ok {
 		return code
