@@ -4,32 +4,16 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/infergrid/runner/runner/load"
 )
 
 var agentUsage = usageText("agent")
-
-// headersFlag is a repeatable --header 'Key: value'.
-type headersFlag http.Header
-
-func (h headersFlag) String() string { return fmt.Sprint(http.Header(h)) }
-func (h headersFlag) Set(v string) error {
-	k, val, ok := strings.Cut(v, ":")
-	if !ok || strings.TrimSpace(k) == "" {
-		return errors.New("want 'Key: value'")
-	}
-	http.Header(h).Add(strings.TrimSpace(k), strings.TrimSpace(val))
-	return nil
-}
 
 func cmdAgent(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("agent", agentUsage, stdout)
@@ -44,7 +28,7 @@ func cmdAgent(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.StringVar(&o.Load.Method, "method", "GET", "request `method`")
 	fs.StringVar(&o.Load.Path, "path", "", "request `path` appended to every URL")
 	fs.StringVar(&o.BodyFile, "body-file", "", "request body from `FILE`")
-	fs.Var(headersFlag(o.Load.Header), "header", "request header `'Key: value'` (repeatable)")
+	fs.Var(load.HeaderFlag(o.Load.Header), "header", "request header `'Key: value'` (repeatable)")
 	var code int
 	var ok bool
 	if o.URLs, code, ok = parse(fs, args, stderr); !ok {
@@ -109,5 +93,3 @@ func cmdMerge(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fmt.Fprint(stdout, load.Summary(l))
 	return exitOK
 }
-
-var _ flag.Value = headersFlag{}

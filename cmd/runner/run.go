@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/mattn/go-isatty"
@@ -16,7 +15,6 @@ import (
 	"github.com/infergrid/runner/runner/dashboard"
 	"github.com/infergrid/runner/runner/platform"
 	"github.com/infergrid/runner/runner/platform/platforms"
-	"github.com/infergrid/runner/runner/platform/swarm"
 	"github.com/infergrid/runner/runner/report"
 	"github.com/infergrid/runner/runner/result"
 	"github.com/infergrid/runner/runner/run"
@@ -28,44 +26,13 @@ var runUsage = usageText("run")
 // exitInterrupted is the conventional status of a command stopped by SIGINT.
 const exitInterrupted = 130
 
-// nodesFlag is --swarm-node NAME=DOCKER_HOST, repeatable.
-type nodesFlag []swarm.Node
-
-func (n *nodesFlag) String() string { return fmt.Sprint(*n) }
-func (n *nodesFlag) Set(v string) error {
-	name, host, ok := strings.Cut(v, "=")
-	if !ok || name == "" || host == "" {
-		return fmt.Errorf("want NAME=DOCKER_HOST, e.g. node2=tcp://10.0.0.2:2375")
-	}
-	*n = append(*n, swarm.Node{Name: name, DockerHost: host})
-	return nil
-}
-
-// resumeFlag is --resume (the latest run of the file under --out) or
-// --resume=RUN_DIR.
-type resumeFlag struct {
-	set bool
-	dir string
-}
-
-func (r *resumeFlag) String() string   { return r.dir }
-func (r *resumeFlag) IsBoolFlag() bool { return true }
-func (r *resumeFlag) Set(v string) error {
-	r.set = v != "false"
-	if v != "true" && v != "false" {
-		r.dir = v
-	}
-	return nil
-}
-
 // runOptions are the flags of runner run.
 type runOptions struct {
 	file, out, only, platform string
-	resume                    resumeFlag
+	resume                    run.Resume
 	dryRun, allowOvercommit   bool
-	ignoreSLO, initSwarm      bool
-	distributeImage           bool
-	swarmNodes                nodesFlag
+	ignoreSLO                 bool
+	platformOptions           platforms.FileOptions
 	interval                  time.Duration
 	dashboard                 string
 	dashboardExit             bool
@@ -83,9 +50,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.only, "only", "", "run only scenarios whose ID matches `PATTERN` (a glob, or a substring)")
 	fs.StringVar(&o.platform, "platform", "", "override the file's platform: auto, compose, swarm, local or external")
 	fs.IntVar(&o.repeat, "repeat", 0, "run every scenario `N` times (1 to 100), overriding the file's repeat keys; results.csv gives the median and its interval")
-	fs.BoolVar(&o.initSwarm, "init-swarm", false, "with platform swarm, make a Docker daemon outside any swarm a single-node swarm for the run, and leave it afterwards")
-	fs.BoolVar(&o.distributeImage, "distribute-image", false, "with platform swarm, copy the service image to every swarm.nodes node that lacks it (docker save | docker load)")
-	fs.Var(&o.swarmNodes, "swarm-node", "with platform swarm, another node's Docker API as `NAME=DOCKER_HOST`, added to the file's swarm.nodes (repeatable; make testbed-up prints them)")
+	o.platformOptions.Flags(fs)
 	fs.Var(&o.resume, "resume", "skip the finished scenarios of an interrupted run: the latest of this file under --out, or --resume=`RUN_DIR`")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "print what would be done, and start nothing")
 	fs.BoolVar(&o.allowOvercommit, "allow-overcommit", false, "run scenarios whose memory limits exceed this host's available memory (warn instead of refusing)")
@@ -147,19 +112,19 @@ func runFile(ctx context.Context, o runOptions, stdout, stderr io.Writer) int {
 		run.DryRun(stdout, f, scenarios, name, o.file, o.out)
 		return exitOK
 	}
-	if err := run.Prepare(ctx, f, name, cmp.Or(o.resume.dir, o.out), stderr, platforms.Sweep); err != nil {
+	if err := run.Prepare(ctx, f, name, cmp.Or(o.resume.Dir, o.out), stderr, platforms.Sweep); err != nil {
 		fmt.Fprintf(stderr, "runner run: %v\n", err)
 		return exitUsage
 	}
 
-	dir, err := run.Dir(f, o.out, o.resume.set, o.resume.dir)
+	dir, err := run.Dir(f, o.out, o.resume.On, o.resume.Dir)
 	if err != nil {
 		fmt.Fprintf(stderr, "runner run: %v\n", err)
 		return exitUsage
 	}
 	meta := run.Meta(f, o.file, dir, versionString(), host)
 
-	op, err := platforms.OpenFile(ctx, f, name, platforms.FileOptions{InitSwarm: o.initSwarm, DistributeImage: o.distributeImage, SwarmNodes: o.swarmNodes})
+	op, err := platforms.OpenFile(ctx, f, name, o.platformOptions)
 	for _, note := range op.Said {
 		fmt.Fprintf(stderr, "runner run: %s\n", note)
 	}
@@ -210,7 +175,7 @@ func runFile(ctx context.Context, o runOptions, stdout, stderr io.Writer) int {
 		observers = append(observers, dash.Observe)
 	}
 	ran, runErr := run.Execute(ctx, meta, jobs, run.Options{
-		Dir: dir, Resume: o.resume.set, Platform: p, Build: build, SLO: meta.SLO,
+		Dir: dir, Resume: o.resume.On, Platform: p, Build: build, SLO: meta.SLO,
 		Interval: o.interval, Observers: observers,
 	})
 

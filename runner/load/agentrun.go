@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"runtime"
 	"strconv"
@@ -35,6 +36,20 @@ type AgentOptions struct {
 	Config string
 	// Load holds the request options (duration, warm-up, method, path, headers).
 	Load Config
+}
+
+// HeaderFlag is a repeatable flag that adds a request header, 'Key: value', to
+// the header it converts.
+type HeaderFlag http.Header
+
+func (h HeaderFlag) String() string { return fmt.Sprint(http.Header(h)) }
+func (h HeaderFlag) Set(v string) error {
+	k, val, ok := strings.Cut(v, ":")
+	if !ok || strings.TrimSpace(k) == "" {
+		return errors.New("want 'Key: value'")
+	}
+	http.Header(h).Add(strings.TrimSpace(k), strings.TrimSpace(val))
+	return nil
 }
 
 // Resolve checks o and returns the load this agent sends (its share, its

@@ -2,6 +2,9 @@ package load
 
 import (
 	"context"
+	"flag"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -77,5 +80,23 @@ func TestWaitUntil(t *testing.T) {
 	cancel()
 	if _, err := WaitUntil(ctx, time.Now().Add(time.Hour)); err == nil {
 		t.Error("an interrupted wait returned no error")
+	}
+}
+
+func TestHeaderFlag(t *testing.T) {
+	h := http.Header{}
+	fs := flag.NewFlagSet("agent", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Var(HeaderFlag(h), "header", "")
+	if err := fs.Parse([]string{"--header", "X-A: 1", "--header", "x-a:2", "--header", "Content-Type: application/json"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.Values("X-A"); len(got) != 2 || got[0] != "1" || got[1] != "2" || h.Get("Content-Type") != "application/json" {
+		t.Errorf("header = %v", h)
+	}
+	for _, bad := range []string{"X-A", ": 1"} {
+		if err := fs.Parse([]string{"--header", bad}); err == nil || !strings.Contains(err.Error(), "want 'Key: value'") {
+			t.Errorf("--header %q: %v", bad, err)
+		}
 	}
 }

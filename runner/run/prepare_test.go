@@ -3,6 +3,7 @@ package run
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -74,5 +75,24 @@ func TestLeases(t *testing.T) {
 	release()
 	if len(ReadLeases()) != 0 {
 		t.Errorf("leases after release: %+v", ReadLeases())
+	}
+}
+
+func TestResumeFlag(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want Resume
+	}{
+		{nil, Resume{}},
+		{[]string{"--resume"}, Resume{On: true}},
+		{[]string{"--resume=runs/a-1"}, Resume{On: true, Dir: "runs/a-1"}},
+		{[]string{"--resume=false"}, Resume{}},
+	} {
+		var r Resume
+		fs := flag.NewFlagSet("run", flag.ContinueOnError)
+		fs.Var(&r, "resume", "")
+		if err := fs.Parse(tt.args); err != nil || r != tt.want {
+			t.Errorf("%q: %+v, %v; want %+v", tt.args, r, err, tt.want)
+		}
 	}
 }

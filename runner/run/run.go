@@ -62,6 +62,23 @@ type Options struct {
 // DefaultTeardownTimeout bounds a stack's teardown.
 const DefaultTeardownTimeout = 60 * time.Second
 
+// Resume is runner run's --resume: On alone resumes the latest run of the file
+// under --out, --resume=RUN_DIR resumes RUN_DIR (Dir).
+type Resume struct {
+	On  bool
+	Dir string
+}
+
+func (r *Resume) String() string   { return r.Dir }
+func (r *Resume) IsBoolFlag() bool { return true }
+func (r *Resume) Set(v string) error {
+	r.On = v != "false"
+	if v != "true" && v != "false" {
+		r.Dir = v
+	}
+	return nil
+}
+
 // ID returns the run ID NAME-YYYYMMDDTHHMMSSZ of a run named name started at t.
 func ID(name string, t time.Time) string {
 	return name + "-" + t.UTC().Format("20060102T150405Z")

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"strings"
 
@@ -22,6 +23,27 @@ type FileOptions struct {
 	InitSwarm, DistributeImage bool
 	// SwarmNodes are added to the file's swarm.nodes.
 	SwarmNodes []swarm.Node
+}
+
+// Flags registers on fs the options of runner run that o holds: --init-swarm,
+// --distribute-image and --swarm-node NAME=DOCKER_HOST (repeatable).
+func (o *FileOptions) Flags(fs *flag.FlagSet) {
+	fs.BoolVar(&o.InitSwarm, "init-swarm", false, "with platform swarm, make a Docker daemon outside any swarm a single-node swarm for the run, and leave it afterwards")
+	fs.BoolVar(&o.DistributeImage, "distribute-image", false, "with platform swarm, copy the service image to every swarm.nodes node that lacks it (docker save | docker load)")
+	fs.Var((*nodesFlag)(&o.SwarmNodes), "swarm-node", "with platform swarm, another node's Docker API as `NAME=DOCKER_HOST`, added to the file's swarm.nodes (repeatable; make testbed-up prints them)")
+}
+
+// nodesFlag is --swarm-node NAME=DOCKER_HOST, repeatable.
+type nodesFlag []swarm.Node
+
+func (n *nodesFlag) String() string { return fmt.Sprint(*n) }
+func (n *nodesFlag) Set(v string) error {
+	name, host, ok := strings.Cut(v, "=")
+	if !ok || name == "" || host == "" {
+		return fmt.Errorf("want NAME=DOCKER_HOST, e.g. node2=tcp://10.0.0.2:2375")
+	}
+	*n = append(*n, swarm.Node{Name: name, DockerHost: host})
+	return nil
 }
 
 // Opened is the platform a run of a scenario file uses.

@@ -2,11 +2,14 @@ package platforms
 
 import (
 	"errors"
+	"flag"
+	"io"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/infergrid/runner/runner/platform"
+	"github.com/infergrid/runner/runner/platform/swarm"
 	"github.com/infergrid/runner/runner/result"
 	"github.com/infergrid/runner/runner/spec"
 )
@@ -94,5 +97,24 @@ func TestRendering(t *testing.T) {
 				t.Errorf("Rendering = %+v, %v; want a swarm rendering: %v", sw, err, tt.swarm)
 			}
 		})
+	}
+}
+
+func TestFileOptionsFlags(t *testing.T) {
+	var o FileOptions
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	o.Flags(fs)
+	if err := fs.Parse([]string{"--init-swarm", "--swarm-node", "n2=tcp://10.0.0.2:2375", "--swarm-node", "n3=tcp://10.0.0.3:2375"}); err != nil {
+		t.Fatal(err)
+	}
+	want := []swarm.Node{{Name: "n2", DockerHost: "tcp://10.0.0.2:2375"}, {Name: "n3", DockerHost: "tcp://10.0.0.3:2375"}}
+	if !o.InitSwarm || o.DistributeImage || !slices.Equal(o.SwarmNodes, want) {
+		t.Errorf("options = %+v", o)
+	}
+	for _, bad := range []string{"n2", "=tcp://x", "n2="} {
+		if err := fs.Parse([]string{"--swarm-node", bad}); err == nil || !strings.Contains(err.Error(), "want NAME=DOCKER_HOST") {
+			t.Errorf("--swarm-node %s: %v", bad, err)
+		}
 	}
 }
