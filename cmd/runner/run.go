@@ -1,7 +1,6 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -107,66 +106,34 @@ func runFile(ctx context.Context, o runOptions, stdout, stderr io.Writer) int {
 	if code != exitOK {
 		return code
 	}
-	name, scenarios, host := choice.Platform, choice.Scenarios, choice.Host
 	if o.dryRun {
-		run.DryRun(stdout, f, scenarios, name, o.file, o.out)
+		run.DryRun(stdout, f, choice.Scenarios, choice.Platform, o.file, o.out)
 		return exitOK
 	}
-	if err := run.Prepare(ctx, f, name, cmp.Or(o.resume.Dir, o.out), stderr, platforms.Sweep); err != nil {
-		fmt.Fprintf(stderr, "runner run: %v\n", err)
-		return exitUsage
-	}
-
-	dir, err := run.Dir(f, o.out, o.resume.On, o.resume.Dir)
-	if err != nil {
-		fmt.Fprintf(stderr, "runner run: %v\n", err)
-		return exitUsage
-	}
-	meta := run.Meta(f, o.file, dir, versionString(), host)
-
-	op, err := platforms.OpenFile(ctx, f, name, o.platformOptions)
-	for _, note := range op.Said {
-		fmt.Fprintf(stderr, "runner run: %s\n", note)
-	}
+	s, err := run.Start(ctx, f, choice, run.StartOptions{
+		File: o.file, Out: o.out, Resume: o.resume, Version: versionString(), Log: stderr, Sweep: platforms.Sweep,
+		Open: func(ctx context.Context, f *spec.File, name string) (run.Opened, error) {
+			return platforms.OpenFile(ctx, f, name, o.platformOptions)
+		},
+	})
 	if err != nil {
 		fmt.Fprintf(stderr, "runner run: %v\n", err)
 		return exitCode(err)
 	}
-	p := op.Platform
-	if p != nil {
-		defer p.Close()
-	}
-	op.Describe(&meta)
-	name = meta.Platform
-
-	jobs, err := run.Jobs(f, scenarios, meta.ID, name, op.Swarm)
-	if err != nil {
-		fmt.Fprintf(stderr, "runner run: %v\n", err)
-		return exitUsage
-	}
-	build, err := run.BuildOf(f, scenarios, meta.ID, name)
-	if err != nil {
-		fmt.Fprintf(stderr, "runner run: %v\n", err)
-		return exitUsage
-	}
-	fmt.Fprintf(stdout, "run %s: %d scenarios on %s, results in %s\n", meta.ID, len(jobs), name, dir)
+	defer s.Close()
+	fmt.Fprintf(stdout, "run %s: %d scenarios on %s, results in %s\n", s.Meta.ID, len(s.Jobs), s.Meta.Platform, s.Dir)
 	tty := false
 	if fd, ok := stdout.(interface{ Fd() uintptr }); ok {
 		tty = isatty.IsTerminal(fd.Fd())
 	}
-	release, err := run.HoldLease(meta, dir)
-	switch {
-	case errors.Is(err, run.ErrLeaseHeld):
+	if err := s.Hold(); err != nil {
 		fmt.Fprintf(stderr, "runner run: %v\n", err)
 		return exitUsage
-	case err != nil:
-		fmt.Fprintf(stderr, "runner run: warning: %v; a stack left by a crash of this run will need runner clean\n", err)
 	}
-	defer release()
 	observers := []run.Observer{run.NewProgress(stdout, tty)}
 	var dash *dashboard.Live
 	if o.dashboard != "" {
-		if dash, err = dashboard.Start(o.dashboard, jobs); err != nil {
+		if dash, err = dashboard.Start(o.dashboard, s.Jobs); err != nil {
 			fmt.Fprintf(stderr, "runner run: %v\n", err)
 			return exitUsage
 		}
@@ -174,14 +141,14 @@ func runFile(ctx context.Context, o runOptions, stdout, stderr io.Writer) int {
 		defer dash.Stop()
 		observers = append(observers, dash.Observe)
 	}
-	ran, runErr := run.Execute(ctx, meta, jobs, run.Options{
-		Dir: dir, Resume: o.resume.On, Platform: p, Build: build, SLO: meta.SLO,
+	ran, runErr := run.Execute(ctx, s.Meta, s.Jobs, run.Options{
+		Dir: s.Dir, Resume: o.resume.On, Platform: s.Platform, Build: s.Build, SLO: s.Meta.SLO,
 		Interval: o.interval, Observers: observers,
 	})
 
 	// The report is written whatever happened, from what is on disk.
-	if writeReport(dir, stdout, stderr) && dash != nil {
-		dash.SetReport(filepath.Join(dir, report.HTMLFile))
+	if writeReport(s.Dir, stdout, stderr) && dash != nil {
+		dash.SetReport(filepath.Join(s.Dir, report.HTMLFile))
 	}
 	code = exitStatus(ctx, ran, runErr, o, stdout, stderr)
 	if dash != nil && !o.dashboardExit {

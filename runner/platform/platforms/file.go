@@ -11,7 +11,7 @@ import (
 	"github.com/infergrid/runner/runner/platform"
 	"github.com/infergrid/runner/runner/platform/swarm"
 	"github.com/infergrid/runner/runner/render"
-	"github.com/infergrid/runner/runner/result"
+	"github.com/infergrid/runner/runner/run"
 	"github.com/infergrid/runner/runner/spec"
 )
 
@@ -46,30 +46,6 @@ func (n *nodesFlag) Set(v string) error {
 	return nil
 }
 
-// Opened is the platform a run of a scenario file uses.
-type Opened struct {
-	// Platform is the open platform; nil for external, which starts nothing.
-	Platform platform.Platform
-	// Name is the platform's name: what auto chose, or external.
-	Name string
-	// Swarm is how stacks are rendered on a swarm; nil on any other platform.
-	Swarm *render.Swarm
-	// Said are the notes the user is told, in order: what auto chose and why, what
-	// a local run of the service lacks.
-	Said []string
-	// Info is what the platform says of itself.
-	Info platform.Info
-}
-
-// Describe records in meta (run.json) the platform, its notes and the versions
-// of its tools.
-func (o Opened) Describe(meta *result.Run) {
-	meta.Platform = o.Name
-	meta.PlatformNotes = append(meta.PlatformNotes, o.Said...)
-	meta.PlatformNotes = append(meta.PlatformNotes, o.Info.Notes...)
-	meta.Host.DockerVersion, meta.Host.ComposeVersion = o.Info.DockerVersion, o.Info.ComposeVersion
-}
-
 // unavailable marks an error as the platform's (platform.ErrUnavailable), not the
 // file's or the options', without changing its message.
 type unavailable struct{ error }
@@ -80,10 +56,10 @@ func (u unavailable) Is(target error) bool { return target == platform.ErrUnavai
 // OpenFile opens the platform called name (none for external) for a run of f,
 // with f's swarm settings and o. An unknown name is an error; a platform that
 // cannot run f's service, or a swarm that does not answer, is an error that
-// wraps platform.ErrUnavailable, and nothing is left open. Opened.Said holds
+// wraps platform.ErrUnavailable, and nothing is left open. run.Opened.Said holds
 // the notes to tell the user, on error too.
-func OpenFile(ctx context.Context, f *spec.File, name string, o FileOptions) (Opened, error) {
-	op := Opened{Name: name}
+func OpenFile(ctx context.Context, f *spec.File, name string, o FileOptions) (run.Opened, error) {
+	op := run.Opened{Name: name}
 	if name == "external" {
 		return op, nil
 	}
@@ -114,7 +90,7 @@ func OpenFile(ctx context.Context, f *spec.File, name string, o FileOptions) (Op
 	if sp, ok := p.(*swarm.Platform); ok {
 		if sp.Publish() == "" { // it could not connect: Info says why
 			p.Close()
-			return Opened{Name: op.Name, Said: op.Said}, unavailable{errors.New(strings.Join(op.Info.Notes, "; "))}
+			return run.Opened{Name: op.Name, Said: op.Said}, unavailable{errors.New(strings.Join(op.Info.Notes, "; "))}
 		}
 		op.Swarm = &render.Swarm{Publish: sp.Publish()}
 		if f.Swarm != nil {
