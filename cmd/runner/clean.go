@@ -2,9 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/infergrid/runner/runner/platform/platforms"
 	"github.com/infergrid/runner/runner/run"
@@ -15,11 +15,10 @@ var cleanUsage = usageText("clean")
 // cmdClean is `runner clean`.
 func cmdClean(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("clean", cleanUsage, stdout)
-	var runID string
-	var dryRun, force bool
-	fs.StringVar(&runID, "run", "", "remove only what run `ID` left (NAME-YYYYMMDDTHHMMSSZ)")
-	fs.BoolVar(&dryRun, "dry-run", false, "list what would be removed, and remove nothing")
-	fs.BoolVar(&force, "force", false, "also remove the stacks of runs still going on this host")
+	var o run.CleanOptions
+	fs.StringVar(&o.RunID, "run", "", "remove only what run `ID` left (NAME-YYYYMMDDTHHMMSSZ)")
+	fs.BoolVar(&o.DryRun, "dry-run", false, "list what would be removed, and remove nothing")
+	fs.BoolVar(&o.Force, "force", false, "also remove the stacks of runs still going on this host")
 	pos, code, ok := parse(fs, args, stderr)
 	if !ok {
 		return code
@@ -28,20 +27,13 @@ func cmdClean(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "runner clean: unexpected arguments %q\nRun 'runner clean -h' for usage.\n", pos)
 		return exitUsage
 	}
-	leases := run.ReadLeases()
-	if live := run.LiveRuns(leases, runID); len(live) > 0 && !force {
-		fmt.Fprintf(stderr, "runner clean: still running on this host: %s; stop it first, or use --force\n", strings.Join(live, ", "))
+	n, err := run.Clean(ctx, o, platforms.Sweep, func(s string) { fmt.Fprintln(stdout, s) })
+	var live *run.LiveError
+	switch {
+	case errors.As(err, &live):
+		fmt.Fprintf(stderr, "runner clean: %v\n", err)
 		return exitUsage
-	}
-	verb := "removed"
-	if dryRun {
-		verb = "would remove"
-	}
-	n, err := platforms.Sweep(ctx, runID, dryRun, true, func(what string) { fmt.Fprintf(stdout, "%s %s\n", verb, what) })
-	if !dryRun {
-		run.RemoveDeadLeases(leases, runID)
-	}
-	if err != nil {
+	case err != nil:
 		fmt.Fprintf(stderr, "runner clean: %v\n", err)
 		return exitPlatform
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/infergrid/runner/runner/preflight"
@@ -54,9 +55,46 @@ func HoldLease(meta result.Run, dir string) (release func(), err error) {
 	return TakeLease(Lease{RunID: meta.ID, PID: os.Getpid(), Hostname: meta.Host.Hostname, Platform: meta.Platform, Dir: dir, Started: meta.Started})
 }
 
-// LiveRuns names the runs still going on this host among leases (only run runID
+// CleanOptions are runner clean's: only run RunID's leftovers unless it is
+// empty; DryRun lists and removes nothing; Force removes runs still going too.
+type CleanOptions struct {
+	RunID         string
+	DryRun, Force bool
+}
+
+// LiveError refuses to clean runs still going on this host (without Force).
+type LiveError struct {
+	// Runs are the runs, "ID (pid N)".
+	Runs []string
+}
+
+func (e *LiveError) Error() string {
+	return "still running on this host: " + strings.Join(e.Runs, ", ") + "; stop it first, or use --force"
+}
+
+// Clean removes (or with DryRun lists) what runs left behind, through sweep,
+// which tells say of each ("removed WHAT" or "would remove WHAT"), and returns
+// how many it found. A run still going on this host is a *LiveError unless
+// Force. The leases of dead runs go too, unless DryRun.
+func Clean(ctx context.Context, o CleanOptions, sweep Sweeper, say func(string)) (int, error) {
+	leases := ReadLeases()
+	if live := liveRuns(leases, o.RunID); len(live) > 0 && !o.Force {
+		return 0, &LiveError{Runs: live}
+	}
+	verb := "removed"
+	if o.DryRun {
+		verb = "would remove"
+	}
+	n, err := sweep(ctx, o.RunID, o.DryRun, true, func(what string) { say(verb + " " + what) })
+	if !o.DryRun {
+		removeDeadLeases(leases, o.RunID)
+	}
+	return n, err
+}
+
+// liveRuns names the runs still going on this host among leases (only run runID
 // unless it is empty), as "ID (pid N)".
-func LiveRuns(leases []Lease, runID string) []string {
+func liveRuns(leases []Lease, runID string) []string {
 	var live []string
 	for _, l := range leases {
 		if l.Live && (runID == "" || l.RunID == runID) {
@@ -66,9 +104,9 @@ func LiveRuns(leases []Lease, runID string) []string {
 	return live
 }
 
-// RemoveDeadLeases removes the lease files among leases whose runner is gone
+// removeDeadLeases removes the lease files among leases whose runner is gone
 // (only run runID's unless it is empty), once their stacks are removed.
-func RemoveDeadLeases(leases []Lease, runID string) {
+func removeDeadLeases(leases []Lease, runID string) {
 	for _, l := range leases {
 		if !l.Live && (runID == "" || l.RunID == runID) {
 			_ = os.Remove(l.Path)

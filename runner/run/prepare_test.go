@@ -59,16 +59,16 @@ func TestLeases(t *testing.T) {
 		t.Fatal(err)
 	}
 	leases := ReadLeases()
-	if live := LiveRuns(leases, ""); !slices.Equal(live, []string{fmt.Sprintf("a-1 (pid %d)", os.Getpid())}) {
+	if live := liveRuns(leases, ""); !slices.Equal(live, []string{fmt.Sprintf("a-1 (pid %d)", os.Getpid())}) {
 		t.Errorf("LiveRuns = %q, want a-1 alone", live)
 	}
-	if live := LiveRuns(leases, "b-1"); len(live) != 0 {
+	if live := liveRuns(leases, "b-1"); len(live) != 0 {
 		t.Errorf("LiveRuns of b-1 = %q, want none", live)
 	}
 	if _, err := HoldLease(Meta(&spec.File{Name: "a"}, "a.yaml", "runs/a-1", "dev", preflight.Host{}), "runs/a-1"); !errors.Is(err, ErrLeaseHeld) {
 		t.Errorf("a second lease of a-1: %v, want ErrLeaseHeld", err)
 	}
-	RemoveDeadLeases(leases, "")
+	removeDeadLeases(leases, "")
 	if _, err := os.Stat(dead); !os.IsNotExist(err) {
 		t.Errorf("the dead lease is still there: %v", err)
 	}
@@ -94,5 +94,41 @@ func TestResumeFlag(t *testing.T) {
 		if err := fs.Parse(tt.args); err != nil || r != tt.want {
 			t.Errorf("%q: %+v, %v; want %+v", tt.args, r, err, tt.want)
 		}
+	}
+}
+
+func TestClean(t *testing.T) {
+	t.Setenv("RUNNER_STATE_DIR", t.TempDir())
+	release, err := TakeLease(Lease{RunID: "live-1", PID: os.Getpid()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	dead := filepath.Join(StateDir(), "dead-1.lease")
+	if err := os.WriteFile(dead, []byte(`{"run_id":"dead-1","pid":1}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sweep := func(ctx context.Context, runID string, dryRun, withDocker bool, say func(string)) (int, error) {
+		say("container c1")
+		return 1, nil
+	}
+	var said []string
+	say := func(s string) { said = append(said, s) }
+	var live *LiveError
+	if _, err := Clean(t.Context(), CleanOptions{}, sweep, say); !errors.As(err, &live) || !strings.Contains(err.Error(), "live-1 (pid") {
+		t.Errorf("Clean with a live run: %v, want a LiveError", err)
+	}
+	if n, err := Clean(t.Context(), CleanOptions{RunID: "dead-1", DryRun: true}, sweep, say); n != 1 || err != nil || !slices.Equal(said, []string{"would remove container c1"}) {
+		t.Errorf("Clean --dry-run = %d, %v, said %q", n, err, said)
+	}
+	if _, err := os.Stat(dead); err != nil {
+		t.Errorf("a dry run removed the dead lease: %v", err)
+	}
+	said = nil
+	if n, err := Clean(t.Context(), CleanOptions{Force: true}, sweep, say); n != 1 || err != nil || !slices.Equal(said, []string{"removed container c1"}) {
+		t.Errorf("Clean --force = %d, %v, said %q", n, err, said)
+	}
+	if _, err := os.Stat(dead); !os.IsNotExist(err) {
+		t.Errorf("the dead lease is still there: %v", err)
 	}
 }
