@@ -41,19 +41,14 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fmt.Fprintf(stderr, "runner compare: %v\n", err)
 		return 2
 	}
-	var sides [2]*report.Results
-	for i, path := range pos {
-		r, problems, err := report.ReadResults(path)
-		for _, p := range problems {
-			fmt.Fprintf(stderr, "runner compare: %s\n", p)
-		}
-		if err != nil {
-			fmt.Fprintf(stderr, "runner compare: cannot read %s: %v\n", path, err)
-			return 2
-		}
-		sides[i] = r
+	c, problems, err := report.CompareRuns(pos[0], pos[1], o)
+	for _, p := range problems {
+		fmt.Fprintf(stderr, "runner compare: %s\n", p)
 	}
-	c := report.Compare(sides[0], sides[1], o)
+	if err != nil {
+		fmt.Fprintf(stderr, "runner compare: %v\n", err)
+		return 2
+	}
 	if err := c.Markdown(stdout); err != nil {
 		fmt.Fprintf(stderr, "runner compare: %v\n", err)
 		return 2

@@ -95,3 +95,20 @@ func (h *History) WriteMarkdown(path string, stdout io.Writer) error {
 	}
 	return nil
 }
+
+// CompareRuns reads BASE and NEW (run directories or results.csv files) and
+// compares them. problems are what was missing or unreadable in either, to tell;
+// an error says that a side cannot be read at all (NEW is not read then when
+// BASE cannot be).
+func CompareRuns(base, new string, o CompareOptions) (c *Comparison, problems []string, err error) {
+	var sides [2]*Results
+	for i, path := range []string{base, new} {
+		r, probs, err := ReadResults(path)
+		problems = append(problems, probs...)
+		if err != nil {
+			return nil, problems, fmt.Errorf("cannot read %s: %w", path, err)
+		}
+		sides[i] = r
+	}
+	return Compare(sides[0], sides[1], o), problems, nil
+}

@@ -71,3 +71,16 @@ func TestWriteComparisonAndHistory(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestCompareRuns(t *testing.T) {
+	dir := t.TempDir()
+	run := historyRun(t, dir, "w-1", time.Date(2026, 11, 1, 2, 0, 0, 0, time.UTC), "replicas-r2-cpu1_5-mem1000m-client-u500s50", 1)
+	c, _, err := CompareRuns(run, run, DefaultCompareOptions)
+	if err != nil || len(c.Deltas) == 0 || c.Regressions() != 0 {
+		t.Fatalf("a run against itself: %+v, %v", c, err)
+	}
+	missing := filepath.Join(dir, "none")
+	if _, _, err := CompareRuns(run, missing, DefaultCompareOptions); err == nil || !strings.Contains(err.Error(), "cannot read "+missing) {
+		t.Errorf("a missing NEW: %v", err)
+	}
+}
