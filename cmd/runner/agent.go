@@ -10,13 +10,14 @@ import (
 	"os"
 	"time"
 
+	"github.com/infergrid/runner/runner/cli"
 	"github.com/infergrid/runner/runner/load"
 )
 
 var agentUsage = usageText("agent")
 
 func cmdAgent(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("agent", agentUsage, stdout)
+	fs := cli.NewFlags("agent", agentUsage, stdout)
 	o := load.AgentOptions{Load: load.Config{Header: http.Header{}, Balancer: load.BalanceClient}}
 	fs.StringVar(&o.Rate, "rate", "", "the whole load's arrival `rate`, e.g. 300/s (this agent sends its share)")
 	fs.StringVar(&o.Share, "share", cmp.Or(os.Getenv("RUNNER_AGENT_SHARE"), "1/1"), "this agent's share `I/N`: the I-th of N agents sends rate/N (or its part of the users)")
@@ -31,7 +32,7 @@ func cmdAgent(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.Var(load.HeaderFlag(o.Load.Header), "header", "request header `'Key: value'` (repeatable)")
 	var code int
 	var ok bool
-	if o.URLs, code, ok = parse(fs, args, stderr); !ok {
+	if o.URLs, code, ok = cli.Parse(fs, args, stderr); !ok {
 		return code
 	}
 	c, at, err := o.Resolve()
@@ -66,9 +67,9 @@ func cmdAgent(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 var mergeUsage = usageText("merge")
 
 func cmdMerge(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("merge", mergeUsage, stdout)
+	fs := cli.NewFlags("merge", mergeUsage, stdout)
 	asJSON := fs.Bool("json", false, "print the merged metrics as JSON (summary.json's load object)")
-	pos, code, ok := parse(fs, args, stderr)
+	pos, code, ok := cli.Parse(fs, args, stderr)
 	if !ok {
 		return code
 	}

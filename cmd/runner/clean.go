@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/infergrid/runner/runner/cli"
 	"github.com/infergrid/runner/runner/platform/platforms"
 	"github.com/infergrid/runner/runner/run"
 )
@@ -14,12 +15,12 @@ var cleanUsage = usageText("clean")
 
 // cmdClean is `runner clean`.
 func cmdClean(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("clean", cleanUsage, stdout)
+	fs := cli.NewFlags("clean", cleanUsage, stdout)
 	var o run.CleanOptions
 	fs.StringVar(&o.RunID, "run", "", "remove only what run `ID` left (NAME-YYYYMMDDTHHMMSSZ)")
 	fs.BoolVar(&o.DryRun, "dry-run", false, "list what would be removed, and remove nothing")
 	fs.BoolVar(&o.Force, "force", false, "also remove the stacks of runs still going on this host")
-	pos, code, ok := parse(fs, args, stderr)
+	pos, code, ok := cli.Parse(fs, args, stderr)
 	if !ok {
 		return code
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/infergrid/runner/runner/cli"
 	"github.com/infergrid/runner/runner/report"
 )
 
@@ -22,11 +23,11 @@ func checkAlpha(cmd string, o report.CompareOptions, stderr io.Writer) bool {
 // cmdCompare is `runner compare`.
 func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	o := report.DefaultCompareOptions
-	fs := fixedFlags("compare", compareUsage, stderr)
+	fs := cli.FixedFlags("compare", compareUsage, stderr)
 	htmlPath := fs.String("html", "", "also write the comparison as an HTML page to this file")
 	o.TestFlags(fs)
 	o.ErrorRateFlag(fs)
-	pos, code, ok := parseFixed(fs, args, stdout)
+	pos, code, ok := cli.ParseFixed(fs, args, stdout)
 	if !ok {
 		return code
 	}

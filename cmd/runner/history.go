@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/infergrid/runner/runner/cli"
 	"github.com/infergrid/runner/runner/report"
 )
 
@@ -13,11 +14,11 @@ var historyUsage = usageText("history")
 // cmdHistory is `runner history`.
 func cmdHistory(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	o := report.DefaultCompareOptions
-	fs := fixedFlags("history", historyUsage, stderr)
+	fs := cli.FixedFlags("history", historyUsage, stderr)
 	out := fs.String("out", "", "write the Markdown report to this file")
 	htmlPath := fs.String("html", "", "also write the report as an HTML page to this file")
 	o.TestFlags(fs)
-	pos, code, ok := parseFixed(fs, args, stdout)
+	pos, code, ok := cli.ParseFixed(fs, args, stdout)
 	if !ok {
 		return code
 	}

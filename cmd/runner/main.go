@@ -13,14 +13,14 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+
+	"github.com/infergrid/runner/runner/cli"
 )
 
-// Exit codes of every command (see DESIGN.md).
+// The exit codes (cli's, which says what each means).
 const (
-	exitOK       = 0
-	exitSLO      = 1 // an SLO or a compare threshold failed
-	exitUsage    = 2 // bad usage or an invalid scenario file
-	exitPlatform = 3 // the platform failed
+	exitOK, exitSLO, exitUsage    = cli.ExitOK, cli.ExitSLO, cli.ExitUsage
+	exitPlatform, exitInterrupted = cli.ExitPlatform, cli.ExitInterrupted
 )
 
 func main() { os.Exit(Main(os.Args[1:], os.Stdout, os.Stderr)) }

@@ -6,20 +6,21 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/infergrid/runner/runner/cli"
 	"github.com/infergrid/runner/runner/plan"
 	"github.com/infergrid/runner/runner/preflight"
 )
 
 func cmdPlan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("plan", usageText("plan"), stdout)
+	fs := cli.NewFlags("plan", usageText("plan"), stdout)
 	asJSON := fs.Bool("json", false, "print a JSON array of scenarios (keys follow results.csv) instead of a table")
 	hostCPUs := fs.Int("host-cpus", 0, "plan for a host with `N` CPUs (default: this host's)")
 	hostMem := fs.String("host-memory", "", "plan for a host with `SIZE` of memory, e.g. 16G (default: this host's)")
-	pos, code, ok := parse(fs, args, stderr)
+	pos, code, ok := cli.Parse(fs, args, stderr)
 	if !ok {
 		return code
 	}
-	path, ok := oneFile(fs, pos, stderr)
+	path, ok := cli.OneFile(fs, pos, stderr)
 	if !ok {
 		return exitUsage
 	}
@@ -32,7 +33,7 @@ func cmdPlan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "runner plan: %v\n", err)
 		return exitUsage
 	}
-	f, code := loadFile(path, stderr)
+	f, code := cli.LoadFile(path, stderr)
 	if code != exitOK {
 		return code
 	}

@@ -7,22 +7,23 @@ import (
 	"io"
 	"time"
 
+	"github.com/infergrid/runner/runner/cli"
 	"github.com/infergrid/runner/runner/platform/platforms"
 	"github.com/infergrid/runner/runner/render"
 	"github.com/infergrid/runner/runner/run"
 )
 
 func cmdRender(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("render", usageText("render"), stdout)
+	fs := cli.NewFlags("render", usageText("render"), stdout)
 	out := fs.String("out", "", "write the compose files under `DIR` (required)")
 	runID := fs.String("run-id", "", "label the stacks with this run `ID` (default NAME-YYYYMMDDTHHMMSSZ, now)")
 	fixed := fs.Bool("fixed-ports", false, "publish the first ports of service.host_ports without checking that they are free")
 	platformName := fs.String("platform", "", "render for `compose` or swarm (default: the file's platform)")
-	pos, code, ok := parse(fs, args, stderr)
+	pos, code, ok := cli.Parse(fs, args, stderr)
 	if !ok {
 		return code
 	}
-	path, ok := oneFile(fs, pos, stderr)
+	path, ok := cli.OneFile(fs, pos, stderr)
 	if !ok {
 		return exitUsage
 	}
@@ -30,7 +31,7 @@ func cmdRender(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintln(stderr, "runner render: --out DIR is required\nRun 'runner render -h' for usage.")
 		return exitUsage
 	}
-	f, code := loadFile(path, stderr)
+	f, code := cli.LoadFile(path, stderr)
 	if code != exitOK {
 		return code
 	}
@@ -55,6 +56,6 @@ func cmdRender(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return exitUsage
 	}
 	n := len(files)
-	fmt.Fprintf(stderr, "wrote %d compose file%s under %s (run %s)\n", n, plural(n), *out, *runID)
+	fmt.Fprintf(stderr, "wrote %d compose file%s under %s (run %s)\n", n, cli.Plural(n), *out, *runID)
 	return exitOK
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/infergrid/runner/runner/cli"
 	"github.com/infergrid/runner/runner/report"
 )
 
@@ -13,9 +14,9 @@ var reportUsage = usageText("report")
 
 // cmdReport is `runner report`.
 func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := fixedFlags("report", reportUsage, stderr)
+	fs := cli.FixedFlags("report", reportUsage, stderr)
 	noPlots := fs.Bool("no-plots", false, "skip the PNG plots")
-	pos, code, ok := parseFixed(fs, args, stdout)
+	pos, code, ok := cli.ParseFixed(fs, args, stdout)
 	if !ok {
 		return code
 	}

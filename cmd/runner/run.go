@@ -11,6 +11,7 @@ import (
 
 	"github.com/mattn/go-isatty"
 
+	"github.com/infergrid/runner/runner/cli"
 	"github.com/infergrid/runner/runner/dashboard"
 	"github.com/infergrid/runner/runner/platform"
 	"github.com/infergrid/runner/runner/platform/platforms"
@@ -21,9 +22,6 @@ import (
 )
 
 var runUsage = usageText("run")
-
-// exitInterrupted is the conventional status of a command stopped by SIGINT.
-const exitInterrupted = 130
 
 // runOptions are the flags of runner run.
 type runOptions struct {
@@ -43,7 +41,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "run" {
 		args = args[1:]
 	}
-	fs := newFlags("run", runUsage, stdout)
+	fs := cli.NewFlags("run", runUsage, stdout)
 	var o runOptions
 	fs.StringVar(&o.out, "out", "runs", "write run directories under `DIR`")
 	fs.StringVar(&o.only, "only", "", "run only scenarios whose ID matches `PATTERN` (a glob, or a substring)")
@@ -57,11 +55,11 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&o.interval, "interval", time.Second, "container telemetry sampling `interval`")
 	fs.StringVar(&o.dashboard, "dashboard", "", "serve a live web dashboard of the run on `ADDR` (HOST:PORT; a bare PORT binds 127.0.0.1), and its final state after the run until Ctrl-C")
 	fs.BoolVar(&o.dashboardExit, "dashboard-exit", false, "with --dashboard, stop serving as soon as the run ends")
-	pos, code, ok := parse(fs, args, stderr)
+	pos, code, ok := cli.Parse(fs, args, stderr)
 	if !ok {
 		return code
 	}
-	file, ok := oneFile(fs, pos, stderr)
+	file, ok := cli.OneFile(fs, pos, stderr)
 	if !ok {
 		return exitUsage
 	}
@@ -86,7 +84,7 @@ func checkRepeatFlag(fs *flag.FlagSet, n int) error {
 // selectRun loads the file of a run, picks its platform and scenarios, and
 // refuses (exit 2) what cannot run on it or does not fit this host.
 func selectRun(o runOptions, stderr io.Writer) (*spec.File, run.Choice, int) {
-	f, code := loadFile(o.file, stderr)
+	f, code := cli.LoadFile(o.file, stderr)
 	if code != exitOK {
 		return nil, run.Choice{}, code
 	}

@@ -6,13 +6,14 @@ import (
 	"io"
 	"os"
 
+	"github.com/infergrid/runner/runner/cli"
 	"github.com/infergrid/runner/runner/spec"
 )
 
 func cmdSchema(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("schema", usageText("schema"), stdout)
+	fs := cli.NewFlags("schema", usageText("schema"), stdout)
 	out := fs.String("out", "", "write the schema to `FILE` instead of standard output")
-	pos, code, ok := parse(fs, args, stderr)
+	pos, code, ok := cli.Parse(fs, args, stderr)
 	if !ok {
 		return code
 	}

@@ -6,6 +6,8 @@ import (
 	"io"
 	"regexp"
 	"testing"
+
+	"github.com/infergrid/runner/runner/cli"
 )
 
 // TestUsageNamesEveryFlag checks that `runner COMMAND -h` names every flag the
@@ -14,8 +16,8 @@ import (
 // line, would miss a flag added in Go.
 func TestUsageNamesEveryFlag(t *testing.T) {
 	var sets []*flag.FlagSet
-	madeFlags = func(fs *flag.FlagSet) { sets = append(sets, fs) }
-	defer func() { madeFlags = func(*flag.FlagSet) {} }()
+	cli.Made = func(fs *flag.FlagSet) { sets = append(sets, fs) }
+	defer func() { cli.Made = func(*flag.FlagSet) {} }()
 	for _, c := range commands() {
 		if c.name == "help" { // no flags: help -h asks for a command called -h
 			continue

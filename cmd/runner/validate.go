@@ -5,12 +5,13 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/infergrid/runner/runner/cli"
 	"github.com/infergrid/runner/runner/render"
 )
 
 func cmdValidate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("validate", usageText("validate"), stdout)
-	pos, code, ok := parse(fs, args, stderr)
+	fs := cli.NewFlags("validate", usageText("validate"), stdout)
+	pos, code, ok := cli.Parse(fs, args, stderr)
 	if !ok {
 		return code
 	}
@@ -20,7 +21,7 @@ func cmdValidate(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	}
 	code = exitOK
 	for _, path := range pos {
-		f, c := loadFile(path, stderr)
+		f, c := cli.LoadFile(path, stderr)
 		if c != exitOK {
 			code = c
 			continue
@@ -31,7 +32,7 @@ func cmdValidate(ctx context.Context, args []string, stdout, stderr io.Writer) i
 			continue
 		}
 		n := len(f.Scenarios())
-		fmt.Fprintf(stdout, "%s: ok: %d scenario%s in %d block%s, platform %s\n", path, n, plural(n), len(f.Grid), plural(len(f.Grid)), f.Platform)
+		fmt.Fprintf(stdout, "%s: ok: %d scenario%s in %d block%s, platform %s\n", path, n, cli.Plural(n), len(f.Grid), cli.Plural(len(f.Grid)), f.Platform)
 	}
 	return code
 }

@@ -6,6 +6,8 @@ import (
 	"io"
 	"runtime"
 	"runtime/debug"
+
+	"github.com/infergrid/runner/runner/cli"
 )
 
 // version is set by the Makefile with -ldflags "-X main.version=...".
@@ -22,8 +24,8 @@ func versionString() string {
 }
 
 func cmdVersion(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("version", usageText("version"), stdout)
-	pos, code, ok := parse(fs, args, stderr)
+	fs := cli.NewFlags("version", usageText("version"), stdout)
+	pos, code, ok := cli.Parse(fs, args, stderr)
 	if !ok {
 		return code
 	}
