@@ -1,10 +1,13 @@
 package docs
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -141,4 +144,28 @@ func allowed(path string, only []string) bool {
 		}
 	}
 	return false
+}
+
+// TestCLIIsThin checks that cmd/runner stays flags -> options -> call: at most
+// 1,000 lines of non-test Go, what else a command needs living in a package
+// that tests, the dashboard and other commands can reach.
+func TestCLIIsThin(t *testing.T) {
+	files, err := filepath.Glob("../cmd/runner/*.go")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no Go files in cmd/runner: %v", err)
+	}
+	n := 0
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += bytes.Count(b, []byte("\n"))
+	}
+	if n > 1000 {
+		t.Errorf("cmd/runner has %d lines of non-test Go, want at most 1,000: move logic to a package under runner/", n)
+	}
 }
