@@ -16,12 +16,12 @@ import (
 	"github.com/infergrid/runner/runner/spec"
 )
 
-// Prepare readies a run of f on the platform called platformName before anything
+// prepare readies a run of f on the platform called platformName before anything
 // is built or started: every scenario renders with its compose template (as
 // runner validate checks) when the platform may use it, the output folder out is
 // writable, and the stacks of runs whose runner died are removed by sweep
 // (CleanOrphans, which tells w). An error says that nothing was started.
-func Prepare(ctx context.Context, f *spec.File, platformName, out string, w io.Writer, sweep Sweeper) error {
+func prepare(ctx context.Context, f *spec.File, platformName, out string, w io.Writer, sweep Sweeper) error {
 	if platformName != "local" && platformName != "external" && !f.Service.CommandOnly() {
 		if err := render.Check(f); err != nil {
 			return fmt.Errorf("%w\nNothing was started.", err)
@@ -47,11 +47,11 @@ func Meta(f *spec.File, file, dir, version string, host preflight.Host) result.R
 	return meta
 }
 
-// HoldLease takes the lease of the run meta describes, in dir, for as long as
+// holdLease takes the lease of the run meta describes, in dir, for as long as
 // this process lives or until release. ErrLeaseHeld says the same run is already
 // going (a second --resume of it); any other error is a warning: a stack left
 // by a crash of this run will need runner clean.
-func HoldLease(meta result.Run, dir string) (release func(), err error) {
+func holdLease(meta result.Run, dir string) (release func(), err error) {
 	return TakeLease(Lease{RunID: meta.ID, PID: os.Getpid(), Hostname: meta.Host.Hostname, Platform: meta.Platform, Dir: dir, Started: meta.Started})
 }
 

@@ -28,12 +28,12 @@ func TestPrepare(t *testing.T) {
 	sweep := func(context.Context, string, bool, bool, func(string)) (int, error) {
 		return 0, errors.New("no lease is dead, so nothing is swept")
 	}
-	if err := Prepare(t.Context(), f, "compose", t.TempDir(), &strings.Builder{}, sweep); err != nil {
-		t.Errorf("Prepare: %v", err)
+	if err := prepare(t.Context(), f, "compose", t.TempDir(), &strings.Builder{}, sweep); err != nil {
+		t.Errorf("prepare: %v", err)
 	}
-	err = Prepare(t.Context(), f, "compose", filepath.Join(blocked, "runs"), &strings.Builder{}, sweep)
+	err = prepare(t.Context(), f, "compose", filepath.Join(blocked, "runs"), &strings.Builder{}, sweep)
 	if err == nil || !strings.HasSuffix(err.Error(), "; nothing was started") {
-		t.Errorf("Prepare into a file's subfolder = %v, want an error that says nothing was started", err)
+		t.Errorf("prepare into a file's subfolder = %v, want an error that says nothing was started", err)
 	}
 }
 
@@ -50,7 +50,7 @@ func TestMeta(t *testing.T) {
 
 func TestLeases(t *testing.T) {
 	t.Setenv("RUNNER_STATE_DIR", t.TempDir())
-	release, err := HoldLease(Meta(&spec.File{Name: "a"}, "a.yaml", "runs/a-1", "dev", preflight.Host{}), "runs/a-1")
+	release, err := holdLease(Meta(&spec.File{Name: "a"}, "a.yaml", "runs/a-1", "dev", preflight.Host{}), "runs/a-1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +65,7 @@ func TestLeases(t *testing.T) {
 	if live := liveRuns(leases, "b-1"); len(live) != 0 {
 		t.Errorf("LiveRuns of b-1 = %q, want none", live)
 	}
-	if _, err := HoldLease(Meta(&spec.File{Name: "a"}, "a.yaml", "runs/a-1", "dev", preflight.Host{}), "runs/a-1"); !errors.Is(err, ErrLeaseHeld) {
+	if _, err := holdLease(Meta(&spec.File{Name: "a"}, "a.yaml", "runs/a-1", "dev", preflight.Host{}), "runs/a-1"); !errors.Is(err, ErrLeaseHeld) {
 		t.Errorf("a second lease of a-1: %v, want ErrLeaseHeld", err)
 	}
 	removeDeadLeases(leases, "")

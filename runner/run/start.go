@@ -70,12 +70,12 @@ type Started struct {
 	release  func()
 }
 
-// Start readies a run of the scenarios c chose from f: Prepare, the run
+// Start readies a run of the scenarios c chose from f: prepare, the run
 // directory, Meta, the platform (o.Open), the jobs and the build. Nothing was
 // started when it fails; an error that wraps platform.ErrUnavailable is the
 // platform's, any other the file's or the options'. Close the run when done.
 func Start(ctx context.Context, f *spec.File, c Choice, o StartOptions) (*Started, error) {
-	if err := Prepare(ctx, f, c.Platform, cmp.Or(o.Resume.Dir, o.Out), o.Log, o.Sweep); err != nil {
+	if err := prepare(ctx, f, c.Platform, cmp.Or(o.Resume.Dir, o.Out), o.Log, o.Sweep); err != nil {
 		return nil, err
 	}
 	dir, err := Dir(f, o.Out, o.Resume.On, o.Resume.Dir)
@@ -107,7 +107,7 @@ func Start(ctx context.Context, f *spec.File, c Choice, o StartOptions) (*Starte
 // already going (a second --resume of it); a lease that cannot be written is
 // only a warning, told to the log.
 func (s *Started) Hold() error {
-	release, err := HoldLease(s.Meta, s.Dir)
+	release, err := holdLease(s.Meta, s.Dir)
 	s.release = release
 	switch {
 	case errors.Is(err, ErrLeaseHeld):
