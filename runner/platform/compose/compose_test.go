@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/infergrid/runner/internal/platformtest"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -16,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/infergrid/runner/runner/platform/platformtest"
 
 	"github.com/infergrid/runner/internal/dockertest"
 	"github.com/infergrid/runner/runner/label"

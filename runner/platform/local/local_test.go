@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/infergrid/runner/internal/platformtest"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -12,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/infergrid/runner/runner/platform/platformtest"
 
 	"github.com/infergrid/runner/runner/platform"
 	"github.com/infergrid/runner/runner/result"

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/infergrid/runner/internal/platformtest"
 	"net/http"
 	"os"
 	"os/exec"
@@ -14,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/infergrid/runner/runner/platform/platformtest"
 
 	"github.com/infergrid/runner/internal/dockertest"
 	"github.com/infergrid/runner/runner/label"
