@@ -1,0 +1,226 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/infergrid/runner/internal/dockertest"
+	"github.com/infergrid/runner/internal/runnertest"
+	"github.com/infergrid/runner/runner/label"
+	"github.com/infergrid/runner/runner/report"
+	"github.com/infergrid/runner/runner/result"
+)
+
+// The tests of load agents (generators) on the multi-node test bed (make
+// testbed-up N=3) run the runner as a user runs it there, with DOCKER_HOST and
+// the --swarm-node flags of the file testbed-up wrote, when RUNNER_TESTBED
+// names that file (or is 1 for /tmp/runner-testbed/env). They never make the
+// host's daemon join a swarm. Run them under flock /tmp/runner-swarm.lock.
+
+// testbed is what testbed-up wrote.
+type testbed struct {
+	manager string
+	nodes   map[string]string // name: runner-testbed-1 (manager, load), -2 and -3 (sut) -> its DOCKER_HOST
+	flags   []string          // RUNNER_FLAGS: --swarm-node NAME=HOST...
+}
+
+var testbedNode = regexp.MustCompile(`- \{name: ([^,]+), docker_host: ([^}]+)\}`)
+
+// hostDocker is the host's own daemon, which runs the test bed's nodes.
+const hostDocker = "unix:///var/run/docker.sock"
+
+func needTestbed(t *testing.T) testbed {
+	t.Helper()
+	file := os.Getenv("RUNNER_TESTBED")
+	switch file {
+	case "":
+		t.Skip("no test bed: run make testbed-up N=3, then RUNNER_TESTBED=1")
+	case "1":
+		file = "/tmp/runner-testbed/env"
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatalf("RUNNER_TESTBED: %v (is the test bed up? make testbed-up N=3)", err)
+	}
+	tb := testbed{nodes: map[string]string{}}
+	for _, line := range strings.Split(string(b), "\n") {
+		if h, ok := strings.CutPrefix(line, "DOCKER_HOST="); ok {
+			tb.manager = h
+		}
+		if f, ok := strings.CutPrefix(line, "RUNNER_FLAGS="); ok {
+			tb.flags = strings.Fields(strings.Trim(f, `"`))
+		}
+		if m := testbedNode.FindStringSubmatch(line); m != nil {
+			tb.nodes[m[1]] = m[2]
+		}
+	}
+	if tb.manager == "" || len(tb.nodes) != 3 || len(tb.flags) != 6 {
+		t.Fatalf("%s: want a DOCKER_HOST, 3 swarm.nodes entries and RUNNER_FLAGS (make testbed-up N=3)", file)
+	}
+	t.Setenv("DOCKER_HOST", tb.manager)
+	return tb
+}
+
+// node is the DOCKER_HOST of runner-testbed-i.
+func (tb testbed) node(i int) string { return tb.nodes[fmt.Sprintf("runner-testbed-%d", i)] }
+
+// testbedStudy writes a swarm study of the test service: one scenario of
+// replicas under constraint, whose load (load) agents under genConstraint
+// send. The images the run builds are removed from every node when t ends.
+func testbedStudy(t *testing.T, tb testbed, replicas, agents int, constraint, genConstraint, load string) string {
+	t.Helper()
+	name := fmt.Sprintf("tb%d", os.Getpid())
+	image := runnertest.Image(t, name)
+	t.Cleanup(func() {
+		for _, host := range tb.nodes {
+			exec.Command("docker", "-H", host, "image", "rm", "-f", image, "runner-"+name+"-agent:latest").Run()
+		}
+	})
+	svc := filepath.Join(runnertest.Root(t), "runner", "platform", "testdata", "testsvc")
+	file := filepath.Join(t.TempDir(), name+".yaml")
+	src := fmt.Sprintf(`name: %s
+platform: swarm
+swarm:
+  publish: host
+  constraints: [%q]
+  generator_constraints: [%q]
+service: {build: %q, image: %s, port: 8000, health: /health, host_ports: 21000-21999}
+request: {method: GET, path: /health}
+defaults: {warmup: 0s, replicas: %d, balancer: client, memory: 64M}
+grid:
+  - name: agents
+    generators: %d
+    load: [%s]
+`, name, constraint, genConstraint, svc, image, replicas, agents, load)
+	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return file
+}
+
+// placements polls every node for the containers of swarm services until
+// stop is closed, and returns on which nodes each service (without its stack
+// prefix) had a container.
+func placements(tb testbed, stop <-chan struct{}) func() map[string][]string {
+	var mu sync.Mutex
+	seen := map[string][]string{}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			for name, host := range tb.nodes {
+				out, _ := exec.Command("docker", "-H", host, "ps", "-a", "--filter", "label=com.docker.swarm.service.name",
+					"--format", `{{.Label "com.docker.swarm.service.name"}}`).Output()
+				mu.Lock()
+				for _, svc := range strings.Fields(string(out)) {
+					svc = svc[strings.LastIndexByte(svc, '_')+1:]
+					if !slices.Contains(seen[svc], name) {
+						seen[svc] = append(seen[svc], name)
+						slices.Sort(seen[svc])
+					}
+				}
+				mu.Unlock()
+			}
+			select {
+			case <-stop:
+				return
+			case <-time.After(time.Second):
+			}
+		}
+	}()
+	return func() map[string][]string {
+		<-done
+		mu.Lock()
+		defer mu.Unlock()
+		return seen
+	}
+}
+
+// testbedLeftovers checks the given nodes for anything of run dir.
+func testbedLeftovers(t *testing.T, tb testbed, dir string, nodes ...int) {
+	t.Helper()
+	for _, i := range nodes {
+		t.Setenv("DOCKER_HOST", tb.node(i))
+		dockertest.NoLeftovers(t, label.Run+"="+filepath.Base(dir))
+	}
+	t.Setenv("DOCKER_HOST", tb.manager)
+}
+
+// TestTestbedGenerators runs a scenario whose load two agents send, placed on
+// the load node (runner-testbed-1) while the replicas run on the sut nodes,
+// through the runner with --distribute-image and the test bed's --swarm-node
+// flags: the agents ran on node 1 and the replicas on nodes 2 and 3, the merged
+// count is the sum of the agents' in summary.json, the percentiles are those of
+// the agents' raw results together, and nothing is left on any node.
+func TestTestbedGenerators(t *testing.T) {
+	tb := needTestbed(t)
+	file := testbedStudy(t, tb, 2, 2, "node.labels.runner.role==sut", "node.labels.runner.role==load", "{rate: 80/s, duration: 6s}")
+	out := t.TempDir()
+	stop := make(chan struct{})
+	seen := placements(tb, stop)
+	began := time.Now()
+	p := runnertest.Start(t, nil, append([]string{file, "--distribute-image", "--out", out}, tb.flags...)...)
+	code := p.Wait(8 * time.Minute)
+	close(stop)
+	t.Logf("runner exited %d after %s", code, time.Since(began).Round(time.Second))
+	if code != exitOK {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, p.Out(), p.Stderr())
+	}
+	where := seen()
+	t.Logf("tasks' nodes by service: %v", where)
+	if got := where["agent"]; !slices.Equal(got, []string{"runner-testbed-1"}) {
+		t.Errorf("agents ran on %v, want runner-testbed-1 only (runner.role==load)", got)
+	}
+	if got := where["app"]; !slices.Equal(got, []string{"runner-testbed-2", "runner-testbed-3"}) {
+		t.Errorf("replicas ran on %v, want one on each sut node", got)
+	}
+	dir := onlyRun(t, out)
+	testbedLeftovers(t, tb, dir, 1, 2, 3)
+	outcomes := checkRunDir(t, dir, true, true)
+	l := outcomes[0].Load
+	var sum report.Summary
+	if err := result.ReadJSON(filepath.Join(dir, "summary.json"), &sum); err != nil {
+		t.Fatal(err)
+	}
+	sl := sum.Scenarios[0].Load
+	if len(sl.Generators) != 2 {
+		t.Fatalf("summary.json generators %+v, want 2", sl.Generators)
+	}
+	var total uint64
+	var files []string
+	for i, g := range sl.Generators {
+		total += g.Requests
+		if g.Node != "runner-testbed-1" || g.Error != "" || g.Requests == 0 {
+			t.Errorf("agent %d: %+v: want a finished agent with requests on runner-testbed-1", i+1, g)
+		}
+		files = append(files, filepath.Join(dir, "scenarios", outcomes[0].Scenario.ID, "generators", fmt.Sprintf("agent-%d.gob", i+1)))
+	}
+	if total != sl.Requests || sl.Requests == 0 || sl.Requests != l.Requests {
+		t.Errorf("merged requests %d (outcome.json %d), the agents' sum in summary.json %d", sl.Requests, l.Requests, total)
+	}
+	lat := measuredLatencies(t, files...)
+	if uint64(len(lat)) != l.Requests {
+		t.Errorf("%d measured results in the agents' files, merged count %d", len(lat), l.Requests)
+	}
+	for _, q := range []struct {
+		q   float64
+		got time.Duration
+	}{{0.5, l.Latency.P50}, {0.99, l.Latency.P99}} {
+		if exact := nearestRank(lat, q.q); math.Abs(float64(q.got-exact)) > 0.01*float64(exact) {
+			t.Errorf("merged p%g %s, exact over the agents' raw results together %s", q.q*100, q.got, exact)
+		}
+	}
+	if !strings.Contains(l.LatencyFrom, "merged from the raw results of 2 load agents") {
+		t.Errorf("latency_from %q, want it merged from the agents' results", l.LatencyFrom)
+	}
+	t.Logf("merged %d requests (%d + %d), p50 %s, p99 %s", l.Requests, sl.Generators[0].Requests, sl.Generators[1].Requests, l.Latency.P50, l.Latency.P99)
+}
