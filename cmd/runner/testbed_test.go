@@ -224,3 +224,115 @@ func TestTestbedGenerators(t *testing.T) {
 	}
 	t.Logf("merged %d requests (%d + %d), p50 %s, p99 %s", l.Requests, sl.Generators[0].Requests, sl.Generators[1].Requests, l.Latency.P50, l.Latency.P99)
 }
+
+// TestTestbedGeneratorNodeLost stops the node that runs the load agents
+// (runner-testbed-3, under node.hostname while the replica runs on -2) while
+// they send: the scenario fails naming each lost agent and the node, what the
+// agents sent before is kept (their raw files, merged), teardown finishes
+// without the node, and once it is back (testbed-up) nothing of the stack is
+// left on any node.
+func TestTestbedGeneratorNodeLost(t *testing.T) {
+	tb := needTestbed(t)
+	const victim = "runner-testbed-3"
+	file := testbedStudy(t, tb, 1, 2, "node.hostname==runner-testbed-2", "node.hostname=="+victim, "{rate: 30/s, duration: 60s}")
+	out := t.TempDir()
+	back := false
+	t.Cleanup(func() {
+		if !back {
+			testbedUp(t)
+		}
+	})
+	began := time.Now()
+	p := runnertest.Start(t, nil, append([]string{file, "--distribute-image", "--out", out}, tb.flags...)...)
+	p.WaitFor(6*time.Minute, "the load phase", runnertest.PhaseLine(1, "load"))
+	waitAgents(t, tb.node(3), 2)
+	time.Sleep(14 * time.Second) // the agents start 10s after their deployment: let them send a while
+	if out, err := exec.Command("docker", "-H", hostDocker, "stop", "--time", "1", victim).CombinedOutput(); err != nil {
+		t.Fatalf("docker stop %s: %v: %s", victim, err, out)
+	}
+	stopped := time.Now()
+	code := p.Wait(4 * time.Minute)
+	t.Logf("runner exited %d, %s after %s stopped (%s in all)", code, time.Since(stopped).Round(time.Second), victim, time.Since(began).Round(time.Second))
+	t.Logf("runner stdout:\n%s\nstderr:\n%s", p.Out(), p.Stderr())
+	if code != exitSLO {
+		t.Fatalf("exit %d, want %d", code, exitSLO)
+	}
+	dir := onlyRun(t, out)
+	testbedLeftovers(t, tb, dir, 1, 2)
+	matches, _ := filepath.Glob(filepath.Join(dir, "scenarios", "*", "outcome.json"))
+	if len(matches) != 1 {
+		t.Fatalf("outcomes %v", matches)
+	}
+	var o result.Outcome
+	if err := result.ReadJSON(matches[0], &o); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("outcome %s: %s", o.Status, o.Error)
+	if o.Status != result.StatusFailed {
+		t.Errorf("outcome %s, want failed", o.Status)
+	}
+	lost := " on node " + victim + ": swarm node " + victim + " (" + tb.node(3) + ") stopped answering mid-run"
+	for _, agent := range []string{"_agent.1" + lost, "_agent.2" + lost} {
+		if !strings.Contains(o.Error, agent) {
+			t.Errorf("outcome error %q does not name %q", o.Error, agent)
+		}
+	}
+	l := o.Load
+	if len(l.Generators) != 2 {
+		t.Fatalf("generators %+v, want both agents' results kept", l.Generators)
+	}
+	var total uint64
+	for i, g := range l.Generators {
+		total += g.Requests
+		kept := measuredLatencies(t, filepath.Join(filepath.Dir(matches[0]), "generators", fmt.Sprintf("agent-%d.gob", i+1)))
+		if g.Requests == 0 || g.Error == "" || g.Node != victim || uint64(len(kept)) != g.Requests {
+			t.Errorf("agent %d: %+v, %d results in its file: want what it sent kept, its node and its error", i+1, g, len(kept))
+		}
+	}
+	if total != l.Requests || l.Requests == 0 {
+		t.Errorf("merged requests %d, the agents' sum %d", l.Requests, total)
+	}
+	t.Logf("kept %d requests (%d + %d) sent before %s stopped", l.Requests, l.Generators[0].Requests, l.Generators[1].Requests, victim)
+	testbedUp(t)
+	back = true
+	deadline := time.Now().Add(time.Minute)
+	for len(testbedLeft(t, tb, dir, 3)) > 0 && time.Now().Before(deadline) {
+		time.Sleep(time.Second)
+	}
+	testbedLeftovers(t, tb, dir, 1, 2, 3)
+}
+
+// testbedUp starts again the test bed's nodes that stopped (testbed-up is
+// idempotent), through the host's daemon.
+func testbedUp(t *testing.T) {
+	t.Helper()
+	began := time.Now()
+	cmd := exec.Command("bash", filepath.Join(runnertest.Root(t), "scripts", "testbed", "up.sh"), "3")
+	cmd.Env = append(os.Environ(), "DOCKER_HOST="+hostDocker)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Errorf("testbed-up: %v: %s", err, out)
+	}
+	t.Logf("testbed-up took %s", time.Since(began).Round(time.Second))
+}
+
+// testbedLeft is what is left of run dir on node i.
+func testbedLeft(t *testing.T, tb testbed, dir string, i int) []string {
+	t.Helper()
+	t.Setenv("DOCKER_HOST", tb.node(i))
+	defer os.Setenv("DOCKER_HOST", tb.manager)
+	return dockertest.Leftovers(t, label.Run+"="+filepath.Base(dir))
+}
+
+// waitAgents waits until n load agents' containers run on the node at host.
+func waitAgents(t *testing.T, host string, n int) {
+	t.Helper()
+	var out []byte
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
+		out, _ = exec.Command("docker", "-H", host, "ps", "--filter", "label=com.docker.swarm.service.name",
+			"--format", `{{.Label "com.docker.swarm.service.name"}}`).Output()
+		if strings.Count(string(out), "_agent\n") == n {
+			return
+		}
+	}
+	t.Fatalf("%d load agents do not run on %s: %s", n, host, out)
+}

@@ -114,7 +114,12 @@ func (st *Stack) Generate(ctx context.Context, g platform.Generation) ([]platfor
 	}
 	a := &agents{st: st, g: g, service: name, start: start, followed: map[int]*follower{}}
 	err = a.follow(ctx)
+	done := make(chan struct{})
+	var watching sync.WaitGroup
+	watching.Go(func() { a.watch(ctx, done) })
 	a.wg.Wait()
+	close(done)
+	watching.Wait()
 	if ctx.Err() != nil {
 		// what each agent was when followed: its task is removed, not awaited
 		return a.result(ctx), fmt.Errorf("load agents stopped: %w", context.Cause(ctx))
@@ -172,8 +177,13 @@ type agents struct {
 type follower struct {
 	task   docker.Task
 	node   string
-	err    error // the logs' or the reader's
+	n      *node
+	err    error // the logs' or the reader's, or the node's loss
 	stderr tail
+	ended  bool               // its logs ended
+	lost   bool               // its node stopped answering: no longer followed
+	stop   context.CancelFunc // stops following its logs
+	pw     *io.PipeWriter     // its results stream, to the reader
 }
 
 // agentStartSlack is how long after the agreed instant an agent's task may
@@ -258,29 +268,103 @@ func (a *agents) followTask(ctx context.Context, t docker.Task) error {
 		}
 		return fmt.Errorf("load agent %s runs on swarm node %s, whose Docker API the runner does not reach, so it cannot read its results; name the node in swarm.nodes (or --swarm-node), or place the agents with swarm.generator_constraints", t.Name, host)
 	}
-	f := &follower{task: t, node: n.Hostname}
+	fctx, stop := context.WithCancel(ctx)
+	pr, pw := io.Pipe()
+	f := &follower{task: t, node: n.Hostname, n: n, stop: stop, pw: pw}
 	a.mu.Lock()
 	a.followed[t.Slot] = f
 	a.mu.Unlock()
-	pr, pw := io.Pipe()
 	a.wg.Go(func() {
 		err := a.g.Read(t.Slot, t.Name, pr)
 		pr.CloseWithError(errors.New("the results reader stopped"))
 		a.mu.Lock()
-		f.err = errors.Join(f.err, err)
+		if !f.lost { // its node's loss says why its stream ended
+			f.err = errors.Join(f.err, err)
+		}
 		a.mu.Unlock()
 	})
 	a.wg.Go(func() {
-		err := n.dc.Follow(ctx, t.ContainerID, pw, &f.stderr)
+		defer stop()
+		err := n.dc.Follow(fctx, t.ContainerID, pw, &f.stderr)
 		pw.CloseWithError(cmp.Or(err, io.EOF))
-		if err != nil && ctx.Err() == nil {
+		if err != nil && ctx.Err() == nil && !a.isLost(f) {
 			err = n.dc.Lost(err, false)
 			a.mu.Lock()
 			f.err = errors.Join(f.err, fmt.Errorf("its logs stopped: %w", err))
 			a.mu.Unlock()
 		}
+		a.mu.Lock()
+		f.ended = true
+		a.mu.Unlock()
 	})
 	return nil
+}
+
+func (a *agents) isLost(f *follower) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return f.lost
+}
+
+// nodeProbe is how often the nodes of agents whose logs are still followed
+// are checked: a node that is switched off may leave the log stream hanging.
+const nodeProbe = 2 * time.Second
+
+// watch checks the nodes of the agents whose logs are still followed every
+// nodeProbe, until done is closed (see nodeGone).
+func (a *agents) watch(ctx context.Context, done <-chan struct{}) {
+	tick := time.NewTicker(nodeProbe)
+	defer tick.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		a.mu.Lock()
+		var nodes []*node
+		for _, f := range a.followed {
+			if !f.ended && !f.lost && !slices.Contains(nodes, f.n) {
+				nodes = append(nodes, f.n)
+			}
+		}
+		a.mu.Unlock()
+		for _, n := range nodes {
+			a.nodeGone(ctx, n)
+		}
+	}
+}
+
+// nodeGone reports whether node n's daemon no longer answers. Then n is
+// marked lost (teardown no longer waits for it), and each agent there is no
+// longer followed, with an error naming the node: what it sent until then is
+// kept. The manager is not checked: without it the run fails anyway.
+func (a *agents) nodeGone(ctx context.Context, n *node) bool {
+	if n.local { // the manager: the run fails with it
+		return false
+	}
+	pctx, cancel := context.WithTimeout(ctx, docker.LostPing)
+	err := n.dc.Ping(pctx)
+	cancel()
+	if err == nil || ctx.Err() != nil {
+		return false
+	}
+	a.st.p.markLost(n)
+	why := strings.TrimPrefix(err.Error(), platform.ErrUnavailable.Error()+": ")
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, f := range a.followed {
+		if f.n != n || f.lost {
+			continue
+		}
+		f.lost = true
+		f.err = errors.Join(fmt.Errorf("swarm node %s (%s) stopped answering mid-run (%s); its results until then are kept", n.Hostname, n.dc.Host(), why), f.err)
+		f.stop()
+		f.pw.CloseWithError(fmt.Errorf("swarm node %s stopped answering", n.Hostname))
+	}
+	return true
 }
 
 // agentEndWait bounds the wait for the swarm to record the end of a task
@@ -288,22 +372,10 @@ func (a *agents) followTask(ctx context.Context, t docker.Task) error {
 const agentEndWait = 15 * time.Second
 
 // result is what became of every followed agent, by slot, once the swarm
-// recorded the end of its task (or agentEndWait passed, or ctx is done: an
-// interrupted Generate does not wait).
+// recorded the end of its task or its node stopped answering (or
+// agentEndWait passed, or ctx is done: an interrupted Generate does not wait).
 func (a *agents) result(ctx context.Context) []platform.Generator {
-	ctx, cancel := context.WithTimeout(ctx, agentEndWait)
-	defer cancel()
-	var tasks []docker.Task
-	for ctx.Err() == nil {
-		all, err := a.st.manager().Tasks(ctx, a.service)
-		if err == nil {
-			tasks = latestPerSlot(all)
-			if !slices.ContainsFunc(tasks, func(t docker.Task) bool { return !t.Ended() }) {
-				break
-			}
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
+	tasks := a.ended(ctx)
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	var out []platform.Generator
@@ -315,18 +387,55 @@ func (a *agents) result(ctx context.Context) []platform.Generator {
 				t = u
 			}
 		}
-		g := platform.Generator{Name: t.Name, Node: f.node, State: t.State, ExitCode: t.ExitCode, Logs: f.stderr.String()}
-		var why []string
-		if t.State != "complete" || t.ExitCode != 0 {
-			why = append(why, fmt.Sprintf("task %s with exit code %d (%s)", t.State, t.ExitCode, cmp.Or(t.Err, t.Message)))
-		}
-		if f.err != nil {
-			why = append(why, f.err.Error())
-		}
-		g.Err = strings.Join(why, "; ")
-		out = append(out, g)
+		out = append(out, generatorOf(f, t))
 	}
 	return out
+}
+
+// ended waits until the swarm recorded the end of every agent's task, except
+// those on nodes that stopped answering, and returns the latest task of each
+// slot.
+func (a *agents) ended(ctx context.Context) []docker.Task {
+	ctx, cancel := context.WithTimeout(ctx, agentEndWait)
+	defer cancel()
+	var tasks []docker.Task
+	for ctx.Err() == nil {
+		all, err := a.st.manager().Tasks(ctx, a.service)
+		if err == nil {
+			tasks = latestPerSlot(all)
+			if !slices.ContainsFunc(tasks, func(t docker.Task) bool { return !t.Ended() && !a.onLostNode(ctx, t) }) {
+				break
+			}
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	return tasks
+}
+
+// onLostNode reports whether the followed agent of task t is on a node that
+// stopped answering, checking its node (nodeGone) if it is not known lost.
+func (a *agents) onLostNode(ctx context.Context, t docker.Task) bool {
+	a.mu.Lock()
+	f := a.followed[t.Slot]
+	a.mu.Unlock()
+	if f == nil {
+		return false
+	}
+	return a.isLost(f) || a.nodeGone(ctx, f.n)
+}
+
+// generatorOf is what became of follower f, whose task is last seen as t.
+func generatorOf(f *follower, t docker.Task) platform.Generator {
+	g := platform.Generator{Name: t.Name, Node: f.node, State: t.State, ExitCode: t.ExitCode, Logs: f.stderr.String()}
+	var why []string
+	if !f.lost && (t.State != "complete" || t.ExitCode != 0) { // a lost node's tasks are as last seen
+		why = append(why, fmt.Sprintf("task %s with exit code %d (%s)", t.State, t.ExitCode, cmp.Or(t.Err, t.Message)))
+	}
+	if f.err != nil {
+		why = append(why, f.err.Error())
+	}
+	g.Err = strings.Join(why, "; ")
+	return g
 }
 
 // failed names every agent that did not finish.

@@ -443,10 +443,7 @@ func (st *Stack) Sample(ctx context.Context) ([]result.Sample, error) {
 // nodeLost marks n lost (teardown no longer waits for it), records what the
 // manager says of the stack's tasks there, and returns the error naming it.
 func (st *Stack) nodeLost(ctx context.Context, n *node, cause error) error {
-	st.p.mu.Lock()
-	first := !n.lost
-	n.lost = true
-	st.p.mu.Unlock()
+	first := st.p.markLost(n)
 	var names []string
 	for _, c := range st.replicas {
 		if t, ok := st.taskOf(ctx, c.ID); ok && t.NodeID == n.ID {
@@ -687,6 +684,16 @@ func (p *Platform) isLost(n *node) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return n.lost
+}
+
+// markLost marks n lost: teardown no longer waits for it. It reports whether
+// n was not lost before.
+func (p *Platform) markLost(n *node) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	first := !n.lost
+	n.lost = true
+	return first
 }
 
 // reachable lists the nodes whose Docker API the runner has, the local one first.
