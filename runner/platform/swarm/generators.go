@@ -337,6 +337,11 @@ func (a *agents) watch(ctx context.Context, done <-chan struct{}) {
 	}
 }
 
+// nodeProbes is how many pings a second apart, each bounded by
+// docker.LostPing, a node must fail before it is taken as lost: a node busy for
+// a moment is not.
+const nodeProbes = 2
+
 // nodeGone reports whether node n's daemon no longer answers. Then n is
 // marked lost (teardown no longer waits for it), and each agent there is no
 // longer followed, with an error naming the node: what it sent until then is
@@ -345,11 +350,21 @@ func (a *agents) nodeGone(ctx context.Context, n *node) bool {
 	if n.local { // the manager: the run fails with it
 		return false
 	}
-	pctx, cancel := context.WithTimeout(ctx, docker.LostPing)
-	err := n.dc.Ping(pctx)
-	cancel()
-	if err == nil || ctx.Err() != nil {
-		return false
+	var err error
+	for try := range nodeProbes {
+		if try > 0 {
+			select {
+			case <-ctx.Done():
+				return false
+			case <-time.After(time.Second):
+			}
+		}
+		pctx, cancel := context.WithTimeout(ctx, docker.LostPing)
+		err = n.dc.Ping(pctx)
+		cancel()
+		if err == nil || ctx.Err() != nil {
+			return false
+		}
 	}
 	a.st.p.markLost(n)
 	why := strings.TrimPrefix(err.Error(), platform.ErrUnavailable.Error()+": ")
