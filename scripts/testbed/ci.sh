@@ -4,7 +4,7 @@
 # (generators) run through the runner, when their files changed since the last
 # green run on this machine (a stamp in /var/tmp), or with TESTBED_CI=1;
 # TESTBED_CI=0 skips them. A first run builds the node image (minutes, once).
-# About 2.5 minutes on a quiet machine with the node image cached; under 8 busy.
+# About 2.5 minutes on a quiet machine with the node image cached, about 8 on a busy one.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 stamp=/var/tmp/runner-testbed-ci.stamp
