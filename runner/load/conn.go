@@ -32,7 +32,7 @@ type pool struct {
 	timeout time.Duration
 	dial    func(ctx context.Context, network, addr string) (net.Conn, error)
 	maxIdle int
-	req     *http.Request // for http.ReadResponse (method only)
+	req     *http.Request // for http.ReadResponse (method only), which reads unusual responses
 	maxBody int64         // response body cap; 0 means none
 
 	mu   sync.Mutex
@@ -42,17 +42,23 @@ type pool struct {
 type poolConn struct {
 	c    net.Conn
 	n    countingReader
-	br   *bufio.Reader
+	rr   respReader
 	bw   *bufio.Writer
+	cap  capReader
 	used bool // has carried a response: it may have gone stale while idle
 }
 
+// countingReader counts the bytes read from r, and fails a read once limit
+// (if not 0) are.
 type countingReader struct {
-	r io.Reader
-	n int64
+	r        io.Reader
+	n, limit int64
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
+	if c.limit > 0 && c.n >= c.limit {
+		return 0, errHeadersTooLarge
+	}
 	n, err := c.r.Read(p)
 	c.n += int64(n)
 	return n, err
@@ -157,23 +163,26 @@ func (p *pool) roundTrip(pc *poolConn, x *exchange, read bodyReader, deadline ti
 	if err := pc.bw.Flush(); err != nil {
 		return 0, "", 0, false, err
 	}
-	resp, err := http.ReadResponse(pc.br, p.req)
+	pc.n.limit = maxHeaderBytes
+	resp, err := pc.rr.read(p.req)
+	pc.n.limit = 0
 	if err != nil {
 		return 0, "", 0, false, err
 	}
-	rb := io.Reader(resp.Body)
+	rb := resp.body
 	if p.maxBody > 0 {
-		rb = &capReader{r: resp.Body, left: p.maxBody, max: p.maxBody}
+		pc.cap = capReader{r: resp.body, left: p.maxBody, max: p.maxBody}
+		rb = &pc.cap
 	}
 	x.conn = pc.c
 	n, err := read(x, resp, rb)
 	x.conn = nil
-	_ = resp.Body.Close()
+	keepAlive = pc.rr.finish(err == nil)
 	if err != nil {
-		return resp.StatusCode, resp.Status, uint64(n), false, err
+		return resp.code, resp.status, uint64(n), false, err
 	}
 	pc.used = true
-	return resp.StatusCode, resp.Status, uint64(n), !resp.Close && pc.br.Buffered() == 0, nil
+	return resp.code, resp.status, uint64(n), keepAlive, nil
 }
 
 // get returns an idle connection if reuse is true and there is one, or dials a
@@ -204,7 +213,7 @@ func (p *pool) get(deadline time.Time, reuse bool) (*poolConn, error) {
 	}
 	pc := &poolConn{c: c}
 	pc.n.r = c
-	pc.br = bufio.NewReaderSize(&pc.n, 1<<10)
+	pc.rr.br = bufio.NewReaderSize(&pc.n, 1<<10)
 	pc.bw = bufio.NewWriterSize(c, 1<<10)
 	return pc, nil
 }

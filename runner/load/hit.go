@@ -3,7 +3,6 @@ package load
 import (
 	"io"
 	"net"
-	"net/http"
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
@@ -49,13 +48,13 @@ type exchange struct {
 // must not keep resp or body after returning. On a failed status (not 2xx or
 // 3xx) it should keep up to keptBodyBytes of the body in x.kept, which the raw
 // results file holds.
-type bodyReader func(x *exchange, resp *http.Response, body io.Reader) (int64, error)
+type bodyReader func(x *exchange, resp *response, body io.Reader) (int64, error)
 
 // discardBody is the default bodyReader: it keeps the start of a failed
 // response's body and discards the rest.
-func discardBody(x *exchange, resp *http.Response, body io.Reader) (int64, error) {
+func discardBody(x *exchange, resp *response, body io.Reader) (int64, error) {
 	var n int64
-	if resp.StatusCode < 200 || resp.StatusCode >= 400 {
+	if resp.code < 200 || resp.code >= 400 {
 		kept, err := io.ReadAll(io.LimitReader(body, keptBodyBytes))
 		x.kept, n = kept, int64(len(kept))
 		if err != nil {

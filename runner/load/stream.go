@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"time"
 
@@ -55,11 +54,11 @@ func (s *streamed) tpot(latency time.Duration) time.Duration {
 // Server-Sent Events and times its tokens. A failed status keeps the default
 // handling (the status is the error); a 2xx answer that is not an event
 // stream, or a stream that breaks, fails the request with the sse error.
-func (e *engine) readStream(x *exchange, resp *http.Response, body io.Reader) (int64, error) {
-	if x.stream == nil || resp.StatusCode < 200 || resp.StatusCode > 299 {
+func (e *engine) readStream(x *exchange, resp *response, body io.Reader) (int64, error) {
+	if x.stream == nil || resp.code < 200 || resp.code > 299 {
 		return discardBody(x, resp, body)
 	}
-	if err := sse.Check(resp.StatusCode, resp.Header.Get("Content-Type")); err != nil {
+	if err := sse.Check(resp.code, string(resp.contentType)); err != nil {
 		n, _ := discardBody(x, resp, body)
 		return n, err
 	}
