@@ -156,15 +156,21 @@ const maxSpin = 100 * time.Microsecond
 func (*preciseClock) Now() time.Time { return time.Now() }
 
 func (c *preciseClock) SleepUntil(t time.Time) bool {
-	if time.Until(t) < minSleep {
+	d := time.Until(t)
+	if d < minSleep {
 		return c.running()
 	}
-	if wake := t.Add(-c.late); time.Until(wake) >= minSleep {
-		if !c.t.sleep(time.Until(wake)) {
-			return false
-		}
-		c.late += (min(time.Since(wake), maxSpin) - c.late) / 8
+	wake := t.Add(-c.late)
+	if d < c.late+minSleep {
+		// Hits this close together (a high rate): sleep to the hit itself, as
+		// the loop did before it learned to wake early, so it never spends on
+		// yielding the CPU that the connections need.
+		return c.t.sleep(d) && c.running()
 	}
+	if !c.t.sleep(time.Until(wake)) {
+		return false
+	}
+	c.late += (min(time.Since(wake), maxSpin) - c.late) / 8
 	for time.Now().Before(t) {
 		runtime.Gosched()
 	}
