@@ -141,8 +141,9 @@ func newClock(halted <-chan struct{}) (clock, func()) {
 // microseconds late (the poller, the scheduler, a CPU coming out of idle), which
 // would be the generator's lag in every latency at moderate rates. So it learns
 // how late it wakes (a moving average, at most maxSpin), sleeps that much less,
-// and yields the CPU in a loop for the rest: at 1,000/s and 60 µs that is 6% of
-// a core, for a send lag of a few microseconds.
+// and yields the CPU in a loop for the rest (the error of its estimate): a send
+// lag of a few microseconds. Hits closer than that lead never yield (see
+// SleepUntil).
 type preciseClock struct {
 	t      *fdTimer
 	halted <-chan struct{}
