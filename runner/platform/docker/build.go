@@ -121,8 +121,43 @@ func (c *Client) buildContext(ctx context.Context, dir string) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// build sends the context to the daemon and tags the result b.Image.
+// build sends the context to the daemon and tags the result b.Image. A build
+// whose cached layer another client removed under it (docker rmi of an image
+// sharing those layers, which prunes its untagged parents) fails with a missing
+// digest; it is retried, and the daemon then rebuilds what it no longer has.
 func (c *Client) build(ctx context.Context, tarball []byte, b platform.Build, labels map[string]string) error {
+	err := retryVanished(buildAttempts, func() error { return c.buildOnce(ctx, tarball, b, labels) })
+	if err != nil {
+		return fmt.Errorf("cannot build image %s from %s: %w", b.Image, b.Dir, err)
+	}
+	return nil
+}
+
+// buildAttempts bounds the retries of a build whose cache vanished: each retry
+// rebuilds the removed layers, so a second failure needs another removal in the
+// same second.
+const buildAttempts = 3
+
+// retryVanished calls f up to attempts times while it fails because a layer it
+// used vanished.
+func retryVanished(attempts int, f func() error) error {
+	var err error
+	for range attempts {
+		if err = f(); err == nil || !layerVanished(err) {
+			return err
+		}
+	}
+	return err
+}
+
+// layerVanished reports whether a build failed because an image it built on was
+// removed meanwhile: the classic builder then cannot read the parent's digest.
+func layerVanished(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "failed to get digest") || strings.Contains(msg, "No such image: sha256:")
+}
+
+func (c *Client) buildOnce(ctx context.Context, tarball []byte, b platform.Build, labels map[string]string) error {
 	res, err := c.api.ImageBuild(ctx, bytes.NewReader(tarball), client.ImageBuildOptions{
 		Tags:        []string{b.Image},
 		Labels:      labels,
@@ -131,13 +166,10 @@ func (c *Client) build(ctx context.Context, tarball []byte, b platform.Build, la
 		Dockerfile:  "Dockerfile",
 	})
 	if err != nil {
-		return fmt.Errorf("cannot build image %s from %s: %w", b.Image, b.Dir, err)
+		return err
 	}
 	defer res.Body.Close()
-	if err := readBuildOutput(res.Body); err != nil {
-		return fmt.Errorf("cannot build image %s from %s: %w", b.Image, b.Dir, err)
-	}
-	return nil
+	return readBuildOutput(res.Body)
 }
 
 // readBuildOutput drains the daemon's JSON build stream and returns its error, with

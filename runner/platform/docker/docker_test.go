@@ -3,6 +3,8 @@ package docker
 import (
 	"archive/tar"
 	"bytes"
+	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -171,5 +173,32 @@ func TestReadBuildOutput(t *testing.T) {
 	err := readBuildOutput(strings.NewReader(bad))
 	if err == nil || !strings.Contains(err.Error(), "COPY failed: file not found\nStep 2/3 : COPY app /app") {
 		t.Fatalf("failed build: %v", err)
+	}
+}
+
+// TestRetryVanished retries only a build whose cached parent vanished, and at most
+// the given number of times; the message is the one CI saw when a concurrent
+// docker rmi pruned a layer under a build.
+func TestRetryVanished(t *testing.T) {
+	vanished := errors.New("failed to get digest sha256:41d5: open /var/lib/docker/image/fuse-overlayfs/imagedb/content/sha256/41d5: no such file or directory")
+	for _, c := range []struct {
+		name  string
+		errs  []error
+		calls int
+		err   error
+	}{
+		{"first try", []error{nil}, 1, nil},
+		{"vanished then built", []error{vanished, nil}, 2, nil},
+		{"other failure", []error{errors.New("COPY failed: file not found")}, 1, errors.New("COPY failed: file not found")},
+		{"vanished every time", []error{vanished, vanished, vanished, nil}, 3, vanished},
+	} {
+		calls := 0
+		err := retryVanished(3, func() error { calls++; return c.errs[calls-1] })
+		if calls != c.calls || fmt.Sprint(err) != fmt.Sprint(c.err) {
+			t.Errorf("%s: %d calls, %v; want %d, %v", c.name, calls, err, c.calls, c.err)
+		}
+	}
+	if !layerVanished(errors.New("No such image: sha256:9f1e")) || layerVanished(errors.New("no such file or directory")) {
+		t.Error("layerVanished")
 	}
 }
