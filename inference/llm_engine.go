@@ -135,6 +135,7 @@ type Engine struct {
 	waiting  []*Sequence
 	running  []*Sequence
 	kvUsed   int64
+	spare    spareCaches
 	looping  bool
 	draining bool
 	wake     chan struct{}
@@ -288,7 +289,7 @@ func (e *Engine) schedule() ([]Step, []*Sequence) {
 		}
 		prefill += len(s.req.Prompt)
 		e.kvUsed += s.reserved
-		s.cache = e.m.NewCache(len(s.req.Prompt) + s.req.MaxTokens)
+		s.cache = e.spare.take(e.m, len(s.req.Prompt)+s.req.MaxTokens, e.cfg.KVCacheBytes-e.kvUsed)
 		e.waiting = e.waiting[1:]
 		e.running = append(e.running, s)
 	}
@@ -321,8 +322,7 @@ func (e *Engine) dropCancelled(list []*Sequence, running bool) []*Sequence {
 			continue
 		}
 		if running {
-			e.kvUsed -= s.reserved
-			s.cache = nil
+			e.release(s)
 		}
 		s.events <- GenEvent{Token: -1, Finish: "cancelled", Tokens: s.generated}
 		close(s.events)
@@ -332,6 +332,15 @@ func (e *Engine) dropCancelled(list []*Sequence, running bool) []*Sequence {
 	return kept
 }
 
+// release frees the cache of a sequence that left the batch: its reservation ends,
+// and the cache is kept for the next sequence of the same length while the kept
+// caches and the reservations stay within the limit.
+func (e *Engine) release(s *Sequence) {
+	e.kvUsed -= s.reserved
+	e.spare.put(s.cache, s.reserved, e.cfg.KVCacheBytes-e.kvUsed, e.cfg.MaxRunning)
+	s.cache = nil
+}
+
 // finish removes a running sequence that ended and frees its cache.
 func (e *Engine) finish(s *Sequence) {
 	e.mu.Lock()
@@ -339,8 +348,7 @@ func (e *Engine) finish(s *Sequence) {
 	for i, r := range e.running {
 		if r == s {
 			e.running = append(e.running[:i], e.running[i+1:]...)
-			e.kvUsed -= s.reserved
-			s.cache = nil
+			e.release(s)
 			break
 		}
 	}
