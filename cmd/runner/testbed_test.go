@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -33,40 +32,16 @@ type testbed struct {
 	flags   []string          // RUNNER_FLAGS: --swarm-node NAME=HOST...
 }
 
-var testbedNode = regexp.MustCompile(`- \{name: ([^,]+), docker_host: ([^}]+)\}`)
-
 // hostDocker is the host's own daemon, which runs the test bed's nodes.
 const hostDocker = "unix:///var/run/docker.sock"
 
 func needTestbed(t *testing.T) testbed {
 	t.Helper()
-	file := os.Getenv("RUNNER_TESTBED")
-	switch file {
-	case "":
-		t.Skip("no test bed: run make testbed-up N=3, then RUNNER_TESTBED=1")
-	case "1":
-		file = "/tmp/runner-testbed/env"
+	bed := dockertest.NeedTestbed(t)
+	tb := testbed{manager: bed.Manager, nodes: map[string]string{}, flags: bed.Flags}
+	for _, n := range bed.Nodes {
+		tb.nodes[n.Name] = n.DockerHost
 	}
-	b, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatalf("RUNNER_TESTBED: %v (is the test bed up? make testbed-up N=3)", err)
-	}
-	tb := testbed{nodes: map[string]string{}}
-	for _, line := range strings.Split(string(b), "\n") {
-		if h, ok := strings.CutPrefix(line, "DOCKER_HOST="); ok {
-			tb.manager = h
-		}
-		if f, ok := strings.CutPrefix(line, "RUNNER_FLAGS="); ok {
-			tb.flags = strings.Fields(strings.Trim(f, `"`))
-		}
-		if m := testbedNode.FindStringSubmatch(line); m != nil {
-			tb.nodes[m[1]] = m[2]
-		}
-	}
-	if tb.manager == "" || len(tb.nodes) != 3 || len(tb.flags) != 6 {
-		t.Fatalf("%s: want a DOCKER_HOST, 3 swarm.nodes entries and RUNNER_FLAGS (make testbed-up N=3)", file)
-	}
-	t.Setenv("DOCKER_HOST", tb.manager)
 	return tb
 }
 

@@ -7,12 +7,12 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/infergrid/runner/internal/dockertest"
 	"github.com/infergrid/runner/runner/label"
 	"github.com/infergrid/runner/runner/monitor"
 	"github.com/infergrid/runner/runner/platform"
@@ -24,39 +24,19 @@ import (
 // RUNNER_TESTBED names the file testbed-up wrote (/tmp/runner-testbed/env), or
 // is 1 for that default. They never make the host's daemon join a swarm.
 
+// testbed is the test bed, its nodes as the platform's.
 type testbed struct {
 	manager string
-	nodes   []Node // by name: runner-testbed-1 (manager, load), -2 and -3 (sut)
+	nodes   []Node // runner-testbed-1 (manager, load), -2 and -3 (sut)
 }
-
-var nodeLine = regexp.MustCompile(`- \{name: ([^,]+), docker_host: ([^}]+)\}`)
 
 func needTestbed(t *testing.T) testbed {
 	t.Helper()
-	file := os.Getenv("RUNNER_TESTBED")
-	switch file {
-	case "":
-		t.Skip("no test bed: run make testbed-up N=3, then RUNNER_TESTBED=1")
-	case "1":
-		file = "/tmp/runner-testbed/env"
+	bed := dockertest.NeedTestbed(t)
+	tb := testbed{manager: bed.Manager}
+	for _, n := range bed.Nodes {
+		tb.nodes = append(tb.nodes, Node{Name: n.Name, DockerHost: n.DockerHost})
 	}
-	b, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatalf("RUNNER_TESTBED: %v (is the test bed up? make testbed-up N=3)", err)
-	}
-	var tb testbed
-	for _, line := range strings.Split(string(b), "\n") {
-		if h, ok := strings.CutPrefix(line, "DOCKER_HOST="); ok {
-			tb.manager = h
-		}
-		if m := nodeLine.FindStringSubmatch(line); m != nil {
-			tb.nodes = append(tb.nodes, Node{Name: m[1], DockerHost: m[2]})
-		}
-	}
-	if tb.manager == "" || len(tb.nodes) != 3 {
-		t.Fatalf("%s: want a DOCKER_HOST and 3 swarm.nodes entries (make testbed-up N=3)", file)
-	}
-	t.Setenv("DOCKER_HOST", tb.manager)
 	return tb
 }
 
