@@ -115,16 +115,7 @@ func TestLLMGreedy(t *testing.T) {
 	v := readLLMVectors(t)
 	e := NewEngine(m, EngineConfig{}, nil)
 	for _, c := range v.Cases {
-		seq, err := e.Submit(GenRequest{Prompt: c.Tokens, MaxTokens: len(c.Greedy), IgnoreEOS: !containsInt(c.Greedy, m.Config.EOS)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got []int
-		for ev := range seq.Events {
-			if ev.Token >= 0 {
-				got = append(got, ev.Token)
-			}
-		}
+		got := generate(t, e, GenRequest{Prompt: c.Tokens, MaxTokens: len(c.Greedy), IgnoreEOS: !containsInt(c.Greedy, m.Config.EOS)})
 		want := c.Greedy
 		if i := indexInt(want, m.Config.EOS); i >= 0 {
 			want = want[:i]
