@@ -17,6 +17,7 @@ type spareCaches struct {
 func (sc *spareCaches) take(m *LLM, n int, room int64) *KVCache {
 	if l := sc.free[n]; len(l) > 0 {
 		c := l[len(l)-1]
+		l[len(l)-1] = nil // the slot must not hold the cache once it is in use
 		sc.free[n] = l[:len(l)-1]
 		sc.bytes -= m.KVBytes(n)
 		sc.count--

@@ -207,6 +207,25 @@ func TestTestbedGenerators(t *testing.T) {
 // without the node, and once it is back (testbed-up) nothing of the stack is
 // left on any node.
 func TestTestbedGeneratorNodeLost(t *testing.T) {
+	testbedAgentNodeLost(t, "stop", func(t *testing.T) { testbedUp(t) })
+}
+
+// TestTestbedGeneratorNodeSilent freezes that node instead (docker pause): its
+// daemon and agents stop answering but close no connection, as a machine that
+// hangs or drops off the network does. The pings that time out must find it,
+// with the same outcome; the node is then thawed.
+func TestTestbedGeneratorNodeSilent(t *testing.T) {
+	testbedAgentNodeLost(t, "pause", func(t *testing.T) {
+		if out, err := exec.Command("docker", "-H", hostDocker, "unpause", "runner-testbed-3").CombinedOutput(); err != nil {
+			t.Errorf("docker unpause: %v: %s", err, out)
+		}
+	})
+}
+
+// testbedAgentNodeLost runs the agents on runner-testbed-3, takes that node away
+// mid-run with docker stop or pause (how), checks the outcome, brings the node
+// back (restore) and checks that nothing is left on any node.
+func testbedAgentNodeLost(t *testing.T, how string, restore func(*testing.T)) {
 	tb := needTestbed(t)
 	const victim = "runner-testbed-3"
 	file := testbedStudy(t, tb, 1, 2, "node.hostname==runner-testbed-2", "node.hostname=="+victim, "{rate: 30/s, duration: 60s}")
@@ -214,7 +233,7 @@ func TestTestbedGeneratorNodeLost(t *testing.T) {
 	back := false
 	t.Cleanup(func() {
 		if !back {
-			testbedUp(t)
+			restore(t)
 		}
 	})
 	began := time.Now()
@@ -222,12 +241,16 @@ func TestTestbedGeneratorNodeLost(t *testing.T) {
 	p.WaitFor(6*time.Minute, "the load phase", runnertest.PhaseLine(1, "load"))
 	waitAgents(t, tb.node(3), 2)
 	time.Sleep(14 * time.Second) // the agents start 10s after their deployment: let them send a while
-	if out, err := exec.Command("docker", "-H", hostDocker, "stop", "--time", "1", victim).CombinedOutput(); err != nil {
-		t.Fatalf("docker stop %s: %v: %s", victim, err, out)
+	args := []string{"-H", hostDocker, how}
+	if how == "stop" {
+		args = append(args, "--time", "1")
+	}
+	if out, err := exec.Command("docker", append(args, victim)...).CombinedOutput(); err != nil {
+		t.Fatalf("docker %s %s: %v: %s", how, victim, err, out)
 	}
 	stopped := time.Now()
 	code := p.Wait(4 * time.Minute)
-	t.Logf("runner exited %d, %s after %s stopped (%s in all)", code, time.Since(stopped).Round(time.Second), victim, time.Since(began).Round(time.Second))
+	t.Logf("runner exited %d, %s after docker %s %s (%s in all)", code, time.Since(stopped).Round(time.Second), how, victim, time.Since(began).Round(time.Second))
 	t.Logf("runner stdout:\n%s\nstderr:\n%s", p.Out(), p.Stderr())
 	if code != exitSLO {
 		t.Fatalf("exit %d, want %d", code, exitSLO)
@@ -267,8 +290,8 @@ func TestTestbedGeneratorNodeLost(t *testing.T) {
 	if total != l.Requests || l.Requests == 0 {
 		t.Errorf("merged requests %d, the agents' sum %d", l.Requests, total)
 	}
-	t.Logf("kept %d requests (%d + %d) sent before %s stopped", l.Requests, l.Generators[0].Requests, l.Generators[1].Requests, victim)
-	testbedUp(t)
+	t.Logf("kept %d requests (%d + %d) sent before docker %s %s", l.Requests, l.Generators[0].Requests, l.Generators[1].Requests, how, victim)
+	restore(t)
 	back = true
 	deadline := time.Now().Add(time.Minute)
 	for len(testbedLeft(t, tb, dir, 3)) > 0 && time.Now().Before(deadline) {

@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 stamp=/var/tmp/runner-testbed-ci.stamp
 covered=(scripts/testbed/*.sh runner/platform/swarm/*.go runner/platform/docker/*.go
-	cmd/runner/testbed_test.go cmd/runner/agent.go runner/run/agents.go runner/platform/generators.go
+	internal/dockertest/*.go cmd/runner/testbed_test.go cmd/runner/agent.go runner/run/agents.go runner/platform/generators.go
 	runner/load/agent.go runner/load/gather.go runner/load/merge.go)
 sum="$(cat "${covered[@]}" | sha256sum | cut -c1-16)"
 case "${TESTBED_CI:-auto}" in
