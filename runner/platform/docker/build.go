@@ -133,9 +133,9 @@ func (c *Client) build(ctx context.Context, tarball []byte, b platform.Build, la
 	return nil
 }
 
-// buildAttempts bounds the retries of a build whose cache vanished: each retry
-// rebuilds the removed layers, so a second failure needs another removal in the
-// same second.
+// buildAttempts bounds the tries of a build whose cache vanished: a retry
+// rebuilds the removed layers, so only another removal during that build makes
+// it fail again.
 const buildAttempts = 3
 
 // retryVanished calls f up to attempts times while it fails because a layer it
