@@ -123,20 +123,28 @@ func (m *LLM) attend(ws *Workspace, y, q []float32, ref rowRef, li int) {
 	ws.scores = grow(ws.scores, n)
 	sc := ws.scores
 	simd := useSIMD && hd%8 == 0
+	z := useAVX512 && hd == 48 // this model's heads
 	for h := range m.Config.Heads {
 		qh, yh := q[h*hd:(h+1)*hd], y[h*hd:(h+1)*hd]
 		k, v := keys[h*run:h*run+n*hd], vals[h*run:h*run+n*hd]
 		var mx float32
-		if simd {
+		switch {
+		case z:
+			mx = attnScores48z(&qh[0], &k[0], n, m.scale, &sc[0])
+		case simd:
 			mx = attnScores(&qh[0], &k[0], n, hd, m.scale, &sc[0])
-		} else {
+		default:
 			for j := range sc {
 				sc[j] = dot(qh, k[j*hd:(j+1)*hd]) * m.scale
 			}
 			mx = maxScore(sc)
 		}
 		inv := expScores(sc, mx)
-		if simd {
+		switch {
+		case z:
+			attnMix48z(&sc[0], &v[0], n, inv, &yh[0])
+			continue
+		case simd:
 			attnMix(&sc[0], &v[0], n, hd, inv, &yh[0])
 			continue
 		}

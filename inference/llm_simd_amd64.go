@@ -123,3 +123,13 @@ func gemm1x48z(x *float32, p *float32, k int, bias *float32, y *float32)
 //
 //go:noescape
 func gemm1x192z(x *float32, p *float32, ps int, k int, bias *float32, y *float32)
+
+// attnScores48z is attnScores for heads of 48 floats, with AVX-512.
+//
+//go:noescape
+func attnScores48z(q *float32, k *float32, n int, scale float32, s *float32) (mx float32)
+
+// attnMix48z is attnMix for heads of 48 floats, with AVX-512.
+//
+//go:noescape
+func attnMix48z(a *float32, v *float32, n int, inv float32, y *float32)

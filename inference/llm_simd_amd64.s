@@ -822,3 +822,193 @@ gemm1x192zLoop:
 	VMOVUPS Z11, 704(DX)
 	VZEROUPPER
 	RET
+
+// func attnScores48z(q *float32, k *float32, n int, scale float32, s *float32) (mx float32)
+// Heads of 48 with AVX-512: 8 keys at a time, each key's 48 products in one
+// vector of 16 sums (3 multiply-adds), then the 8 vectors reduced together.
+TEXT ·attnScores48z(SB), NOSPLIT, $0-44
+	MOVQ         q+0(FP), SI
+	MOVQ         k+8(FP), DI
+	MOVQ         n+16(FP), CX
+	VBROADCASTSS scale+24(FP), Y14
+	MOVQ         s+32(FP), DX
+	VMOVUPS      (SI), Z28
+	VMOVUPS      64(SI), Z29
+	VMOVUPS      128(SI), Z30
+	MOVL         $0xff800000, AX // -Inf: the running maxima, of 8 keys in Y15 and of single keys in X13
+	VMOVD        AX, X15
+	VBROADCASTSS X15, Y15
+	VMOVAPS      X15, X13
+
+scores48z8:
+	CMPQ CX, $8
+	JL   scores48z1
+	VMULPS      0(DI), Z28, Z0
+	VMULPS      192(DI), Z28, Z1
+	VMULPS      384(DI), Z28, Z2
+	VMULPS      576(DI), Z28, Z3
+	VMULPS      768(DI), Z28, Z4
+	VMULPS      960(DI), Z28, Z5
+	VMULPS      1152(DI), Z28, Z6
+	VMULPS      1344(DI), Z28, Z7
+	VFMADD231PS 64(DI), Z29, Z0
+	VFMADD231PS 256(DI), Z29, Z1
+	VFMADD231PS 448(DI), Z29, Z2
+	VFMADD231PS 640(DI), Z29, Z3
+	VFMADD231PS 832(DI), Z29, Z4
+	VFMADD231PS 1024(DI), Z29, Z5
+	VFMADD231PS 1216(DI), Z29, Z6
+	VFMADD231PS 1408(DI), Z29, Z7
+	VFMADD231PS 128(DI), Z30, Z0
+	VFMADD231PS 320(DI), Z30, Z1
+	VFMADD231PS 512(DI), Z30, Z2
+	VFMADD231PS 704(DI), Z30, Z3
+	VFMADD231PS 896(DI), Z30, Z4
+	VFMADD231PS 1088(DI), Z30, Z5
+	VFMADD231PS 1280(DI), Z30, Z6
+	VFMADD231PS 1472(DI), Z30, Z7
+
+	// 16 sums a key -> 8
+	VEXTRACTF64X4 $1, Z0, Y8
+	VADDPS        Y8, Y0, Y0
+	VEXTRACTF64X4 $1, Z1, Y9
+	VADDPS        Y9, Y1, Y1
+	VEXTRACTF64X4 $1, Z2, Y10
+	VADDPS        Y10, Y2, Y2
+	VEXTRACTF64X4 $1, Z3, Y11
+	VADDPS        Y11, Y3, Y3
+	VEXTRACTF64X4 $1, Z4, Y8
+	VADDPS        Y8, Y4, Y4
+	VEXTRACTF64X4 $1, Z5, Y9
+	VADDPS        Y9, Y5, Y5
+	VEXTRACTF64X4 $1, Z6, Y10
+	VADDPS        Y10, Y6, Y6
+	VEXTRACTF64X4 $1, Z7, Y11
+	VADDPS        Y11, Y7, Y7
+
+	// [Σ0 .. Σ7], as in attnScores
+	VHADDPS    Y1, Y0, Y0
+	VHADDPS    Y3, Y2, Y2
+	VHADDPS    Y5, Y4, Y4
+	VHADDPS    Y7, Y6, Y6
+	VHADDPS    Y2, Y0, Y0
+	VHADDPS    Y6, Y4, Y4
+	VPERM2F128 $0x20, Y4, Y0, Y1
+	VPERM2F128 $0x31, Y4, Y0, Y2
+	VADDPS     Y2, Y1, Y0
+	VMULPS     Y14, Y0, Y0
+	VMOVUPS    Y0, (DX)
+	VMAXPS     Y0, Y15, Y15
+	ADDQ       $32, DX
+	ADDQ       $1536, DI
+	SUBQ       $8, CX
+	JMP        scores48z8
+
+scores48z1:
+	TESTQ         CX, CX
+	JZ            scores48zEnd
+	VMULPS        (DI), Z28, Z0
+	VFMADD231PS   64(DI), Z29, Z0
+	VFMADD231PS   128(DI), Z30, Z0
+	VEXTRACTF64X4 $1, Z0, Y1
+	VADDPS        Y1, Y0, Y0
+	VEXTRACTF128  $1, Y0, X1
+	VADDPS        X1, X0, X0
+	VHADDPS       X0, X0, X0
+	VHADDPS       X0, X0, X0
+	VMULSS        X14, X0, X0
+	VMOVSS        X0, (DX)
+	VMAXSS        X0, X13, X13
+	ADDQ          $4, DX
+	ADDQ          $192, DI
+	DECQ          CX
+	JMP           scores48z1
+
+scores48zEnd:
+	VEXTRACTF128 $1, Y15, X6
+	VMAXPS       X6, X15, X5
+	VMOVHLPS     X5, X5, X6
+	VMAXPS       X6, X5, X5
+	VMOVSHDUP    X5, X6
+	VMAXSS       X6, X5, X5
+	VMAXSS       X13, X5, X5
+	VMOVSS       X5, mx+40(FP)
+	VZEROUPPER
+	RET
+
+// func attnMix48z(a *float32, v *float32, n int, inv float32, y *float32)
+// Heads of 48 with AVX-512: 4 keys at a time, one set of 3 sums a key of the four,
+// the sets added at the end ((0+1)+(2+3)); the last n%4 keys go to the first set.
+TEXT ·attnMix48z(SB), NOSPLIT, $0-40
+	MOVQ a+0(FP), SI
+	MOVQ v+8(FP), DI
+	MOVQ n+16(FP), CX
+	MOVQ y+32(FP), DX
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+
+mix48z4:
+	CMPQ         CX, $4
+	JL           mix48z1
+	VBROADCASTSS (SI), Z12
+	VBROADCASTSS 4(SI), Z13
+	VBROADCASTSS 8(SI), Z14
+	VBROADCASTSS 12(SI), Z15
+	VFMADD231PS  0(DI), Z12, Z0
+	VFMADD231PS  64(DI), Z12, Z1
+	VFMADD231PS  128(DI), Z12, Z2
+	VFMADD231PS  192(DI), Z13, Z3
+	VFMADD231PS  256(DI), Z13, Z4
+	VFMADD231PS  320(DI), Z13, Z5
+	VFMADD231PS  384(DI), Z14, Z6
+	VFMADD231PS  448(DI), Z14, Z7
+	VFMADD231PS  512(DI), Z14, Z8
+	VFMADD231PS  576(DI), Z15, Z9
+	VFMADD231PS  640(DI), Z15, Z10
+	VFMADD231PS  704(DI), Z15, Z11
+	ADDQ         $16, SI
+	ADDQ         $768, DI
+	SUBQ         $4, CX
+	JMP          mix48z4
+
+mix48z1:
+	TESTQ        CX, CX
+	JZ           mix48zEnd
+	VBROADCASTSS (SI), Z12
+	VFMADD231PS  (DI), Z12, Z0
+	VFMADD231PS  64(DI), Z12, Z1
+	VFMADD231PS  128(DI), Z12, Z2
+	ADDQ         $4, SI
+	ADDQ         $192, DI
+	DECQ         CX
+	JMP          mix48z1
+
+mix48zEnd:
+	VADDPS       Z3, Z0, Z0
+	VADDPS       Z9, Z6, Z6
+	VADDPS       Z6, Z0, Z0
+	VADDPS       Z4, Z1, Z1
+	VADDPS       Z10, Z7, Z7
+	VADDPS       Z7, Z1, Z1
+	VADDPS       Z5, Z2, Z2
+	VADDPS       Z11, Z8, Z8
+	VADDPS       Z8, Z2, Z2
+	VBROADCASTSS inv+24(FP), Z12
+	VMULPS       Z12, Z0, Z0
+	VMOVUPS      Z0, 0(DX)
+	VMULPS       Z12, Z1, Z1
+	VMOVUPS      Z1, 64(DX)
+	VMULPS       Z12, Z2, Z2
+	VMOVUPS      Z2, 128(DX)
+	VZEROUPPER
+	RET

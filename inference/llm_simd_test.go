@@ -73,47 +73,71 @@ func TestSoftmax(t *testing.T) {
 	}
 }
 
-// TestAttentionKernels checks attnScores and attnMix against float64 loops for head
-// widths and key counts that take each path of the kernels.
+// attnKernel is one implementation of attention's two kernels.
+type attnKernel struct {
+	name   string
+	scores func(q, k *float32, n, hd int, scale float32, s *float32) float32
+	mix    func(a, v *float32, n, hd int, inv float32, y *float32)
+}
+
+// TestAttentionKernels checks attnScores and attnMix, and the AVX-512 ones for heads
+// of 48 where the CPU has it, against float64 loops for head widths and key counts
+// that take each path of the kernels.
 func TestAttentionKernels(t *testing.T) {
 	skipWithoutSIMD(t)
 	r := rand.New(rand.NewPCG(9, 10))
+	avx2 := attnKernel{"avx2", attnScores, attnMix}
+	avx512 := attnKernel{"avx512",
+		func(q, k *float32, n, _ int, scale float32, s *float32) float32 {
+			return attnScores48z(q, k, n, scale, s)
+		},
+		func(a, v *float32, n, _ int, inv float32, y *float32) { attnMix48z(a, v, n, inv, y) }}
 	for _, hd := range []int{8, 16, 24, 40, 48, 64} {
-		for _, n := range []int{1, 2, 3, 4, 5, 9, 65} {
-			t.Run(fmt.Sprintf("hd=%d/n=%d", hd, n), func(t *testing.T) {
-				q, kv, a := randFloats(r, hd), randFloats(r, n*hd+8), randFloats(r, n)
-				s := make([]float32, n+1)
-				mx := attnScores(&q[0], &kv[0], n, hd, 0.5, &s[0])
-				if s[n] != 0 {
-					t.Fatalf("attnScores wrote beyond its %d scores", n)
-				}
-				if want := maxScore(s[:n]); mx != want {
-					t.Fatalf("attnScores returned the maximum %g, want %g", mx, want)
-				}
-				for j := range n {
-					want := 0.0
-					for i := range hd {
-						want += float64(q[i]) * float64(kv[j*hd+i])
-					}
-					if want *= 0.5; math.Abs(float64(s[j])-want) > 1e-5 {
-						t.Fatalf("score %d = %g, want %g", j, s[j], want)
-					}
-				}
-				y := make([]float32, hd+1)
-				attnMix(&a[0], &kv[0], n, hd, 0.25, &y[0])
-				if y[hd] != 0 {
-					t.Fatalf("attnMix wrote beyond its %d outputs", hd)
-				}
-				for i := range hd {
-					want := 0.0
-					for j := range n {
-						want += float64(a[j]) * float64(kv[j*hd+i])
-					}
-					if want *= 0.25; math.Abs(float64(y[i])-want) > 1e-5 {
-						t.Fatalf("output %d = %g, want %g", i, y[i], want)
-					}
-				}
-			})
+		ks := []attnKernel{avx2}
+		if hd == 48 && useAVX512 {
+			ks = append(ks, avx512)
+		}
+		for _, n := range []int{1, 2, 3, 4, 5, 7, 8, 9, 16, 17, 65} {
+			for _, kern := range ks {
+				t.Run(fmt.Sprintf("%s/hd=%d/n=%d", kern.name, hd, n), func(t *testing.T) { checkAttention(t, r, kern, hd, n) })
+			}
+		}
+	}
+}
+
+// checkAttention runs kern over n random keys of width hd.
+func checkAttention(t *testing.T, r *rand.Rand, kern attnKernel, hd, n int) {
+	attnScores, attnMix := kern.scores, kern.mix
+	q, kv, a := randFloats(r, hd), randFloats(r, n*hd+8), randFloats(r, n)
+	s := make([]float32, n+1)
+	mx := attnScores(&q[0], &kv[0], n, hd, 0.5, &s[0])
+	if s[n] != 0 {
+		t.Fatalf("attnScores wrote beyond its %d scores", n)
+	}
+	if want := maxScore(s[:n]); mx != want {
+		t.Fatalf("attnScores returned the maximum %g, want %g", mx, want)
+	}
+	for j := range n {
+		want := 0.0
+		for i := range hd {
+			want += float64(q[i]) * float64(kv[j*hd+i])
+		}
+		if want *= 0.5; math.Abs(float64(s[j])-want) > 1e-5 {
+			t.Fatalf("score %d = %g, want %g", j, s[j], want)
+		}
+	}
+	y := make([]float32, hd+1)
+	attnMix(&a[0], &kv[0], n, hd, 0.25, &y[0])
+	if y[hd] != 0 {
+		t.Fatalf("attnMix wrote beyond its %d outputs", hd)
+	}
+	for i := range hd {
+		want := 0.0
+		for j := range n {
+			want += float64(a[j]) * float64(kv[j*hd+i])
+		}
+		if want *= 0.25; math.Abs(float64(y[i])-want) > 1e-5 {
+			t.Fatalf("output %d = %g, want %g", i, y[i], want)
 		}
 	}
 }
