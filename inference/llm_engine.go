@@ -337,7 +337,7 @@ func (e *Engine) dropCancelled(list []*Sequence, running bool) []*Sequence {
 // caches and the reservations stay within the limit.
 func (e *Engine) release(s *Sequence) {
 	e.kvUsed -= s.reserved
-	e.spare.put(s.cache, s.reserved, e.cfg.KVCacheBytes-e.kvUsed, e.cfg.MaxRunning)
+	e.spare.put(e.m, s.cache, e.cfg.KVCacheBytes-e.kvUsed, e.cfg.MaxRunning)
 	s.cache = nil
 }
 

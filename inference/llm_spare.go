@@ -29,10 +29,14 @@ func (sc *spareCaches) take(m *LLM, n int, room int64) *KVCache {
 	return m.NewCache(n)
 }
 
-// put keeps c, of size bytes, when it fits in room (the limit less the
-// reservations) and fewer than max caches are kept.
-func (sc *spareCaches) put(c *KVCache, size, room int64, max int) {
-	if c == nil || sc.count >= max || sc.bytes+size > room {
+// put keeps c when it fits in room (the limit less the reservations) and fewer
+// than most caches are kept.
+func (sc *spareCaches) put(m *LLM, c *KVCache, room int64, most int) {
+	if c == nil {
+		return
+	}
+	size := m.KVBytes(c.cap)
+	if sc.count >= most || sc.bytes+size > room {
 		return
 	}
 	if sc.free == nil {

@@ -76,17 +76,17 @@ func TestSpareCachesWithinLimit(t *testing.T) {
 	m := testLLM(t)
 	var sc spareCaches
 	size := m.KVBytes(10)
-	sc.put(m.NewCache(10), size, 3*size, 8)
-	sc.put(m.NewCache(10), size, 3*size, 8)
-	sc.put(m.NewCache(10), size, 3*size, 8)
+	sc.put(m, m.NewCache(10), 3*size, 8)
+	sc.put(m, m.NewCache(10), 3*size, 8)
+	sc.put(m, m.NewCache(10), 3*size, 8)
 	if sc.count != 3 || sc.bytes != 3*size {
 		t.Fatalf("kept %d caches, %d bytes; want 3", sc.count, sc.bytes)
 	}
-	sc.put(m.NewCache(10), size, 3*size, 8)
+	sc.put(m, m.NewCache(10), 3*size, 8)
 	if sc.count != 3 {
 		t.Errorf("kept %d caches past the room of 3", sc.count)
 	}
-	sc.put(m.NewCache(20), m.KVBytes(20), 10*size, 3)
+	sc.put(m, m.NewCache(20), 10*size, 3)
 	if sc.count != 3 {
 		t.Errorf("kept %d caches past the cap of 3", sc.count)
 	}

@@ -26,27 +26,15 @@ import (
 // host's daemon join a swarm. Run them under flock /tmp/runner-swarm.lock.
 
 // testbed is what testbed-up wrote.
-type testbed struct {
-	manager string
-	nodes   map[string]string // name: runner-testbed-1 (manager, load), -2 and -3 (sut) -> its DOCKER_HOST
-	flags   []string          // RUNNER_FLAGS: --swarm-node NAME=HOST...
-}
+type testbed struct{ dockertest.Testbed }
 
 // hostDocker is the host's own daemon, which runs the test bed's nodes.
 const hostDocker = "unix:///var/run/docker.sock"
 
-func needTestbed(t *testing.T) testbed {
-	t.Helper()
-	bed := dockertest.NeedTestbed(t)
-	tb := testbed{manager: bed.Manager, nodes: map[string]string{}, flags: bed.Flags}
-	for _, n := range bed.Nodes {
-		tb.nodes[n.Name] = n.DockerHost
-	}
-	return tb
-}
+func needTestbed(t *testing.T) testbed { return testbed{dockertest.NeedTestbed(t)} }
 
 // node is the DOCKER_HOST of runner-testbed-i.
-func (tb testbed) node(i int) string { return tb.nodes[fmt.Sprintf("runner-testbed-%d", i)] }
+func (tb testbed) node(i int) string { return tb.Nodes[i-1].DockerHost }
 
 // testbedStudy writes a swarm study of the test service: one scenario of
 // replicas under constraint, whose load (load) agents under genConstraint
@@ -56,8 +44,8 @@ func testbedStudy(t *testing.T, tb testbed, replicas, agents int, constraint, ge
 	name := fmt.Sprintf("tb%d", os.Getpid())
 	image := runnertest.Image(t, name)
 	t.Cleanup(func() {
-		for _, host := range tb.nodes {
-			exec.Command("docker", "-H", host, "image", "rm", "-f", image, "runner-"+name+"-agent:latest").Run()
+		for _, n := range tb.Nodes {
+			exec.Command("docker", "-H", n.DockerHost, "image", "rm", "-f", image, "runner-"+name+"-agent:latest").Run()
 		}
 	})
 	svc := filepath.Join(runnertest.Root(t), "runner", "platform", "testdata", "testsvc")
@@ -92,14 +80,14 @@ func placements(tb testbed, stop <-chan struct{}) func() map[string][]string {
 	go func() {
 		defer close(done)
 		for {
-			for name, host := range tb.nodes {
-				out, _ := exec.Command("docker", "-H", host, "ps", "-a", "--filter", "label=com.docker.swarm.service.name",
+			for _, n := range tb.Nodes {
+				out, _ := exec.Command("docker", "-H", n.DockerHost, "ps", "-a", "--filter", "label=com.docker.swarm.service.name",
 					"--format", `{{.Label "com.docker.swarm.service.name"}}`).Output()
 				mu.Lock()
 				for _, svc := range strings.Fields(string(out)) {
 					svc = svc[strings.LastIndexByte(svc, '_')+1:]
-					if !slices.Contains(seen[svc], name) {
-						seen[svc] = append(seen[svc], name)
+					if !slices.Contains(seen[svc], n.Name) {
+						seen[svc] = append(seen[svc], n.Name)
 						slices.Sort(seen[svc])
 					}
 				}
@@ -127,7 +115,7 @@ func testbedLeftovers(t *testing.T, tb testbed, dir string, nodes ...int) {
 		t.Setenv("DOCKER_HOST", tb.node(i))
 		dockertest.NoLeftovers(t, label.Run+"="+filepath.Base(dir))
 	}
-	t.Setenv("DOCKER_HOST", tb.manager)
+	t.Setenv("DOCKER_HOST", tb.Manager)
 }
 
 // TestTestbedGenerators runs a scenario whose load two agents send, placed on
@@ -143,7 +131,7 @@ func TestTestbedGenerators(t *testing.T) {
 	stop := make(chan struct{})
 	seen := placements(tb, stop)
 	began := time.Now()
-	p := runnertest.Start(t, nil, append([]string{file, "--distribute-image", "--out", out}, tb.flags...)...)
+	p := runnertest.Start(t, nil, append([]string{file, "--distribute-image", "--out", out}, tb.Flags...)...)
 	code := p.Wait(8 * time.Minute)
 	close(stop)
 	t.Logf("runner exited %d after %s", code, time.Since(began).Round(time.Second))
@@ -207,7 +195,7 @@ func TestTestbedGenerators(t *testing.T) {
 // without the node, and once it is back (testbed-up) nothing of the stack is
 // left on any node.
 func TestTestbedGeneratorNodeLost(t *testing.T) {
-	testbedAgentNodeLost(t, "stop", func(t *testing.T) { testbedUp(t) })
+	testbedAgentNodeLost(t, "stop", func(t *testing.T, _ string) { testbedUp(t) })
 }
 
 // TestTestbedGeneratorNodeSilent freezes that node instead (docker pause): its
@@ -215,8 +203,8 @@ func TestTestbedGeneratorNodeLost(t *testing.T) {
 // hangs or drops off the network does. The pings that time out must find it,
 // with the same outcome; the node is then thawed.
 func TestTestbedGeneratorNodeSilent(t *testing.T) {
-	testbedAgentNodeLost(t, "pause", func(t *testing.T) {
-		if out, err := exec.Command("docker", "-H", hostDocker, "unpause", "runner-testbed-3").CombinedOutput(); err != nil {
+	testbedAgentNodeLost(t, "pause", func(t *testing.T, node string) {
+		if out, err := exec.Command("docker", "-H", hostDocker, "unpause", node).CombinedOutput(); err != nil {
 			t.Errorf("docker unpause: %v: %s", err, out)
 		}
 	})
@@ -225,7 +213,7 @@ func TestTestbedGeneratorNodeSilent(t *testing.T) {
 // testbedAgentNodeLost runs the agents on runner-testbed-3, takes that node away
 // mid-run with docker stop or pause (how), checks the outcome, brings the node
 // back (restore) and checks that nothing is left on any node.
-func testbedAgentNodeLost(t *testing.T, how string, restore func(*testing.T)) {
+func testbedAgentNodeLost(t *testing.T, how string, restore func(t *testing.T, node string)) {
 	tb := needTestbed(t)
 	const victim = "runner-testbed-3"
 	file := testbedStudy(t, tb, 1, 2, "node.hostname==runner-testbed-2", "node.hostname=="+victim, "{rate: 30/s, duration: 60s}")
@@ -233,11 +221,11 @@ func testbedAgentNodeLost(t *testing.T, how string, restore func(*testing.T)) {
 	back := false
 	t.Cleanup(func() {
 		if !back {
-			restore(t)
+			restore(t, victim)
 		}
 	})
 	began := time.Now()
-	p := runnertest.Start(t, nil, append([]string{file, "--distribute-image", "--out", out}, tb.flags...)...)
+	p := runnertest.Start(t, nil, append([]string{file, "--distribute-image", "--out", out}, tb.Flags...)...)
 	p.WaitFor(6*time.Minute, "the load phase", runnertest.PhaseLine(1, "load"))
 	waitAgents(t, tb.node(3), 2)
 	time.Sleep(14 * time.Second) // the agents start 10s after their deployment: let them send a while
@@ -291,7 +279,7 @@ func testbedAgentNodeLost(t *testing.T, how string, restore func(*testing.T)) {
 		t.Errorf("merged requests %d, the agents' sum %d", l.Requests, total)
 	}
 	t.Logf("kept %d requests (%d + %d) sent before docker %s %s", l.Requests, l.Generators[0].Requests, l.Generators[1].Requests, how, victim)
-	restore(t)
+	restore(t, victim)
 	back = true
 	deadline := time.Now().Add(time.Minute)
 	for len(testbedLeft(t, tb, dir, 3)) > 0 && time.Now().Before(deadline) {
@@ -317,7 +305,7 @@ func testbedUp(t *testing.T) {
 func testbedLeft(t *testing.T, tb testbed, dir string, i int) []string {
 	t.Helper()
 	t.Setenv("DOCKER_HOST", tb.node(i))
-	defer os.Setenv("DOCKER_HOST", tb.manager)
+	defer os.Setenv("DOCKER_HOST", tb.Manager)
 	return dockertest.Leftovers(t, label.Run+"="+filepath.Base(dir))
 }
 
