@@ -81,7 +81,7 @@ func (l *linear) applySIMD(y, x []float32, n int) {
 	nb := n &^ 3
 	for g := 0; g < np; g += ks.group {
 		end := min(g+ks.group, np)
-		for p := g; p < end; p++ {
+		for p := g; nb > 0 && p < end; p++ {
 			l.blocks(y, x, p, nb)
 		}
 		for r := nb; r < n; r++ {
@@ -93,15 +93,29 @@ func (l *linear) applySIMD(y, x []float32, n int) {
 // blocks computes panel p of rows 0 to nb (a multiple of 4).
 func (l *linear) blocks(y, x []float32, p, nb int) {
 	in, out, w := l.in, l.out, l.ks.width
+	if (p+1)*w > out {
+		l.partialBlocks(y, x, p, nb)
+		return
+	}
 	pp, bp, o := &l.panels[p*in*w], &l.bias[p*w], p*w
-	var tmp [8 * 48]float32 // a partial panel's rows, for at most 8 rows of 48
 	r := 0
 	for _, rows := range l.ks.blocks {
 		for ; r+rows <= nb; r += rows {
-			if o+w <= out {
-				l.ks.block(rows, &x[r*in], in, pp, in, bp, &y[r*out+o], out)
-				continue
-			}
+			l.ks.block(rows, &x[r*in], in, pp, in, bp, &y[r*out+o], out)
+		}
+	}
+}
+
+// partialBlocks is blocks for the last panel when it is only partly the output's:
+// each block goes through a buffer. The buffer lives here, not in blocks, because Go
+// zeroes it at every call, and blocks runs for every panel of every step.
+func (l *linear) partialBlocks(y, x []float32, p, nb int) {
+	in, out, w := l.in, l.out, l.ks.width
+	pp, bp, o := &l.panels[p*in*w], &l.bias[p*w], p*w
+	var tmp [8 * 48]float32 // at most 8 rows of 48
+	r := 0
+	for _, rows := range l.ks.blocks {
+		for ; r+rows <= nb; r += rows {
 			l.ks.block(rows, &x[r*in], in, pp, in, bp, &tmp[0], w)
 			for i := range rows {
 				copy(y[(r+i)*out+o:(r+i+1)*out], tmp[i*w:(i+1)*w])
@@ -118,15 +132,21 @@ func (l *linear) row(y, x []float32, r, g, end int) {
 		l.ks.rowGroup(xr, &l.panels[g*in*w], in*w, in, &l.bias[g*w], &yr[g*w])
 		return
 	}
-	var tmp [48]float32
 	for p := g; p < end; p++ {
 		if (p+1)*w <= out {
 			l.ks.row(xr, &l.panels[p*in*w], in, &l.bias[p*w], &yr[p*w])
 			continue
 		}
-		l.ks.row(xr, &l.panels[p*in*w], in, &l.bias[p*w], &tmp[0])
-		copy(yr[p*w:], tmp[:w])
+		l.partialRow(xr, yr, p)
 	}
+}
+
+// partialRow is row for the last panel when it is only partly the output's.
+func (l *linear) partialRow(xr *float32, yr []float32, p int) {
+	in, w := l.in, l.ks.width
+	var tmp [48]float32
+	l.ks.row(xr, &l.panels[p*in*w], in, &l.bias[p*w], &tmp[0])
+	copy(yr[p*w:], tmp[:w])
 }
 
 // matmul is the portable kernel: y[n, out] = x[n, in] · w[out, in]ᵀ + b (b may be
