@@ -7,6 +7,8 @@ import (
 	"math"
 	"os"
 	"strconv"
+
+	"github.com/x448/float16"
 )
 
 // LLMConfig is the shape of a generative model, read from its file's metadata.
@@ -145,33 +147,12 @@ func (t *stTensor) decode(data []byte) error {
 	raw := data[a:e]
 	for i := range t.data {
 		if size == 2 {
-			t.data[i] = halfToFloat(binary.LittleEndian.Uint16(raw[2*i:]))
+			t.data[i] = float16.Frombits(binary.LittleEndian.Uint16(raw[2*i:])).Float32()
 		} else {
 			t.data[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
 		}
 	}
 	return nil
-}
-
-// halfToFloat converts an IEEE 754 binary16 value to float32.
-func halfToFloat(h uint16) float32 {
-	sign := uint32(h>>15) << 31
-	exp := uint32(h>>10) & 0x1f
-	man := uint32(h) & 0x3ff
-	switch {
-	case exp == 0x1f: // Inf, NaN
-		return math.Float32frombits(sign | 0xff<<23 | man<<13)
-	case exp == 0 && man == 0:
-		return math.Float32frombits(sign)
-	case exp == 0: // subnormal: normalize
-		e := uint32(127 - 15 + 1)
-		for man&0x400 == 0 {
-			man <<= 1
-			e--
-		}
-		return math.Float32frombits(sign | e<<23 | (man&0x3ff)<<13)
-	}
-	return math.Float32frombits(sign | (exp+127-15)<<23 | man<<13)
 }
 
 func (m *LLM) configure(meta map[string]string) error {

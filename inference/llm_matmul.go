@@ -1,11 +1,20 @@
 package inference
 
+import (
+	"math"
+
+	"github.com/x448/float16"
+)
+
 // linear is a weight matrix w [out, in] and its bias b [out] (nil for none), laid out
 // for the matrix kernel in use.
 //
 // The SIMD kernels (simdKernels) read w packed in panels of their width of outputs,
 // [ceil(out/width)][in][width], zero-padded, so that each panel is streamed once per
-// step for every row of the batch. They sum every output as one chain of fused
+// step for every row of the batch. Where every weight is a float16 value, as in the
+// model's file, and the kernel set reads float16, the panels hold float16: half the
+// bytes to read per step, and bitwise the same products, since widening a float16 to
+// float32 is exact. They sum every output as one chain of fused
 // multiply-adds in input order, starting from the bias, whatever the blocking of rows
 // and panels: a row's numbers do not depend on the other rows of the batch, so a
 // sequence gets the same numbers alone or batched.
@@ -13,7 +22,8 @@ type linear struct {
 	in, out int
 	w, b    []float32 // [out, in], [out] or nil: the portable kernel's layout
 	ks      *kernelSet
-	panels  []float32 // w packed for ks, nil without it
+	panels  []float32 // w packed for ks, nil without it or with halves
+	halves  []uint16  // w packed for ks as float16, where ks.halves and w allows it
 	bias    []float32 // b zero-padded to whole panels, for ks
 }
 
@@ -25,6 +35,7 @@ type kernelSet struct {
 	width  int   // outputs of a panel
 	blocks []int // rows of the block kernels, largest first; the smallest is 4
 	group  int   // panels that the group kernel computes for one row
+	halves bool  // the kernels also read panels of float16 (blockHalf, rowHalf, rowGroupHalf)
 }
 
 // Kernels names the matrix kernels the model runs: "avx512", "avx2" or "portable".
@@ -44,21 +55,41 @@ func newLinear(w, b []float32, in, out int) linear {
 	return l
 }
 
-// pack lays w out in panels for ks and pads the bias.
+// pack lays w out in panels for ks, of float16 where ks reads them and every weight
+// is a float16 value, and pads the bias.
 func (l *linear) pack(ks *kernelSet) {
 	pw := ks.width
 	np := (l.out + pw - 1) / pw
 	l.ks = ks
-	l.panels = make([]float32, np*l.in*pw)
 	l.bias = make([]float32, np*pw)
 	copy(l.bias, l.b)
+	panels := make([]float32, np*l.in*pw)
 	for o := range l.out {
 		p, j := o/pw, o%pw
-		panel := l.panels[p*l.in*pw:]
+		panel := panels[p*l.in*pw:]
 		for k, v := range l.w[o*l.in : (o+1)*l.in] {
 			panel[k*pw+j] = v
 		}
 	}
+	if ks.halves {
+		l.halves = toHalves(panels)
+	}
+	if l.halves == nil {
+		l.panels = panels
+	}
+}
+
+// toHalves returns v as float16, or nil if a value of v is not a float16 exactly.
+func toHalves(v []float32) []uint16 {
+	h := make([]uint16, len(v))
+	for i, f := range v {
+		x := float16.Fromfloat32(f)
+		if math.Float32bits(x.Float32()) != math.Float32bits(f) {
+			return nil
+		}
+		h[i] = x.Bits()
+	}
+	return h
 }
 
 // apply computes y[n, out] = x[n, in] · wᵀ + b.
@@ -97,11 +128,10 @@ func (l *linear) blocks(y, x []float32, p, nb int) {
 		l.partialBlocks(y, x, p, nb)
 		return
 	}
-	pp, bp, o := &l.panels[p*in*w], &l.bias[p*w], p*w
 	r := 0
 	for _, rows := range l.ks.blocks {
 		for ; r+rows <= nb; r += rows {
-			l.ks.block(rows, &x[r*in], in, pp, in, bp, &y[r*out+o], out)
+			l.blockKernel(rows, &x[r*in], p, &y[r*out+p*w], out)
 		}
 	}
 }
@@ -111,12 +141,12 @@ func (l *linear) blocks(y, x []float32, p, nb int) {
 // zeroes it at every call, and blocks runs for every panel of every step.
 func (l *linear) partialBlocks(y, x []float32, p, nb int) {
 	in, out, w := l.in, l.out, l.ks.width
-	pp, bp, o := &l.panels[p*in*w], &l.bias[p*w], p*w
+	o := p * w
 	var tmp [8 * 48]float32 // at most 8 rows of 48
 	r := 0
 	for _, rows := range l.ks.blocks {
 		for ; r+rows <= nb; r += rows {
-			l.ks.block(rows, &x[r*in], in, pp, in, bp, &tmp[0], w)
+			l.blockKernel(rows, &x[r*in], p, &tmp[0], w)
 			for i := range rows {
 				copy(y[(r+i)*out+o:(r+i+1)*out], tmp[i*w:(i+1)*w])
 			}
@@ -129,12 +159,12 @@ func (l *linear) row(y, x []float32, r, g, end int) {
 	in, out, w := l.in, l.out, l.ks.width
 	xr, yr := &x[r*in], y[r*out:(r+1)*out]
 	if end-g == l.ks.group && end*w <= out {
-		l.ks.rowGroup(xr, &l.panels[g*in*w], in*w, in, &l.bias[g*w], &yr[g*w])
+		l.rowGroupKernel(xr, g, &yr[g*w])
 		return
 	}
 	for p := g; p < end; p++ {
 		if (p+1)*w <= out {
-			l.ks.row(xr, &l.panels[p*in*w], in, &l.bias[p*w], &yr[p*w])
+			l.rowKernel(xr, p, &yr[p*w])
 			continue
 		}
 		l.partialRow(xr, yr, p)
@@ -143,10 +173,40 @@ func (l *linear) row(y, x []float32, r, g, end int) {
 
 // partialRow is row for the last panel when it is only partly the output's.
 func (l *linear) partialRow(xr *float32, yr []float32, p int) {
-	in, w := l.in, l.ks.width
 	var tmp [48]float32
-	l.ks.row(xr, &l.panels[p*in*w], in, &l.bias[p*w], &tmp[0])
-	copy(yr[p*w:], tmp[:w])
+	l.rowKernel(xr, p, &tmp[0])
+	copy(yr[p*l.ks.width:], tmp[:l.ks.width])
+}
+
+// blockKernel runs the block kernel for rows (one of ks.blocks) of panel p, on float16 or
+// float32 panels; y's rows are ldy floats apart.
+func (l *linear) blockKernel(rows int, x *float32, p int, y *float32, ldy int) {
+	in, w := l.in, l.ks.width
+	if l.halves != nil {
+		l.ks.blockHalf(x, in, &l.halves[p*in*w], in, &l.bias[p*w], y, ldy)
+		return
+	}
+	l.ks.block(rows, x, in, &l.panels[p*in*w], in, &l.bias[p*w], y, ldy)
+}
+
+// rowKernel runs the row kernel for panel p.
+func (l *linear) rowKernel(x *float32, p int, y *float32) {
+	in, w := l.in, l.ks.width
+	if l.halves != nil {
+		l.ks.rowHalf(x, &l.halves[p*in*w], in, &l.bias[p*w], y)
+		return
+	}
+	l.ks.row(x, &l.panels[p*in*w], in, &l.bias[p*w], y)
+}
+
+// rowGroupKernel runs the group kernel for ks.group panels from g.
+func (l *linear) rowGroupKernel(x *float32, g int, y *float32) {
+	in, w := l.in, l.ks.width
+	if l.halves != nil {
+		l.ks.rowGroupHalf(x, &l.halves[g*in*w], in*w, in, &l.bias[g*w], y)
+		return
+	}
+	l.ks.rowGroup(x, &l.panels[g*in*w], in*w, in, &l.bias[g*w], y)
 }
 
 // matmul is the portable kernel: y[n, out] = x[n, in] · w[out, in]ᵀ + b (b may be

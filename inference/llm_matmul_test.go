@@ -7,6 +7,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/x448/float16"
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
 )
@@ -25,21 +26,52 @@ func randFloats(r *rand.Rand, n int) []float32 {
 	return s
 }
 
+// roundHalves returns v rounded to float16 values, as the model's file holds them.
+func roundHalves(v []float32) []float32 {
+	r := make([]float32, len(v))
+	for i, f := range v {
+		r[i] = float16.Fromfloat32(f).Float32()
+	}
+	return r
+}
+
 // kernels returns the linear layers to test for w and b: the portable kernel and the
-// SIMD kernel sets this machine has.
+// SIMD kernel sets this machine has. Where w is all float16 values and the AVX2 set
+// reads float16 panels, both its panels are there: "avx2" (float16) and "avx2/f32".
 func kernels(w, b []float32, in, out int) map[string]linear {
 	ks := map[string]linear{"portable": {in: in, out: out, w: w, b: b}}
+	var f32 kernelSet // the AVX2 set without its float16 kernels
+	if avx2Kernels != nil {
+		f32 = *avx2Kernels
+		f32.halves = false
+	}
 	for _, s := range []struct {
-		ok bool
-		ks *kernelSet
-	}{{useSIMD, avx2Kernels}, {useAVX512, avx512Kernels}} {
+		ok   bool
+		name string
+		ks   *kernelSet
+	}{{useSIMD, "avx2", avx2Kernels}, {useSIMD && avx2Kernels.halves, "avx2/f32", &f32}, {useAVX512, "avx512", avx512Kernels}} {
 		if s.ok {
 			l := linear{in: in, out: out, w: w, b: b}
 			l.pack(s.ks)
-			ks[s.ks.name] = l
+			if s.name == "avx2/f32" && l.halves == nil && ks["avx2"].halves == nil {
+				continue // w is not all float16: "avx2" reads float32 panels already
+			}
+			ks[s.name] = l
 		}
 	}
 	return ks
+}
+
+// weightSet is the weights of a test: random float32 ("f32"), or the same rounded to
+// float16 ("f16"), which the AVX2 kernels read as float16 panels.
+type weightSet struct {
+	name string
+	w    []float32
+}
+
+func weightSets(r *rand.Rand, in, out int) []weightSet {
+	w := randFloats(r, out*in)
+	return []weightSet{{"f32", w}, {"f16", roundHalves(w)}}
 }
 
 // TestLinear checks each kernel against a float64 product, within the rounding of
@@ -47,31 +79,34 @@ func kernels(w, b []float32, in, out int) map[string]linear {
 func TestLinear(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, s := range linearShapes {
-		w, b := randFloats(r, s.out*s.in), randFloats(r, s.out)
-		for name, l := range kernels(w, b, s.in, s.out) {
-			for _, n := range []int{1, 2, 3, 4, 5, 9, 16} {
-				t.Run(fmt.Sprintf("%s/%dx%d/n=%d", name, s.in, s.out, n), func(t *testing.T) {
-					x := randFloats(r, n*s.in)
-					y := make([]float32, n*s.out+1)
-					y[n*s.out] = 42 // a guard: nothing is written beyond the rows
-					l.apply(y, x, n)
-					if y[n*s.out] != 42 {
-						t.Fatalf("the guard after the output was overwritten: %g", y[n*s.out])
-					}
-					for i := range n {
-						for o := range s.out {
-							want, mag := float64(b[o]), math.Abs(float64(b[o]))
-							for k := range s.in {
-								p := float64(x[i*s.in+k]) * float64(w[o*s.in+k])
-								want += p
-								mag += math.Abs(p)
-							}
-							if got := float64(y[i*s.out+o]); math.Abs(got-want) > 1e-6*mag {
-								t.Fatalf("row %d output %d = %g, want %g (sum of magnitudes %g)", i, o, got, want, mag)
+		b := randFloats(r, s.out)
+		for _, set := range weightSets(r, s.in, s.out) {
+			w := set.w
+			for name, l := range kernels(w, b, s.in, s.out) {
+				for _, n := range []int{1, 2, 3, 4, 5, 9, 16} {
+					t.Run(fmt.Sprintf("%s/%s/%dx%d/n=%d", set.name, name, s.in, s.out, n), func(t *testing.T) {
+						x := randFloats(r, n*s.in)
+						y := make([]float32, n*s.out+1)
+						y[n*s.out] = 42 // a guard: nothing is written beyond the rows
+						l.apply(y, x, n)
+						if y[n*s.out] != 42 {
+							t.Fatalf("the guard after the output was overwritten: %g", y[n*s.out])
+						}
+						for i := range n {
+							for o := range s.out {
+								want, mag := float64(b[o]), math.Abs(float64(b[o]))
+								for k := range s.in {
+									p := float64(x[i*s.in+k]) * float64(w[o*s.in+k])
+									want += p
+									mag += math.Abs(p)
+								}
+								if got := float64(y[i*s.out+o]); math.Abs(got-want) > 1e-6*mag {
+									t.Fatalf("row %d output %d = %g, want %g (sum of magnitudes %g)", i, o, got, want, mag)
+								}
 							}
 						}
-					}
-				})
+					})
+				}
 			}
 		}
 	}
@@ -79,39 +114,73 @@ func TestLinear(t *testing.T) {
 
 // TestLinearBatchInvariant checks that a row's outputs are bitwise the same alone and
 // at any place of a batch of any size, the batching guarantee rests on it, and that
-// the AVX2 and AVX-512 kernels give the same bits (the same sums in the same order).
+// every SIMD kernel gives the same bits (the same sums in the same order): AVX2 and
+// AVX-512, and AVX2 over float16 and over float32 panels of the same float16 weights.
 func TestLinearBatchInvariant(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for _, s := range linearShapes {
-		w, b := randFloats(r, s.out*s.in), randFloats(r, s.out)
+		b := randFloats(r, s.out)
 		const rows = 19
 		x := randFloats(r, rows*s.in)
-		simd := map[string][]float32{}
-		for name, l := range kernels(w, b, s.in, s.out) {
-			t.Run(fmt.Sprintf("%s/%dx%d", name, s.in, s.out), func(t *testing.T) {
-				alone := make([]float32, rows*s.out)
-				for i := range rows {
-					l.apply(alone[i*s.out:], x[i*s.in:], 1)
-				}
-				if name != "portable" {
-					simd[name] = alone
-				}
-				for _, n := range []int{2, 3, 4, 5, 8, 11, 12, 13, 16, 19} {
-					for start := 0; start+n <= rows; start += 3 {
-						y := make([]float32, n*s.out)
-						l.apply(y, x[start*s.in:], n)
-						if want := alone[start*s.out : (start+n)*s.out]; !slices.Equal(y, want) {
-							i := firstDiff(y, want)
-							t.Fatalf("batch of %d from row %d: output %d = %g, alone %g", n, start, i, y[i], want[i])
+		for _, set := range weightSets(r, s.in, s.out) {
+			simd := map[string][]float32{}
+			for name, l := range kernels(set.w, b, s.in, s.out) {
+				t.Run(fmt.Sprintf("%s/%s/%dx%d", set.name, name, s.in, s.out), func(t *testing.T) {
+					alone := make([]float32, rows*s.out)
+					for i := range rows {
+						l.apply(alone[i*s.out:], x[i*s.in:], 1)
+					}
+					if name != "portable" {
+						simd[name] = alone
+					}
+					for _, n := range []int{2, 3, 4, 5, 8, 11, 12, 13, 16, 19} {
+						for start := 0; start+n <= rows; start += 3 {
+							y := make([]float32, n*s.out)
+							l.apply(y, x[start*s.in:], n)
+							if want := alone[start*s.out : (start+n)*s.out]; !slices.Equal(y, want) {
+								i := firstDiff(y, want)
+								t.Fatalf("batch of %d from row %d: output %d = %g, alone %g", n, start, i, y[i], want[i])
+							}
 						}
 					}
+				})
+			}
+			for _, name := range []string{"avx2/f32", "avx512"} {
+				if a, b := simd["avx2"], simd[name]; a != nil && b != nil && !slices.Equal(a, b) {
+					i := firstDiff(a, b)
+					t.Errorf("%s %dx%d: output %d is %g with avx2, %g with %s", set.name, s.in, s.out, i, a[i], b[i], name)
 				}
-			})
+			}
 		}
-		if a, b := simd["avx2"], simd["avx512"]; a != nil && b != nil && !slices.Equal(a, b) {
-			i := firstDiff(a, b)
-			t.Errorf("%dx%d: output %d is %g with AVX2, %g with AVX-512", s.in, s.out, i, a[i], b[i])
+	}
+}
+
+// TestLinearHalves: the AVX2 set packs float16 panels exactly when every weight is a
+// float16 value, as the model's are; one weight that is not keeps float32 panels.
+func TestLinearHalves(t *testing.T) {
+	if !useSIMD || !avx2Kernels.halves {
+		t.Skip("this machine has no AVX2 kernels with F16C")
+	}
+	w := []float32{0, float32(math.Copysign(0, -1)), 1, -2.5, 65504, 0x1p-24, 1 + 0x1p-10, float32(math.Inf(1))}
+	for _, c := range []struct {
+		w      []float32
+		halves bool
+	}{{w, true}, {append(slices.Clone(w), 1+0x1p-11), false}, {[]float32{0.1}, false}} {
+		l := linear{in: len(c.w), out: 1, w: c.w}
+		l.pack(avx2Kernels)
+		if got := l.halves != nil; got != c.halves || (l.panels != nil) == c.halves {
+			t.Errorf("weights %v: float16 panels %v (float32 %v), want float16 %v", c.w, got, l.panels != nil, c.halves)
 		}
+		if c.halves {
+			for k, f := range c.w { // the panel of one output is the weights in order
+				if back := float16.Frombits(l.halves[k*avx2Kernels.width]).Float32(); math.Float32bits(back) != math.Float32bits(f) {
+					t.Errorf("weight %d: %g in the panel, want %g", k, back, f)
+				}
+			}
+		}
+	}
+	if m := testLLM(t); m.logits.halves == nil || m.logits.panels != nil {
+		t.Error("the model's weights are float16 values, but its logits product reads float32 panels")
 	}
 }
 

@@ -2,17 +2,19 @@
 
 package inference
 
-import "golang.org/x/sys/cpu"
+import "github.com/klauspost/cpuid/v2"
 
-// useSIMD is true where the AVX2 and FMA kernels of llm_simd_amd64.s run.
-var useSIMD = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+// useSIMD is true where the AVX2 and FMA kernels of llm_simd_amd64.s run (cpuid
+// reports them only where the OS saves the vector registers).
+var useSIMD = cpuid.CPU.Supports(cpuid.AVX2, cpuid.FMA3)
 
 // useAVX512 is true where the AVX-512 matrix kernels run too.
-var useAVX512 = useSIMD && cpu.X86.HasAVX512F
+var useAVX512 = useSIMD && cpuid.CPU.Supports(cpuid.AVX512F)
 
 // The matrix kernels of llm_simd_amd64.s, in panels of 24 (AVX2) or 48 (AVX-512).
+// AVX2's also read panels of float16 weights, where the CPU has F16C.
 var (
-	avx2Kernels   = &kernelSet{name: "avx2", width: 24, blocks: []int{4}, group: 4}
+	avx2Kernels   = &kernelSet{name: "avx2", width: 24, blocks: []int{4}, group: 4, halves: cpuid.CPU.Supports(cpuid.F16C)}
 	avx512Kernels = &kernelSet{name: "avx512", width: 48, blocks: []int{8, 4}, group: 4}
 )
 
@@ -45,6 +47,20 @@ func (ks *kernelSet) rowGroup(x *float32, p *float32, ps int, k int, bias *float
 		return
 	}
 	gemm1x192z(x, p, ps, k, bias, y)
+}
+
+// blockHalf, rowHalf and rowGroupHalf are block, row and rowGroup over panels of
+// float16 weights; only the AVX2 set (blocks of 4 rows) has them.
+func (ks *kernelSet) blockHalf(x *float32, ldx int, p *uint16, k int, bias *float32, y *float32, ldy int) {
+	gemm4x24h(x, ldx, p, k, bias, y, ldy)
+}
+
+func (ks *kernelSet) rowHalf(x *float32, p *uint16, k int, bias *float32, y *float32) {
+	gemm1x24h(x, p, k, bias, y)
+}
+
+func (ks *kernelSet) rowGroupHalf(x *float32, p *uint16, ps int, k int, bias *float32, y *float32) {
+	gemm1x96h(x, p, ps, k, bias, y)
 }
 
 // simdKernels are the matrix kernels the engine uses: AVX-512's where the CPU has it,
@@ -133,3 +149,18 @@ func attnScores48z(q *float32, k *float32, n int, scale float32, s *float32) (mx
 //
 //go:noescape
 func attnMix48z(a *float32, v *float32, n int, inv float32, y *float32)
+
+// gemm4x24h is gemm4x24 over a panel of float16 weights (F16C).
+//
+//go:noescape
+func gemm4x24h(x *float32, ldx int, p *uint16, k int, bias *float32, y *float32, ldy int)
+
+// gemm1x24h is gemm1x24 over a panel of float16 weights.
+//
+//go:noescape
+func gemm1x24h(x *float32, p *uint16, k int, bias *float32, y *float32)
+
+// gemm1x96h is gemm1x96 over panels of float16 weights, ps halves apart.
+//
+//go:noescape
+func gemm1x96h(x *float32, p *uint16, ps int, k int, bias *float32, y *float32)

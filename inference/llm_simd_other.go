@@ -39,3 +39,15 @@ func (ks *kernelSet) row(x *float32, p *float32, k int, bias *float32, y *float3
 func (ks *kernelSet) rowGroup(x *float32, p *float32, ps int, k int, bias *float32, y *float32) {
 	panic("no SIMD kernel")
 }
+
+func (ks *kernelSet) blockHalf(x *float32, ldx int, p *uint16, k int, bias *float32, y *float32, ldy int) {
+	panic("no SIMD kernel")
+}
+
+func (ks *kernelSet) rowHalf(x *float32, p *uint16, k int, bias *float32, y *float32) {
+	panic("no SIMD kernel")
+}
+
+func (ks *kernelSet) rowGroupHalf(x *float32, p *uint16, ps int, k int, bias *float32, y *float32) {
+	panic("no SIMD kernel")
+}

@@ -56,7 +56,8 @@ ticks() { awk '{print $14+$15}' "/proc/$1/stat"; } # user + system CPU, in clock
 metric() { curl -s "$url/metrics" | awk -v m="$1" '$1==m{print $2}'; }
 
 echo "host: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
-echo "service on CPU $SERVICE_CPU, client on CPU $CLIENT_CPU, $TOKENS tokens per stream, KV cache $KV" >&2
+kernels=$(sed -n 's/.*kernels=\([^ ]*\).*/\1/p' "$work/log")
+echo "service on CPU $SERVICE_CPU (matrix kernels: ${kernels:-unknown}), client on CPU $CLIENT_CPU, $TOKENS tokens per stream, KV cache $KV" >&2
 
 load() { taskset -c "$CLIENT_CPU" "$work/llmload" -url "$url" -tokens "$TOKENS" "$@"; }
 load -c 4 -requests 8 >/dev/null # warm up
@@ -93,9 +94,9 @@ else
   echo "bench: no python3-torch: the PyTorch peer is skipped (apt-get install -y python3-torch)" >&2
 fi
 
-/usr/bin/python3 - "$rows" "$peer" "$hwm" "$limit" "$g0" "$g1" "$r0" "$r1" "$kv1" "$ABANDON" "$cpu" <<'EOF'
+/usr/bin/python3 - "$rows" "$peer" "$hwm" "$limit" "$g0" "$g1" "$r0" "$r1" "$kv1" "$ABANDON" "$cpu" "$kernels" <<'EOF'
 import json, os, sys
-rows, peer, hwm, limit, g0, g1, r0, r1, kv1, ab, cpu = sys.argv[1:]
+rows, peer, hwm, limit, g0, g1, r0, r1, kv1, ab, cpu, kernels = sys.argv[1:]
 ticks = [tuple(map(int, l.split())) for l in open(cpu)]
 print("| engine | streams | tokens/s | x one stream | tokens per service CPU-s | TTFT p50 ms | TTFT p99 ms | ITL p50 ms | ITL p99 ms | errors |")
 print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
@@ -117,7 +118,7 @@ if os.path.exists(peer):
         r = json.loads(l)
         print("| %s (in process, batch) | %d | %.0f | | | | | | | |" % (r["engine"], r["batch"], r["tokens_per_s"]))
 print()
-print("Rows: per concurrency, the round of %d with the median tokens/s." % max(len(rs) for rs in by_c.values()))
+print("Rows: per concurrency, the round of %d with the median tokens/s. Matrix kernels: %s." % (max(len(rs) for rs in by_c.values()), kernels or "unknown"))
 print("Peak RSS %.1f MiB with a KV-cache limit of %.1f MiB. After %s abandoned streams: goroutines %s -> %s, "
       "RSS %.1f -> %.1f MiB, KV cache used %s bytes." % (int(hwm) / 1024, float(limit) / 2**20, ab, g0, g1, int(r0) / 1024, int(r1) / 1024, kv1))
 EOF
