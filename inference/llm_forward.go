@@ -123,7 +123,8 @@ func (m *LLM) attend(ws *Workspace, y, q []float32, ref rowRef, li int) {
 	ws.scores = grow(ws.scores, n)
 	sc := ws.scores
 	simd := useSIMD && hd%8 == 0
-	z := useAVX512 && hd == 48 // this model's heads
+	h48 := useSIMD && hd == 48 // this model's heads
+	z := useAVX512 && hd == 48
 	for h := range m.Config.Heads {
 		qh, yh := q[h*hd:(h+1)*hd], y[h*hd:(h+1)*hd]
 		k, v := keys[h*run:h*run+n*hd], vals[h*run:h*run+n*hd]
@@ -131,6 +132,8 @@ func (m *LLM) attend(ws *Workspace, y, q []float32, ref rowRef, li int) {
 		switch {
 		case z:
 			mx = attnScores48z(&qh[0], &k[0], n, m.scale, &sc[0])
+		case h48:
+			mx = attnScores48(&qh[0], &k[0], n, m.scale, &sc[0])
 		case simd:
 			mx = attnScores(&qh[0], &k[0], n, hd, m.scale, &sc[0])
 		default:
@@ -143,6 +146,9 @@ func (m *LLM) attend(ws *Workspace, y, q []float32, ref rowRef, li int) {
 		switch {
 		case z:
 			attnMix48z(&sc[0], &v[0], n, inv, &yh[0])
+			continue
+		case h48:
+			attnMix48(&sc[0], &v[0], n, inv, &yh[0])
 			continue
 		case simd:
 			attnMix(&sc[0], &v[0], n, hd, inv, &yh[0])

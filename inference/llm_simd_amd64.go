@@ -164,3 +164,13 @@ func gemm1x24h(x *float32, p *uint16, k int, bias *float32, y *float32)
 //
 //go:noescape
 func gemm1x96h(x *float32, p *uint16, ps int, k int, bias *float32, y *float32)
+
+// attnScores48 is attnScores for heads of 48 floats, 8 keys at a time.
+//
+//go:noescape
+func attnScores48(q *float32, k *float32, n int, scale float32, s *float32) (mx float32)
+
+// attnMix48 is attnMix for heads of 48 floats, in one pass over the values.
+//
+//go:noescape
+func attnMix48(a *float32, v *float32, n int, inv float32, y *float32)

@@ -591,6 +591,206 @@ mixEnd:
 	VZEROUPPER
 	RET
 
+// func attnScores48(q *float32, k *float32, n int, scale float32, s *float32) (mx float32)
+// attnScores for heads of 48 floats, with AVX2: 8 keys at a time, each a chain of 6
+// multiply-adds, then one reduction of the 8 keys' sums, as attnScores48z's.
+TEXT ·attnScores48(SB), NOSPLIT, $0-44
+	MOVQ         q+0(FP), SI
+	MOVQ         k+8(FP), DI
+	MOVQ         n+16(FP), CX
+	VBROADCASTSS scale+24(FP), Y14
+	MOVQ         s+32(FP), DX
+	VMOVUPS      0(SI), Y8
+	VMOVUPS      32(SI), Y9
+	VMOVUPS      64(SI), Y10
+	VMOVUPS      96(SI), Y11
+	VMOVUPS      128(SI), Y12
+	VMOVUPS      160(SI), Y13
+	MOVL         $0xff800000, AX // -Inf: the running maximum in Y15
+	VMOVD        AX, X15
+	VBROADCASTSS X15, Y15
+
+scores48x8:
+	CMPQ CX, $8
+	JL   scores48x1
+	VMULPS      0(DI), Y8, Y0
+	VMULPS      192(DI), Y8, Y1
+	VMULPS      384(DI), Y8, Y2
+	VMULPS      576(DI), Y8, Y3
+	VMULPS      768(DI), Y8, Y4
+	VMULPS      960(DI), Y8, Y5
+	VMULPS      1152(DI), Y8, Y6
+	VMULPS      1344(DI), Y8, Y7
+	VFMADD231PS 32(DI), Y9, Y0
+	VFMADD231PS 224(DI), Y9, Y1
+	VFMADD231PS 416(DI), Y9, Y2
+	VFMADD231PS 608(DI), Y9, Y3
+	VFMADD231PS 800(DI), Y9, Y4
+	VFMADD231PS 992(DI), Y9, Y5
+	VFMADD231PS 1184(DI), Y9, Y6
+	VFMADD231PS 1376(DI), Y9, Y7
+	VFMADD231PS 64(DI), Y10, Y0
+	VFMADD231PS 256(DI), Y10, Y1
+	VFMADD231PS 448(DI), Y10, Y2
+	VFMADD231PS 640(DI), Y10, Y3
+	VFMADD231PS 832(DI), Y10, Y4
+	VFMADD231PS 1024(DI), Y10, Y5
+	VFMADD231PS 1216(DI), Y10, Y6
+	VFMADD231PS 1408(DI), Y10, Y7
+	VFMADD231PS 96(DI), Y11, Y0
+	VFMADD231PS 288(DI), Y11, Y1
+	VFMADD231PS 480(DI), Y11, Y2
+	VFMADD231PS 672(DI), Y11, Y3
+	VFMADD231PS 864(DI), Y11, Y4
+	VFMADD231PS 1056(DI), Y11, Y5
+	VFMADD231PS 1248(DI), Y11, Y6
+	VFMADD231PS 1440(DI), Y11, Y7
+	VFMADD231PS 128(DI), Y12, Y0
+	VFMADD231PS 320(DI), Y12, Y1
+	VFMADD231PS 512(DI), Y12, Y2
+	VFMADD231PS 704(DI), Y12, Y3
+	VFMADD231PS 896(DI), Y12, Y4
+	VFMADD231PS 1088(DI), Y12, Y5
+	VFMADD231PS 1280(DI), Y12, Y6
+	VFMADD231PS 1472(DI), Y12, Y7
+	VFMADD231PS 160(DI), Y13, Y0
+	VFMADD231PS 352(DI), Y13, Y1
+	VFMADD231PS 544(DI), Y13, Y2
+	VFMADD231PS 736(DI), Y13, Y3
+	VFMADD231PS 928(DI), Y13, Y4
+	VFMADD231PS 1120(DI), Y13, Y5
+	VFMADD231PS 1312(DI), Y13, Y6
+	VFMADD231PS 1504(DI), Y13, Y7
+
+	// [Σ0 .. Σ7], as in attnScores48z
+	VHADDPS    Y1, Y0, Y0
+	VHADDPS    Y3, Y2, Y2
+	VHADDPS    Y5, Y4, Y4
+	VHADDPS    Y7, Y6, Y6
+	VHADDPS    Y2, Y0, Y0
+	VHADDPS    Y6, Y4, Y4
+	VPERM2F128 $0x20, Y4, Y0, Y1
+	VPERM2F128 $0x31, Y4, Y0, Y2
+	VADDPS     Y2, Y1, Y0
+	VMULPS     Y14, Y0, Y0
+	VMOVUPS    Y0, (DX)
+	VMAXPS     Y0, Y15, Y15
+	ADDQ       $32, DX
+	ADDQ       $1536, DI
+	SUBQ       $8, CX
+	JMP        scores48x8
+
+scores48x1:
+	TESTQ        CX, CX
+	JZ           scores48End
+	VMULPS       (DI), Y8, Y0
+	VFMADD231PS  32(DI), Y9, Y0
+	VFMADD231PS  64(DI), Y10, Y0
+	VFMADD231PS  96(DI), Y11, Y0
+	VFMADD231PS  128(DI), Y12, Y0
+	VFMADD231PS  160(DI), Y13, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS       X1, X0, X0
+	VHADDPS      X0, X0, X0
+	VHADDPS      X0, X0, X0
+	VMULSS       X14, X0, X0
+	VMOVSS       X0, (DX)
+	VBROADCASTSS X0, Y1
+	VMAXPS       Y1, Y15, Y15
+	ADDQ         $4, DX
+	ADDQ         $192, DI
+	DECQ         CX
+	JMP          scores48x1
+
+scores48End:
+	VEXTRACTF128 $1, Y15, X6
+	VMAXPS       X6, X15, X5
+	VMOVHLPS     X5, X5, X6
+	VMAXPS       X6, X5, X5
+	VMOVSHDUP    X5, X6
+	VMAXSS       X6, X5, X5
+	VMOVSS       X5, mx+40(FP)
+	VZEROUPPER
+	RET
+
+// func attnMix48(a *float32, v *float32, n int, inv float32, y *float32)
+// attnMix for heads of 48 floats in one pass: keys in pairs, one set of 6 sums a key
+// of the pair, added at the end; a last odd key goes to the first set. The same sums
+// in the same order as attnMix's passes of 32 and 16 columns.
+TEXT ·attnMix48(SB), NOSPLIT, $0-40
+	MOVQ         a+0(FP), SI
+	MOVQ         v+8(FP), DI
+	MOVQ         n+16(FP), CX
+	VBROADCASTSS inv+24(FP), Y15
+	MOVQ         y+32(FP), DX
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	VXORPS       Y8, Y8, Y8
+	VXORPS       Y9, Y9, Y9
+	VXORPS       Y10, Y10, Y10
+	VXORPS       Y11, Y11, Y11
+
+mix48Pair:
+	CMPQ         CX, $2
+	JL           mix48One
+	VBROADCASTSS (SI), Y12
+	VBROADCASTSS 4(SI), Y13
+	VFMADD231PS  0(DI), Y12, Y0
+	VFMADD231PS  32(DI), Y12, Y1
+	VFMADD231PS  64(DI), Y12, Y2
+	VFMADD231PS  96(DI), Y12, Y3
+	VFMADD231PS  128(DI), Y12, Y4
+	VFMADD231PS  160(DI), Y12, Y5
+	VFMADD231PS  192(DI), Y13, Y6
+	VFMADD231PS  224(DI), Y13, Y7
+	VFMADD231PS  256(DI), Y13, Y8
+	VFMADD231PS  288(DI), Y13, Y9
+	VFMADD231PS  320(DI), Y13, Y10
+	VFMADD231PS  352(DI), Y13, Y11
+	ADDQ         $8, SI
+	ADDQ         $384, DI
+	SUBQ         $2, CX
+	JMP          mix48Pair
+
+mix48One:
+	TESTQ        CX, CX
+	JZ           mix48Store
+	VBROADCASTSS (SI), Y12
+	VFMADD231PS  0(DI), Y12, Y0
+	VFMADD231PS  32(DI), Y12, Y1
+	VFMADD231PS  64(DI), Y12, Y2
+	VFMADD231PS  96(DI), Y12, Y3
+	VFMADD231PS  128(DI), Y12, Y4
+	VFMADD231PS  160(DI), Y12, Y5
+
+mix48Store:
+	VADDPS       Y6, Y0, Y0
+	VMULPS       Y15, Y0, Y0
+	VMOVUPS      Y0, 0(DX)
+	VADDPS       Y7, Y1, Y1
+	VMULPS       Y15, Y1, Y1
+	VMOVUPS      Y1, 32(DX)
+	VADDPS       Y8, Y2, Y2
+	VMULPS       Y15, Y2, Y2
+	VMOVUPS      Y2, 64(DX)
+	VADDPS       Y9, Y3, Y3
+	VMULPS       Y15, Y3, Y3
+	VMOVUPS      Y3, 96(DX)
+	VADDPS       Y10, Y4, Y4
+	VMULPS       Y15, Y4, Y4
+	VMOVUPS      Y4, 128(DX)
+	VADDPS       Y11, Y5, Y5
+	VMULPS       Y15, Y5, Y5
+	VMOVUPS      Y5, 160(DX)
+	VZEROUPPER
+	RET
+
 // func layerNormSIMD(y *float32, x *float32, w *float32, b *float32, d int)
 // One row: float32 sums in 8 lanes; y = (x - mean)·rstd·w + b.
 TEXT ·layerNormSIMD(SB), NOSPLIT, $0-40

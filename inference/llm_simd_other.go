@@ -16,6 +16,12 @@ func attnMix(a *float32, v *float32, n int, hd int, inv float32, y *float32) {
 	panic("no SIMD kernel")
 }
 
+func attnScores48(q *float32, k *float32, n int, scale float32, s *float32) float32 {
+	panic("no SIMD kernel")
+}
+
+func attnMix48(a *float32, v *float32, n int, inv float32, y *float32) { panic("no SIMD kernel") }
+
 func attnScores48z(q *float32, k *float32, n int, scale float32, s *float32) float32 {
 	panic("no SIMD kernel")
 }

@@ -80,8 +80,8 @@ type attnKernel struct {
 	mix    func(a, v *float32, n, hd int, inv float32, y *float32)
 }
 
-// TestAttentionKernels checks attnScores and attnMix, and the AVX-512 ones for heads
-// of 48 where the CPU has it, against float64 loops for head widths and key counts
+// TestAttentionKernels checks attnScores and attnMix, the AVX2 ones for heads of 48,
+// and the AVX-512 ones for heads of 48 where the CPU has it, against float64 loops for head widths and key counts
 // that take each path of the kernels.
 func TestAttentionKernels(t *testing.T) {
 	skipWithoutSIMD(t)
@@ -92,8 +92,16 @@ func TestAttentionKernels(t *testing.T) {
 			return attnScores48z(q, k, n, scale, s)
 		},
 		func(a, v *float32, n, _ int, inv float32, y *float32) { attnMix48z(a, v, n, inv, y) }}
+	avx2For48 := attnKernel{"avx2/48",
+		func(q, k *float32, n, _ int, scale float32, s *float32) float32 {
+			return attnScores48(q, k, n, scale, s)
+		},
+		func(a, v *float32, n, _ int, inv float32, y *float32) { attnMix48(a, v, n, inv, y) }}
 	for _, hd := range []int{8, 16, 24, 40, 48, 64} {
 		ks := []attnKernel{avx2}
+		if hd == 48 {
+			ks = append(ks, avx2For48)
+		}
 		if hd == 48 && useAVX512 {
 			ks = append(ks, avx512)
 		}
@@ -237,5 +245,22 @@ func TestKernels(t *testing.T) {
 	}
 	if got := testLLM(t).Kernels(); got != want {
 		t.Errorf("Kernels() = %q, want %q", got, want)
+	}
+}
+
+// TestAttnMix48SameBits: the one-pass attnMix48 sums as attnMix does for heads of 48,
+// so it gives the same bits.
+func TestAttnMix48SameBits(t *testing.T) {
+	skipWithoutSIMD(t)
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, n := range []int{1, 2, 3, 8, 9, 65} {
+		a, v := randFloats(r, n), randFloats(r, n*48)
+		one, two := make([]float32, 48), make([]float32, 48)
+		attnMix48(&a[0], &v[0], n, 0.25, &one[0])
+		attnMix(&a[0], &v[0], n, 48, 0.25, &two[0])
+		if !slices.Equal(one, two) {
+			i := firstDiff(one, two)
+			t.Errorf("n=%d: output %d is %g in one pass, %g in two", n, i, one[i], two[i])
+		}
 	}
 }
