@@ -6,89 +6,151 @@
 // multiply-adds over k in order, starting from its bias, in every kernel: the same
 // row gives bitwise the same numbers in any of them.
 
+// The parts that gemm4x24 and gemm4x24h share: their arguments and the 12 sums of 4
+// rows x 24 outputs started from the bias (Y0-Y11); the multiply-adds of one k, with
+// the panel's 24 weights in Y12-Y14; the next k of the 4 rows of x; the stores.
+#define GEMM4X24_START \
+	MOVQ x+0(FP), SI; \
+	MOVQ ldx+8(FP), R8; \
+	SHLQ $2, R8; \
+	MOVQ p+16(FP), DI; \
+	MOVQ k+24(FP), CX; \
+	MOVQ bias+32(FP), AX; \
+	MOVQ y+40(FP), DX; \
+	MOVQ ldy+48(FP), R9; \
+	SHLQ $2, R9; \
+	LEAQ (SI)(R8*1), R10; \
+	LEAQ (R10)(R8*1), R11; \
+	LEAQ (R11)(R8*1), R12; \
+	VMOVUPS (AX), Y0; \
+	VMOVUPS 32(AX), Y1; \
+	VMOVUPS 64(AX), Y2; \
+	VMOVAPS Y0, Y3; \
+	VMOVAPS Y1, Y4; \
+	VMOVAPS Y2, Y5; \
+	VMOVAPS Y0, Y6; \
+	VMOVAPS Y1, Y7; \
+	VMOVAPS Y2, Y8; \
+	VMOVAPS Y0, Y9; \
+	VMOVAPS Y1, Y10; \
+	VMOVAPS Y2, Y11;
+
+#define GEMM4X24_FMA \
+	VBROADCASTSS (SI), Y15; \
+	VFMADD231PS  Y12, Y15, Y0; \
+	VFMADD231PS  Y13, Y15, Y1; \
+	VFMADD231PS  Y14, Y15, Y2; \
+	VBROADCASTSS (R10), Y15; \
+	VFMADD231PS  Y12, Y15, Y3; \
+	VFMADD231PS  Y13, Y15, Y4; \
+	VFMADD231PS  Y14, Y15, Y5; \
+	VBROADCASTSS (R11), Y15; \
+	VFMADD231PS  Y12, Y15, Y6; \
+	VFMADD231PS  Y13, Y15, Y7; \
+	VFMADD231PS  Y14, Y15, Y8; \
+	VBROADCASTSS (R12), Y15; \
+	VFMADD231PS  Y12, Y15, Y9; \
+	VFMADD231PS  Y13, Y15, Y10; \
+	VFMADD231PS  Y14, Y15, Y11;
+
+#define GEMM4X24_NEXT_X \
+	ADDQ         $4, SI; \
+	ADDQ         $4, R10; \
+	ADDQ         $4, R11; \
+	ADDQ         $4, R12;
+
+#define GEMM4X24_STORE_RET \
+	VMOVUPS Y0, (DX); \
+	VMOVUPS Y1, 32(DX); \
+	VMOVUPS Y2, 64(DX); \
+	ADDQ    R9, DX; \
+	VMOVUPS Y3, (DX); \
+	VMOVUPS Y4, 32(DX); \
+	VMOVUPS Y5, 64(DX); \
+	ADDQ    R9, DX; \
+	VMOVUPS Y6, (DX); \
+	VMOVUPS Y7, 32(DX); \
+	VMOVUPS Y8, 64(DX); \
+	ADDQ    R9, DX; \
+	VMOVUPS Y9, (DX); \
+	VMOVUPS Y10, 32(DX); \
+	VMOVUPS Y11, 64(DX); \
+	VZEROUPPER; \
+	RET;
+
+// GEMM1X24_START loads the arguments of gemm1x24 and gemm1x24h and starts the 24 sums
+// from the bias.
+#define GEMM1X24_START \
+	MOVQ x+0(FP), SI; \
+	MOVQ p+8(FP), DI; \
+	MOVQ k+16(FP), CX; \
+	MOVQ bias+24(FP), AX; \
+	MOVQ y+32(FP), DX; \
+	VMOVUPS (AX), Y0; \
+	VMOVUPS 32(AX), Y1; \
+	VMOVUPS 64(AX), Y2;
+
+// The parts that gemm1x96 and gemm1x96h share: their arguments (the panels' stride
+// ps in floats or halves, 1<<shift bytes each), the 96 sums started from the bias,
+// and their stores.
+#define GEMM1X96_START(shift) \
+	MOVQ x+0(FP), SI; \
+	MOVQ p+8(FP), DI; \
+	MOVQ ps+16(FP), R8; \
+	SHLQ $shift, R8; \
+	MOVQ k+24(FP), CX; \
+	MOVQ bias+32(FP), AX; \
+	MOVQ y+40(FP), DX; \
+	LEAQ (DI)(R8*1), R10; \
+	LEAQ (R10)(R8*1), R11; \
+	LEAQ (R11)(R8*1), R12; \
+	VMOVUPS (AX), Y0; \
+	VMOVUPS 32(AX), Y1; \
+	VMOVUPS 64(AX), Y2; \
+	VMOVUPS 96(AX), Y3; \
+	VMOVUPS 128(AX), Y4; \
+	VMOVUPS 160(AX), Y5; \
+	VMOVUPS 192(AX), Y6; \
+	VMOVUPS 224(AX), Y7; \
+	VMOVUPS 256(AX), Y8; \
+	VMOVUPS 288(AX), Y9; \
+	VMOVUPS 320(AX), Y10; \
+	VMOVUPS 352(AX), Y11;
+
+#define GEMM1X96_STORE_RET \
+	VMOVUPS Y0, (DX); \
+	VMOVUPS Y1, 32(DX); \
+	VMOVUPS Y2, 64(DX); \
+	VMOVUPS Y3, 96(DX); \
+	VMOVUPS Y4, 128(DX); \
+	VMOVUPS Y5, 160(DX); \
+	VMOVUPS Y6, 192(DX); \
+	VMOVUPS Y7, 224(DX); \
+	VMOVUPS Y8, 256(DX); \
+	VMOVUPS Y9, 288(DX); \
+	VMOVUPS Y10, 320(DX); \
+	VMOVUPS Y11, 352(DX); \
+	VZEROUPPER; \
+	RET;
+
 // func gemm4x24(x *float32, ldx int, p *float32, k int, bias *float32, y *float32, ldy int)
 TEXT ·gemm4x24(SB), NOSPLIT, $0-56
-	MOVQ x+0(FP), SI
-	MOVQ ldx+8(FP), R8
-	SHLQ $2, R8
-	MOVQ p+16(FP), DI
-	MOVQ k+24(FP), CX
-	MOVQ bias+32(FP), AX
-	MOVQ y+40(FP), DX
-	MOVQ ldy+48(FP), R9
-	SHLQ $2, R9
-	LEAQ (SI)(R8*1), R10
-	LEAQ (R10)(R8*1), R11
-	LEAQ (R11)(R8*1), R12
-	VMOVUPS (AX), Y0
-	VMOVUPS 32(AX), Y1
-	VMOVUPS 64(AX), Y2
-	VMOVAPS Y0, Y3
-	VMOVAPS Y1, Y4
-	VMOVAPS Y2, Y5
-	VMOVAPS Y0, Y6
-	VMOVAPS Y1, Y7
-	VMOVAPS Y2, Y8
-	VMOVAPS Y0, Y9
-	VMOVAPS Y1, Y10
-	VMOVAPS Y2, Y11
+	GEMM4X24_START
 
 loop4:
-	VMOVUPS      (DI), Y12
-	VMOVUPS      32(DI), Y13
-	VMOVUPS      64(DI), Y14
-	VBROADCASTSS (SI), Y15
-	VFMADD231PS  Y12, Y15, Y0
-	VFMADD231PS  Y13, Y15, Y1
-	VFMADD231PS  Y14, Y15, Y2
-	VBROADCASTSS (R10), Y15
-	VFMADD231PS  Y12, Y15, Y3
-	VFMADD231PS  Y13, Y15, Y4
-	VFMADD231PS  Y14, Y15, Y5
-	VBROADCASTSS (R11), Y15
-	VFMADD231PS  Y12, Y15, Y6
-	VFMADD231PS  Y13, Y15, Y7
-	VFMADD231PS  Y14, Y15, Y8
-	VBROADCASTSS (R12), Y15
-	VFMADD231PS  Y12, Y15, Y9
-	VFMADD231PS  Y13, Y15, Y10
-	VFMADD231PS  Y14, Y15, Y11
-	ADDQ         $4, SI
-	ADDQ         $4, R10
-	ADDQ         $4, R11
-	ADDQ         $4, R12
-	ADDQ         $96, DI
-	DECQ         CX
-	JNZ          loop4
-
-	VMOVUPS Y0, (DX)
-	VMOVUPS Y1, 32(DX)
-	VMOVUPS Y2, 64(DX)
-	ADDQ    R9, DX
-	VMOVUPS Y3, (DX)
-	VMOVUPS Y4, 32(DX)
-	VMOVUPS Y5, 64(DX)
-	ADDQ    R9, DX
-	VMOVUPS Y6, (DX)
-	VMOVUPS Y7, 32(DX)
-	VMOVUPS Y8, 64(DX)
-	ADDQ    R9, DX
-	VMOVUPS Y9, (DX)
-	VMOVUPS Y10, 32(DX)
-	VMOVUPS Y11, 64(DX)
-	VZEROUPPER
-	RET
+	VMOVUPS (DI), Y12
+	VMOVUPS 32(DI), Y13
+	VMOVUPS 64(DI), Y14
+	GEMM4X24_FMA
+	GEMM4X24_NEXT_X
+	ADDQ    $96, DI
+	DECQ    CX
+	JNZ     loop4
+	GEMM4X24_STORE_RET
 
 // func gemm1x24(x *float32, p *float32, k int, bias *float32, y *float32)
 TEXT ·gemm1x24(SB), NOSPLIT, $0-40
-	MOVQ x+0(FP), SI
-	MOVQ p+8(FP), DI
-	MOVQ k+16(FP), CX
-	MOVQ bias+24(FP), AX
-	MOVQ y+32(FP), DX
-	VMOVUPS (AX), Y0
-	VMOVUPS 32(AX), Y1
-	VMOVUPS 64(AX), Y2
+	GEMM1X24_START
 
 loop1:
 	VBROADCASTSS (SI), Y15
@@ -108,28 +170,7 @@ loop1:
 
 // func gemm1x96(x *float32, p *float32, ps int, k int, bias *float32, y *float32)
 TEXT ·gemm1x96(SB), NOSPLIT, $0-48
-	MOVQ x+0(FP), SI
-	MOVQ p+8(FP), DI
-	MOVQ ps+16(FP), R8
-	SHLQ $2, R8
-	MOVQ k+24(FP), CX
-	MOVQ bias+32(FP), AX
-	MOVQ y+40(FP), DX
-	LEAQ (DI)(R8*1), R10
-	LEAQ (R10)(R8*1), R11
-	LEAQ (R11)(R8*1), R12
-	VMOVUPS (AX), Y0
-	VMOVUPS 32(AX), Y1
-	VMOVUPS 64(AX), Y2
-	VMOVUPS 96(AX), Y3
-	VMOVUPS 128(AX), Y4
-	VMOVUPS 160(AX), Y5
-	VMOVUPS 192(AX), Y6
-	VMOVUPS 224(AX), Y7
-	VMOVUPS 256(AX), Y8
-	VMOVUPS 288(AX), Y9
-	VMOVUPS 320(AX), Y10
-	VMOVUPS 352(AX), Y11
+	GEMM1X96_START(2)
 
 loop96:
 	VBROADCASTSS (SI), Y15
@@ -153,20 +194,7 @@ loop96:
 	DECQ         CX
 	JNZ          loop96
 
-	VMOVUPS Y0, (DX)
-	VMOVUPS Y1, 32(DX)
-	VMOVUPS Y2, 64(DX)
-	VMOVUPS Y3, 96(DX)
-	VMOVUPS Y4, 128(DX)
-	VMOVUPS Y5, 160(DX)
-	VMOVUPS Y6, 192(DX)
-	VMOVUPS Y7, 224(DX)
-	VMOVUPS Y8, 256(DX)
-	VMOVUPS Y9, 288(DX)
-	VMOVUPS Y10, 320(DX)
-	VMOVUPS Y11, 352(DX)
-	VZEROUPPER
-	RET
+	GEMM1X96_STORE_RET
 
 // The float16 kernels: gemm4x24, gemm1x24 and gemm1x96 over panels of float16
 // weights (F16C's VCVTPH2PS widens them to float32 exactly), for models whose weights
@@ -175,87 +203,22 @@ loop96:
 
 // func gemm4x24h(x *float32, ldx int, p *uint16, k int, bias *float32, y *float32, ldy int)
 TEXT ·gemm4x24h(SB), NOSPLIT, $0-56
-	MOVQ x+0(FP), SI
-	MOVQ ldx+8(FP), R8
-	SHLQ $2, R8
-	MOVQ p+16(FP), DI
-	MOVQ k+24(FP), CX
-	MOVQ bias+32(FP), AX
-	MOVQ y+40(FP), DX
-	MOVQ ldy+48(FP), R9
-	SHLQ $2, R9
-	LEAQ (SI)(R8*1), R10
-	LEAQ (R10)(R8*1), R11
-	LEAQ (R11)(R8*1), R12
-	VMOVUPS (AX), Y0
-	VMOVUPS 32(AX), Y1
-	VMOVUPS 64(AX), Y2
-	VMOVAPS Y0, Y3
-	VMOVAPS Y1, Y4
-	VMOVAPS Y2, Y5
-	VMOVAPS Y0, Y6
-	VMOVAPS Y1, Y7
-	VMOVAPS Y2, Y8
-	VMOVAPS Y0, Y9
-	VMOVAPS Y1, Y10
-	VMOVAPS Y2, Y11
+	GEMM4X24_START
 
 loop4h:
-	VCVTPH2PS    (DI), Y12
-	VCVTPH2PS    16(DI), Y13
-	VCVTPH2PS    32(DI), Y14
-	VBROADCASTSS (SI), Y15
-	VFMADD231PS  Y12, Y15, Y0
-	VFMADD231PS  Y13, Y15, Y1
-	VFMADD231PS  Y14, Y15, Y2
-	VBROADCASTSS (R10), Y15
-	VFMADD231PS  Y12, Y15, Y3
-	VFMADD231PS  Y13, Y15, Y4
-	VFMADD231PS  Y14, Y15, Y5
-	VBROADCASTSS (R11), Y15
-	VFMADD231PS  Y12, Y15, Y6
-	VFMADD231PS  Y13, Y15, Y7
-	VFMADD231PS  Y14, Y15, Y8
-	VBROADCASTSS (R12), Y15
-	VFMADD231PS  Y12, Y15, Y9
-	VFMADD231PS  Y13, Y15, Y10
-	VFMADD231PS  Y14, Y15, Y11
-	ADDQ         $4, SI
-	ADDQ         $4, R10
-	ADDQ         $4, R11
-	ADDQ         $4, R12
-	ADDQ         $48, DI
-	DECQ         CX
-	JNZ          loop4h
-
-	VMOVUPS Y0, (DX)
-	VMOVUPS Y1, 32(DX)
-	VMOVUPS Y2, 64(DX)
-	ADDQ    R9, DX
-	VMOVUPS Y3, (DX)
-	VMOVUPS Y4, 32(DX)
-	VMOVUPS Y5, 64(DX)
-	ADDQ    R9, DX
-	VMOVUPS Y6, (DX)
-	VMOVUPS Y7, 32(DX)
-	VMOVUPS Y8, 64(DX)
-	ADDQ    R9, DX
-	VMOVUPS Y9, (DX)
-	VMOVUPS Y10, 32(DX)
-	VMOVUPS Y11, 64(DX)
-	VZEROUPPER
-	RET
+	VCVTPH2PS (DI), Y12
+	VCVTPH2PS 16(DI), Y13
+	VCVTPH2PS 32(DI), Y14
+	GEMM4X24_FMA
+	GEMM4X24_NEXT_X
+	ADDQ      $48, DI
+	DECQ      CX
+	JNZ       loop4h
+	GEMM4X24_STORE_RET
 
 // func gemm1x24h(x *float32, p *uint16, k int, bias *float32, y *float32)
 TEXT ·gemm1x24h(SB), NOSPLIT, $0-40
-	MOVQ x+0(FP), SI
-	MOVQ p+8(FP), DI
-	MOVQ k+16(FP), CX
-	MOVQ bias+24(FP), AX
-	MOVQ y+32(FP), DX
-	VMOVUPS (AX), Y0
-	VMOVUPS 32(AX), Y1
-	VMOVUPS 64(AX), Y2
+	GEMM1X24_START
 
 loop1h:
 	VBROADCASTSS (SI), Y15
@@ -278,28 +241,7 @@ loop1h:
 
 // func gemm1x96h(x *float32, p *uint16, ps int, k int, bias *float32, y *float32)
 TEXT ·gemm1x96h(SB), NOSPLIT, $0-48
-	MOVQ x+0(FP), SI
-	MOVQ p+8(FP), DI
-	MOVQ ps+16(FP), R8
-	SHLQ $1, R8
-	MOVQ k+24(FP), CX
-	MOVQ bias+32(FP), AX
-	MOVQ y+40(FP), DX
-	LEAQ (DI)(R8*1), R10
-	LEAQ (R10)(R8*1), R11
-	LEAQ (R11)(R8*1), R12
-	VMOVUPS (AX), Y0
-	VMOVUPS 32(AX), Y1
-	VMOVUPS 64(AX), Y2
-	VMOVUPS 96(AX), Y3
-	VMOVUPS 128(AX), Y4
-	VMOVUPS 160(AX), Y5
-	VMOVUPS 192(AX), Y6
-	VMOVUPS 224(AX), Y7
-	VMOVUPS 256(AX), Y8
-	VMOVUPS 288(AX), Y9
-	VMOVUPS 320(AX), Y10
-	VMOVUPS 352(AX), Y11
+	GEMM1X96_START(1)
 
 loop96h:
 	VBROADCASTSS (SI), Y15
@@ -335,20 +277,7 @@ loop96h:
 	DECQ         CX
 	JNZ          loop96h
 
-	VMOVUPS Y0, (DX)
-	VMOVUPS Y1, 32(DX)
-	VMOVUPS Y2, 64(DX)
-	VMOVUPS Y3, 96(DX)
-	VMOVUPS Y4, 128(DX)
-	VMOVUPS Y5, 160(DX)
-	VMOVUPS Y6, 192(DX)
-	VMOVUPS Y7, 224(DX)
-	VMOVUPS Y8, 256(DX)
-	VMOVUPS Y9, 288(DX)
-	VMOVUPS Y10, 320(DX)
-	VMOVUPS Y11, 352(DX)
-	VZEROUPPER
-	RET
+	GEMM1X96_STORE_RET
 
 // func attnScores(q *float32, k *float32, n int, hd int, scale float32, s *float32) (mx float32)
 TEXT ·attnScores(SB), NOSPLIT, $0-52
@@ -591,6 +520,26 @@ mixEnd:
 	VZEROUPPER
 	RET
 
+// SCORES8_STORE turns the sums of 8 keys (8 sums each, in Y0-Y7) into their 8 scores,
+// [Σ0 .. Σ7]·scale (scale in Y14), stores them at DX, keeps their maxima in Y15 and
+// moves DX, DI (keys of 48 floats) and CX (keys left) past the 8 keys.
+#define SCORES8_STORE \
+	VHADDPS    Y1, Y0, Y0; \
+	VHADDPS    Y3, Y2, Y2; \
+	VHADDPS    Y5, Y4, Y4; \
+	VHADDPS    Y7, Y6, Y6; \
+	VHADDPS    Y2, Y0, Y0; \
+	VHADDPS    Y6, Y4, Y4; \
+	VPERM2F128 $0x20, Y4, Y0, Y1; \
+	VPERM2F128 $0x31, Y4, Y0, Y2; \
+	VADDPS     Y2, Y1, Y0; \
+	VMULPS     Y14, Y0, Y0; \
+	VMOVUPS    Y0, (DX); \
+	VMAXPS     Y0, Y15, Y15; \
+	ADDQ       $32, DX; \
+	ADDQ       $1536, DI; \
+	SUBQ       $8, CX;
+
 // func attnScores48(q *float32, k *float32, n int, scale float32, s *float32) (mx float32)
 // attnScores for heads of 48 floats, with AVX2: 8 keys at a time, each a chain of 6
 // multiply-adds, then one reduction of the 8 keys' sums, as attnScores48z's.
@@ -662,22 +611,7 @@ scores48x8:
 	VFMADD231PS 1312(DI), Y13, Y6
 	VFMADD231PS 1504(DI), Y13, Y7
 
-	// [Σ0 .. Σ7], as in attnScores48z
-	VHADDPS    Y1, Y0, Y0
-	VHADDPS    Y3, Y2, Y2
-	VHADDPS    Y5, Y4, Y4
-	VHADDPS    Y7, Y6, Y6
-	VHADDPS    Y2, Y0, Y0
-	VHADDPS    Y6, Y4, Y4
-	VPERM2F128 $0x20, Y4, Y0, Y1
-	VPERM2F128 $0x31, Y4, Y0, Y2
-	VADDPS     Y2, Y1, Y0
-	VMULPS     Y14, Y0, Y0
-	VMOVUPS    Y0, (DX)
-	VMAXPS     Y0, Y15, Y15
-	ADDQ       $32, DX
-	ADDQ       $1536, DI
-	SUBQ       $8, CX
+	SCORES8_STORE
 	JMP        scores48x8
 
 scores48x1:
@@ -1268,22 +1202,7 @@ scores48z8:
 	VEXTRACTF64X4 $1, Z7, Y11
 	VADDPS        Y11, Y7, Y7
 
-	// [Σ0 .. Σ7], as in attnScores
-	VHADDPS    Y1, Y0, Y0
-	VHADDPS    Y3, Y2, Y2
-	VHADDPS    Y5, Y4, Y4
-	VHADDPS    Y7, Y6, Y6
-	VHADDPS    Y2, Y0, Y0
-	VHADDPS    Y6, Y4, Y4
-	VPERM2F128 $0x20, Y4, Y0, Y1
-	VPERM2F128 $0x31, Y4, Y0, Y2
-	VADDPS     Y2, Y1, Y0
-	VMULPS     Y14, Y0, Y0
-	VMOVUPS    Y0, (DX)
-	VMAXPS     Y0, Y15, Y15
-	ADDQ       $32, DX
-	ADDQ       $1536, DI
-	SUBQ       $8, CX
+	SCORES8_STORE
 	JMP        scores48z8
 
 scores48z1:
