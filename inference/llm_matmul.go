@@ -11,13 +11,13 @@ import (
 //
 // The SIMD kernels (simdKernels) read w packed in panels of their width of outputs,
 // [ceil(out/width)][in][width], zero-padded, so that each panel is streamed once per
-// step for every row of the batch. Where every weight is a float16 value, as in the
-// model's file, and the kernel set reads float16, the panels hold float16: half the
-// bytes to read per step, and bitwise the same products, since widening a float16 to
-// float32 is exact. They sum every output as one chain of fused
+// step for every row of the batch. They sum every output as one chain of fused
 // multiply-adds in input order, starting from the bias, whatever the blocking of rows
 // and panels: a row's numbers do not depend on the other rows of the batch, so a
-// sequence gets the same numbers alone or batched.
+// sequence gets the same numbers alone or batched. Where every weight is a float16
+// value, as in the model's file, and the kernel set reads float16, the panels hold
+// float16: half the bytes to read per step, and bitwise the same products, since
+// widening a float16 to float32 is exact.
 type linear struct {
 	in, out int
 	w, b    []float32 // [out, in], [out] or nil: the portable kernel's layout
@@ -178,8 +178,8 @@ func (l *linear) partialRow(xr *float32, yr []float32, p int) {
 	copy(yr[p*l.ks.width:], tmp[:l.ks.width])
 }
 
-// blockKernel runs the block kernel for rows (one of ks.blocks) of panel p, on float16 or
-// float32 panels; y's rows are ldy floats apart.
+// blockKernel runs the block kernel for rows (one of ks.blocks) of panel p, on
+// float16 or float32 panels; y's rows are ldy floats apart.
 func (l *linear) blockKernel(rows int, x *float32, p int, y *float32, ldy int) {
 	in, w := l.in, l.ks.width
 	if l.halves != nil {
