@@ -53,7 +53,7 @@ func kernels(w, b []float32, in, out int) map[string]linear {
 		if s.ok {
 			l := linear{in: in, out: out, w: w, b: b}
 			l.pack(s.ks)
-			if s.name == "avx2/f32" && l.halves == nil && ks["avx2"].halves == nil {
+			if s.name == "avx2/f32" && ks["avx2"].halves == nil {
 				continue // w is not all float16: "avx2" reads float32 panels already
 			}
 			ks[s.name] = l
