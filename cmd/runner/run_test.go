@@ -18,6 +18,7 @@ import (
 	"github.com/infergrid/runner/inference"
 	"github.com/infergrid/runner/internal/dockertest"
 	"github.com/infergrid/runner/internal/runnertest"
+	"github.com/infergrid/runner/internal/timingtest"
 	"github.com/infergrid/runner/runner/label"
 	"github.com/infergrid/runner/runner/report"
 	"github.com/infergrid/runner/runner/result"
@@ -321,27 +322,41 @@ grid:
 	if err := os.WriteFile(file, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out := filepath.Join(dir, "runs")
-	var stdout, stderr bytes.Buffer
-	if code := Main([]string{file, "--out", out}, &stdout, &stderr); code != exitOK {
-		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
-	}
-	if !strings.Contains(stdout.String(), "load: step 1: 25/s pass p99 ") || !strings.Contains(stdout.String(), "step 7: ") {
-		t.Errorf("stdout lacks the step lines:\n%s", stdout.String())
-	}
-	run := onlyRun(t, out)
+	// Which steps a search takes follows from what each step measured, so a
+	// stall of this shared machine (a step whose generator fell short, or whose
+	// p99 a pause pushed past the SLO) changes them: such a run is tried again.
 	const id = "cap-client-search25to1600-n7-sd400ms-p10"
+	var run string
+	var c *result.Capacity
 	var o result.Outcome
-	if err := result.ReadJSON(filepath.Join(run, "scenarios", id, "outcome.json"), &o); err != nil {
-		t.Fatal(err)
-	}
-	c := o.Load.Capacity
-	if o.Status != result.StatusOK || c == nil || len(c.Steps) != 7 || o.SLOPass == nil || !*o.SLOPass {
-		t.Fatalf("outcome %s %s, capacity %+v, SLO %v", o.Status, o.Error, c, o.SLOPass)
+	timingtest.Measured(t, func() (problems []string) {
+		out := t.TempDir()
+		var stdout, stderr bytes.Buffer
+		if code := Main([]string{file, "--out", out}, &stdout, &stderr); code != exitOK {
+			t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
+		}
+		if !strings.Contains(stdout.String(), "load: step 1: 25/s pass p99 ") {
+			t.Fatalf("stdout lacks the step lines:\n%s", stdout.String())
+		}
+		run = onlyRun(t, out)
+		if err := result.ReadJSON(filepath.Join(run, "scenarios", id, "outcome.json"), &o); err != nil {
+			t.Fatal(err)
+		}
+		if c = o.Load.Capacity; o.Status != result.StatusOK || c == nil {
+			t.Fatalf("outcome %s %s, capacity %+v", o.Status, o.Error, c)
+		}
+		if len(c.Steps) != 7 || o.SLOPass == nil || !*o.SLOPass || c.RPS < 50 || c.RPS > 500 {
+			problems = append(problems, fmt.Sprintf("capacity %v/s after %d steps (%s), SLO %v; want about 200/s after 7:\n%s",
+				c.RPS, len(c.Steps), c.Reason, o.SLOPass, stdout.String()))
+		}
+		return problems
+	})
+	if t.Failed() {
+		return
 	}
 	t.Logf("capacity %v/s: %s", c.RPS, c.Reason)
-	if c.RPS < 50 || c.RPS > 500 || o.Load.RequestedRPS != c.RPS {
-		t.Errorf("capacity %v/s (main metrics of the step at %v/s), want about 200/s", c.RPS, o.Load.RequestedRPS)
+	if o.Load.RequestedRPS != c.RPS {
+		t.Errorf("main metrics of the step at %v/s, want the capacity's step at %v/s", o.Load.RequestedRPS, c.RPS)
 	}
 	for i := range c.Steps {
 		if _, err := os.Stat(filepath.Join(run, "scenarios", id, fmt.Sprintf("results-step%d.gob", i+1))); err != nil {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/infergrid/runner/internal/timingtest"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 )
 
@@ -123,7 +124,7 @@ func TestLatencyIsTheServers(t *testing.T) {
 	for _, c := range []Config{{Rate: 25}, {Rate: 100}, {Users: 2}} {
 		name := fmt.Sprintf("rate %v users %v", c.Rate, c.Users)
 		t.Run(name, func(t *testing.T) {
-			measured(t, func() (problems []string) {
+			timingtest.Measured(t, func() (problems []string) {
 				s := newServer(t, delay, http.StatusOK)
 				c := c
 				c.Targets, c.Duration, c.Warmup = []string{s.URL}, time.Second, 200*time.Millisecond

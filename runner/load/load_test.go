@@ -10,29 +10,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/infergrid/runner/internal/timingtest"
 )
-
-// timingAttempts is how often a test that measures rates runs before it fails: a
-// shared, noisy machine can starve one 2-second run, not three in a row.
-const timingAttempts = 3
-
-// measured runs attempt until one reports no problem, and fails t with the problems
-// of the last attempt otherwise.
-func measured(t *testing.T, attempt func() []string) {
-	t.Helper()
-	var problems []string
-	for i := 0; i < timingAttempts; i++ {
-		if problems = attempt(); len(problems) == 0 {
-			return
-		}
-		t.Logf("attempt %d: %s", i+1, strings.Join(problems, "; "))
-	}
-	t.Error(strings.Join(problems, "\n"))
-}
 
 func TestOpenRate(t *testing.T) {
 	// Not parallel: rates are measured, so the test runs alone.
-	measured(t, func() (problems []string) {
+	timingtest.Measured(t, func() (problems []string) {
 		bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
 		s := newServer(t, 0, http.StatusOK)
 		path := filepath.Join(t.TempDir(), "results.gob")
@@ -81,7 +65,7 @@ func TestOpenRate(t *testing.T) {
 
 func TestRampShape(t *testing.T) {
 	// Not parallel: rates are measured, so the test runs alone.
-	measured(t, func() (problems []string) {
+	timingtest.Measured(t, func() (problems []string) {
 		bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
 		s := newServer(t, 0, http.StatusOK)
 		l, err := Run(t.Context(), Config{
