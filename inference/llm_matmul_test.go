@@ -179,8 +179,11 @@ func TestLinearHalves(t *testing.T) {
 			}
 		}
 	}
-	if m := testLLM(t); m.logits.halves == nil || m.logits.panels != nil {
-		t.Error("the model's weights are float16 values, but its logits product reads float32 panels")
+	// The model's weights are float16 values: the engine's kernels read them as
+	// float16 panels wherever its kernel set has them (AVX2 with F16C).
+	if m := testLLM(t); (m.logits.halves != nil) != simdKernels.halves || (m.logits.panels != nil) == simdKernels.halves {
+		t.Errorf("the model's logits product reads float16 panels %v, float32 panels %v; the %s kernels have float16 panels: %v",
+			m.logits.halves != nil, m.logits.panels != nil, simdKernels.name, simdKernels.halves)
 	}
 }
 
