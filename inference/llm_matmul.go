@@ -183,7 +183,7 @@ func (l *linear) partialRow(xr *float32, yr []float32, p int) {
 func (l *linear) blockKernel(rows int, x *float32, p int, y *float32, ldy int) {
 	in, w := l.in, l.ks.width
 	if l.halves != nil {
-		l.ks.blockHalf(x, in, &l.halves[p*in*w], in, &l.bias[p*w], y, ldy)
+		l.ks.blockHalf(rows, x, in, &l.halves[p*in*w], in, &l.bias[p*w], y, ldy)
 		return
 	}
 	l.ks.block(rows, x, in, &l.panels[p*in*w], in, &l.bias[p*w], y, ldy)

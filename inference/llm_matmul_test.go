@@ -36,34 +36,39 @@ func roundHalves(v []float32) []float32 {
 }
 
 // kernels returns the linear layers to test for w and b: the portable kernel and the
-// SIMD kernel sets this machine has. Where w is all float16 values and the AVX2 set
-// reads float16 panels, both its panels are there: "avx2" (float16) and "avx2/f32".
+// SIMD kernel sets this machine has. Where w is all float16 values and a set reads
+// float16 panels, both its panels are there: "avx2" (float16) and "avx2/f32", and
+// likewise for "avx512".
 func kernels(w, b []float32, in, out int) map[string]linear {
 	ks := map[string]linear{"portable": {in: in, out: out, w: w, b: b}}
-	var f32 kernelSet // the AVX2 set without its float16 kernels
-	if avx2Kernels != nil {
-		f32 = *avx2Kernels
-		f32.halves = false
-	}
-	for _, s := range []struct {
-		ok   bool
-		name string
-		ks   *kernelSet
-	}{{useSIMD, "avx2", avx2Kernels}, {useSIMD && avx2Kernels.halves, "avx2/f32", &f32}, {useAVX512, "avx512", avx512Kernels}} {
-		if s.ok {
+	for _, set := range simdSets() {
+		l := linear{in: in, out: out, w: w, b: b}
+		l.pack(set)
+		ks[set.name] = l
+		if l.halves != nil {
+			f32 := *set // the set without its float16 kernels
+			f32.halves = false
 			l := linear{in: in, out: out, w: w, b: b}
-			l.pack(s.ks)
-			if s.name == "avx2/f32" && ks["avx2"].halves == nil {
-				continue // w is not all float16: "avx2" reads float32 panels already
-			}
-			ks[s.name] = l
+			l.pack(&f32)
+			ks[set.name+"/f32"] = l
 		}
 	}
 	return ks
 }
 
+// simdSets are the SIMD kernel sets this machine runs.
+func simdSets() []*kernelSet {
+	switch {
+	case useAVX512:
+		return []*kernelSet{avx2Kernels, avx512Kernels}
+	case useSIMD:
+		return []*kernelSet{avx2Kernels}
+	}
+	return nil
+}
+
 // weightSet is the weights of a test: random float32 ("f32"), or the same rounded to
-// float16 ("f16"), which the AVX2 kernels read as float16 panels.
+// float16 ("f16"), which the SIMD kernels read as float16 panels.
 type weightSet struct {
 	name string
 	w    []float32
@@ -115,7 +120,7 @@ func TestLinear(t *testing.T) {
 // TestLinearBatchInvariant checks that a row's outputs are bitwise the same alone and
 // at any place of a batch of any size, the batching guarantee rests on it, and that
 // every SIMD kernel gives the same bits (the same sums in the same order): AVX2 and
-// AVX-512, and AVX2 over float16 and over float32 panels of the same float16 weights.
+// AVX-512, each over float16 and over float32 panels of the same float16 weights.
 func TestLinearBatchInvariant(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for _, s := range linearShapes {
@@ -145,8 +150,8 @@ func TestLinearBatchInvariant(t *testing.T) {
 					}
 				})
 			}
-			for _, name := range []string{"avx2/f32", "avx512"} {
-				if a, b := simd["avx2"], simd[name]; a != nil && b != nil && !slices.Equal(a, b) {
+			for name := range simd {
+				if a, b := simd["avx2"], simd[name]; !slices.Equal(a, b) {
 					i := firstDiff(a, b)
 					t.Errorf("%s %dx%d: output %d is %g with avx2, %g with %s", set.name, s.in, s.out, i, a[i], b[i], name)
 				}
@@ -155,35 +160,42 @@ func TestLinearBatchInvariant(t *testing.T) {
 	}
 }
 
-// TestLinearHalves: the AVX2 set packs float16 panels exactly when every weight is a
-// float16 value, as the model's are; one weight that is not keeps float32 panels.
+// TestLinearHalves: a kernel set that reads float16 panels packs them exactly when
+// every weight is a float16 value, as the model's are; one weight that is not keeps
+// float32 panels.
 func TestLinearHalves(t *testing.T) {
-	if !useSIMD || !avx2Kernels.halves {
-		t.Skip("this machine has no AVX2 kernels with F16C")
+	var sets []*kernelSet
+	for _, set := range simdSets() {
+		if set.halves {
+			sets = append(sets, set)
+		}
+	}
+	if len(sets) == 0 {
+		t.Skip("this machine has no SIMD kernels over float16 panels (AVX2 with F16C, or AVX-512)")
 	}
 	w := []float32{0, float32(math.Copysign(0, -1)), 1, -2.5, 65504, 0x1p-24, 1 + 0x1p-10, float32(math.Inf(1))}
-	for _, c := range []struct {
-		w      []float32
-		halves bool
-	}{{w, true}, {append(slices.Clone(w), 1+0x1p-11), false}, {[]float32{0.1}, false}} {
-		l := linear{in: len(c.w), out: 1, w: c.w}
-		l.pack(avx2Kernels)
-		if got := l.halves != nil; got != c.halves || (l.panels != nil) == c.halves {
-			t.Errorf("weights %v: float16 panels %v (float32 %v), want float16 %v", c.w, got, l.panels != nil, c.halves)
-		}
-		if c.halves {
-			for k, f := range c.w { // the panel of one output is the weights in order
-				if back := float16.Frombits(l.halves[k*avx2Kernels.width]).Float32(); math.Float32bits(back) != math.Float32bits(f) {
-					t.Errorf("weight %d: %g in the panel, want %g", k, back, f)
+	for _, set := range sets {
+		for _, c := range []struct {
+			w      []float32
+			halves bool
+		}{{w, true}, {append(slices.Clone(w), 1+0x1p-11), false}, {[]float32{0.1}, false}} {
+			l := linear{in: len(c.w), out: 1, w: c.w}
+			l.pack(set)
+			if got := l.halves != nil; got != c.halves || (l.panels != nil) == c.halves {
+				t.Errorf("%s, weights %v: float16 panels %v (float32 %v), want float16 %v", set.name, c.w, got, l.panels != nil, c.halves)
+			}
+			if c.halves {
+				for k, f := range c.w { // the panel of one output is the weights in order
+					if back := float16.Frombits(l.halves[k*set.width]).Float32(); math.Float32bits(back) != math.Float32bits(f) {
+						t.Errorf("%s, weight %d: %g in the panel, want %g", set.name, k, back, f)
+					}
 				}
 			}
 		}
 	}
-	// The model's weights are float16 values: the engine's kernels read them as
-	// float16 panels wherever its kernel set has them (AVX2 with F16C).
-	if m := testLLM(t); (m.logits.halves != nil) != simdKernels.halves || (m.logits.panels != nil) == simdKernels.halves {
-		t.Errorf("the model's logits product reads float16 panels %v, float32 panels %v; the %s kernels have float16 panels: %v",
-			m.logits.halves != nil, m.logits.panels != nil, simdKernels.name, simdKernels.halves)
+	// The model's weights are float16 values: the engine reads them as float16 panels.
+	if m := testLLM(t); m.logits.halves == nil || m.logits.panels != nil {
+		t.Errorf("the model's logits product (%s kernels) reads float32 panels", m.Kernels())
 	}
 }
 
@@ -198,14 +210,15 @@ func firstDiff(a, b []float32) int {
 
 // BenchmarkMatmul compares, for the model's products at batch 1, 4, 16 and 64, the
 // portable kernel, gonum's BLAS (Sgemv for one row, Sgemm otherwise, the output
-// starting from the bias) and the SIMD kernels, AVX2's over float16 and over float32
+// starting from the bias) and the SIMD kernels, each over float16 and over float32
 // panels. Compare the kernels within one run: the ratios say more than the times on a
 // shared machine.
 func BenchmarkMatmul(b *testing.B) {
 	r := rand.New(rand.NewPCG(5, 6))
 	impl := blas32.Implementation()
 	for _, s := range linearShapes[:5] {
-		// float16 values, as the model's weights: "avx2" reads float16 panels, "avx2/f32" float32
+		// float16 values, as the model's weights: "avx2" reads float16 panels, "avx2/f32" float32,
+		// and likewise "avx512"
 		w, bias := roundHalves(randFloats(r, s.out*s.in)), randFloats(r, s.out)
 		for _, n := range []int{1, 4, 16, 64} {
 			x := randFloats(r, n*s.in)

@@ -12,10 +12,11 @@ var useSIMD = cpuid.CPU.Supports(cpuid.AVX2, cpuid.FMA3)
 var useAVX512 = useSIMD && cpuid.CPU.Supports(cpuid.AVX512F)
 
 // The matrix kernels of llm_simd_amd64.s, in panels of 24 (AVX2) or 48 (AVX-512).
-// AVX2's also read panels of float16 weights, where the CPU has F16C.
+// Both also read panels of float16 weights: AVX2's where the CPU has F16C, AVX-512's
+// always (AVX-512F has the conversion).
 var (
 	avx2Kernels   = &kernelSet{name: "avx2", width: 24, blocks: []int{4}, group: 4, halves: cpuid.CPU.Supports(cpuid.F16C)}
-	avx512Kernels = &kernelSet{name: "avx512", width: 48, blocks: []int{8, 4}, group: 4}
+	avx512Kernels = &kernelSet{name: "avx512", width: 48, blocks: []int{8, 4}, group: 4, halves: true}
 )
 
 // block computes a block of rows (one of ks.blocks) of one panel. The calls are
@@ -50,17 +51,32 @@ func (ks *kernelSet) rowGroup(x *float32, p *float32, ps int, k int, bias *float
 }
 
 // blockHalf, rowHalf and rowGroupHalf are block, row and rowGroup over panels of
-// float16 weights; only the AVX2 set (blocks of 4 rows) has them.
-func (ks *kernelSet) blockHalf(x *float32, ldx int, p *uint16, k int, bias *float32, y *float32, ldy int) {
-	gemm4x24h(x, ldx, p, k, bias, y, ldy)
+// float16 weights (ps halves apart).
+func (ks *kernelSet) blockHalf(rows int, x *float32, ldx int, p *uint16, k int, bias *float32, y *float32, ldy int) {
+	switch {
+	case ks.width == 24:
+		gemm4x24h(x, ldx, p, k, bias, y, ldy)
+	case rows == 8:
+		gemm8x48zh(x, ldx, p, k, bias, y, ldy)
+	default:
+		gemm4x48zh(x, ldx, p, k, bias, y, ldy)
+	}
 }
 
 func (ks *kernelSet) rowHalf(x *float32, p *uint16, k int, bias *float32, y *float32) {
-	gemm1x24h(x, p, k, bias, y)
+	if ks.width == 24 {
+		gemm1x24h(x, p, k, bias, y)
+		return
+	}
+	gemm1x48zh(x, p, k, bias, y)
 }
 
 func (ks *kernelSet) rowGroupHalf(x *float32, p *uint16, ps int, k int, bias *float32, y *float32) {
-	gemm1x96h(x, p, ps, k, bias, y)
+	if ks.width == 24 {
+		gemm1x96h(x, p, ps, k, bias, y)
+		return
+	}
+	gemm1x192zh(x, p, ps, k, bias, y)
 }
 
 // simdKernels are the matrix kernels the engine uses: AVX-512's where the CPU has it,
@@ -164,6 +180,21 @@ func gemm1x24h(x *float32, p *uint16, k int, bias *float32, y *float32)
 //
 //go:noescape
 func gemm1x96h(x *float32, p *uint16, ps int, k int, bias *float32, y *float32)
+
+// gemm8x48zh, gemm4x48zh, gemm1x48zh and gemm1x192zh are the AVX-512 kernels over
+// panels of float16 weights.
+//
+//go:noescape
+func gemm8x48zh(x *float32, ldx int, p *uint16, k int, bias *float32, y *float32, ldy int)
+
+//go:noescape
+func gemm4x48zh(x *float32, ldx int, p *uint16, k int, bias *float32, y *float32, ldy int)
+
+//go:noescape
+func gemm1x48zh(x *float32, p *uint16, k int, bias *float32, y *float32)
+
+//go:noescape
+func gemm1x192zh(x *float32, p *uint16, ps int, k int, bias *float32, y *float32)
 
 // attnScores48 is attnScores for heads of 48 floats, 8 keys at a time.
 //

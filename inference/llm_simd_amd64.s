@@ -6,10 +6,9 @@
 // multiply-adds over k in order, starting from its bias, in every kernel: the same
 // row gives bitwise the same numbers in any of them.
 
-// The parts that gemm4x24 and gemm4x24h share: their arguments and the 12 sums of 4
-// rows x 24 outputs started from the bias (Y0-Y11); the multiply-adds of one k, with
-// the panel's 24 weights in Y12-Y14; the next k of the 4 rows of x; the stores.
-#define GEMM4X24_START \
+// BLOCK_ARGS loads the arguments of every block kernel (x, p, k, bias, y in SI, DI,
+// CX, AX, DX) with the strides of x's and y's rows in bytes (R8, R9).
+#define BLOCK_ARGS \
 	MOVQ x+0(FP), SI; \
 	MOVQ ldx+8(FP), R8; \
 	SHLQ $2, R8; \
@@ -18,7 +17,13 @@
 	MOVQ bias+32(FP), AX; \
 	MOVQ y+40(FP), DX; \
 	MOVQ ldy+48(FP), R9; \
-	SHLQ $2, R9; \
+	SHLQ $2, R9
+
+// The parts that gemm4x24 and gemm4x24h share: their arguments and the 12 sums of 4
+// rows x 24 outputs started from the bias (Y0-Y11); the multiply-adds of one k, with
+// the panel's 24 weights in Y12-Y14; the next k of the 4 rows of x; the stores.
+#define GEMM4X24_START \
+	BLOCK_ARGS; \
 	LEAQ (SI)(R8*1), R10; \
 	LEAQ (R10)(R8*1), R11; \
 	LEAQ (R11)(R8*1), R12; \
@@ -132,6 +137,159 @@
 	VMOVUPS Y11, 352(DX); \
 	VZEROUPPER; \
 	RET;
+
+// The parts that the block kernels of 4 and 8 rows share, over float32 or float16
+// panels: their arguments; the sums of 4 rows x 48 outputs started from the bias
+// (Z0-Z11) and of 4 more rows (Z12-Z23); the multiply-adds of one k of rows 0-3 and
+// of rows 4-7, with the panel's 48 weights in Z24-Z26; the next k of x; the stores.
+#define GEMM4X48Z_START \
+	BLOCK_ARGS; \
+	LEAQ (R8)(R8*2), R10; \
+	LEAQ (SI)(R8*4), R11; \
+	VMOVUPS (AX), Z0; \
+	VMOVUPS 64(AX), Z1; \
+	VMOVUPS 128(AX), Z2; \
+	VMOVAPS Z0, Z3; \
+	VMOVAPS Z1, Z4; \
+	VMOVAPS Z2, Z5; \
+	VMOVAPS Z0, Z6; \
+	VMOVAPS Z1, Z7; \
+	VMOVAPS Z2, Z8; \
+	VMOVAPS Z0, Z9; \
+	VMOVAPS Z1, Z10; \
+	VMOVAPS Z2, Z11
+
+#define GEMM8X48Z_MORE_SUMS \
+	VMOVAPS Z0, Z12; \
+	VMOVAPS Z1, Z13; \
+	VMOVAPS Z2, Z14; \
+	VMOVAPS Z0, Z15; \
+	VMOVAPS Z1, Z16; \
+	VMOVAPS Z2, Z17; \
+	VMOVAPS Z0, Z18; \
+	VMOVAPS Z1, Z19; \
+	VMOVAPS Z2, Z20; \
+	VMOVAPS Z0, Z21; \
+	VMOVAPS Z1, Z22; \
+	VMOVAPS Z2, Z23
+
+#define GEMM4X48Z_FMA \
+	VFMADD231PS.BCST (SI), Z24, Z0; \
+	VFMADD231PS.BCST (SI), Z25, Z1; \
+	VFMADD231PS.BCST (SI), Z26, Z2; \
+	VFMADD231PS.BCST (SI)(R8*1), Z24, Z3; \
+	VFMADD231PS.BCST (SI)(R8*1), Z25, Z4; \
+	VFMADD231PS.BCST (SI)(R8*1), Z26, Z5; \
+	VFMADD231PS.BCST (SI)(R8*2), Z24, Z6; \
+	VFMADD231PS.BCST (SI)(R8*2), Z25, Z7; \
+	VFMADD231PS.BCST (SI)(R8*2), Z26, Z8; \
+	VFMADD231PS.BCST (SI)(R10*1), Z24, Z9; \
+	VFMADD231PS.BCST (SI)(R10*1), Z25, Z10; \
+	VFMADD231PS.BCST (SI)(R10*1), Z26, Z11
+
+#define GEMM8X48Z_FMA_MORE \
+	VFMADD231PS.BCST (R11), Z24, Z12; \
+	VFMADD231PS.BCST (R11), Z25, Z13; \
+	VFMADD231PS.BCST (R11), Z26, Z14; \
+	VFMADD231PS.BCST (R11)(R8*1), Z24, Z15; \
+	VFMADD231PS.BCST (R11)(R8*1), Z25, Z16; \
+	VFMADD231PS.BCST (R11)(R8*1), Z26, Z17; \
+	VFMADD231PS.BCST (R11)(R8*2), Z24, Z18; \
+	VFMADD231PS.BCST (R11)(R8*2), Z25, Z19; \
+	VFMADD231PS.BCST (R11)(R8*2), Z26, Z20; \
+	VFMADD231PS.BCST (R11)(R10*1), Z24, Z21; \
+	VFMADD231PS.BCST (R11)(R10*1), Z25, Z22; \
+	VFMADD231PS.BCST (R11)(R10*1), Z26, Z23
+
+#define GEMM4X48Z_STORE \
+	VMOVUPS Z0, (DX); \
+	VMOVUPS Z1, 64(DX); \
+	VMOVUPS Z2, 128(DX); \
+	ADDQ    R9, DX; \
+	VMOVUPS Z3, (DX); \
+	VMOVUPS Z4, 64(DX); \
+	VMOVUPS Z5, 128(DX); \
+	ADDQ    R9, DX; \
+	VMOVUPS Z6, (DX); \
+	VMOVUPS Z7, 64(DX); \
+	VMOVUPS Z8, 128(DX); \
+	ADDQ    R9, DX; \
+	VMOVUPS Z9, (DX); \
+	VMOVUPS Z10, 64(DX); \
+	VMOVUPS Z11, 128(DX)
+
+#define GEMM8X48Z_STORE_MORE \
+	ADDQ    R9, DX; \
+	VMOVUPS Z12, (DX); \
+	VMOVUPS Z13, 64(DX); \
+	VMOVUPS Z14, 128(DX); \
+	ADDQ    R9, DX; \
+	VMOVUPS Z15, (DX); \
+	VMOVUPS Z16, 64(DX); \
+	VMOVUPS Z17, 128(DX); \
+	ADDQ    R9, DX; \
+	VMOVUPS Z18, (DX); \
+	VMOVUPS Z19, 64(DX); \
+	VMOVUPS Z20, 128(DX); \
+	ADDQ    R9, DX; \
+	VMOVUPS Z21, (DX); \
+	VMOVUPS Z22, 64(DX); \
+	VMOVUPS Z23, 128(DX)
+
+// GEMM1X48Z_START loads the arguments of gemm1x48z and gemm1x48zh and starts the 48
+// sums from the bias.
+#define GEMM1X48Z_START \
+	MOVQ x+0(FP), SI; \
+	MOVQ p+8(FP), DI; \
+	MOVQ k+16(FP), CX; \
+	MOVQ bias+24(FP), AX; \
+	MOVQ y+32(FP), DX; \
+	VMOVUPS (AX), Z0; \
+	VMOVUPS 64(AX), Z1; \
+	VMOVUPS 128(AX), Z2
+
+// The parts that gemm1x192z and gemm1x192zh share: their arguments (the panels'
+// stride ps in floats or halves, 1<<shift bytes each), the 192 sums started from the
+// bias, and their stores.
+#define GEMM1X192Z_START(shift) \
+	MOVQ x+0(FP), SI; \
+	MOVQ p+8(FP), DI; \
+	MOVQ ps+16(FP), R8; \
+	SHLQ $shift, R8; \
+	MOVQ k+24(FP), CX; \
+	MOVQ bias+32(FP), AX; \
+	MOVQ y+40(FP), DX; \
+	LEAQ (DI)(R8*1), R10; \
+	LEAQ (R10)(R8*1), R11; \
+	LEAQ (R11)(R8*1), R12; \
+	VMOVUPS (AX), Z0; \
+	VMOVUPS 64(AX), Z1; \
+	VMOVUPS 128(AX), Z2; \
+	VMOVUPS 192(AX), Z3; \
+	VMOVUPS 256(AX), Z4; \
+	VMOVUPS 320(AX), Z5; \
+	VMOVUPS 384(AX), Z6; \
+	VMOVUPS 448(AX), Z7; \
+	VMOVUPS 512(AX), Z8; \
+	VMOVUPS 576(AX), Z9; \
+	VMOVUPS 640(AX), Z10; \
+	VMOVUPS 704(AX), Z11
+
+#define GEMM1X192Z_STORE_RET \
+	VMOVUPS Z0, (DX); \
+	VMOVUPS Z1, 64(DX); \
+	VMOVUPS Z2, 128(DX); \
+	VMOVUPS Z3, 192(DX); \
+	VMOVUPS Z4, 256(DX); \
+	VMOVUPS Z5, 320(DX); \
+	VMOVUPS Z6, 384(DX); \
+	VMOVUPS Z7, 448(DX); \
+	VMOVUPS Z8, 512(DX); \
+	VMOVUPS Z9, 576(DX); \
+	VMOVUPS Z10, 640(DX); \
+	VMOVUPS Z11, 704(DX); \
+	VZEROUPPER; \
+	RET
 
 // func gemm4x24(x *float32, ldx int, p *float32, k int, bias *float32, y *float32, ldy int)
 TEXT ·gemm4x24(SB), NOSPLIT, $0-56
@@ -881,195 +1039,57 @@ geluEnd:
 
 // func gemm8x48z(x *float32, ldx int, p *float32, k int, bias *float32, y *float32, ldy int)
 TEXT ·gemm8x48z(SB), NOSPLIT, $0-56
-	MOVQ x+0(FP), SI
-	MOVQ ldx+8(FP), R8
-	SHLQ $2, R8
-	MOVQ p+16(FP), DI
-	MOVQ k+24(FP), CX
-	MOVQ bias+32(FP), AX
-	MOVQ y+40(FP), DX
-	MOVQ ldy+48(FP), R9
-	SHLQ $2, R9
-	LEAQ (R8)(R8*2), R10 // 3 rows
-	LEAQ (SI)(R8*4), R11 // row 4
-	VMOVUPS (AX), Z0
-	VMOVUPS 64(AX), Z1
-	VMOVUPS 128(AX), Z2
-	VMOVAPS Z0, Z3
-	VMOVAPS Z1, Z4
-	VMOVAPS Z2, Z5
-	VMOVAPS Z0, Z6
-	VMOVAPS Z1, Z7
-	VMOVAPS Z2, Z8
-	VMOVAPS Z0, Z9
-	VMOVAPS Z1, Z10
-	VMOVAPS Z2, Z11
-	VMOVAPS Z0, Z12
-	VMOVAPS Z1, Z13
-	VMOVAPS Z2, Z14
-	VMOVAPS Z0, Z15
-	VMOVAPS Z1, Z16
-	VMOVAPS Z2, Z17
-	VMOVAPS Z0, Z18
-	VMOVAPS Z1, Z19
-	VMOVAPS Z2, Z20
-	VMOVAPS Z0, Z21
-	VMOVAPS Z1, Z22
-	VMOVAPS Z2, Z23
+	GEMM4X48Z_START
+	GEMM8X48Z_MORE_SUMS
 
-gemm8x48zLoop:
+loop8z:
 	VMOVUPS (DI), Z24
 	VMOVUPS 64(DI), Z25
 	VMOVUPS 128(DI), Z26
-	VFMADD231PS.BCST (SI), Z24, Z0
-	VFMADD231PS.BCST (SI), Z25, Z1
-	VFMADD231PS.BCST (SI), Z26, Z2
-	VFMADD231PS.BCST (SI)(R8*1), Z24, Z3
-	VFMADD231PS.BCST (SI)(R8*1), Z25, Z4
-	VFMADD231PS.BCST (SI)(R8*1), Z26, Z5
-	VFMADD231PS.BCST (SI)(R8*2), Z24, Z6
-	VFMADD231PS.BCST (SI)(R8*2), Z25, Z7
-	VFMADD231PS.BCST (SI)(R8*2), Z26, Z8
-	VFMADD231PS.BCST (SI)(R10*1), Z24, Z9
-	VFMADD231PS.BCST (SI)(R10*1), Z25, Z10
-	VFMADD231PS.BCST (SI)(R10*1), Z26, Z11
-	VFMADD231PS.BCST (R11), Z24, Z12
-	VFMADD231PS.BCST (R11), Z25, Z13
-	VFMADD231PS.BCST (R11), Z26, Z14
-	VFMADD231PS.BCST (R11)(R8*1), Z24, Z15
-	VFMADD231PS.BCST (R11)(R8*1), Z25, Z16
-	VFMADD231PS.BCST (R11)(R8*1), Z26, Z17
-	VFMADD231PS.BCST (R11)(R8*2), Z24, Z18
-	VFMADD231PS.BCST (R11)(R8*2), Z25, Z19
-	VFMADD231PS.BCST (R11)(R8*2), Z26, Z20
-	VFMADD231PS.BCST (R11)(R10*1), Z24, Z21
-	VFMADD231PS.BCST (R11)(R10*1), Z25, Z22
-	VFMADD231PS.BCST (R11)(R10*1), Z26, Z23
-	ADDQ $4, SI
-	ADDQ $4, R11
-	ADDQ $192, DI
-	DECQ CX
-	JNZ gemm8x48zLoop
+	GEMM4X48Z_FMA
+	GEMM8X48Z_FMA_MORE
+	ADDQ    $4, SI
+	ADDQ    $4, R11
+	ADDQ    $192, DI
+	DECQ    CX
+	JNZ     loop8z
 
-	VMOVUPS Z0, (DX)
-	VMOVUPS Z1, 64(DX)
-	VMOVUPS Z2, 128(DX)
-	ADDQ R9, DX
-	VMOVUPS Z3, (DX)
-	VMOVUPS Z4, 64(DX)
-	VMOVUPS Z5, 128(DX)
-	ADDQ R9, DX
-	VMOVUPS Z6, (DX)
-	VMOVUPS Z7, 64(DX)
-	VMOVUPS Z8, 128(DX)
-	ADDQ R9, DX
-	VMOVUPS Z9, (DX)
-	VMOVUPS Z10, 64(DX)
-	VMOVUPS Z11, 128(DX)
-	ADDQ R9, DX
-	VMOVUPS Z12, (DX)
-	VMOVUPS Z13, 64(DX)
-	VMOVUPS Z14, 128(DX)
-	ADDQ R9, DX
-	VMOVUPS Z15, (DX)
-	VMOVUPS Z16, 64(DX)
-	VMOVUPS Z17, 128(DX)
-	ADDQ R9, DX
-	VMOVUPS Z18, (DX)
-	VMOVUPS Z19, 64(DX)
-	VMOVUPS Z20, 128(DX)
-	ADDQ R9, DX
-	VMOVUPS Z21, (DX)
-	VMOVUPS Z22, 64(DX)
-	VMOVUPS Z23, 128(DX)
+	GEMM4X48Z_STORE
+	GEMM8X48Z_STORE_MORE
 	VZEROUPPER
 	RET
 
 // func gemm4x48z(x *float32, ldx int, p *float32, k int, bias *float32, y *float32, ldy int)
 TEXT ·gemm4x48z(SB), NOSPLIT, $0-56
-	MOVQ x+0(FP), SI
-	MOVQ ldx+8(FP), R8
-	SHLQ $2, R8
-	MOVQ p+16(FP), DI
-	MOVQ k+24(FP), CX
-	MOVQ bias+32(FP), AX
-	MOVQ y+40(FP), DX
-	MOVQ ldy+48(FP), R9
-	SHLQ $2, R9
-	LEAQ (R8)(R8*2), R10 // 3 rows
-	LEAQ (SI)(R8*4), R11 // row 4
-	VMOVUPS (AX), Z0
-	VMOVUPS 64(AX), Z1
-	VMOVUPS 128(AX), Z2
-	VMOVAPS Z0, Z3
-	VMOVAPS Z1, Z4
-	VMOVAPS Z2, Z5
-	VMOVAPS Z0, Z6
-	VMOVAPS Z1, Z7
-	VMOVAPS Z2, Z8
-	VMOVAPS Z0, Z9
-	VMOVAPS Z1, Z10
-	VMOVAPS Z2, Z11
+	GEMM4X48Z_START
 
-gemm4x48zLoop:
+loop4z:
 	VMOVUPS (DI), Z24
 	VMOVUPS 64(DI), Z25
 	VMOVUPS 128(DI), Z26
-	VFMADD231PS.BCST (SI), Z24, Z0
-	VFMADD231PS.BCST (SI), Z25, Z1
-	VFMADD231PS.BCST (SI), Z26, Z2
-	VFMADD231PS.BCST (SI)(R8*1), Z24, Z3
-	VFMADD231PS.BCST (SI)(R8*1), Z25, Z4
-	VFMADD231PS.BCST (SI)(R8*1), Z26, Z5
-	VFMADD231PS.BCST (SI)(R8*2), Z24, Z6
-	VFMADD231PS.BCST (SI)(R8*2), Z25, Z7
-	VFMADD231PS.BCST (SI)(R8*2), Z26, Z8
-	VFMADD231PS.BCST (SI)(R10*1), Z24, Z9
-	VFMADD231PS.BCST (SI)(R10*1), Z25, Z10
-	VFMADD231PS.BCST (SI)(R10*1), Z26, Z11
-	ADDQ $4, SI
-	ADDQ $192, DI
-	DECQ CX
-	JNZ gemm4x48zLoop
+	GEMM4X48Z_FMA
+	ADDQ    $4, SI
+	ADDQ    $192, DI
+	DECQ    CX
+	JNZ     loop4z
 
-	VMOVUPS Z0, (DX)
-	VMOVUPS Z1, 64(DX)
-	VMOVUPS Z2, 128(DX)
-	ADDQ R9, DX
-	VMOVUPS Z3, (DX)
-	VMOVUPS Z4, 64(DX)
-	VMOVUPS Z5, 128(DX)
-	ADDQ R9, DX
-	VMOVUPS Z6, (DX)
-	VMOVUPS Z7, 64(DX)
-	VMOVUPS Z8, 128(DX)
-	ADDQ R9, DX
-	VMOVUPS Z9, (DX)
-	VMOVUPS Z10, 64(DX)
-	VMOVUPS Z11, 128(DX)
+	GEMM4X48Z_STORE
 	VZEROUPPER
 	RET
 
 // func gemm1x48z(x *float32, p *float32, k int, bias *float32, y *float32)
 TEXT ·gemm1x48z(SB), NOSPLIT, $0-40
-	MOVQ x+0(FP), SI
-	MOVQ p+8(FP), DI
-	MOVQ k+16(FP), CX
-	MOVQ bias+24(FP), AX
-	MOVQ y+32(FP), DX
-	VMOVUPS (AX), Z0
-	VMOVUPS 64(AX), Z1
-	VMOVUPS 128(AX), Z2
+	GEMM1X48Z_START
 
-gemm1x48zLoop:
+loop1z:
 	VBROADCASTSS (SI), Z15
-	VFMADD231PS (DI), Z15, Z0
-	VFMADD231PS 64(DI), Z15, Z1
-	VFMADD231PS 128(DI), Z15, Z2
-	ADDQ $4, SI
-	ADDQ $192, DI
-	DECQ CX
-	JNZ gemm1x48zLoop
+	VFMADD231PS  (DI), Z15, Z0
+	VFMADD231PS  64(DI), Z15, Z1
+	VFMADD231PS  128(DI), Z15, Z2
+	ADDQ         $4, SI
+	ADDQ         $192, DI
+	DECQ         CX
+	JNZ          loop1z
 
 	VMOVUPS Z0, (DX)
 	VMOVUPS Z1, 64(DX)
@@ -1079,65 +1099,137 @@ gemm1x48zLoop:
 
 // func gemm1x192z(x *float32, p *float32, ps int, k int, bias *float32, y *float32)
 TEXT ·gemm1x192z(SB), NOSPLIT, $0-48
-	MOVQ x+0(FP), SI
-	MOVQ p+8(FP), DI
-	MOVQ ps+16(FP), R8
-	SHLQ $2, R8
-	MOVQ k+24(FP), CX
-	MOVQ bias+32(FP), AX
-	MOVQ y+40(FP), DX
-	LEAQ (DI)(R8*1), R10
-	LEAQ (R10)(R8*1), R11
-	LEAQ (R11)(R8*1), R12
-	VMOVUPS (AX), Z0
-	VMOVUPS 64(AX), Z1
-	VMOVUPS 128(AX), Z2
-	VMOVUPS 192(AX), Z3
-	VMOVUPS 256(AX), Z4
-	VMOVUPS 320(AX), Z5
-	VMOVUPS 384(AX), Z6
-	VMOVUPS 448(AX), Z7
-	VMOVUPS 512(AX), Z8
-	VMOVUPS 576(AX), Z9
-	VMOVUPS 640(AX), Z10
-	VMOVUPS 704(AX), Z11
+	GEMM1X192Z_START(2)
 
-gemm1x192zLoop:
+loop192z:
 	VBROADCASTSS (SI), Z15
-	VFMADD231PS (DI), Z15, Z0
-	VFMADD231PS 64(DI), Z15, Z1
-	VFMADD231PS 128(DI), Z15, Z2
-	VFMADD231PS (R10), Z15, Z3
-	VFMADD231PS 64(R10), Z15, Z4
-	VFMADD231PS 128(R10), Z15, Z5
-	VFMADD231PS (R11), Z15, Z6
-	VFMADD231PS 64(R11), Z15, Z7
-	VFMADD231PS 128(R11), Z15, Z8
-	VFMADD231PS (R12), Z15, Z9
-	VFMADD231PS 64(R12), Z15, Z10
-	VFMADD231PS 128(R12), Z15, Z11
-	ADDQ $4, SI
-	ADDQ $192, DI
-	ADDQ $192, R10
-	ADDQ $192, R11
-	ADDQ $192, R12
-	DECQ CX
-	JNZ gemm1x192zLoop
+	VFMADD231PS  (DI), Z15, Z0
+	VFMADD231PS  64(DI), Z15, Z1
+	VFMADD231PS  128(DI), Z15, Z2
+	VFMADD231PS  (R10), Z15, Z3
+	VFMADD231PS  64(R10), Z15, Z4
+	VFMADD231PS  128(R10), Z15, Z5
+	VFMADD231PS  (R11), Z15, Z6
+	VFMADD231PS  64(R11), Z15, Z7
+	VFMADD231PS  128(R11), Z15, Z8
+	VFMADD231PS  (R12), Z15, Z9
+	VFMADD231PS  64(R12), Z15, Z10
+	VFMADD231PS  128(R12), Z15, Z11
+	ADDQ         $4, SI
+	ADDQ         $192, DI
+	ADDQ         $192, R10
+	ADDQ         $192, R11
+	ADDQ         $192, R12
+	DECQ         CX
+	JNZ          loop192z
+
+	GEMM1X192Z_STORE_RET
+
+// The AVX-512 float16 kernels: gemm8x48z, gemm4x48z, gemm1x48z and gemm1x192z over
+// panels of float16 weights (VCVTPH2PS widens them exactly), as the AVX2 ones.
+
+// func gemm8x48zh(x *float32, ldx int, p *uint16, k int, bias *float32, y *float32, ldy int)
+TEXT ·gemm8x48zh(SB), NOSPLIT, $0-56
+	GEMM4X48Z_START
+	GEMM8X48Z_MORE_SUMS
+
+loop8zh:
+	VCVTPH2PS (DI), Z24
+	VCVTPH2PS 32(DI), Z25
+	VCVTPH2PS 64(DI), Z26
+	GEMM4X48Z_FMA
+	GEMM8X48Z_FMA_MORE
+	ADDQ      $4, SI
+	ADDQ      $4, R11
+	ADDQ      $96, DI
+	DECQ      CX
+	JNZ       loop8zh
+
+	GEMM4X48Z_STORE
+	GEMM8X48Z_STORE_MORE
+	VZEROUPPER
+	RET
+
+// func gemm4x48zh(x *float32, ldx int, p *uint16, k int, bias *float32, y *float32, ldy int)
+TEXT ·gemm4x48zh(SB), NOSPLIT, $0-56
+	GEMM4X48Z_START
+
+loop4zh:
+	VCVTPH2PS (DI), Z24
+	VCVTPH2PS 32(DI), Z25
+	VCVTPH2PS 64(DI), Z26
+	GEMM4X48Z_FMA
+	ADDQ      $4, SI
+	ADDQ      $96, DI
+	DECQ      CX
+	JNZ       loop4zh
+
+	GEMM4X48Z_STORE
+	VZEROUPPER
+	RET
+
+// func gemm1x48zh(x *float32, p *uint16, k int, bias *float32, y *float32)
+TEXT ·gemm1x48zh(SB), NOSPLIT, $0-40
+	GEMM1X48Z_START
+
+loop1zh:
+	VBROADCASTSS (SI), Z15
+	VCVTPH2PS    (DI), Z24
+	VCVTPH2PS    32(DI), Z25
+	VCVTPH2PS    64(DI), Z26
+	VFMADD231PS  Z24, Z15, Z0
+	VFMADD231PS  Z25, Z15, Z1
+	VFMADD231PS  Z26, Z15, Z2
+	ADDQ         $4, SI
+	ADDQ         $96, DI
+	DECQ         CX
+	JNZ          loop1zh
 
 	VMOVUPS Z0, (DX)
 	VMOVUPS Z1, 64(DX)
 	VMOVUPS Z2, 128(DX)
-	VMOVUPS Z3, 192(DX)
-	VMOVUPS Z4, 256(DX)
-	VMOVUPS Z5, 320(DX)
-	VMOVUPS Z6, 384(DX)
-	VMOVUPS Z7, 448(DX)
-	VMOVUPS Z8, 512(DX)
-	VMOVUPS Z9, 576(DX)
-	VMOVUPS Z10, 640(DX)
-	VMOVUPS Z11, 704(DX)
 	VZEROUPPER
 	RET
+
+// func gemm1x192zh(x *float32, p *uint16, ps int, k int, bias *float32, y *float32)
+TEXT ·gemm1x192zh(SB), NOSPLIT, $0-48
+	GEMM1X192Z_START(1)
+
+loop192zh:
+	VBROADCASTSS (SI), Z15
+	VCVTPH2PS    (DI), Z16
+	VFMADD231PS  Z16, Z15, Z0
+	VCVTPH2PS    32(DI), Z17
+	VFMADD231PS  Z17, Z15, Z1
+	VCVTPH2PS    64(DI), Z18
+	VFMADD231PS  Z18, Z15, Z2
+	VCVTPH2PS    (R10), Z19
+	VFMADD231PS  Z19, Z15, Z3
+	VCVTPH2PS    32(R10), Z20
+	VFMADD231PS  Z20, Z15, Z4
+	VCVTPH2PS    64(R10), Z21
+	VFMADD231PS  Z21, Z15, Z5
+	VCVTPH2PS    (R11), Z22
+	VFMADD231PS  Z22, Z15, Z6
+	VCVTPH2PS    32(R11), Z23
+	VFMADD231PS  Z23, Z15, Z7
+	VCVTPH2PS    64(R11), Z24
+	VFMADD231PS  Z24, Z15, Z8
+	VCVTPH2PS    (R12), Z25
+	VFMADD231PS  Z25, Z15, Z9
+	VCVTPH2PS    32(R12), Z26
+	VFMADD231PS  Z26, Z15, Z10
+	VCVTPH2PS    64(R12), Z27
+	VFMADD231PS  Z27, Z15, Z11
+	ADDQ         $4, SI
+	ADDQ         $96, DI
+	ADDQ         $96, R10
+	ADDQ         $96, R11
+	ADDQ         $96, R12
+	DECQ         CX
+	JNZ          loop192zh
+
+	GEMM1X192Z_STORE_RET
 
 // func attnScores48z(q *float32, k *float32, n int, scale float32, s *float32) (mx float32)
 // Heads of 48 with AVX-512: 8 keys at a time, each key's 48 products in one

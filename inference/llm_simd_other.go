@@ -46,7 +46,7 @@ func (ks *kernelSet) rowGroup(x *float32, p *float32, ps int, k int, bias *float
 	panic("no SIMD kernel")
 }
 
-func (ks *kernelSet) blockHalf(x *float32, ldx int, p *uint16, k int, bias *float32, y *float32, ldy int) {
+func (ks *kernelSet) blockHalf(rows int, x *float32, ldx int, p *uint16, k int, bias *float32, y *float32, ldy int) {
 	panic("no SIMD kernel")
 }
 
