@@ -51,7 +51,7 @@ func (ks *kernelSet) rowGroup(x *float32, p *float32, ps int, k int, bias *float
 }
 
 // blockHalf, rowHalf and rowGroupHalf are block, row and rowGroup over panels of
-// float16 weights (ps halves apart).
+// float16 weights (rowGroupHalf's panels ps halves apart).
 func (ks *kernelSet) blockHalf(rows int, x *float32, ldx int, p *uint16, k int, bias *float32, y *float32, ldy int) {
 	switch {
 	case ks.width == 24:
