@@ -19,6 +19,21 @@
 	MOVQ ldy+48(FP), R9; \
 	SHLQ $2, R9
 
+// GROUP_ARGS loads the arguments of every group kernel (x, p, k, bias, y in SI, DI,
+// CX, AX, DX) with the four panels' starts in DI, R10, R11 and R12, ps elements of
+// 1<<shift bytes apart.
+#define GROUP_ARGS(shift) \
+	MOVQ x+0(FP), SI; \
+	MOVQ p+8(FP), DI; \
+	MOVQ ps+16(FP), R8; \
+	SHLQ $shift, R8; \
+	MOVQ k+24(FP), CX; \
+	MOVQ bias+32(FP), AX; \
+	MOVQ y+40(FP), DX; \
+	LEAQ (DI)(R8*1), R10; \
+	LEAQ (R10)(R8*1), R11; \
+	LEAQ (R11)(R8*1), R12
+
 // The parts that gemm4x24 and gemm4x24h share: their arguments and the 12 sums of 4
 // rows x 24 outputs started from the bias (Y0-Y11); the multiply-adds of one k, with
 // the panel's 24 weights in Y12-Y14; the next k of the 4 rows of x; the stores.
@@ -99,16 +114,7 @@
 // ps in floats or halves, 1<<shift bytes each), the 96 sums started from the bias,
 // and their stores.
 #define GEMM1X96_START(shift) \
-	MOVQ x+0(FP), SI; \
-	MOVQ p+8(FP), DI; \
-	MOVQ ps+16(FP), R8; \
-	SHLQ $shift, R8; \
-	MOVQ k+24(FP), CX; \
-	MOVQ bias+32(FP), AX; \
-	MOVQ y+40(FP), DX; \
-	LEAQ (DI)(R8*1), R10; \
-	LEAQ (R10)(R8*1), R11; \
-	LEAQ (R11)(R8*1), R12; \
+	GROUP_ARGS(shift); \
 	VMOVUPS (AX), Y0; \
 	VMOVUPS 32(AX), Y1; \
 	VMOVUPS 64(AX), Y2; \
@@ -252,16 +258,7 @@
 // stride ps in floats or halves, 1<<shift bytes each), the 192 sums started from the
 // bias, and their stores.
 #define GEMM1X192Z_START(shift) \
-	MOVQ x+0(FP), SI; \
-	MOVQ p+8(FP), DI; \
-	MOVQ ps+16(FP), R8; \
-	SHLQ $shift, R8; \
-	MOVQ k+24(FP), CX; \
-	MOVQ bias+32(FP), AX; \
-	MOVQ y+40(FP), DX; \
-	LEAQ (DI)(R8*1), R10; \
-	LEAQ (R10)(R8*1), R11; \
-	LEAQ (R11)(R8*1), R12; \
+	GROUP_ARGS(shift); \
 	VMOVUPS (AX), Z0; \
 	VMOVUPS 64(AX), Z1; \
 	VMOVUPS 128(AX), Z2; \
