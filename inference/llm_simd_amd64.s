@@ -2,9 +2,10 @@
 
 #include "textflag.h"
 
-// The kernels of linear.applySIMD (AVX2 and FMA). Every output is one chain of fused
-// multiply-adds over k in order, starting from its bias, in every kernel: the same
-// row gives bitwise the same numbers in any of them.
+// The kernels of linear.applySIMD (AVX2 and FMA, and AVX-512), over float32 or
+// float16 panels, and of attention, layer norm, softmax and GELU. Every output of a
+// product is one chain of fused multiply-adds over k in order, starting from its bias,
+// in every kernel: the same row gives bitwise the same numbers in any of them.
 
 // BLOCK_ARGS loads the arguments of every block kernel (x, p, k, bias, y in SI, DI,
 // CX, AX, DX) with the strides of x's and y's rows in bytes (R8, R9).

@@ -81,8 +81,8 @@ type attnKernel struct {
 }
 
 // TestAttentionKernels checks attnScores and attnMix, the AVX2 ones for heads of 48,
-// and the AVX-512 ones for heads of 48 where the CPU has it, against float64 loops for head widths and key counts
-// that take each path of the kernels.
+// and the AVX-512 ones for heads of 48 where the CPU has it, against float64 loops,
+// for head widths and key counts that take each path of the kernels.
 func TestAttentionKernels(t *testing.T) {
 	skipWithoutSIMD(t)
 	r := rand.New(rand.NewPCG(9, 10))
